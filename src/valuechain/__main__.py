@@ -1,0 +1,3 @@
+from valuechain.cli.main import main
+
+main()

@@ -1,0 +1,61 @@
+"""Typed settings, read once from the environment (prefix ``VALUECHAIN_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of valuechain; documented in docs/settings.md (generated, checked by a test)."""
+
+    model_config = SettingsConfigDict(env_prefix="VALUECHAIN_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default=Path(".valuechain"),
+        description="Data directory: the SQLite database, blobs and other local state live here.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database. Default: SQLite at HOME/valuechain.db. "
+        "PostgreSQL: postgresql://user@host:5432/db.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for counters shared across gateway processes. Unset: in-process counters.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `valuechain serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `valuechain serve` listens on.")
+    max_request_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted by the JSON APIs, in bytes; larger bodies get 413.",
+    )
+    log_level: str = Field(default="info", description="Log level of the server (debug, info, warning, error).")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL under which this server is reachable; used in printed hints and links.",
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside ``home``."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.home / 'valuechain.db').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver that we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,219 @@
+"""Validate a chain manifest and report every problem with its line, field path and what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from valuechain.core.errors import ValidationError
+from valuechain.registry.manifest import ChainManifest, split_ref
+
+MAX_MANIFEST_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a manifest."""
+
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "document"
+        return f"{where}: {self.path or '(root)'}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "path": self.path, "message": self.message}
+
+
+class ManifestError(ValidationError):
+    """The manifest is invalid; ``problems`` lists every problem found."""
+
+    code = "invalid_manifest"
+
+    def __init__(self, problems: list[Problem], *, source: str = "manifest") -> None:
+        self.problems = problems
+        summary = f"{source}: {len(problems)} problem(s): " + "; ".join(str(p) for p in problems[:5])
+        super().__init__(summary, details=[p.as_dict() for p in problems])
+
+
+def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``('models', 0, 'licence')`` → ``models[0].licence``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Lines:
+    """Finds the source line of a path in a composed YAML node tree."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.root = root
+
+    def line(self, loc: tuple[Any, ...] | list[Any]) -> int | None:
+        node = self.root
+        best = node.start_mark.line + 1 if node is not None else None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                match = next((kv for kv in node.value if kv[0].value == part), None)
+                if match is None:
+                    return best
+                key, node = match
+                best = key.start_mark.line + 1
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                best = node.start_mark.line + 1
+            else:
+                return best
+        return best
+
+
+def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
+    """Parse and fully check manifest text; raise ``ManifestError`` listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ManifestError([Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source=source)
+    lines = _Lines(root)
+    if not isinstance(data, dict):
+        raise ManifestError([Problem(lines.line(()), "", "a manifest is a mapping with `valuechain: 1`")], source=source)
+    try:
+        manifest = ChainManifest.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ManifestError(_schema_problems(exc, lines), source=source) from None
+    problems = check_references(manifest, lines)
+    if problems:
+        raise ManifestError(problems, source=source)
+    return manifest
+
+
+def load_manifest(path: str | Path) -> ChainManifest:
+    """Read and check a manifest file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"manifest file not found: {path}")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise ValidationError(f"manifest file too large: {path} (limit {MAX_MANIFEST_BYTES} bytes)")
+    return parse_manifest(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def _schema_problems(exc: pydantic.ValidationError, lines: _Lines) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            message = f"unknown field `{loc[-1]}`"
+        elif err["type"] == "missing":
+            message = f"missing required field `{loc[-1]}`"
+        else:
+            message = f"{err['msg']} (got {_short(err.get('input'))})"
+        problems.append(Problem(lines.line(loc), format_path(loc), message))
+    return problems
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_references(manifest: ChainManifest, lines: _Lines | None = None) -> list[Problem]:
+    """Cross-record checks: duplicates, dangling references, contradictions, lineage cycles."""
+    lines = lines or _Lines(None)
+    problems: list[Problem] = []
+
+    def report(loc: tuple[Any, ...], message: str) -> None:
+        problems.append(Problem(lines.line(loc), format_path(loc), message))
+
+    actors = _unique(manifest.actors, "actors", "actor", report)
+    models = _unique(manifest.models, "models", "model", report)
+    _unique(manifest.systems, "systems", "system", report)
+
+    def need_actor(loc: tuple[Any, ...], actor: str | None) -> None:
+        if actor is not None and actor not in actors:
+            report(loc, f"unknown actor `{actor}` (declare it under actors)")
+
+    def need_model(loc: tuple[Any, ...], ref: str) -> None:
+        model_id, _ = split_ref(ref)
+        if model_id not in models:
+            report(loc, f"unknown model `{model_id}` (declare it under models)")
+
+    for i, actor in enumerate(manifest.actors):
+        if actor.microenterprise and not actor.sme:
+            report(("actors", i, "microenterprise"), "a microenterprise is an SME: set `sme: true`")
+    for i, model in enumerate(manifest.models):
+        need_actor(("models", i, "id"), model.owner)
+        need_actor(("models", i, "released_by"), model.released_by)
+    for i, drv in enumerate(manifest.derivations):
+        need_model(("derivations", i, "parent"), drv.parent)
+        need_model(("derivations", i, "child"), drv.child)
+        need_actor(("derivations", i, "by"), drv.by)
+        need_actor(("derivations", i, "on_behalf_of"), drv.on_behalf_of)
+        if split_ref(drv.parent)[0] == split_ref(drv.child)[0]:
+            report(("derivations", i, "child"), "a model cannot be derived from itself")
+    for i, offer in enumerate(manifest.offers):
+        need_model(("offers", i, "model"), offer.model)
+        need_actor(("offers", i, "by"), offer.by)
+        model = models.get(split_ref(offer.model)[0])
+        if model is not None and offer.eu and model.eu_excluded and offer.by == model.releaser:
+            report(("offers", i, "eu"), f"`{model.id}` excludes the EU, but its releaser offers it in the EU")
+    for i, system in enumerate(manifest.systems):
+        need_actor(("systems", i, "id"), system.id.split("/", 1)[0])
+        need_actor(("systems", i, "provider"), system.provider)
+        for j, deployer in enumerate(system.deployers):
+            need_actor(("systems", i, "deployers", j), deployer)
+        for j, ref in enumerate(system.models):
+            need_model(("systems", i, "models", j), ref)
+    problems.extend(_cycles(manifest, lines))
+    return problems
+
+
+def _unique(items: list[Any], section: str, noun: str, report: Any) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        if item.id in seen:
+            report((section, i, "id"), f"duplicate {noun} id `{item.id}`")
+        else:
+            seen[item.id] = item
+    return seen
+
+
+def _cycles(manifest: ChainManifest, lines: _Lines) -> list[Problem]:
+    """Lineage must be acyclic (model level); report the edge that closes a cycle."""
+    children: dict[str, list[tuple[int, str]]] = {}
+    for i, drv in enumerate(manifest.derivations):
+        children.setdefault(split_ref(drv.parent)[0], []).append((i, split_ref(drv.child)[0]))
+    state: dict[str, int] = {}
+    problems: list[Problem] = []
+    for start in list(children):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        state[start] = 1
+        while stack:
+            node, idx = stack[-1]
+            edges = children.get(node, [])
+            if idx >= len(edges):
+                state[node] = 2
+                stack.pop()
+                continue
+            stack[-1] = (node, idx + 1)
+            edge_index, child = edges[idx]
+            if state.get(child) == 1:
+                loc = ("derivations", edge_index, "child")
+                problems.append(Problem(lines.line(loc), format_path(loc), f"lineage cycle through `{child}`"))
+            elif not state.get(child):
+                state[child] = 1
+                stack.append((child, 0))
+    return problems

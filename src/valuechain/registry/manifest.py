@@ -1,0 +1,203 @@
+"""Chain manifest format v1: a YAML description of a whole value chain (see README, "Chain manifests")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$"
+MODEL_REF = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$"
+VERSION_LABEL = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+# EU member states (ISO 3166-1 alpha-2); "EL" is the EU's code for Greece.
+EU_COUNTRIES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR EL HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+)
+
+Slug = Annotated[str, Field(pattern=SLUG, description="Lower-case id: letters, digits, '.', '_', '-'.")]
+ModelId = Annotated[str, Field(pattern=MODEL_REF, description="A model or system id: <actor>/<name>.")]
+ModelRef = Annotated[
+    str,
+    Field(
+        pattern=MODEL_REF[:-1] + r"(?:@[A-Za-z0-9][A-Za-z0-9._+-]{0,63})?$",
+        description="A model as <actor>/<name>, optionally <actor>/<name>@<version> (extension).",
+    ),
+]
+
+
+class Modality(StrEnum):
+    text = "text"
+    code = "code"
+    audio = "audio"
+    speech = "speech"
+    image = "image"
+    video = "video"
+    other = "other"
+
+
+class SyntheticOutput(StrEnum):
+    text = "text"
+    image = "image"
+    audio = "audio"
+    video = "video"
+
+
+class LicenceTerm(StrEnum):
+    non_commercial = "non-commercial"
+    no_distribution = "no-distribution"
+    user_threshold = "user-threshold"
+    separate_commercial_licence = "separate-commercial-licence"
+
+
+class Monetisation(StrEnum):
+    paid_access = "paid_access"
+    paid_support_required = "paid_support_required"
+    ads = "ads"
+    personal_data = "personal_data"
+    dual_licence = "dual_licence"
+
+
+class Relation(StrEnum):
+    finetune = "finetune"
+    adapter = "adapter"
+    quantized = "quantized"
+    merge = "merge"
+    distilled = "distilled"
+    continued_pretraining = "continued_pretraining"
+
+
+class Channel(StrEnum):
+    api = "api"
+    open_weights = "open_weights"
+    marketplace = "marketplace"
+    white_label = "white_label"
+    customer_specific = "customer_specific"
+    software_sale = "software_sale"
+    kit = "kit"
+
+
+class AnnexIII(StrEnum):
+    biometrics = "biometrics"
+    critical_infrastructure = "critical_infrastructure"
+    education = "education"
+    employment = "employment"
+    essential_services = "essential_services"
+    law_enforcement = "law_enforcement"
+    migration = "migration"
+    justice_democracy = "justice_democracy"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ManifestActor(_Strict):
+    """An organisation of the value chain."""
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(description="ISO 3166-1 alpha-2 country of establishment, e.g. US, FR.")
+    sme: bool = False
+    microenterprise: bool = False
+
+    @field_validator("country")
+    @classmethod
+    def _country_code(cls, value: str) -> str:
+        if not _COUNTRY.match(value):
+            raise ValueError("must be an ISO 3166-1 alpha-2 code in capitals, e.g. US or FR")
+        return value
+
+
+class ManifestModel(_Strict):
+    """A model and the facts that decide its obligations."""
+
+    id: ModelId
+    released_by: Slug | None = Field(default=None, description="Actor placing it on the market; default owner.")
+    version: str = Field(default="1", pattern=VERSION_LABEL, description="Version label (extension).")
+    description: str | None = Field(default=None, max_length=10_000, description="Free text (extension).")
+    parameters: float | None = Field(default=None, ge=0)
+    training_compute_flop: float | None = Field(default=None, ge=0)
+    training_tokens: float | None = Field(default=None, ge=0)
+    training_data_summary: str | None = Field(default=None, max_length=20_000, description="(extension)")
+    gpai: bool | None = None
+    output_modalities: list[Modality] = Field(default_factory=list)
+    licence: str = Field(default="proprietary", min_length=1, max_length=200)
+    licence_terms: list[LicenceTerm] = Field(default_factory=list)
+    weights_public: bool = False
+    architecture_public: bool = False
+    usage_info_public: bool = False
+    monetised: list[Monetisation] = Field(default_factory=list)
+    eu_market: date | None = None
+    eu_excluded: bool = False
+    designated_systemic_risk: bool = False
+    eu_business_users: int = Field(default=0, ge=0)
+    public: bool = Field(default=False, description="Registry visibility to other organisations (extension).")
+
+    @property
+    def owner(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def releaser(self) -> str:
+        return self.released_by or self.owner
+
+
+class ManifestDerivation(_Strict):
+    """A lineage edge: ``child`` was made from ``parent`` by ``by``."""
+
+    parent: ModelRef
+    child: ModelRef
+    by: Slug
+    relation: Relation
+    compute_flop: float | None = Field(default=None, ge=0)
+    on_behalf_of: Slug | None = None
+    data_summary: str | None = Field(default=None, max_length=20_000, description="(extension)")
+
+
+class ManifestOffer(_Strict):
+    """A model released through a channel."""
+
+    model: ModelRef
+    by: Slug
+    channel: Channel
+    brand: str | None = Field(default=None, max_length=200, description="Brand; default the offering actor.")
+    eu: bool = True
+
+
+class ManifestSystem(_Strict):
+    """A downstream AI system integrating models."""
+
+    id: ModelId
+    provider: Slug
+    deployers: list[Slug] = Field(default_factory=list)
+    models: list[ModelRef] = Field(default_factory=list)
+    intended_purpose: str = Field(default="", max_length=10_000)
+    interacts_with_persons: bool = False
+    synthetic_output: list[SyntheticOutput] = Field(default_factory=list)
+    deep_fake: bool = False
+    public_interest_text: bool = False
+    annex_iii: list[AnnexIII] = Field(default_factory=list)
+    eu_market: date | None = None
+
+
+class ChainManifest(_Strict):
+    """The whole manifest document (format v1)."""
+
+    valuechain: Literal[1]
+    as_of: date | None = None
+    actors: list[ManifestActor] = Field(default_factory=list)
+    models: list[ManifestModel] = Field(default_factory=list)
+    derivations: list[ManifestDerivation] = Field(default_factory=list)
+    offers: list[ManifestOffer] = Field(default_factory=list)
+    systems: list[ManifestSystem] = Field(default_factory=list)
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """``org/name@v2`` → (``org/name``, ``v2``); no suffix → version None."""
+    model, _, version = ref.partition("@")
+    return model, (version or None)
