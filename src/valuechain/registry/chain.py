@@ -41,6 +41,7 @@ _SYSTEM_FIELDS = (
 
 
 _EARLIER = timedelta(microseconds=1)
+_BATCH = 5000
 
 
 @dataclass
@@ -77,6 +78,12 @@ class _Importer:
         self.changes.append(
             Change(self.actor, org_id, f"{kind}.{action}", kind, subject, jsonable(before), jsonable(after))
         )
+        if len(self.changes) >= _BATCH:  # bound memory: append audit events as we go (same transaction)
+            self.flush_changes()
+
+    def flush_changes(self) -> None:
+        record_changes(self.session, self.changes, at=self.now)
+        self.changes.clear()
 
     def actors(self, manifest: ChainManifest) -> None:
         existing = {o.slug: o for o in self.session.scalars(select(Organization))}
@@ -305,5 +312,5 @@ def import_manifest(session: Session, manifest: ChainManifest, *, principal: Pri
     importer.derivations(manifest)
     importer.offers(manifest)
     importer.systems(manifest)
-    record_changes(session, importer.changes, at=importer.now)
+    importer.flush_changes()
     return importer.report
