@@ -131,6 +131,7 @@ class _Importer:
                     }
                 )
                 self.note("model", "create", wanted["owner_org_id"], item.id, None, wanted)
+                self._spill(Model, new_rows)
             else:
                 model_id = row.id
                 before = {k: getattr(row, k) for k in wanted}
@@ -195,6 +196,7 @@ class _Importer:
                     }
                 )
                 self.note("derivation", "create", wanted["by_org_id"], subject, None, wanted)
+                self._spill(Derivation, new_rows)
             elif (before := {k: getattr(row, k) for k in wanted}) != wanted:
                 updates.append({"id": row.id, **wanted})
                 self.note("derivation", "update", wanted["by_org_id"], subject, before, wanted)
@@ -279,6 +281,12 @@ class _Importer:
             self.session.execute(
                 insert(SystemModel), [{"system_id": system_id, "version_id": v} for v in versions]
             )
+
+    def _spill(self, table: type[Any], new_rows: list[dict[str, Any]]) -> None:
+        """Insert accumulated rows once a batch is full, to keep memory flat on large manifests."""
+        if len(new_rows) >= _BATCH:
+            self._write(table, new_rows, [])
+            new_rows.clear()
 
     def _write(self, table: type[Any], new_rows: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
         for start in range(0, len(new_rows), 5000):
