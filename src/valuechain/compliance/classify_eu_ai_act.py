@@ -102,7 +102,7 @@ def _edge_role(
         note = (f"modification compute unknown: cannot decide whether {modifier} becomes the provider of "
                 f"{fact.id} (threshold {basis}, GL para 60)")
     else:
-        becomes = None if threshold is None else drv.compute_flop > threshold
+        becomes = _above(drv.compute_flop, threshold)
         verdict = {True: "becomes the provider, obligations limited to the modification",
                    False: "does not become a provider; the original provider's obligations stay",
                    None: "cannot decide whether it becomes the provider"}[becomes]
@@ -114,15 +114,28 @@ def _edge_role(
     return ProviderRole(modifier, "modification", becomes, note), note, becomes
 
 
-def _modifier_threshold(parent: ModelView, pack: Pack) -> tuple[float | None, str]:
+def _modifier_threshold(parent: ModelView, pack: Pack) -> tuple[tuple[float, float], str]:
+    """(low, high) bounds: equal when decided; apart when the original's systemic risk is undecided."""
+    divisor = pack.value("modifier_divisor")
     if parent.compute is not None:
-        value = parent.compute * pack.value("modifier_fraction")
-        return value, f"one third of {flop(parent.compute)} = {flop(value)} FLOP"
+        value = parent.compute / divisor
+        return (value, value), f"one third of {flop(parent.compute)} = {flop(value)} FLOP"
+    low = pack.value("modifier_fallback_gpai_flop") / divisor
+    high = pack.value("modifier_fallback_systemic_flop") / divisor
     if parent.systemic is None:
-        return None, "a fallback that depends on the undecided systemic-risk status of the original"
-    key = "modifier_fallback_systemic_flop" if parent.systemic else "modifier_fallback_gpai_flop"
-    value = pack.value(key)
-    return value, f"the fallback {flop(value)} FLOP (original compute unknown)"
+        return (low, high), (f"the fallback {flop(low)} or {flop(high)} FLOP (original compute unknown, "
+                             "systemic risk of the original undecided)")
+    value = high if parent.systemic else low
+    return (value, value), f"the fallback {flop(value)} FLOP (original compute unknown)"
+
+
+def _above(value: float, bounds: tuple[float, float]) -> Tri:
+    low, high = bounds
+    if value > high:
+        return True
+    if value <= low:
+        return False
+    return None
 
 
 def _gpai(fact: ModelFact, compute: float | None, edges: Sequence[Edge], pack: Pack) -> tuple[Tri, str]:
