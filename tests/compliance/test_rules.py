@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from compliance_builders import AS_OF, chain, model, open_model, run, system
+from tests.compliance.builders import AS_OF, chain, model, open_model, run, system
 
 from valuechain.compliance.facts import ChainFacts, DerivationFact, OfferFact
 
