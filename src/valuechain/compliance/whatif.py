@@ -38,8 +38,7 @@ from valuechain.registry import manifest as mf
 _SET = re.compile(r"^(?P<section>models|systems|actors|derivations|offers)\[(?P<key>[^\]]+)\]\.(?P<field>\w+)=(?P<value>.*)$",
                   re.S)
 _ADD = re.compile(r"^\+(?P<section>models|systems|actors|derivations|offers)=(?P<value>.*)$", re.S)
-_FACT_TYPES: dict[str, type] = {"models": ModelFact, "systems": SystemFact, "actors": ActorFact,
-                                "derivations": DerivationFact, "offers": OfferFact}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 _IDENTITY = {"id", "parent", "child", "model", "by", "channel"}
 _ENUMS: dict[str, type[StrEnum] | frozenset[str]] = {
     "output_modalities": mf.Modality, "licence_terms": mf.LicenceTerm, "monetised": mf.Monetisation,
@@ -78,9 +77,12 @@ def parse_edit(text: str) -> Edit:
 
 def _yaml(raw: str, text: str) -> Any:
     try:
-        return yaml.safe_load(raw)
+        value = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise ValidationError(f"`{text}`: value is not valid YAML ({exc})") from None
+    if isinstance(value, str) and _NUMBER.match(value):
+        return float(value)  # YAML 1.1 reads 1e23 (no dot) as a string; people write compute that way
+    return value
 
 
 def build_change(facts: ChainFacts, edits: list[Edit]) -> Change:
