@@ -20,7 +20,7 @@ from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, EvidenceKey, Evaluation, evaluate
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
-from valuechain.compliance.whatif import whatif
+from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
 from valuechain.core.errors import NotFoundError, ValidationError
 from valuechain.registry.export import export_manifest
@@ -93,7 +93,9 @@ def whatif_obligations(
     if not changes:
         raise ValidationError("what-if needs at least one change")
     manifest = registry_manifest(session, principal=principal)
-    diff = whatif(facts_from_manifest(manifest), changes, regime=regime, as_of=as_of)
+    edits = [parse_edit(c) for c in changes]
+    _check_edits(manifest, edits, principal)
+    diff = whatif(facts_from_manifest(manifest), edits, regime=regime, as_of=as_of)
     if principal is None or principal.is_operator:
         return diff
     me = principal.org_slug
@@ -107,6 +109,24 @@ def whatif_obligations(
     visible = _visible_models(manifest, principal) or set()
     diff.models = [(a, b) for a, b in diff.models if (b or a or {}).get("id") in visible]
     return diff
+
+
+def _check_edits(manifest: ChainManifest, edits: list[Edit], principal: Principal | None) -> None:
+    """A non-operator may only change records it may see (no existence leak through what-if)."""
+    visible = _visible_models(manifest, principal)
+    if visible is None or principal is None:
+        return
+    me = principal.org_slug
+    systems = {s.id for s in manifest.systems if s.provider == me or me in s.deployers}
+    for edit in edits:
+        if edit.key is None:
+            continue
+        allowed = {
+            "models": edit.key in visible, "systems": edit.key in systems, "actors": edit.key == me,
+            "derivations": edit.key.rsplit(">", 1)[-1] in visible, "offers": edit.key.split(",")[0] in visible,
+        }[edit.section]
+        if not allowed:
+            raise NotFoundError(f"what-if: no {edit.section[:-1]} `{edit.key}` among the records you may see")
 
 
 def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
