@@ -7,7 +7,14 @@ from datetime import date
 from typing import Any
 
 from valuechain.compliance.engine import Evaluation, Obligation, evaluate
-from valuechain.compliance.facts import ActorFact, ChainFacts, DerivationFact, ModelFact, OfferFact, SystemFact
+from valuechain.compliance.facts import (
+    ActorFact,
+    ChainFacts,
+    DerivationFact,
+    ModelFact,
+    OfferFact,
+    SystemFact,
+)
 
 AS_OF = date(2026, 11, 28)
 
@@ -29,22 +36,33 @@ ACTORS = [
 def model(model_id: str = "lab/m", **kw: Any) -> ModelFact:
     """A proprietary text model above the GPAI criterion, placed in the EU on 1 Sep 2025."""
     base = ModelFact(
-        id=model_id, releaser=model_id.split("/")[0], training_compute_flop=2e23,
-        output_modalities=frozenset({"text"}), eu_market=date(2025, 9, 1),
+        id=model_id,
+        releaser=model_id.split("/")[0],
+        training_compute_flop=2e23,
+        output_modalities=frozenset({"text"}),
+        eu_market=date(2025, 9, 1),
     )
     return replace(base, **kw)
 
 
 def open_model(model_id: str = "uslab/open", **kw: Any) -> ModelFact:
     """A model meeting every open-source condition (Art. 53(2), GL §4.2)."""
-    fields = {"licence": "apache-2.0", "weights_public": True, "architecture_public": True,
-              "usage_info_public": True}
+    fields = {
+        "licence": "apache-2.0",
+        "weights_public": True,
+        "architecture_public": True,
+        "usage_info_public": True,
+    }
     return model(model_id, **{**fields, **kw})
 
 
 def system(system_id: str = "shop/bot", **kw: Any) -> SystemFact:
-    base = SystemFact(id=system_id, provider=system_id.split("/")[0], deployers=(system_id.split("/")[0],),
-                      eu_market=date(2026, 9, 1))
+    base = SystemFact(
+        id=system_id,
+        provider=system_id.split("/")[0],
+        deployers=(system_id.split("/")[0],),
+        eu_market=date(2026, 9, 1),
+    )
     return replace(base, **kw)
 
 
@@ -54,11 +72,18 @@ def chain(
     offers: list[OfferFact] | None = None,
     systems: list[SystemFact] | None = None,
 ) -> ChainFacts:
-    return ChainFacts.build(actors=ACTORS, models=list(models), derivations=derivations or [],
-                            offers=offers or [], systems=systems or [])
+    return ChainFacts.build(
+        actors=ACTORS,
+        models=list(models),
+        derivations=derivations or [],
+        offers=offers or [],
+        systems=systems or [],
+    )
 
 
-def run(facts: ChainFacts, **kw: Any) -> tuple[Evaluation, dict[tuple[str, str, str], Obligation], dict[str, Any]]:
+def run(
+    facts: ChainFacts, **kw: Any
+) -> tuple[Evaluation, dict[tuple[str, str, str], Obligation], dict[str, Any]]:
     kw.setdefault("as_of", AS_OF)
     result = evaluate(facts, **kw)
     data = result.as_dict()

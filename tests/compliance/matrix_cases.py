@@ -31,8 +31,12 @@ OWN_READ = _expect(200, outsider=404)
 
 COMPLIANCE_CASES = [
     MatrixCase("GET", "/api/v1/obligations", _expect(200), hidden=("alpha/private",)),
-    MatrixCase("POST", "/api/v1/obligations/whatif", OWN_READ,
-               body={"changes": ["models[alpha/private].weights_public=true"]}),
+    MatrixCase(
+        "POST",
+        "/api/v1/obligations/whatif",
+        OWN_READ,
+        body={"changes": ["models[alpha/private].weights_public=true"]},
+    ),
     MatrixCase("GET", "/api/v1/models/alpha/private/bom", OWN_READ),
     MatrixCase("GET", "/api/v1/models/alpha/private/docs/annex-xi", OWN_READ),
     MatrixCase("GET", "/api/v1/models/alpha/private/docs/annex-xii", OWN_READ),

@@ -57,13 +57,20 @@ def test_rule_filter_and_unknown_regime(client: TestClient, keys: dict[str, str]
     assert response.status_code == 404 and "unknown rule id" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("who", "kind", "status"), [
-    ("openlab", "annex-xi", 200), ("tuner", "annex-xi", 404), ("outsider", "annex-xi", 404),
-    ("tuner", "annex-xii", 200),   # derivation from the model
-    ("shop", "annex-xii", 200),    # system using the model
-    ("outsider", "annex-xii", 404),
-    ("shop", "summary", 200), ("outsider", "summary", 404), ("operator", "annex-xi", 200),
-])
+@pytest.mark.parametrize(
+    ("who", "kind", "status"),
+    [
+        ("openlab", "annex-xi", 200),
+        ("tuner", "annex-xi", 404),
+        ("outsider", "annex-xi", 404),
+        ("tuner", "annex-xii", 200),  # derivation from the model
+        ("shop", "annex-xii", 200),  # system using the model
+        ("outsider", "annex-xii", 404),
+        ("shop", "summary", 200),
+        ("outsider", "summary", 404),
+        ("operator", "annex-xi", 200),
+    ],
+)
 def test_documents_are_served_to_entitled_organisations(
     client: TestClient, keys: dict[str, str], who: str, kind: str, status: int
 ) -> None:
@@ -96,15 +103,23 @@ def test_generated_documentation_becomes_the_status(client: TestClient, keys: di
 
 
 def test_whatif(client: TestClient, keys: dict[str, str]) -> None:
-    response = client.post("/api/v1/obligations/whatif", headers=auth(keys["tuner"]), json={
-        "changes": ["models[tuner/ol-7b-legal].training_compute_flop=2e25"], "as_of": "2026-11-28"})
+    response = client.post(
+        "/api/v1/obligations/whatif",
+        headers=auth(keys["tuner"]),
+        json={"changes": ["models[tuner/ol-7b-legal].training_compute_flop=2e25"], "as_of": "2026-11-28"},
+    )
     assert response.status_code == 200, response.text
     added = {o["rule"] for o in response.json()["added"]}
     assert {"A55.1.a", "A52.1"} <= added
-    hidden = client.post("/api/v1/obligations/whatif", headers=auth(keys["tuner"]),
-                         json={"changes": ["models[openlab/ol-7b].weights_public=false"]})
+    hidden = client.post(
+        "/api/v1/obligations/whatif",
+        headers=auth(keys["tuner"]),
+        json={"changes": ["models[openlab/ol-7b].weights_public=false"]},
+    )
     assert hidden.status_code == 404
-    bad = client.post("/api/v1/obligations/whatif", headers=auth(keys["tuner"]), json={"changes": ["nonsense"]})
+    bad = client.post(
+        "/api/v1/obligations/whatif", headers=auth(keys["tuner"]), json={"changes": ["nonsense"]}
+    )
     assert bad.status_code == 422 and "cannot parse change" in bad.json()["error"]["message"]
 
 

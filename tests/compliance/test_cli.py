@@ -1,4 +1,4 @@
-"""The accountability commands through a small Typer app built with ``register`` (manifest files, no server)."""
+"""The accountability commands through a small Typer app built with ``register`` (manifest files)."""
 
 from __future__ import annotations
 
@@ -42,18 +42,23 @@ def test_obligations_human_groups_by_actor_and_explains(app: typer.Typer) -> Non
 
 
 def test_obligations_filters_and_as_of(app: typer.Typer) -> None:
-    result = invoke(app, "obligations", "--chain", CHAIN, "-f", "json", "--rule", "A50.1", "--as-of", "2026-08-01")
+    result = invoke(
+        app, "obligations", "--chain", CHAIN, "-f", "json", "--rule", "A50.1", "--as-of", "2026-08-01"
+    )
     data = json.loads(result.stdout)
     assert [(o["rule"], o["status"]) for o in data["obligations"]] == [("A50.1", "not yet applicable")]
     result = invoke(app, "obligations", "--chain", CHAIN, "-f", "json", "--actor", "openlab")
     assert {o["actor"] for o in json.loads(result.stdout)["obligations"]} == {"openlab"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--regime", "ccpa"), "unknown regime `ccpa`"),
-    (("--rule", "A99"), "unknown rule id `A99`"),
-    (("--as-of", "tomorrow"), "not a date"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--regime", "ccpa"), "unknown regime `ccpa`"),
+        (("--rule", "A99"), "unknown rule id `A99`"),
+        (("--as-of", "tomorrow"), "not a date"),
+    ],
+)
 def test_obligations_errors_exit_1_on_stderr(app: typer.Typer, args: tuple[str, ...], message: str) -> None:
     result = invoke(app, "obligations", "--chain", CHAIN, *args)
     assert result.exit_code == 1
@@ -71,7 +76,9 @@ def test_whatif_prints_the_difference(app: typer.Typer) -> None:
     result = invoke(app, "whatif", "--chain", CHAIN, "--set", "models[openlab/ol-7b].weights_public=false")
     assert result.exit_code == 0, result.output
     assert "+ A53.1.a" in result.stdout and "open_source_exempt: True -> False" in result.stdout
-    result = invoke(app, "whatif", "--chain", CHAIN, "-f", "json", "--set", "models[openlab/ol-7b].eu_excluded=true")
+    result = invoke(
+        app, "whatif", "--chain", CHAIN, "-f", "json", "--set", "models[openlab/ol-7b].eu_excluded=true"
+    )
     data = json.loads(result.stdout)
     assert {o["rule"] for o in data["removed"]} == {"A53.1.c", "A53.1.d"}
 
@@ -87,8 +94,19 @@ def test_neutrality(app: typer.Typer) -> None:
 def test_docs_to_files(app: typer.Typer, tmp_path: Path) -> None:
     for kind, fmt in (("annex-xi", "pdf"), ("annex-xii", "md"), ("summary", "json")):
         target = tmp_path / f"{kind}.{fmt}"
-        result = invoke(app, "docs", "tuner/ol-7b-legal", "--chain", CHAIN, "--kind", kind, "--format", fmt,
-                        "--out", str(target))
+        result = invoke(
+            app,
+            "docs",
+            "tuner/ol-7b-legal",
+            "--chain",
+            CHAIN,
+            "--kind",
+            kind,
+            "--format",
+            fmt,
+            "--out",
+            str(target),
+        )
         assert result.exit_code == 0, result.output
         assert target.stat().st_size > 100 and "not yet recorded" in result.stderr
     assert (tmp_path / "annex-xi.pdf").read_bytes().startswith(b"%PDF-")

@@ -52,22 +52,50 @@ def test_evidence_sets_the_status() -> None:
 def test_output_shape_is_exactly_the_issue_shape() -> None:
     data = evaluate(chain(model()), as_of=AS_OF).as_dict()
     assert list(data) == ["regime", "regime_version", "as_of", "models", "obligations"]
-    assert list(data["models"][0]) == ["id", "gpai", "systemic_risk", "open_source_exempt", "provider", "because"]
-    assert list(data["obligations"][0]) == ["actor", "subject", "rule", "citation", "scope", "applies_from", "due",
-                                            "status", "because"]
+    assert list(data["models"][0]) == [
+        "id",
+        "gpai",
+        "systemic_risk",
+        "open_source_exempt",
+        "provider",
+        "because",
+    ]
+    assert list(data["obligations"][0]) == [
+        "actor",
+        "subject",
+        "rule",
+        "citation",
+        "scope",
+        "applies_from",
+        "due",
+        "status",
+        "because",
+    ]
     assert data["regime"] == "eu-ai-act" and data["as_of"] == "2026-11-28"
 
 
 def test_lineage_cycle_in_facts_is_reported() -> None:
-    facts = chain(model("lab/a"), model("lab/b"), derivations=[
-        DerivationFact("lab/a", "lab/b", "lab", "finetune", 1.0), DerivationFact("lab/b", "lab/a", "lab", "finetune", 1.0)])
+    facts = chain(
+        model("lab/a"),
+        model("lab/b"),
+        derivations=[
+            DerivationFact("lab/a", "lab/b", "lab", "finetune", 1.0),
+            DerivationFact("lab/b", "lab/a", "lab", "finetune", 1.0),
+        ],
+    )
     with pytest.raises(ValidationError, match="lineage cycle"):
         evaluate(facts)
 
 
 def test_whatif_derivation_closing_a_cycle_is_refused() -> None:
-    engine = Engine(chain(model("lab/a"), model("lab/b"), derivations=[
-        DerivationFact("lab/a", "lab/b", "lab", "finetune", 1.0)]), as_of=AS_OF)
+    engine = Engine(
+        chain(
+            model("lab/a"),
+            model("lab/b"),
+            derivations=[DerivationFact("lab/a", "lab/b", "lab", "finetune", 1.0)],
+        ),
+        as_of=AS_OF,
+    )
     engine.evaluate()
     with pytest.raises(ValidationError, match="cycle"):
         engine.update(Change(derivations=[DerivationFact("lab/b", "lab/a", "lab", "finetune", 1.0)]))
@@ -82,14 +110,27 @@ def random_chain(seed: int, n: int = 300) -> ChainFacts:
         owner = rnd.choice(owners)
         maker = open_model if rnd.random() < 0.3 else model
         compute = rnd.choice([None, 5e22, 2e23, 3e24, 2e25])
-        models.append(maker(f"{owner}/m{i}", training_compute_flop=compute, gpai=rnd.choice([None, None, True]),
-                            eu_excluded=rnd.random() < 0.05, eu_market=rnd.choice([None, date(2025, 1, 1),
-                                                                                   date(2026, 1, 1)])))
+        models.append(
+            maker(
+                f"{owner}/m{i}",
+                training_compute_flop=compute,
+                gpai=rnd.choice([None, None, True]),
+                eu_excluded=rnd.random() < 0.05,
+                eu_market=rnd.choice([None, date(2025, 1, 1), date(2026, 1, 1)]),
+            )
+        )
         if i > 10 and rnd.random() < 0.8:
             parent = models[rnd.randrange(i)]
-            derivations.append(DerivationFact(parent.id, models[i].id, owner, "finetune",
-                                              rnd.choice([None, 1e21, 1e23, 4e24]),
-                                              on_behalf_of=rnd.choice([None, None, parent.releaser])))
+            derivations.append(
+                DerivationFact(
+                    parent.id,
+                    models[i].id,
+                    owner,
+                    "finetune",
+                    rnd.choice([None, 1e21, 1e23, 4e24]),
+                    on_behalf_of=rnd.choice([None, None, parent.releaser]),
+                )
+            )
     offers = [OfferFact(m.id, rnd.choice(owners), "api") for m in rnd.sample(models, n // 10)]
     return ChainFacts.build(actors=ACTORS, models=models, derivations=derivations, offers=offers)
 
@@ -103,8 +144,11 @@ def test_incremental_update_equals_full_evaluation(seed: int) -> None:
     models = dict(facts.models)
     for _ in range(5):
         target = rnd.choice(list(models))
-        changed = replace(models[target], training_compute_flop=rnd.choice([None, 1e22, 5e23, 2e25]),
-                          weights_public=not models[target].weights_public)
+        changed = replace(
+            models[target],
+            training_compute_flop=rnd.choice([None, 1e22, 5e23, 2e25]),
+            weights_public=not models[target].weights_public,
+        )
         models[target] = changed
         engine.update(Change(models=[changed]))
     offer = OfferFact(rnd.choice(list(models)), "reseller", "white_label")
@@ -116,8 +160,9 @@ def test_incremental_update_equals_full_evaluation(seed: int) -> None:
 def test_incremental_update_stops_where_nothing_changes_for_children() -> None:
     parent = model("lab/root")
     kids = [model(f"tuner/c{i}", training_compute_flop=None) for i in range(50)]
-    facts = chain(parent, *kids, derivations=[DerivationFact("lab/root", k.id, "tuner", "finetune", 1e21)
-                                              for k in kids])
+    facts = chain(
+        parent, *kids, derivations=[DerivationFact("lab/root", k.id, "tuner", "finetune", 1e21) for k in kids]
+    )
     engine = Engine(facts, as_of=AS_OF)
     engine.evaluate()
     diff = engine.update(Change(models=[replace(parent, description="now documented")]))

@@ -29,8 +29,11 @@ def examples(path: Path) -> list[tuple[str, str | None]]:
     return found
 
 
-DOCUMENTED = [(f"{p.name}#{i}", m, o) for p in (ROOT / "README.md", ROOT / "docs" / "compliance.md")
-              for i, (m, o) in enumerate(examples(p))]
+DOCUMENTED = [
+    (f"{p.name}#{i}", m, o)
+    for p in (ROOT / "README.md", ROOT / "docs" / "compliance.md")
+    for i, (m, o) in enumerate(examples(p))
+]
 
 
 def test_compliance_docs_have_a_worked_example() -> None:

@@ -25,7 +25,8 @@ def facts():  # type: ignore[no-untyped-def]
     return facts_from_manifest(load_manifest(CHAIN))
 
 
-# --- neutrality (Art. 53(2), 54(6): the only channel-dependent difference is the open-source exemption) ------
+# --- neutrality (Art. 53(2), 54(6): the only channel-dependent difference is the exemption) ---
+
 
 def test_open_source_model_differs_only_by_the_exemption() -> None:
     report = neutrality(chain(open_model()), "uslab/open", as_of=AS_OF)
@@ -55,6 +56,7 @@ def test_neutrality_unknown_model() -> None:
 
 
 # --- documentation ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["annex-xi", "annex-xii", "summary"])
 def test_documents_render_in_every_format_and_list_missing_fields(facts, kind: str) -> None:  # type: ignore[no-untyped-def]
@@ -103,6 +105,7 @@ def test_unknown_kind_and_format(facts) -> None:  # type: ignore[no-untyped-def]
 
 # --- CycloneDX 1.6 ML-BOM ----------------------------------------------------------------------------------
 
+
 def test_bom_is_valid_cyclonedx_1_6_with_pedigree_and_properties(facts) -> None:  # type: ignore[no-untyped-def]
     bom = build_bom(facts, "tuner/ol-7b-legal", as_of=AS_OF)
     assert validate_bom(bom) == []
@@ -120,11 +123,18 @@ def test_bom_is_valid_cyclonedx_1_6_with_pedigree_and_properties(facts) -> None:
 
 
 def test_bom_diamond_lineage_keeps_bom_refs_unique() -> None:
-    facts = chain(model("lab/a"), model("lab/b"), model("lab/c"), model("lab/d", training_compute_flop=None),
-                  derivations=[DerivationFact("lab/a", "lab/b", "lab", "finetune", 1.0),
-                               DerivationFact("lab/a", "lab/c", "lab", "finetune", 1.0),
-                               DerivationFact("lab/b", "lab/d", "lab", "merge", 1.0),
-                               DerivationFact("lab/c", "lab/d", "lab", "merge", 1.0)])
+    facts = chain(
+        model("lab/a"),
+        model("lab/b"),
+        model("lab/c"),
+        model("lab/d", training_compute_flop=None),
+        derivations=[
+            DerivationFact("lab/a", "lab/b", "lab", "finetune", 1.0),
+            DerivationFact("lab/a", "lab/c", "lab", "finetune", 1.0),
+            DerivationFact("lab/b", "lab/d", "lab", "merge", 1.0),
+            DerivationFact("lab/c", "lab/d", "lab", "merge", 1.0),
+        ],
+    )
     bom = build_bom(facts, "lab/d", as_of=AS_OF)
     assert validate_bom(bom) == []
     text = json.dumps(bom)

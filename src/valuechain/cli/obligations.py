@@ -33,8 +33,12 @@ from valuechain.registry.check import load_manifest
 F = TypeVar("F", bound=Callable[..., Any])
 
 ChainOption = typer.Option(None, "--chain", "-c", help="A chain manifest file; default: the registry.")
-AsOfOption = typer.Option(None, "--as-of", help="Evaluation date YYYY-MM-DD (default: manifest as_of or today).")
-RegimeOption = typer.Option(DEFAULT_REGIME, "--regime", help="Regime pack, e.g. eu-ai-act or eu-ai-act@<version>.")
+AsOfOption = typer.Option(
+    None, "--as-of", help="Evaluation date YYYY-MM-DD (default: manifest as_of or today)."
+)
+RegimeOption = typer.Option(
+    DEFAULT_REGIME, "--regime", help="Regime pack, e.g. eu-ai-act or eu-ai-act@<version>."
+)
 ModelArg = typer.Argument(..., help="The model: <org>/<name>.")
 
 
@@ -76,8 +80,11 @@ def _sentence(ob: Obligation, regime: str) -> str:
 def _print_obligation(ob: Obligation, regime: str, marker: str = " ") -> None:
     due = f", due {ob.due.isoformat()}" if ob.due else ""
     scope = " (limited to the modification)" if ob.scope == "modification" else ""
-    out.print(f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, from "
-              f"{ob.applies_from.isoformat()}{due}{scope}", highlight=False)
+    out.print(
+        f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, from "
+        f"{ob.applies_from.isoformat()}{due}{scope}",
+        highlight=False,
+    )
     out.print(f"     {escape(_sentence(ob, regime))}", highlight=False)
     out.print(f"     [dim]because: {escape('; '.join(ob.because))}[/dim]", highlight=False)
 
@@ -87,8 +94,13 @@ def _human_evaluation(result: Evaluation, regime: str) -> None:
     words = {True: "yes", False: "no", None: "cannot decide"}
     for view in result.models:
         entry = model_entry(view)
-        table.add_row(entry["id"], words[entry["gpai"]], words[entry["systemic_risk"]],
-                      words[entry["open_source_exempt"]], entry["provider"] or "-")
+        table.add_row(
+            entry["id"],
+            words[entry["gpai"]],
+            words[entry["systemic_risk"]],
+            words[entry["open_source_exempt"]],
+            entry["provider"] or "-",
+        )
     out.print(table)
     by_actor: dict[str, list[Obligation]] = {}
     for ob in result.obligations:
@@ -128,9 +140,11 @@ def obligations(
 def _human_diff(diff: Diff, regime: str) -> None:
     for before, after in diff.models:
         what = (after or before or {}).get("id")
-        changes = [f"{k}: {(before or {}).get(k)} -> {(after or {}).get(k)}"
-                   for k in ("gpai", "systemic_risk", "open_source_exempt", "provider")
-                   if (before or {}).get(k) != (after or {}).get(k)]
+        changes = [
+            f"{k}: {(before or {}).get(k)} -> {(after or {}).get(k)}"
+            for k in ("gpai", "systemic_risk", "open_source_exempt", "provider")
+            if (before or {}).get(k) != (after or {}).get(k)
+        ]
         if changes:
             out.print(f"[bold]{escape(str(what))}[/bold]: {escape(', '.join(changes))}", highlight=False)
     for ob in diff.added:
@@ -138,10 +152,16 @@ def _human_diff(diff: Diff, regime: str) -> None:
     for ob in diff.removed:
         _print_obligation(ob, regime, "[red]-[/red]")
     for old, new in diff.changed:
-        fields = [f"{k} {getattr(old, k)} -> {getattr(new, k)}" for k in ("status", "scope", "applies_from", "due")
-                  if getattr(old, k) != getattr(new, k)]
-        out.print(f" [yellow]~[/yellow] {new.actor} {new.rule} {escape(new.subject)}: "
-                  f"{escape(', '.join(fields) or 'reasons changed')}", highlight=False)
+        fields = [
+            f"{k} {getattr(old, k)} -> {getattr(new, k)}"
+            for k in ("status", "scope", "applies_from", "due")
+            if getattr(old, k) != getattr(new, k)
+        ]
+        out.print(
+            f" [yellow]~[/yellow] {new.actor} {new.rule} {escape(new.subject)}: "
+            f"{escape(', '.join(fields) or 'reasons changed')}",
+            highlight=False,
+        )
     if not (diff.added or diff.removed or diff.changed):
         out.print("no change in obligations")
     err.print(f"re-evaluated {diff.recomputed_models} model(s) and {diff.recomputed_systems} system(s)")
@@ -149,8 +169,13 @@ def _human_diff(diff: Diff, regime: str) -> None:
 
 @_errors
 def whatif_command(
-    changes: list[str] = typer.Option(..., "--set", "-s", help="A change, e.g. 'models[org/m].weights_public=true' "
-                                      "or '+offers={model: org/m, by: org, channel: api}' (repeatable)."),
+    changes: list[str] = typer.Option(
+        ...,
+        "--set",
+        "-s",
+        help="A change, e.g. 'models[org/m].weights_public=true' "
+        "or '+offers={model: org/m, by: org, channel: api}' (repeatable).",
+    ),
     chain: Path = ChainOption,
     fmt: Format = FormatOption,
     as_of: str = AsOfOption,
@@ -177,8 +202,10 @@ def _human_neutrality(report: NeutralityReport) -> None:
         out.print("  none")
     out.print("\n[bold]Differ only because of an exemption[/bold]")
     for line in report.differing:
-        out.print(f"  {line.rule} {escape(line.citation)} - applies under {', '.join(line.channels)}",
-                  highlight=False)
+        out.print(
+            f"  {line.rule} {escape(line.citation)} - applies under {', '.join(line.channels)}",
+            highlight=False,
+        )
         out.print(f"     [dim]{escape(line.why)}[/dim]", highlight=False)
     if not report.differing:
         out.print("  none")
@@ -188,7 +215,10 @@ def _human_neutrality(report: NeutralityReport) -> None:
 
 @_errors
 def neutrality_command(
-    model: str = ModelArg, chain: Path = ChainOption, fmt: Format = FormatOption, as_of: str = AsOfOption,
+    model: str = ModelArg,
+    chain: Path = ChainOption,
+    fmt: Format = FormatOption,
+    as_of: str = AsOfOption,
     regime: str = RegimeOption,
 ) -> None:
     """Show which duties of a model are identical whatever the channel, and which differ and why."""
@@ -210,7 +240,9 @@ def docs(
     model: str = ModelArg,
     kind: str = typer.Option("annex-xi", "--kind", "-k", help="annex-xi, annex-xii or summary."),
     doc_format: str = typer.Option("md", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
-    out_path: Path = typer.Option(None, "--out", "-o", help="Write to this file (needed for pdf on a terminal)."),
+    out_path: Path = typer.Option(
+        None, "--out", "-o", help="Write to this file (needed for pdf on a terminal)."
+    ),
     chain: Path = ChainOption,
     as_of: str = AsOfOption,
 ) -> None:

@@ -38,7 +38,10 @@ def _licences(licence: str) -> list[dict[str, Any]]:
 
 
 def _prop(name: str, value: object) -> dict[str, str]:
-    return {"name": f"valuechain:{name}", "value": str(value).lower() if isinstance(value, bool) else str(value)}
+    return {
+        "name": f"valuechain:{name}",
+        "value": str(value).lower() if isinstance(value, bool) else str(value),
+    }
 
 
 def _ref(model_id: str, version: str) -> str:
@@ -60,7 +63,12 @@ class _Builder:
         ref = _ref(m.id, m.version)
         owner, name = m.id.split("/", 1)
         actor = self.facts.actors.get(m.releaser)
-        comp: dict[str, Any] = {"type": "machine-learning-model", "group": owner, "name": name, "version": m.version}
+        comp: dict[str, Any] = {
+            "type": "machine-learning-model",
+            "group": owner,
+            "name": name,
+            "version": m.version,
+        }
         if ref not in self.seen:  # bom-refs must be unique within the BOM (diamond lineage)
             comp["bom-ref"] = ref
             self.seen.add(ref)
@@ -69,7 +77,9 @@ class _Builder:
         comp["supplier"] = {"name": actor.name if actor else m.releaser}
         comp["licenses"] = _licences(m.licence)
         comp["modelCard"] = self.model_card(view)
-        ancestors = [self.component(d.parent) for d in self.parents.get(m.id, []) if d.parent in self.facts.models]
+        ancestors = [
+            self.component(d.parent) for d in self.parents.get(m.id, []) if d.parent in self.facts.models
+        ]
         if ancestors:
             comp["pedigree"] = {"ancestors": ancestors}
         comp["properties"] = self.properties(view)
@@ -81,32 +91,48 @@ class _Builder:
         if m.output_modalities:
             params["outputs"] = [{"format": x} for x in sorted(m.output_modalities)]
         if m.training_data_summary:
-            params["datasets"] = [{"type": "dataset", "name": "training data", "description": m.training_data_summary}]
+            params["datasets"] = [
+                {"type": "dataset", "name": "training data", "description": m.training_data_summary}
+            ]
         card: dict[str, Any] = {"modelParameters": params} if params else {}
         if m.description:
             card["considerations"] = {"useCases": [m.description]}
-        card["properties"] = [_prop("eu-ai-act:gpai", _word(view.gpai)),
-                              _prop("eu-ai-act:systemic_risk", _word(view.systemic)),
-                              _prop("eu-ai-act:open_source_exempt", _word(view.exempt)),
-                              _prop("eu-ai-act:provider", view.provider or "undetermined")]
+        card["properties"] = [
+            _prop("eu-ai-act:gpai", _word(view.gpai)),
+            _prop("eu-ai-act:systemic_risk", _word(view.systemic)),
+            _prop("eu-ai-act:open_source_exempt", _word(view.exempt)),
+            _prop("eu-ai-act:provider", view.provider or "undetermined"),
+        ]
         return card
 
     def properties(self, view: ModelView) -> list[dict[str, str]]:
         m = view.fact
         props = [_prop("model:id", m.id), _prop("model:releaser", m.releaser)]
-        optional = {"model:parameters": m.parameters, "model:training_tokens": m.training_tokens,
-                    "model:training_compute_flop": view.compute, "model:eu_market": m.eu_market}
-        props += [_prop(k, v.isoformat() if isinstance(v, date) else f"{v:.6g}")
-                  for k, v in optional.items() if v is not None]
-        props += [_prop("model:weights_public", m.weights_public),
-                  _prop("model:architecture_public", m.architecture_public),
-                  _prop("model:usage_info_public", m.usage_info_public),
-                  _prop("model:eu_excluded", m.eu_excluded)]
+        optional = {
+            "model:parameters": m.parameters,
+            "model:training_tokens": m.training_tokens,
+            "model:training_compute_flop": view.compute,
+            "model:eu_market": m.eu_market,
+        }
+        props += [
+            _prop(k, v.isoformat() if isinstance(v, date) else f"{v:.6g}")
+            for k, v in optional.items()
+            if v is not None
+        ]
+        props += [
+            _prop("model:weights_public", m.weights_public),
+            _prop("model:architecture_public", m.architecture_public),
+            _prop("model:usage_info_public", m.usage_info_public),
+            _prop("model:eu_excluded", m.eu_excluded),
+        ]
         props += [_prop("model:licence_term", t) for t in sorted(m.licence_terms)]
         props += [_prop("model:monetised", t) for t in sorted(m.monetised)]
         for d in self.parents.get(m.id, []):
-            props += [_prop("lineage:derived_from", d.parent), _prop("lineage:relation", d.relation),
-                      _prop("lineage:modified_by", d.by)]
+            props += [
+                _prop("lineage:derived_from", d.parent),
+                _prop("lineage:relation", d.relation),
+                _prop("lineage:modified_by", d.by),
+            ]
             if d.on_behalf_of:
                 props.append(_prop("lineage:on_behalf_of", d.on_behalf_of))
             if d.compute_flop is not None:
@@ -118,8 +144,9 @@ def _word(value: bool | None) -> str:
     return "undecided" if value is None else str(value).lower()
 
 
-def build_bom(facts: ChainFacts, model_id: str, *, regime: str = "eu-ai-act", as_of: date | None = None
-              ) -> dict[str, Any]:
+def build_bom(
+    facts: ChainFacts, model_id: str, *, regime: str = "eu-ai-act", as_of: date | None = None
+) -> dict[str, Any]:
     """The CycloneDX 1.6 ML-BOM of one model with its ancestors in ``pedigree``."""
     if model_id not in facts.models:
         raise NotFoundError(f"unknown model `{model_id}`")
@@ -132,7 +159,10 @@ def build_bom(facts: ChainFacts, model_id: str, *, regime: str = "eu-ai-act", as
     except metadata.PackageNotFoundError:
         version = "0"
     return {
-        "bomFormat": "CycloneDX", "specVersion": SPEC_VERSION, "serialNumber": f"urn:uuid:{serial}", "version": 1,
+        "bomFormat": "CycloneDX",
+        "specVersion": SPEC_VERSION,
+        "serialNumber": f"urn:uuid:{serial}",
+        "version": 1,
         "metadata": {
             "timestamp": f"{engine.as_of.isoformat()}T00:00:00Z",
             "tools": {"components": [{"type": "application", "name": "valuechain", "version": version}]},

@@ -34,14 +34,25 @@ def classify_model(
     because += lineage_reasons + eu_reasons + [exempt_reason, placing_reason]
     if fact.eu_business_users >= pack.value("reach_business_users"):
         because.append(
-            f"made available to {fact.eu_business_users} EU business users: reach presumed under Annex XIII(f);"
-            " the Commission may designate it (Art. 51(1)(b))"
+            f"made available to {fact.eu_business_users} EU business users: reach presumed under "
+            "Annex XIII(f); the Commission may designate it (Art. 51(1)(b))"
         )
     return ModelView(
-        fact=fact, compute=compute, gpai=gpai, systemic=systemic, designated=fact.designated_systemic_risk,
-        open_source=open_source, exempt=exempt, placed=placed, placing_date=placing_date, roles=roles,
-        because=tuple(because), gpai_reason=gpai_reason, systemic_reason=systemic_reason,
-        exempt_reason=exempt_reason, placing_reason=placing_reason,
+        fact=fact,
+        compute=compute,
+        gpai=gpai,
+        systemic=systemic,
+        designated=fact.designated_systemic_risk,
+        open_source=open_source,
+        exempt=exempt,
+        placed=placed,
+        placing_date=placing_date,
+        roles=roles,
+        because=tuple(because),
+        gpai_reason=gpai_reason,
+        systemic_reason=systemic_reason,
+        exempt_reason=exempt_reason,
+        placing_reason=placing_reason,
     )
 
 
@@ -90,8 +101,10 @@ def _edge_role(
     modifier = drv.modifier
     parent_providers = {r.actor for r in parent.roles} | {parent.fact.releaser, parent.fact.owner}
     if modifier in parent_providers:
-        note = (f"{drv.relation} of {drv.parent} by or on behalf of its provider {modifier}: "
-                "same model lifecycle (GL §2.2)")
+        note = (
+            f"{drv.relation} of {drv.parent} by or on behalf of its provider {modifier}: "
+            "same model lifecycle (GL §2.2)"
+        )
         return ProviderRole(modifier, "full", True, note), note, False
     if parent.gpai is False:
         note = f"{drv.parent} is not a GPAI model: {fact.id} is assessed as a model of its own"
@@ -99,15 +112,21 @@ def _edge_role(
     threshold, basis = _modifier_threshold(parent, pack)
     if drv.compute_flop is None:
         becomes: Tri = None
-        note = (f"modification compute unknown: cannot decide whether {modifier} becomes the provider of "
-                f"{fact.id} (threshold {basis}, GL para 60)")
+        note = (
+            f"modification compute unknown: cannot decide whether {modifier} becomes the provider of "
+            f"{fact.id} (threshold {basis}, GL para 60)"
+        )
     else:
         becomes = _above(drv.compute_flop, threshold)
-        verdict = {True: "becomes the provider, obligations limited to the modification",
-                   False: "does not become a provider; the original provider's obligations stay",
-                   None: "cannot decide whether it becomes the provider"}[becomes]
-        note = (f"{modifier} modified {drv.parent} ({drv.relation}) with {flop(drv.compute_flop)} FLOP "
-                f"against {basis}: {verdict} (GL paras 60-61)")
+        verdict = {
+            True: "becomes the provider, obligations limited to the modification",
+            False: "does not become a provider; the original provider's obligations stay",
+            None: "cannot decide whether it becomes the provider",
+        }[becomes]
+        note = (
+            f"{modifier} modified {drv.parent} ({drv.relation}) with {flop(drv.compute_flop)} FLOP "
+            f"against {basis}: {verdict} (GL paras 60-61)"
+        )
     becomes = and3(becomes, parent.gpai)
     if becomes is False:
         return None, note, False
@@ -123,8 +142,10 @@ def _modifier_threshold(parent: ModelView, pack: Pack) -> tuple[tuple[float, flo
     low = pack.value("modifier_fallback_gpai_flop") / divisor
     high = pack.value("modifier_fallback_systemic_flop") / divisor
     if parent.systemic is None:
-        return (low, high), (f"the fallback {flop(low)} or {flop(high)} FLOP (original compute unknown, "
-                             "systemic risk of the original undecided)")
+        return (low, high), (
+            f"the fallback {flop(low)} or {flop(high)} FLOP (original compute unknown, "
+            "systemic risk of the original undecided)"
+        )
     value = high if parent.systemic else low
     return (value, value), f"the fallback {flop(value)} FLOP (original compute unknown)"
 
@@ -142,16 +163,25 @@ def _gpai(fact: ModelFact, compute: float | None, edges: Sequence[Edge], pack: P
     criterion, criterion_reason = _indicative(fact, compute, pack)
     if fact.gpai is not None:
         if compute is None:
-            return fact.gpai, "training compute unknown and not estimable: GPAI status decided by the `gpai` override"
+            return (
+                fact.gpai,
+                "training compute unknown and not estimable: GPAI status decided by the `gpai` override",
+            )
         agrees = "consistent with" if criterion == fact.gpai else "overriding"
-        return fact.gpai, f"GPAI status set by the `gpai` override, {agrees} the indicative criterion ({criterion_reason})"
+        return (
+            fact.gpai,
+            f"GPAI status set by the `gpai` override, {agrees} the indicative criterion ({criterion_reason})",
+        )
     if compute is not None:
         return criterion, criterion_reason
     if edges:
         value = or3(*(p.gpai for _, p in edges))
         parents = ", ".join(d.parent for d, _ in edges)
         return value, f"GPAI status inherited from {parents}: a modified model keeps its parent's generality"
-    return None, "training compute unknown and not estimable: cannot decide whether it is a GPAI model (set `gpai`)"
+    return (
+        None,
+        "training compute unknown and not estimable: cannot decide whether it is a GPAI model (set `gpai`)",
+    )
 
 
 def _indicative(fact: ModelFact, compute: float | None, pack: Pack) -> tuple[Tri, str]:
@@ -163,9 +193,15 @@ def _indicative(fact: ModelFact, compute: float | None, pack: Pack) -> tuple[Tri
         return False, f"{flop(compute)} FLOP is not above {flop(limit)} FLOP: not a GPAI model (GL para 17)"
     generative = fact.output_modalities & pack.gpai_output_modalities
     if not fact.output_modalities:
-        return None, f"above {flop(limit)} FLOP but output modalities not recorded: cannot decide (GL para 17)"
+        return (
+            None,
+            f"above {flop(limit)} FLOP but output modalities not recorded: cannot decide (GL para 17)",
+        )
     if not generative:
-        return False, f"above {flop(limit)} FLOP but generates no language, image or video: not GPAI (GL para 17)"
+        return (
+            False,
+            f"above {flop(limit)} FLOP but generates no language, image or video: not GPAI (GL para 17)",
+        )
     outputs = ", ".join(sorted(generative))
     return True, f"above {flop(limit)} FLOP and generates {outputs}: GPAI model (GL para 17)"
 
@@ -180,13 +216,20 @@ def _systemic(
     parents_systemic = or3(*(p.systemic for _, p in edges)) if edges else False
     inherited = and3(new_from, parents_systemic)
     if inherited is not False:
-        return inherited, ("new provider of a modified model with systemic risk: presumed high-impact "
-                           "capabilities (GL §3.2.2, Art. 51(1)(a))")
+        return inherited, (
+            "new provider of a modified model with systemic risk: presumed high-impact "
+            "capabilities (GL §3.2.2, Art. 51(1)(a))"
+        )
     if compute is not None:
         limit = pack.value("systemic_presumption_flop")
         if compute > limit:
-            return and3(gpai, True), f"{flop(compute)} FLOP above {flop(limit)} FLOP: systemic risk presumed (Art. 51(2))"
-        return False, f"{flop(compute)} FLOP not above {flop(limit)} FLOP: no systemic-risk presumption (Art. 51(2))"
+            return and3(
+                gpai, True
+            ), f"{flop(compute)} FLOP above {flop(limit)} FLOP: systemic risk presumed (Art. 51(2))"
+        return (
+            False,
+            f"{flop(compute)} FLOP not above {flop(limit)} FLOP: no systemic-risk presumption (Art. 51(2))",
+        )
     if edges and parents_systemic is not None:
         return and3(gpai, parents_systemic), "systemic-risk status inherited from the parent model"
     return None, "training compute unknown: the 10^25 FLOP presumption (Art. 51(2)) cannot be checked"
@@ -202,15 +245,23 @@ def _open_source(fact: ModelFact, pack: Pack) -> tuple[bool, str]:
         failed.append(f"licence terms {', '.join(bad_terms)} disqualify it (GL §4.2.1)")
     if fact.monetised:
         failed.append(f"monetised ({', '.join(sorted(fact.monetised))}) (GL §4.2.2, recital 103)")
-    hidden = [name for name, public in (("weights", fact.weights_public),
-                                        ("architecture", fact.architecture_public),
-                                        ("usage information", fact.usage_info_public)) if not public]
+    hidden = [
+        name
+        for name, public in (
+            ("weights", fact.weights_public),
+            ("architecture", fact.architecture_public),
+            ("usage information", fact.usage_info_public),
+        )
+        if not public
+    ]
     if hidden:
         failed.append(f"{', '.join(hidden)} not public (GL §4.2.3)")
     if failed:
         return False, "; ".join(failed)
-    return True, (f"released under {fact.licence} with no disqualifying terms, not monetised, weights, "
-                  "architecture and usage information public")
+    return True, (
+        f"released under {fact.licence} with no disqualifying terms, not monetised, weights, "
+        "architecture and usage information public"
+    )
 
 
 def _exemption(open_source: bool, foss_reason: str, systemic: Tri) -> tuple[Tri, str]:
@@ -218,14 +269,23 @@ def _exemption(open_source: bool, foss_reason: str, systemic: Tri) -> tuple[Tri,
         return False, f"open-source exemption not available: {foss_reason}"
     exempt = and3(open_source, not3(systemic))
     if exempt is True:
-        return True, f"open-source exemption from Art. 53(1)(a)-(b) and 54 applies: {foss_reason} (Art. 53(2), 54(6))"
+        return (
+            True,
+            f"open-source exemption from Art. 53(1)(a)-(b) and 54 applies: {foss_reason} (Art. 53(2), 54(6))",
+        )
     if exempt is False:
-        return False, "open-source exemption never applies to GPAI models with systemic risk (Art. 53(2), 54(6))"
+        return (
+            False,
+            "open-source exemption never applies to GPAI models with systemic risk (Art. 53(2), 54(6))",
+        )
     return None, "open-source exemption applies only without systemic risk, which cannot be decided"
 
 
 def _eu_exclusion(
-    fact: ModelFact, roles: tuple[ProviderRole, ...], offers: Sequence[OfferFact], systems: Sequence[SystemFact]
+    fact: ModelFact,
+    roles: tuple[ProviderRole, ...],
+    offers: Sequence[OfferFact],
+    systems: Sequence[SystemFact],
 ) -> tuple[tuple[ProviderRole, ...], list[str]]:
     """GL §3.1.3: whoever brings a model whose provider excluded the EU into the Union is its provider."""
     if not fact.eu_excluded:
@@ -233,19 +293,26 @@ def _eu_exclusion(
     excluded = {fact.releaser, fact.owner}
     kept = [r for r in roles if r.actor not in excluded]
     reasons = [f"{fact.releaser} clearly excluded distribution and use in the Union (GL §3.1.3)"]
-    bringers = {o.by: f"offers it in the Union ({o.channel})" for o in offers if o.eu and o.by not in excluded}
+    bringers = {
+        o.by: f"offers it in the Union ({o.channel})" for o in offers if o.eu and o.by not in excluded
+    }
     for s in systems:
         if s.eu_market is not None and s.provider not in excluded:
             bringers.setdefault(s.provider, f"integrates it in {s.id}, placed in the Union on {s.eu_market}")
     for actor, how in bringers.items():
-        reason = f"{actor} {how} although {fact.releaser} excluded the EU: {actor} is the provider (GL §3.1.3)"
+        reason = (
+            f"{actor} {how} although {fact.releaser} excluded the EU: {actor} is the provider (GL §3.1.3)"
+        )
         kept.append(ProviderRole(actor, "full", True, reason))
         reasons.append(reason)
     return tuple(kept), reasons
 
 
 def _placing(
-    fact: ModelFact, roles: tuple[ProviderRole, ...], offers: Sequence[OfferFact], systems: Sequence[SystemFact]
+    fact: ModelFact,
+    roles: tuple[ProviderRole, ...],
+    offers: Sequence[OfferFact],
+    systems: Sequence[SystemFact],
 ) -> tuple[bool, date | None, str]:
     excluded = {fact.releaser, fact.owner} if fact.eu_excluded else set()
     eu_systems = [s for s in systems if s.eu_market is not None and s.provider not in excluded]
@@ -258,12 +325,24 @@ def _placing(
         when = f"first system on {system_date.isoformat()}" if system_date else "placing date not recorded"
         return True, system_date, f"offered in the Union ({what}); {when}"
     if eu_systems and system_date is not None:
-        return True, system_date, (f"integrated in {eu_systems[0].id}, placed in the Union on "
-                                   f"{system_date.isoformat()} (GL §3.1.3)")
+        return (
+            True,
+            system_date,
+            (
+                f"integrated in {eu_systems[0].id}, placed in the Union on "
+                f"{system_date.isoformat()} (GL §3.1.3)"
+            ),
+        )
     if not roles:
         return False, None, "no provider of this model for the Union market"
-    return False, None, ("not placed on the Union market (no `eu_market` date, EU offer or EU system): "
-                         "no obligations under this regime (Art. 2(1)(a))")
+    return (
+        False,
+        None,
+        (
+            "not placed on the Union market (no `eu_market` date, EU offer or EU system): "
+            "no obligations under this regime (Art. 2(1)(a))"
+        ),
+    )
 
 
 def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
@@ -276,7 +355,14 @@ def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
     legacy = None
     cutoff = pack.dates["high_risk_legacy_cutoff"]
     if fact.eu_market is not None and fact.eu_market < cutoff:
-        legacy = (f"placed before {cutoff.isoformat()}: the high-risk rules apply only once its design changes "
-                  "significantly (Art. 111(2))")
-    return SystemView(fact=fact, placed=fact.eu_market is not None, high_risk=bool(fact.annex_iii),
-                      high_risk_reason=reason, legacy_note=legacy)
+        legacy = (
+            f"placed before {cutoff.isoformat()}: the high-risk rules apply only once its design changes "
+            "significantly (Art. 111(2))"
+        )
+    return SystemView(
+        fact=fact,
+        placed=fact.eu_market is not None,
+        high_risk=bool(fact.annex_iii),
+        high_risk_reason=reason,
+        legacy_note=legacy,
+    )

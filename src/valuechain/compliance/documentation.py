@@ -53,10 +53,16 @@ class Document:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "model": self.model, "title": self.title, "provider": self.provider,
-            "scope": self.scope, "as_of": self.as_of.isoformat(), "regime_version": self.regime_version,
+            "kind": self.kind,
+            "model": self.model,
+            "title": self.title,
+            "provider": self.provider,
+            "scope": self.scope,
+            "as_of": self.as_of.isoformat(),
+            "regime_version": self.regime_version,
             "sections": [{"heading": h, "fields": [_field_dict(f) for f in fs]} for h, fs in self.sections],
-            "notes": self.notes, "missing": [_field_dict(f) for f in self.missing],
+            "notes": self.notes,
+            "missing": [_field_dict(f) for f in self.missing],
         }
 
 
@@ -77,24 +83,37 @@ def build_document(
     view = engine.view(model_id)
     role = next((r for r in view.roles if r.decided is not False), None)
     scope = role.scope if role else "full"
-    doc = Document(kind=kind, model=model_id, title=TITLES[kind], provider=role.actor if role else None,
-                   scope=scope, as_of=engine.as_of, regime_version=engine.pack.version)
+    doc = Document(
+        kind=kind,
+        model=model_id,
+        title=TITLES[kind],
+        provider=role.actor if role else None,
+        scope=scope,
+        as_of=engine.as_of,
+        regime_version=engine.pack.version,
+    )
     ctx = _Context(facts, view, [d for d in facts.derivations if d.child == model_id])
     doc.sections.append(("General information", ctx.general()))
     if kind == "annex-xi":
-        doc.sections += [("Section 1 - general description", ctx.xi_section1()),
-                         ("Section 2 - development process", ctx.xi_section2())]
+        doc.sections += [
+            ("Section 1 - general description", ctx.xi_section1()),
+            ("Section 2 - development process", ctx.xi_section2()),
+        ]
         if view.systemic:
             doc.sections.append(("Systemic-risk models - additional information", ctx.xi_systemic()))
     elif kind == "annex-xii":
-        doc.sections += [("Section 1 - general description", ctx.xii_section1()),
-                         ("Section 2 - elements and development", ctx.xii_section2())]
+        doc.sections += [
+            ("Section 1 - general description", ctx.xii_section1()),
+            ("Section 2 - elements and development", ctx.xii_section2()),
+        ]
     else:
         doc.sections += ctx.summary_sections()
     if scope == "modification":
         doc.sections.append(("Modification (recital 109, GL §3.2.1)", ctx.modification()))
-        doc.notes.append("The provider modified another provider's model: this document is limited to the "
-                         "modification (recital 109, GL §3.2.1).")
+        doc.notes.append(
+            "The provider modified another provider's model: this document is limited to the "
+            "modification (recital 109, GL §3.2.1)."
+        )
     if view.exempt is True and kind != "summary":
         doc.notes.append("Open-source exemption applies (Art. 53(2)); this document is voluntary.")
     return doc
@@ -114,45 +133,70 @@ class _Context:
         actor = self.facts.actors.get(provider) if provider else None
         return [
             DocField("MDF 1", "Legal name of the provider", actor.name if actor else None, "actors.name"),
-            DocField("MDF 2", "Model name and version", f"{self.m.id} (version {self.m.version})", "models.id"),
+            DocField(
+                "MDF 2", "Model name and version", f"{self.m.id} (version {self.m.version})", "models.id"
+            ),
             DocField("MDF 5", "Union market release date", _iso(self.view.placing_date), "models.eu_market"),
-            DocField("MDF 6", "Model dependencies",
-                     ", ".join(d.parent for d in self.parents) or "N/A", "derivations.parent"),
+            DocField(
+                "MDF 6",
+                "Model dependencies",
+                ", ".join(d.parent for d in self.parents) or "N/A",
+                "derivations.parent",
+            ),
             DocField("Art. 51", "Classification", _classification(self.view), "engine"),
         ]
 
     def _tasks(self, ref: str) -> DocField:
-        return DocField(ref, "Tasks the model is intended to perform; type and nature of AI systems",
-                        self.m.description, "models.description")
+        return DocField(
+            ref,
+            "Tasks the model is intended to perform; type and nature of AI systems",
+            self.m.description,
+            "models.description",
+        )
 
     def _release(self, ref: str) -> list[DocField]:
         offers = [o for o in self.facts.offers if o.model == self.m.id]
         methods = "; ".join(f"{o.channel} by {o.by}{' (EU)' if o.eu else ''}" for o in offers) or None
-        return [DocField(ref, "Date of release", _iso(self.m.eu_market), "models.eu_market"),
-                DocField(ref, "Methods of distribution", methods, "offers")]
+        return [
+            DocField(ref, "Date of release", _iso(self.m.eu_market), "models.eu_market"),
+            DocField(ref, "Methods of distribution", methods, "offers"),
+        ]
 
     def _architecture(self, ref: str) -> list[DocField]:
         params = flop(self.m.parameters) if self.m.parameters is not None else None
-        return [DocField(ref, "Architecture", None, "not recorded"),
-                DocField(ref, "Number of parameters", params, "models.parameters")]
+        return [
+            DocField(ref, "Architecture", None, "not recorded"),
+            DocField(ref, "Number of parameters", params, "models.parameters"),
+        ]
 
     def _modalities(self, ref: str) -> list[DocField]:
         outputs = ", ".join(sorted(self.m.output_modalities)) or None
-        return [DocField(ref, "Input modalities and format", None, "not recorded"),
-                DocField(ref, "Output modalities and format", outputs, "models.output_modalities")]
+        return [
+            DocField(ref, "Input modalities and format", None, "not recorded"),
+            DocField(ref, "Output modalities and format", outputs, "models.output_modalities"),
+        ]
 
     def _licence(self, ref: str) -> DocField:
         terms = f" (terms: {', '.join(sorted(self.m.licence_terms))})" if self.m.licence_terms else ""
         return DocField(ref, "Licence", self.m.licence + terms, "models.licence, models.licence_terms")
 
     def _data(self, ref: str) -> DocField:
-        return DocField(ref, "Training data: type, provenance, curation", self.m.training_data_summary,
-                        "models.training_data_summary")
+        return DocField(
+            ref,
+            "Training data: type, provenance, curation",
+            self.m.training_data_summary,
+            "models.training_data_summary",
+        )
 
     def xi_section1(self) -> list[DocField]:
-        return [self._tasks("XI 1(a)"), DocField("XI 1(b)", "Acceptable use policies", None, "not recorded"),
-                *self._release("XI 1(c)"), *self._architecture("XI 1(d)"), *self._modalities("XI 1(e)"),
-                self._licence("XI 1(f)")]
+        return [
+            self._tasks("XI 1(a)"),
+            DocField("XI 1(b)", "Acceptable use policies", None, "not recorded"),
+            *self._release("XI 1(c)"),
+            *self._architecture("XI 1(d)"),
+            *self._modalities("XI 1(e)"),
+            self._licence("XI 1(f)"),
+        ]
 
     def xi_section2(self) -> list[DocField]:
         tokens = f"{flop(self.m.training_tokens)} tokens" if self.m.training_tokens is not None else None
@@ -162,29 +206,46 @@ class _Context:
             DocField("XI 2(b)", "Design specifications of model and training process", None, "not recorded"),
             self._data("XI 2(c)"),
             DocField("XI 2(c)", "Number of data points", tokens, "models.training_tokens"),
-            DocField("XI 2(d)", "Computational resources used for training", compute,
-                     "models.training_compute_flop or 6·parameters·tokens"),
+            DocField(
+                "XI 2(d)",
+                "Computational resources used for training",
+                compute,
+                "models.training_compute_flop or 6·parameters·tokens",
+            ),
             DocField("XI 2(d)", "Training time", None, "not recorded"),
             DocField("XI 2(e)", "Known or estimated energy consumption", None, "not recorded"),
         ]
 
     def xi_systemic(self) -> list[DocField]:
-        return [DocField("XI §2 point 1", "Evaluation strategies and results", None, "not recorded"),
-                DocField("XI §2 point 2", "Adversarial testing and model adaptations", None, "not recorded"),
-                DocField("XI §2 point 3", "System architecture", None, "not recorded")]
+        return [
+            DocField("XI §2 point 1", "Evaluation strategies and results", None, "not recorded"),
+            DocField("XI §2 point 2", "Adversarial testing and model adaptations", None, "not recorded"),
+            DocField("XI §2 point 3", "System architecture", None, "not recorded"),
+        ]
 
     def xii_section1(self) -> list[DocField]:
-        return [self._tasks("XII 1(a)"), DocField("XII 1(b)", "Acceptable use policies", None, "not recorded"),
-                *self._release("XII 1(c)"),
-                DocField("XII 1(d)", "Interaction with hardware or software not part of the model", None,
-                         "not recorded"),
-                DocField("XII 1(e)", "Versions of relevant software", None, "not recorded"),
-                *self._architecture("XII 1(f)"), *self._modalities("XII 1(g)"), self._licence("XII 1(h)")]
+        return [
+            self._tasks("XII 1(a)"),
+            DocField("XII 1(b)", "Acceptable use policies", None, "not recorded"),
+            *self._release("XII 1(c)"),
+            DocField(
+                "XII 1(d)",
+                "Interaction with hardware or software not part of the model",
+                None,
+                "not recorded",
+            ),
+            DocField("XII 1(e)", "Versions of relevant software", None, "not recorded"),
+            *self._architecture("XII 1(f)"),
+            *self._modalities("XII 1(g)"),
+            self._licence("XII 1(h)"),
+        ]
 
     def xii_section2(self) -> list[DocField]:
-        return [DocField("XII 2(a)", "Technical means for integration", None, "not recorded"),
-                DocField("XII 2(b)", "Maximum input and output size (e.g. context window)", None, "not recorded"),
-                self._data("XII 2(c)")]
+        return [
+            DocField("XII 2(a)", "Technical means for integration", None, "not recorded"),
+            DocField("XII 2(b)", "Maximum input and output size (e.g. context window)", None, "not recorded"),
+            self._data("XII 2(c)"),
+        ]
 
     def summary_sections(self) -> list[tuple[str, list[DocField]]]:
         tokens = f"{flop(self.m.training_tokens)} tokens" if self.m.training_tokens is not None else None
@@ -193,28 +254,56 @@ class _Context:
         if self.parents and self.view.roles and self.view.roles[0].scope == "modification":
             sources = "; ".join(d.data_summary for d in self.parents if d.data_summary) or None
         return [
-            ("1. General information", [
-                DocField("T 1", "Modalities", modalities, "models.output_modalities"),
-                DocField("T 1", "Size of the training data", tokens, "models.training_tokens"),
-                DocField("T 1", "Knowledge cut-off", None, "not recorded")]),
-            ("2. List of data sources", [
-                DocField("T 2", "Data sources (public datasets, licensed, crawled, user, synthetic)", sources,
-                         "models.training_data_summary / derivations.data_summary"),
-                DocField("T 2", "Top domain names crawled", None, "not recorded")]),
-            ("3. Relevant data-processing aspects", [
-                DocField("T 3", "Respect of text-and-data-mining reservations (Art. 4(3) Directive 2019/790)",
-                         None, "not recorded"),
-                DocField("T 3", "Removal of illegal content", None, "not recorded")]),
+            (
+                "1. General information",
+                [
+                    DocField("T 1", "Modalities", modalities, "models.output_modalities"),
+                    DocField("T 1", "Size of the training data", tokens, "models.training_tokens"),
+                    DocField("T 1", "Knowledge cut-off", None, "not recorded"),
+                ],
+            ),
+            (
+                "2. List of data sources",
+                [
+                    DocField(
+                        "T 2",
+                        "Data sources (public datasets, licensed, crawled, user, synthetic)",
+                        sources,
+                        "models.training_data_summary / derivations.data_summary",
+                    ),
+                    DocField("T 2", "Top domain names crawled", None, "not recorded"),
+                ],
+            ),
+            (
+                "3. Relevant data-processing aspects",
+                [
+                    DocField(
+                        "T 3",
+                        "Respect of text-and-data-mining reservations (Art. 4(3) Directive 2019/790)",
+                        None,
+                        "not recorded",
+                    ),
+                    DocField("T 3", "Removal of illegal content", None, "not recorded"),
+                ],
+            ),
         ]
 
     def modification(self) -> list[DocField]:
         out = []
         for d in self.parents:
             compute = f"{flop(d.compute_flop)} FLOP" if d.compute_flop is not None else None
-            out += [DocField("GL §3.2", f"Modified model ({d.relation})", d.parent, "derivations.parent"),
-                    DocField("GL para 60", "Compute used for the modification", compute, "derivations.compute_flop"),
-                    DocField("recital 109", "Data used for the modification", d.data_summary,
-                             "derivations.data_summary")]
+            out += [
+                DocField("GL §3.2", f"Modified model ({d.relation})", d.parent, "derivations.parent"),
+                DocField(
+                    "GL para 60", "Compute used for the modification", compute, "derivations.compute_flop"
+                ),
+                DocField(
+                    "recital 109",
+                    "Data used for the modification",
+                    d.data_summary,
+                    "derivations.data_summary",
+                ),
+            ]
         return out
 
 
@@ -224,5 +313,7 @@ def _iso(value: date | None) -> str | None:
 
 def _classification(view: ModelView) -> str:
     words = {True: "yes", False: "no", None: "cannot decide"}
-    return (f"GPAI: {words[view.gpai]}; systemic risk: {words[view.systemic]}; "
-            f"open-source exempt: {words[view.exempt]}")
+    return (
+        f"GPAI: {words[view.gpai]}; systemic risk: {words[view.systemic]}; "
+        f"open-source exempt: {words[view.exempt]}"
+    )

@@ -48,18 +48,27 @@ class Obligation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "actor": self.actor, "subject": self.subject, "rule": self.rule, "citation": self.citation,
-            "scope": self.scope, "applies_from": self.applies_from.isoformat(),
-            "due": self.due.isoformat() if self.due else None, "status": self.status, "because": list(self.because),
+            "actor": self.actor,
+            "subject": self.subject,
+            "rule": self.rule,
+            "citation": self.citation,
+            "scope": self.scope,
+            "applies_from": self.applies_from.isoformat(),
+            "due": self.due.isoformat() if self.due else None,
+            "status": self.status,
+            "because": list(self.because),
         }
 
 
 def model_entry(view: ModelView) -> dict[str, Any]:
     """The ``models[]`` item of the output."""
     return {
-        "id": view.fact.id, "gpai": view.gpai, "systemic_risk": view.systemic,
+        "id": view.fact.id,
+        "gpai": view.gpai,
+        "systemic_risk": view.systemic,
         "open_source_exempt": view.exempt if view.gpai is not False else False,
-        "provider": view.provider, "because": list(view.because),
+        "provider": view.provider,
+        "because": list(view.because),
     }
 
 
@@ -75,7 +84,9 @@ class Evaluation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "regime": self.regime, "regime_version": self.regime_version, "as_of": self.as_of.isoformat(),
+            "regime": self.regime,
+            "regime_version": self.regime_version,
+            "as_of": self.as_of.isoformat(),
             "models": [model_entry(v) for v in self.models],
             "obligations": [o.as_dict() for o in self.obligations],
         }
@@ -94,7 +105,8 @@ class Diff:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "added": [o.as_dict() for o in self.added], "removed": [o.as_dict() for o in self.removed],
+            "added": [o.as_dict() for o in self.added],
+            "removed": [o.as_dict() for o in self.removed],
             "changed": [{"before": a.as_dict(), "after": b.as_dict()} for a, b in self.changed],
             "models": [{"before": a, "after": b} for a, b in self.models],
             "recomputed": {"models": self.recomputed_models, "systems": self.recomputed_systems},
@@ -110,7 +122,7 @@ class Diff:
 
 @dataclass
 class Change:
-    """Facts to add or replace (keyed by id; derivations by (parent, child), offers by (model, by, channel))."""
+    """Facts to add or replace: by id; derivations by (parent, child); offers by (model, by, channel)."""
 
     actors: list[ActorFact] = field(default_factory=list)
     models: list[ModelFact] = field(default_factory=list)
@@ -185,8 +197,11 @@ class Engine:
         obligations = [o for m in self.models for o in self._model_obligations.get(m, ())]
         obligations += [o for s in self.systems for o in self._system_obligations.get(s, ())]
         return Evaluation(
-            regime=self.pack.regime, regime_version=self.pack.version, as_of=self.as_of,
-            models=[self._views[m] for m in self.models if m in self._views], obligations=obligations,
+            regime=self.pack.regime,
+            regime_version=self.pack.version,
+            as_of=self.as_of,
+            models=[self._views[m] for m in self.models if m in self._views],
+            obligations=obligations,
         )
 
     def view(self, model_id: str) -> ModelView:
@@ -217,8 +232,12 @@ class Engine:
         edges = [(d, self._views[p]) for p, d in self.parents.get(model_id, {}).items() if p in self._views]
         systems = [self.systems[s] for s in self.systems_by_model.get(model_id, {}) if s in self.systems]
         view: ModelView = self.regime.module.classify_model(
-            fact, edges=edges, offers=list(self.offers.get(model_id, {}).values()), systems=systems,
-            actors=self.actors, pack=self.pack,
+            fact,
+            edges=edges,
+            offers=list(self.offers.get(model_id, {}).values()),
+            systems=systems,
+            actors=self.actors,
+            pack=self.pack,
         )
         self._views[model_id] = view
         self._model_obligations[model_id] = self._obligations_of_model(view)
@@ -233,8 +252,18 @@ class Engine:
                 if decided is False:
                     continue
                 scope = spec.modifier_scope if role.scope == "modification" else "full"
-                out.append(self._obligation(spec, role.actor, view.fact.id, scope, decided,
-                                            (role.reason, *because), view.placing_date, is_model=True))
+                out.append(
+                    self._obligation(
+                        spec,
+                        role.actor,
+                        view.fact.id,
+                        scope,
+                        decided,
+                        (role.reason, *because),
+                        view.placing_date,
+                        is_model=True,
+                    )
+                )
         return out
 
     def _compute_system(self, system_id: str) -> None:
@@ -243,13 +272,31 @@ class Engine:
         out = []
         for spec in self._system_specs:
             for hit in self.regime.rules[spec.id](view, self.actors, self.pack):
-                out.append(self._obligation(spec, hit.actor, system_id, "full", hit.decided, hit.because,
-                                            view.fact.eu_market, is_model=False))
+                out.append(
+                    self._obligation(
+                        spec,
+                        hit.actor,
+                        system_id,
+                        "full",
+                        hit.decided,
+                        hit.because,
+                        view.fact.eu_market,
+                        is_model=False,
+                    )
+                )
         self._system_obligations[system_id] = out
 
     def _obligation(
-        self, spec: RuleSpec, actor: str, subject: str, scope: str, decided: Tri,
-        because: tuple[str, ...], placing: date | None, *, is_model: bool,
+        self,
+        spec: RuleSpec,
+        actor: str,
+        subject: str,
+        scope: str,
+        decided: Tri,
+        because: tuple[str, ...],
+        placing: date | None,
+        *,
+        is_model: bool,
     ) -> Obligation:
         applies, due = self._dates(spec, placing, is_model=is_model)
         key = (actor, subject, spec.id)
@@ -261,11 +308,20 @@ class Engine:
             status = "not yet applicable"
         else:
             status = "overdue" if due is not None and due < self.as_of else "open"
-        return Obligation(actor, subject, spec.id, spec.citation, scope, applies, due, status,
-                          tuple(dict.fromkeys(b for b in because if b)))
+        return Obligation(
+            actor,
+            subject,
+            spec.id,
+            spec.citation,
+            scope,
+            applies,
+            due,
+            status,
+            tuple(dict.fromkeys(b for b in because if b)),
+        )
 
     def _dates(self, spec: RuleSpec, placing: date | None, *, is_model: bool) -> tuple[date, date | None]:
-        """applies_from = max(effective date, placing date); Art. 111(3) gives older models until 2 Aug 2027."""
+        """applies_from = max(rule date, placing date); Art. 111(3): older models comply by 2 Aug 2027."""
         applies = spec.effective if placing is None else max(spec.effective, placing)
         if is_model and placing is not None and placing < self.pack.dates["grandfathering_cutoff"]:
             return applies, self.pack.dates["grandfathering_deadline"]
@@ -296,8 +352,11 @@ class Engine:
         dirty_systems: set[str] = set()
         for actor in change.actors:
             self.actors[actor.id] = actor
-            dirty_models |= {m for m, v in self._views.items()
-                             if actor.id in {v.fact.releaser, v.fact.owner, *(r.actor for r in v.roles)}}
+            dirty_models |= {
+                m
+                for m, v in self._views.items()
+                if actor.id in {v.fact.releaser, v.fact.owner, *(r.actor for r in v.roles)}
+            }
             dirty_systems |= {s for s, f in self.systems.items() if actor.id in {f.provider, *f.deployers}}
         for model in change.models:
             self.models[model.id] = model

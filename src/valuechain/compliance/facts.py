@@ -196,7 +196,11 @@ def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
     ]
     systems = [system_fact(s) for s in manifest.systems]
     return ChainFacts.build(
-        actors=actors, models=models, derivations=derivations, offers=offers, systems=systems,
+        actors=actors,
+        models=models,
+        derivations=derivations,
+        offers=offers,
+        systems=systems,
         as_of=manifest.as_of,
     )
 

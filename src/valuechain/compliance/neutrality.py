@@ -45,12 +45,22 @@ class NeutralityReport:
 
     def as_dict(self) -> dict[str, Any]:
         def line(d: DutyLine) -> dict[str, Any]:
-            return {"rule": d.rule, "citation": d.citation, "title": d.title, "channels": list(d.channels),
-                    "why": d.why}
+            return {
+                "rule": d.rule,
+                "citation": d.citation,
+                "title": d.title,
+                "channels": list(d.channels),
+                "why": d.why,
+            }
 
-        return {"model": self.model, "as_of": self.as_of.isoformat(), "channels": list(self.channels),
-                "identical": [line(d) for d in self.identical], "differing": [line(d) for d in self.differing],
-                "notes": self.notes}
+        return {
+            "model": self.model,
+            "as_of": self.as_of.isoformat(),
+            "channels": list(self.channels),
+            "identical": [line(d) for d in self.identical],
+            "differing": [line(d) for d in self.differing],
+            "notes": self.notes,
+        }
 
 
 def channel_variant(fact: ModelFact, channel: str, as_of: date) -> ModelFact:
@@ -76,13 +86,16 @@ def _lineage(facts: ChainFacts, model_id: str) -> ChainFacts:
                 keep.add(parent)
                 stack.append(parent)
     return ChainFacts.build(
-        actors=list(facts.actors.values()), models=[m for k, m in facts.models.items() if k in keep],
-        derivations=[d for d in facts.derivations if d.child in keep and d.parent in keep], as_of=facts.as_of,
+        actors=list(facts.actors.values()),
+        models=[m for k, m in facts.models.items() if k in keep],
+        derivations=[d for d in facts.derivations if d.child in keep and d.parent in keep],
+        as_of=facts.as_of,
     )
 
 
-def neutrality(facts: ChainFacts, model_id: str, *, regime: str = "eu-ai-act", as_of: date | None = None
-               ) -> NeutralityReport:
+def neutrality(
+    facts: ChainFacts, model_id: str, *, regime: str = "eu-ai-act", as_of: date | None = None
+) -> NeutralityReport:
     """Evaluate the model under each channel and compare its providers' duties."""
     if model_id not in facts.models:
         raise NotFoundError(f"unknown model `{model_id}`")
@@ -113,6 +126,8 @@ def neutrality(facts: ChainFacts, model_id: str, *, regime: str = "eu-ai-act", a
         report.differing.append(DutyLine(spec.id, spec.citation, spec.title, where, why))
     if not report.differing:
         report.notes.append(f"no channel changes the duties: {reasons['open_weights']}")
-    report.notes.append("under white_label, a reseller placing the model under its own brand may itself become "
-                        "its provider (Art. 3(3)); the duties stay the same")
+    report.notes.append(
+        "under white_label, a reseller placing the model under its own brand may itself become "
+        "its provider (Art. 3(3)); the duties stay the same"
+    )
     return report

@@ -116,7 +116,9 @@ def load_regime(name: str = DEFAULT_REGIME) -> Regime:
 def parse_pack(data: dict[str, Any]) -> Pack:
     """Build a Pack from its YAML data, resolving date and deadline names."""
     try:
-        thresholds = {k: Threshold(float(v["value"]), str(v["source"])) for k, v in data["thresholds"].items()}
+        thresholds = {
+            k: Threshold(float(v["value"]), str(v["source"])) for k, v in data["thresholds"].items()
+        }
         dates = {k: v["value"] for k, v in data["dates"].items()}
         rules = tuple(_rule_spec(r, dates, data["dates"], thresholds) for r in data["rules"])
         return Pack(

@@ -31,9 +31,16 @@ def _cell(text: str | None) -> str:
 
 def to_markdown(doc: Document) -> str:
     """A Markdown document: header, one table per section, then the fields still missing."""
-    lines = [f"# {doc.title}", "", f"- Model: `{doc.model}`", f"- Provider: {doc.provider or 'undetermined'}",
-             f"- Scope: {doc.scope}", f"- As of: {doc.as_of.isoformat()}",
-             f"- Rules: eu-ai-act {doc.regime_version}", ""]
+    lines = [
+        f"# {doc.title}",
+        "",
+        f"- Model: `{doc.model}`",
+        f"- Provider: {doc.provider or 'undetermined'}",
+        f"- Scope: {doc.scope}",
+        f"- As of: {doc.as_of.isoformat()}",
+        f"- Rules: eu-ai-act {doc.regime_version}",
+        "",
+    ]
     lines += [f"> {note}" for note in doc.notes] + ([""] if doc.notes else [])
     for heading, fields in doc.sections:
         lines += [f"## {heading}", "", "| Ref | Item | Value |", "|---|---|---|"]
@@ -64,8 +71,11 @@ def to_pdf(doc: Document) -> bytes:
         pdf.multi_cell(0, size * 0.5, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     para(doc.title, size=15, style="B")
-    para(f"Model: {doc.model}  |  Provider: {doc.provider or 'undetermined'}  |  Scope: {doc.scope}  |  "
-         f"As of: {doc.as_of.isoformat()}  |  Rules: eu-ai-act {doc.regime_version}", size=9)
+    para(
+        f"Model: {doc.model}  |  Provider: {doc.provider or 'undetermined'}  |  Scope: {doc.scope}  |  "
+        f"As of: {doc.as_of.isoformat()}  |  Rules: eu-ai-act {doc.regime_version}",
+        size=9,
+    )
     for note in doc.notes:
         para(note, size=9, style="I")
     for heading, fields in doc.sections:

@@ -31,10 +31,13 @@ def list_obligations(
 
 
 @router.post("/obligations/whatif")
-def whatif_obligations(data: WhatIfRequest, session: ReadSession, principal: CurrentPrincipal) -> WhatIfPublic:
+def whatif_obligations(
+    data: WhatIfRequest, session: ReadSession, principal: CurrentPrincipal
+) -> WhatIfPublic:
     """Evaluate changed facts in memory (nothing is written) and return the difference."""
-    diff = service.whatif_obligations(session, data.changes, principal=principal, as_of=data.as_of,
-                                      regime=data.regime)
+    diff = service.whatif_obligations(
+        session, data.changes, principal=principal, as_of=data.as_of, regime=data.regime
+    )
     return WhatIfPublic.model_validate(diff.as_dict())
 
 
@@ -46,13 +49,19 @@ def read_model_bom(org: str, name: str, session: ReadSession, principal: Current
 
 def _document_route(kind: str) -> Any:
     def read_model_document(
-        org: str, name: str, session: WriteSession, principal: CurrentPrincipal,
+        org: str,
+        name: str,
+        session: WriteSession,
+        principal: CurrentPrincipal,
         format: str = Query("md", pattern="^(md|json|pdf)$", description="md, json or pdf."),
     ) -> Response:
         doc = service.model_document(session, f"{org}/{name}", kind, principal=principal)
         filename = f"{org}-{name}-{kind}.{format}"
-        return Response(render(doc, format), media_type=MEDIA_TYPES[format],
-                        headers={"Content-Disposition": f'inline; filename="{filename}"'})
+        return Response(
+            render(doc, format),
+            media_type=MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        )
 
     read_model_document.__doc__ = f"The model's {kind} document, listing the fields not yet recorded."
     return read_model_document
@@ -60,5 +69,10 @@ def _document_route(kind: str) -> Any:
 
 for _kind in KINDS:
     # One literal route per kind (annex-xi, annex-xii, summary), so each is listed and tested on its own.
-    router.add_api_route(f"/models/{{org}}/{{name}}/docs/{_kind}", _document_route(_kind), methods=["GET"],
-                         name=f"read_model_{_kind.replace('-', '_')}", response_class=Response)
+    router.add_api_route(
+        f"/models/{{org}}/{{name}}/docs/{_kind}",
+        _document_route(_kind),
+        methods=["GET"],
+        name=f"read_model_{_kind.replace('-', '_')}",
+        response_class=Response,
+    )

@@ -31,7 +31,7 @@ def a53_1_a(m: ModelView, role: ProviderRole, actors: Actors, pack: Pack) -> Ver
 
 
 def a53_1_b(m: ModelView, role: ProviderRole, actors: Actors, pack: Pack) -> Verdict:
-    """Art. 53(1)(b), Annex XII: information for downstream providers, unless open-source exempt (Art. 53(2))."""
+    """Art. 53(1)(b), Annex XII: information for downstream providers, unless exempt (Art. 53(2))."""
     return and3(m.placed, m.gpai, not3(m.exempt)), (m.gpai_reason, m.exempt_reason, m.placing_reason)
 
 
@@ -46,11 +46,16 @@ def a53_1_d(m: ModelView, role: ProviderRole, actors: Actors, pack: Pack) -> Ver
 
 
 def a54_1(m: ModelView, role: ProviderRole, actors: Actors, pack: Pack) -> Verdict:
-    """Art. 54(1): providers established outside the Union appoint an EU representative (not if Art. 54(6))."""
+    """Art. 54(1): providers outside the Union appoint an EU representative (not if Art. 54(6))."""
     actor = actors.get(role.actor)
     outside: Tri = None if actor is None else not actor.is_eu
-    where = f"{role.actor}'s country is not recorded" if actor is None else (
-        f"{role.actor} is established in {actor.country}" + ("" if actor.is_eu else ", outside the Union"))
+    where = (
+        f"{role.actor}'s country is not recorded"
+        if actor is None
+        else (
+            f"{role.actor} is established in {actor.country}" + ("" if actor.is_eu else ", outside the Union")
+        )
+    )
     return and3(m.placed, m.gpai, outside, not3(m.exempt)), (where, m.gpai_reason, m.exempt_reason)
 
 
@@ -101,12 +106,15 @@ def a50_4a(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     why = "generates or manipulates image, audio or video constituting a deep fake (Art. 3(60))"
     if not s.fact.synthetic_output & {"image", "audio", "video"}:
         decided = None
-        why = "contradictory facts: `deep_fake` is set but no synthetic image, audio or video output: cannot decide"
+        why = (
+            "contradictory facts: `deep_fake` is set but no synthetic image, audio or video output: "
+            "cannot decide"
+        )
     return [Hit(d, decided, (why,)) for d in s.fact.deployers]
 
 
 def a50_4b(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
-    """Art. 50(4) second subparagraph: deployers disclose AI-generated text published on public-interest matters."""
+    """Art. 50(4) second subparagraph: deployers disclose AI-generated public-interest text."""
     if not (s.placed and s.fact.public_interest_text):
         return []
     decided: Tri = True
@@ -147,8 +155,10 @@ def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
             hits.append(Hit(deployer, True, (f"{deployer} is a public body or provides public services",)))
             continue
         if "essential_services" in s.fact.annex_iii:
-            why = ("Annex III area essential_services: a FRIA is required for points 5(b) credit scoring and 5(c) "
-                   "life/health insurance; the point is not recorded")
+            why = (
+                "Annex III area essential_services: a FRIA is required for points 5(b) credit scoring and "
+                "5(c) life/health insurance; the point is not recorded"
+            )
         else:
             why = f"whether {deployer} is a public body or provides public services is not recorded"
         if public is False and "essential_services" not in s.fact.annex_iii:
@@ -161,13 +171,15 @@ def a25_1_a(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     """Art. 25(1)(a): putting one's name or trademark on a high-risk system makes one its provider."""
     if not (s.placed and s.high_risk) or s.fact.origin == s.fact.provider:
         return []
-    why = (f"{s.fact.provider} places {s.fact.id}, made by {s.fact.origin}, under its own name; "
-           f"{s.fact.origin} is no longer its provider but must cooperate (Art. 25(2))")
+    why = (
+        f"{s.fact.provider} places {s.fact.id}, made by {s.fact.origin}, under its own name; "
+        f"{s.fact.origin} is no longer its provider but must cooperate (Art. 25(2))"
+    )
     return [Hit(s.fact.provider, True, (why, s.high_risk_reason))]
 
 
 def a25_1_b(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
-    """Art. 25(1)(b): a substantial modification of a high-risk system that stays high-risk makes one its provider."""
+    """Art. 25(1)(b): substantially modifying a high-risk system (still high-risk) makes one its provider."""
     if not (s.placed and s.high_risk and "substantial_modification" in s.fact.changes):
         return []
     why = f"{s.fact.provider} substantially modified {s.fact.modified_from or 'a high-risk system'}"
@@ -179,13 +191,30 @@ def a25_1_c(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     if not (s.placed and s.high_risk and "intended_purpose" in s.fact.changes):
         return []
     source = s.fact.modified_from or "a system that was not high-risk"
-    why = f"{s.fact.provider} changed the intended purpose of {source} to: {s.fact.intended_purpose or '(not recorded)'}"
+    purpose = s.fact.intended_purpose or "(not recorded)"
+    why = f"{s.fact.provider} changed the intended purpose of {source} to: {purpose}"
     return [Hit(s.fact.provider, True, (why, s.high_risk_reason))]
 
 
 RULES: Mapping[str, Callable[..., Any]] = {
-    "A52.1": a52_1, "A53.1.a": a53_1_a, "A53.1.b": a53_1_b, "A53.1.c": a53_1_c, "A53.1.d": a53_1_d,
-    "A54.1": a54_1, "A55.1.a": a55_1_a, "A55.1.b": a55_1_b, "A55.1.c": a55_1_c, "A55.1.d": a55_1_d,
-    "A50.1": a50_1, "A50.2": a50_2, "A50.4a": a50_4a, "A50.4b": a50_4b, "A16": a16, "A26": a26, "A27": a27,
-    "A25.1.a": a25_1_a, "A25.1.b": a25_1_b, "A25.1.c": a25_1_c,
+    "A52.1": a52_1,
+    "A53.1.a": a53_1_a,
+    "A53.1.b": a53_1_b,
+    "A53.1.c": a53_1_c,
+    "A53.1.d": a53_1_d,
+    "A54.1": a54_1,
+    "A55.1.a": a55_1_a,
+    "A55.1.b": a55_1_b,
+    "A55.1.c": a55_1_c,
+    "A55.1.d": a55_1_d,
+    "A50.1": a50_1,
+    "A50.2": a50_2,
+    "A50.4a": a50_4a,
+    "A50.4b": a50_4b,
+    "A16": a16,
+    "A26": a26,
+    "A27": a27,
+    "A25.1.a": a25_1_a,
+    "A25.1.b": a25_1_b,
+    "A25.1.c": a25_1_c,
 }

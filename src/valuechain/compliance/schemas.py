@@ -46,7 +46,8 @@ class WhatIfRequest(BaseModel):
     """Changes to evaluate in memory; nothing is written."""
 
     changes: list[str] = Field(
-        min_length=1, max_length=100,
+        min_length=1,
+        max_length=100,
         description="Change expressions, e.g. `models[org/m].weights_public=true` or "
         "`+offers={model: org/m, by: org, channel: api}` (docs/compliance.md, What-if).",
     )

@@ -18,7 +18,7 @@ from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Scope
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
-from valuechain.compliance.engine import Diff, EvidenceKey, Evaluation, evaluate
+from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
@@ -68,25 +68,36 @@ def restrict(result: Evaluation, manifest: ChainManifest, principal: Principal |
         return result
     me = principal.org_slug
     return Evaluation(
-        regime=result.regime, regime_version=result.regime_version, as_of=result.as_of,
+        regime=result.regime,
+        regime_version=result.regime_version,
+        as_of=result.as_of,
         models=[v for v in result.models if v.fact.id in visible],
         obligations=[o for o in result.obligations if o.actor == me or o.subject.split("/", 1)[0] == me],
     )
 
 
 def list_obligations(
-    session: Session, *, principal: Principal | None, as_of: date | None = None, regime: str = "eu-ai-act",
+    session: Session,
+    *,
+    principal: Principal | None,
+    as_of: date | None = None,
+    regime: str = "eu-ai-act",
     rules: list[str] | None = None,
 ) -> Evaluation:
     """Evaluate the registry; a non-operator sees its own obligations and the models it may see."""
     manifest = registry_manifest(session, principal=principal)
-    result = evaluate(facts_from_manifest(manifest), regime=regime, as_of=as_of, evidence=evidence(session),
-                      rules=rules)
+    result = evaluate(
+        facts_from_manifest(manifest), regime=regime, as_of=as_of, evidence=evidence(session), rules=rules
+    )
     return restrict(result, manifest, principal)
 
 
 def whatif_obligations(
-    session: Session, changes: list[str], *, principal: Principal | None, as_of: date | None = None,
+    session: Session,
+    changes: list[str],
+    *,
+    principal: Principal | None,
+    as_of: date | None = None,
     regime: str = "eu-ai-act",
 ) -> Diff:
     """Apply changes in memory only and return the difference (nothing is written)."""
@@ -122,8 +133,11 @@ def _check_edits(manifest: ChainManifest, edits: list[Edit], principal: Principa
         if edit.key is None:
             continue
         allowed = {
-            "models": edit.key in visible, "systems": edit.key in systems, "actors": edit.key == me,
-            "derivations": edit.key.rsplit(">", 1)[-1] in visible, "offers": edit.key.split(",")[0] in visible,
+            "models": edit.key in visible,
+            "systems": edit.key in systems,
+            "actors": edit.key == me,
+            "derivations": edit.key.rsplit(">", 1)[-1] in visible,
+            "offers": edit.key.split(",")[0] in visible,
         }[edit.section]
         if not allowed:
             raise NotFoundError(f"what-if: no {edit.section[:-1]} `{edit.key}` among the records you may see")
@@ -133,11 +147,14 @@ def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
     """A derivation from the model, or a system using it (offer entitlements join when the market exists)."""
     if any(d.parent == model_id and org in (d.by, d.on_behalf_of) for d in facts.derivations):
         return True
-    return any(model_id in s.models and (s.provider == org or org in s.deployers) for s in facts.systems.values())
+    return any(
+        model_id in s.models and (s.provider == org or org in s.deployers) for s in facts.systems.values()
+    )
 
 
-def _check_access(manifest: ChainManifest, facts: ChainFacts, model_id: str, kind: str,
-                  principal: Principal | None) -> None:
+def _check_access(
+    manifest: ChainManifest, facts: ChainFacts, model_id: str, kind: str, principal: Principal | None
+) -> None:
     if model_id not in facts.models:
         raise NotFoundError(f"model `{model_id}` not found")
     if principal is None or principal.is_operator:
@@ -146,11 +163,17 @@ def _check_access(manifest: ChainManifest, facts: ChainFacts, model_id: str, kin
     model = next(m for m in manifest.models if m.id == model_id)
     is_provider = me in (model.owner, model.releaser)
     visible = model.public or is_provider
-    allowed = {"annex-xi": is_provider, "annex-xii": is_provider or _entitled(facts, model_id, me),
-               "summary": visible or _entitled(facts, model_id, me), "bom": visible}[kind]
+    allowed = {
+        "annex-xi": is_provider,
+        "annex-xii": is_provider or _entitled(facts, model_id, me),
+        "summary": visible or _entitled(facts, model_id, me),
+        "bom": visible,
+    }[kind]
     if not allowed:
         # Same answer as for a model that does not exist: no existence leak (errors.NotFoundError).
-        raise NotFoundError(f"model `{model_id}` not found, or your organisation is not entitled to its {kind}")
+        raise NotFoundError(
+            f"model `{model_id}` not found, or your organisation is not entitled to its {kind}"
+        )
 
 
 def model_document(
@@ -165,14 +188,21 @@ def model_document(
     doc = build_document(facts, model_id, kind, as_of=as_of)
     by = principal.org_slug if principal is not None and not principal.is_operator else None
     if doc.provider is not None and (by is None or by == doc.provider):
-        record_event(session, actor=principal.actor if principal else "cli", org_id=principal.org_id
-                     if principal and principal.org_id else None, action=DOC_ACTION, subject_type="model",
-                     subject_id=model_id, after={"kind": kind, "provider": doc.provider, "missing": len(doc.missing)})
+        record_event(
+            session,
+            actor=principal.actor if principal else "cli",
+            org_id=principal.org_id if principal and principal.org_id else None,
+            action=DOC_ACTION,
+            subject_type="model",
+            subject_id=model_id,
+            after={"kind": kind, "provider": doc.provider, "missing": len(doc.missing)},
+        )
     return doc
 
 
-def model_bom(session: Session, model_id: str, *, principal: Principal | None, as_of: date | None = None
-              ) -> dict[str, Any]:
+def model_bom(
+    session: Session, model_id: str, *, principal: Principal | None, as_of: date | None = None
+) -> dict[str, Any]:
     """The model's CycloneDX ML-BOM, built only from what the caller may see."""
     principal_org = None if principal is None or principal.is_operator else principal.org_id
     if principal is not None:

@@ -80,8 +80,14 @@ class ModelView:
     @property
     def lineage_key(self) -> tuple[object, ...]:
         """What a derived model reads from its parent (early cut-off of incremental re-evaluation)."""
-        return (self.compute, self.gpai, self.systemic, self.fact.releaser, self.fact.owner,
-                tuple((r.actor, r.decided) for r in self.roles))
+        return (
+            self.compute,
+            self.gpai,
+            self.systemic,
+            self.fact.releaser,
+            self.fact.owner,
+            tuple((r.actor, r.decided) for r in self.roles),
+        )
 
 
 @dataclass(frozen=True, slots=True)

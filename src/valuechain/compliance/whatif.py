@@ -24,32 +24,34 @@ import yaml
 
 from valuechain.compliance.engine import Change, Diff, Engine
 from valuechain.compliance.facts import (
-    ActorFact,
     ChainFacts,
-    DerivationFact,
-    ModelFact,
-    OfferFact,
-    SystemFact,
     facts_from_manifest,
 )
 from valuechain.core.errors import NotFoundError, ValidationError
 from valuechain.registry import manifest as mf
 
-_SET = re.compile(r"^(?P<section>models|systems|actors|derivations|offers)\[(?P<key>[^\]]+)\]\.(?P<field>\w+)=(?P<value>.*)$",
-                  re.S)
+_SET = re.compile(
+    r"^(?P<section>models|systems|actors|derivations|offers)\[(?P<key>[^\]]+)\]\.(?P<field>\w+)=(?P<value>.*)$",
+    re.S,
+)
 _ADD = re.compile(r"^\+(?P<section>models|systems|actors|derivations|offers)=(?P<value>.*)$", re.S)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 _IDENTITY = {"id", "parent", "child", "model", "by", "channel"}
 _ENUMS: dict[str, type[StrEnum] | frozenset[str]] = {
-    "output_modalities": mf.Modality, "licence_terms": mf.LicenceTerm, "monetised": mf.Monetisation,
-    "synthetic_output": mf.SyntheticOutput, "annex_iii": mf.AnnexIII, "relation": mf.Relation,
-    "channel": mf.Channel, "changes": frozenset({"substantial_modification", "intended_purpose"}),
+    "output_modalities": mf.Modality,
+    "licence_terms": mf.LicenceTerm,
+    "monetised": mf.Monetisation,
+    "synthetic_output": mf.SyntheticOutput,
+    "annex_iii": mf.AnnexIII,
+    "relation": mf.Relation,
+    "channel": mf.Channel,
+    "changes": frozenset({"substantial_modification", "intended_purpose"}),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """One parsed change: set ``field`` of the record ``key`` in ``section``, or add a record (``key`` None)."""
+    """One parsed change: set ``field`` of record ``key`` in ``section``, or add a record (``key`` None)."""
 
     section: str
     key: str | None
@@ -70,8 +72,8 @@ def parse_edit(text: str) -> Edit:
             raise ValidationError(f"`{text}`: the added record must be a YAML mapping")
         return Edit(match["section"], None, None, value)
     raise ValidationError(
-        f"cannot parse change `{text}`: use SECTION[KEY].FIELD=VALUE (e.g. models[org/name].weights_public=true) "
-        "or +SECTION={yaml mapping}"
+        f"cannot parse change `{text}`: use SECTION[KEY].FIELD=VALUE "
+        "(e.g. models[org/name].weights_public=true) or +SECTION={yaml mapping}"
     )
 
 
@@ -126,9 +128,13 @@ def _lookup(facts: ChainFacts, section: str, key: str) -> Any:
 def _set_field(record: Any, edit: Edit) -> Any:
     names = {f.name for f in fields(record)}
     if edit.field not in names:
-        raise ValidationError(f"what-if: {edit.section} have no field `{edit.field}` (fields: {', '.join(sorted(names))})")
+        raise ValidationError(
+            f"what-if: {edit.section} have no field `{edit.field}` (fields: {', '.join(sorted(names))})"
+        )
     if edit.field in _IDENTITY:
-        raise ValidationError(f"what-if: `{edit.field}` identifies the record and cannot be changed; add a new one")
+        raise ValidationError(
+            f"what-if: `{edit.field}` identifies the record and cannot be changed; add a new one"
+        )
     hint = typing.get_type_hints(type(record))[edit.field]
     return replace(record, **{edit.field: _coerce(edit.field, hint, edit.value)})
 
