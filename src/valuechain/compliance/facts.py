@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-from valuechain.registry.manifest import EU_COUNTRIES, ChainManifest, ManifestSystem, split_ref
+from valuechain.registry.manifest import (
+    EU_COUNTRIES,
+    ChainManifest,
+    ManifestModel,
+    ManifestSystem,
+    split_ref,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,31 +159,7 @@ def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
         ActorFact(id=a.id, name=a.name, country=a.country, sme=a.sme, microenterprise=a.microenterprise)
         for a in manifest.actors
     ]
-    models = [
-        ModelFact(
-            id=m.id,
-            releaser=m.releaser,
-            version=m.version,
-            parameters=m.parameters,
-            training_compute_flop=m.training_compute_flop,
-            training_tokens=m.training_tokens,
-            gpai=m.gpai,
-            output_modalities=frozenset(str(x) for x in m.output_modalities),
-            licence=m.licence,
-            licence_terms=frozenset(str(x) for x in m.licence_terms),
-            weights_public=m.weights_public,
-            architecture_public=m.architecture_public,
-            usage_info_public=m.usage_info_public,
-            monetised=frozenset(str(x) for x in m.monetised),
-            eu_market=m.eu_market,
-            eu_excluded=m.eu_excluded,
-            designated_systemic_risk=m.designated_systemic_risk,
-            eu_business_users=m.eu_business_users,
-            description=m.description,
-            training_data_summary=m.training_data_summary,
-        )
-        for m in manifest.models
-    ]
+    models = [model_fact(m) for m in manifest.models]
     derivations = [
         DerivationFact(
             parent=split_ref(d.parent)[0],
@@ -219,4 +201,30 @@ def system_fact(s: ManifestSystem) -> SystemFact:
         public_interest_text=s.public_interest_text,
         annex_iii=frozenset(str(x) for x in s.annex_iii),
         eu_market=s.eu_market,
+    )
+
+
+def model_fact(m: ManifestModel) -> ModelFact:
+    """One manifest model → a fact."""
+    return ModelFact(
+        id=m.id,
+        releaser=m.releaser,
+        version=m.version,
+        parameters=m.parameters,
+        training_compute_flop=m.training_compute_flop,
+        training_tokens=m.training_tokens,
+        gpai=m.gpai,
+        output_modalities=frozenset(str(x) for x in m.output_modalities),
+        licence=m.licence,
+        licence_terms=frozenset(str(x) for x in m.licence_terms),
+        weights_public=m.weights_public,
+        architecture_public=m.architecture_public,
+        usage_info_public=m.usage_info_public,
+        monetised=frozenset(str(x) for x in m.monetised),
+        eu_market=m.eu_market,
+        eu_excluded=m.eu_excluded,
+        designated_systemic_risk=m.designated_systemic_risk,
+        eu_business_users=m.eu_business_users,
+        description=m.description,
+        training_data_summary=m.training_data_summary,
     )
