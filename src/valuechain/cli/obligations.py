@@ -90,7 +90,9 @@ def _print_obligation(ob: Obligation, regime: str, marker: str = " ") -> None:
 
 
 def _human_evaluation(result: Evaluation, regime: str) -> None:
-    table = Table("model", "GPAI", "systemic risk", "open-source exempt", "provider", title="Models")
+    table = Table(title="Models")
+    for column in ("model", "GPAI", "systemic risk", "open-source exempt", "provider"):
+        table.add_column(column, overflow="fold")
     words = {True: "yes", False: "no", None: "cannot decide"}
     for view in result.models:
         entry = model_entry(view)

@@ -28,6 +28,8 @@ def classify_model(
     systemic, systemic_reason = _systemic(fact, gpai, compute, edges, new_from, pack)
     open_source, foss_reason = _open_source(fact, pack)
     exempt, exempt_reason = _exemption(open_source, foss_reason, systemic)
+    if gpai is False:  # the exemption is from GPAI duties; a model that is not GPAI has none to lift
+        exempt, exempt_reason = False, ""
     roles, eu_reasons = _eu_exclusion(fact, roles, offers, systems)
     placed, placing_date, placing_reason = _placing(fact, roles, offers, systems)
     because = [r for r in (compute_reason, gpai_reason, systemic_reason) if r]

@@ -110,7 +110,8 @@ def neutrality(
         models[model_id] = channel_variant(models[model_id], channel, day)
         engine = Engine(replace(base, models=models), regime=regime, as_of=day)
         engine.evaluate()
-        reasons[channel] = engine.view(model_id).exempt_reason
+        view = engine.view(model_id)
+        reasons[channel] = view.exempt_reason or view.gpai_reason
         duties[channel] = {o.rule for o in engine.evaluation().obligations if o.subject == model_id}
     report = NeutralityReport(model=model_id, as_of=day, channels=channels)
     every = set.intersection(*duties.values())

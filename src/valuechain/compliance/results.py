@@ -50,7 +50,7 @@ def model_entry(view: ModelView) -> dict[str, Any]:
         "id": view.fact.id,
         "gpai": view.gpai,
         "systemic_risk": view.systemic,
-        "open_source_exempt": view.exempt if view.gpai is not False else False,
+        "open_source_exempt": view.exempt,
         "provider": view.provider,
         "because": list(view.because),
     }
