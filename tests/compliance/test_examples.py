@@ -10,7 +10,7 @@ import pytest
 
 from valuechain.compliance.engine import evaluate
 from valuechain.compliance.facts import facts_from_manifest
-from valuechain.registry.check import parse_manifest
+from valuechain.registry.check import ManifestError, load_manifest, parse_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
@@ -51,3 +51,24 @@ def test_example_evaluates_to_documented_output(name: str, manifest: str, output
     result = evaluate(facts_from_manifest(parsed)).as_dict()
     if output is not None:
         assert result == json.loads(output)
+
+
+MARKER = re.compile(r"<!-- evaluated: (\S+) -->\s*```json\n(.*?)```", re.S)
+EVALUATED = MARKER.findall((ROOT / "docs" / "compliance.md").read_text(encoding="utf-8"))
+
+
+def test_the_readme_complete_example_is_documented() -> None:
+    assert "docs/examples/chain.yaml" in {path for path, _ in EVALUATED}
+
+
+@pytest.mark.parametrize(("path", "output"), EVALUATED, ids=[p for p, _ in EVALUATED])
+def test_evaluated_file_matches_documented_output(path: str, output: str) -> None:
+    result = evaluate(facts_from_manifest(load_manifest(ROOT / path))).as_dict()
+    assert result == json.loads(output)
+
+
+def test_readme_format_excerpt_is_reported_not_guessed() -> None:
+    excerpts = [m for m, o in examples(ROOT / "README.md") if o is None]
+    for manifest in excerpts:
+        with pytest.raises(ManifestError, match="unknown"):
+            parse_manifest(manifest, source="README.md")
