@@ -359,6 +359,34 @@ CASES = [
         present={("lab", M, "A53.1.a"): {"status": "not yet applicable"}},
         as_of=date(2025, 6, 1),
     ),
+    Case(
+        "placed on 1 Aug 2025: grandfathered",
+        "Art. 111(3) (placed before 2 August 2025)",
+        chain(model(eu_market=date(2025, 8, 1))),
+        present={("lab", M, "A53.1.c"): {"applies_from": date(2025, 8, 2), "due": date(2027, 8, 2)}},
+    ),
+    Case(
+        "placed on 2 Aug 2025: not grandfathered",
+        "Art. 111(3), Art. 113(b)",
+        chain(model(eu_market=date(2025, 8, 2))),
+        present={("lab", M, "A53.1.c"): {"applies_from": date(2025, 8, 2), "due": None}},
+    ),
+    Case(
+        "applies on the as-of date itself",
+        "Art. 113 (applies from)",
+        chain(model(eu_market=date(2026, 11, 28))),
+        present={("lab", M, "A53.1.c"): {"status": "open"}},
+    ),
+    Case(
+        "exactly 10^25/3 on a systemic-risk original: not a provider",
+        "GL para 61 (more than one third)",
+        chain(
+            model(training_compute_flop=None, gpai=True, designated_systemic_risk=True),
+            model("tuner/c", training_compute_flop=None),
+            derivations=[drv(M, "tuner/c", "tuner", FALLBACK_SR)],
+        ),
+        absent=[("tuner", "tuner/c", "A53.1.a"), ("tuner", "tuner/c", "A52.1")],
+    ),
     # --- transparency (Art. 50) ------------------------------------------------------------------------
     Case(
         "chatbot informs persons",

@@ -50,7 +50,7 @@ def classify_model(
         placed=placed,
         placing_date=placing_date,
         roles=roles,
-        because=tuple(because),
+        because=tuple(b for b in because if b),
         gpai_reason=gpai_reason,
         systemic_reason=systemic_reason,
         exempt_reason=exempt_reason,

@@ -114,6 +114,8 @@ def build_document(
             "The provider modified another provider's model: this document is limited to the "
             "modification (recital 109, GL §3.2.1)."
         )
+    if view.gpai is False:
+        doc.notes.append(f"Not a GPAI model ({view.gpai_reason}); this document is voluntary.")
     if view.exempt is True and kind != "summary":
         doc.notes.append("Open-source exemption applies (Art. 53(2)); this document is voluntary.")
     return doc
