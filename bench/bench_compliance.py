@@ -166,6 +166,14 @@ def main() -> None:
         Change(offers=[OfferFact(target, "org1", "api")]),
         samples,
     )
+    actor = facts.actors["org5"]
+    moved = "FR" if actor.country != "FR" else "US"
+    _timed(
+        f"actor {actor.id}.country={moved} (all its models and systems)",
+        engine,
+        Change(actors=[replace(actor, country=moved)]),
+        samples,
+    )
     system = next(iter(facts.systems.values()))
     _timed(
         f"{system.id}.annex_iii=[education]",

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.compliance.builders import ACTORS, AS_OF, chain, model, open_model, run
+from tests.compliance.builders import ACTORS, AS_OF, chain, model, open_model, run, system
 from valuechain.compliance.engine import Change, Engine, evaluate
 from valuechain.compliance.facts import ChainFacts, DerivationFact, ModelFact, OfferFact
 from valuechain.compliance.pack import load_regime
@@ -132,7 +132,13 @@ def random_chain(seed: int, n: int = 300) -> ChainFacts:
                 )
             )
     offers = [OfferFact(m.id, rnd.choice(owners), "api") for m in rnd.sample(models, n // 10)]
-    return ChainFacts.build(actors=ACTORS, models=models, derivations=derivations, offers=offers)
+    systems = [
+        system(f"{owner}/s{i}", models=(rnd.choice(models).id,), annex_iii=frozenset({"employment"}))
+        for i, owner in enumerate(rnd.choices(["shop", "vendor", "bank"], k=n // 20))
+    ]
+    return ChainFacts.build(
+        actors=ACTORS, models=models, derivations=derivations, offers=offers, systems=systems
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -153,7 +159,18 @@ def test_incremental_update_equals_full_evaluation(seed: int) -> None:
         engine.update(Change(models=[changed]))
     offer = OfferFact(rnd.choice(list(models)), "reseller", "white_label")
     engine.update(Change(offers=[offer]))
-    full = evaluate(replace(facts, models=models, offers=(*facts.offers, offer)), as_of=AS_OF)
+    actors = dict(facts.actors)
+    actors["lab"] = replace(actors["lab"], country="US")
+    actors["bank"] = replace(actors["bank"], public_body=True)
+    engine.update(Change(actors=[actors["lab"], actors["bank"]]))
+    systems = dict(facts.systems)
+    first = next(iter(systems.values()))
+    systems[first.id] = replace(first, models=(rnd.choice(list(models)),), deployers=("city",))
+    engine.update(Change(systems=[systems[first.id]]))
+    full = evaluate(
+        replace(facts, models=models, offers=(*facts.offers, offer), actors=actors, systems=systems),
+        as_of=AS_OF,
+    )
     assert engine.evaluation().as_dict() == full.as_dict()
 
 

@@ -59,6 +59,7 @@ class Engine:
         self._system_views: dict[str, SystemView] = {}
         self._system_obligations: dict[str, list[Obligation]] = {}
         self._rank: dict[str, int] = {}
+        self._actor_models: dict[str, set[str]] = {}  # actor → models it releases, owns or provides
 
     def _index(self, facts: ChainFacts) -> None:
         self.actors: dict[str, ActorFact] = dict(facts.actors)
@@ -68,13 +69,25 @@ class Engine:
         self.children: dict[str, dict[str, None]] = {}
         self.offers: dict[str, dict[tuple[str, str, str], OfferFact]] = {}
         self.systems_by_model: dict[str, dict[str, None]] = {}
+        self._actor_systems: dict[str, set[str]] = {}
         for drv in facts.derivations:
             self._add_derivation(drv)
         for offer in facts.offers:
             self.offers.setdefault(offer.model, {})[(offer.model, offer.by, offer.channel)] = offer
         for system in self.systems.values():
-            for model_id in system.models:
+            self._link_system(system)
+
+    def _link_system(self, system: SystemFact, *, unlink: bool = False) -> None:
+        for model_id in system.models:
+            if unlink:
+                self.systems_by_model.get(model_id, {}).pop(system.id, None)
+            else:
                 self.systems_by_model.setdefault(model_id, {})[system.id] = None
+        for actor in {system.provider, *system.deployers}:
+            if unlink:
+                self._actor_systems.get(actor, set()).discard(system.id)
+            else:
+                self._actor_systems.setdefault(actor, set()).add(system.id)
 
     def _add_derivation(self, drv: DerivationFact) -> None:
         self.parents.setdefault(drv.child, {})[drv.parent] = drv
@@ -140,6 +153,12 @@ class Engine:
             actors=self.actors,
             pack=self.pack,
         )
+        old = self._views.get(model_id)
+        if old is not None:
+            for actor in _actors_of(old):
+                self._actor_models.get(actor, set()).discard(model_id)
+        for actor in _actors_of(view):
+            self._actor_models.setdefault(actor, set()).add(model_id)
         self._views[model_id] = view
         self._model_obligations[model_id] = self._obligations_of_model(view)
         return view
@@ -253,12 +272,8 @@ class Engine:
         dirty_systems: set[str] = set()
         for actor in change.actors:
             self.actors[actor.id] = actor
-            dirty_models |= {
-                m
-                for m, v in self._views.items()
-                if actor.id in {v.fact.releaser, v.fact.owner, *(r.actor for r in v.roles)}
-            }
-            dirty_systems |= {s for s, f in self.systems.items() if actor.id in {f.provider, *f.deployers}}
+            dirty_models |= self._actor_models.get(actor.id, set())
+            dirty_systems |= self._actor_systems.get(actor.id, set())
         for model in change.models:
             self.models[model.id] = model
             dirty_models.add(model.id)
@@ -272,13 +287,12 @@ class Engine:
             dirty_models.add(offer.model)
         for system in change.systems:
             old = self.systems.get(system.id)
-            for model_id in old.models if old else ():
-                self.systems_by_model.get(model_id, {}).pop(system.id, None)
-                dirty_models.add(model_id)
+            if old is not None:
+                self._link_system(old, unlink=True)
+                dirty_models.update(old.models)
             self.systems[system.id] = system
-            for model_id in system.models:
-                self.systems_by_model.setdefault(model_id, {})[system.id] = None
-                dirty_models.add(model_id)
+            self._link_system(system)
+            dirty_models.update(system.models)
             dirty_systems.add(system.id)
         unknown = sorted(m for m in dirty_models if m not in self.models)
         if unknown:
@@ -331,6 +345,10 @@ class Engine:
                 if child not in queued and child in self.models:
                     queued.add(child)
                     heapq.heappush(heap, (self._rank[child], child))
+
+
+def _actors_of(view: ModelView) -> set[str]:
+    return {view.fact.releaser, view.fact.owner, *(r.actor for r in view.roles)}
 
 
 def evaluate(
