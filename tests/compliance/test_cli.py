@@ -123,3 +123,32 @@ def test_bom(app: typer.Typer) -> None:
     assert validate_bom(json.loads(result.stdout)) == []
     missing = invoke(app, "bom", "nobody/none", "--chain", CHAIN)
     assert missing.exit_code == 1 and "unknown model" in missing.stderr
+
+
+def test_registry_backed_commands_through_the_root_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --chain the commands read the registry; a generated document becomes evidence."""
+    from valuechain.cli.main import app as root
+
+    monkeypatch.setenv("VALUECHAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VALUECHAIN_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(root, ["chain", "import", CHAIN]).exit_code == 0
+    result = runner.invoke(root, ["obligations", "-f", "json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    assert {o["actor"] for o in json.loads(result.stdout)["obligations"]} == {"openlab", "tuner", "shop"}
+    target = tmp_path / "xi.md"
+    result = runner.invoke(root, ["docs", "tuner/ol-7b-legal", "--kind", "annex-xi", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(root, ["obligations", "-f", "json", "--rule", "A53.1.a"])
+    statuses = {o["subject"]: o["status"] for o in json.loads(result.stdout)["obligations"]}
+    assert statuses["tuner/ol-7b-legal"].startswith("documentation generated at")
+    result = runner.invoke(
+        root, ["whatif", "-f", "json", "--set", "models[openlab/ol-7b].weights_public=false"]
+    )
+    assert {o["rule"] for o in json.loads(result.stdout)["added"]} == {"A53.1.a", "A53.1.b", "A54.1"}
+    result = runner.invoke(root, ["bom", "tuner/ol-7b-legal"])
+    assert validate_bom(json.loads(result.stdout)) == []
+    result = runner.invoke(root, ["neutrality", "openlab/ol-7b", "-f", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["model"] == "openlab/ol-7b"
