@@ -44,7 +44,7 @@ def test_compliance_docs_have_a_worked_example() -> None:
 def test_example_evaluates_to_documented_output(name: str, manifest: str, output: str | None) -> None:
     try:
         parsed = parse_manifest(manifest, source=name)
-    except Exception:
+    except ManifestError:  # reported with line and field, never guessed
         if output is None:
             pytest.skip(f"{name}: a format excerpt, not a complete chain")
         raise
@@ -65,10 +65,3 @@ def test_the_readme_complete_example_is_documented() -> None:
 def test_evaluated_file_matches_documented_output(path: str, output: str) -> None:
     result = evaluate(facts_from_manifest(load_manifest(ROOT / path))).as_dict()
     assert result == json.loads(output)
-
-
-def test_readme_format_excerpt_is_reported_not_guessed() -> None:
-    excerpts = [m for m, o in examples(ROOT / "README.md") if o is None]
-    for manifest in excerpts:
-        with pytest.raises(ManifestError, match="unknown"):
-            parse_manifest(manifest, source="README.md")

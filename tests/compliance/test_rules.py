@@ -321,6 +321,21 @@ CASES = [
         present={("shop", "uslab/x", "A53.1.c"): {"applies_from": date(2026, 9, 1)}},
     ),
     Case(
+        "EU excluded but placed, nobody bringing it in: contradictory",
+        "GL §3.1.3; issue: contradictory facts are reported",
+        chain(model("uslab/x", eu_excluded=True, eu_market=date(2026, 1, 1))),
+        present={("uslab", "uslab/x", "A53.1.a"): {"status": "cannot decide"}},
+        mentions={"uslab/x": "contradictory facts"},
+    ),
+    Case(
+        "designated systemic risk with gpai=false: contradictory",
+        "Art. 51(1)(b); issue: contradictory facts are reported",
+        chain(model(gpai=False, designated_systemic_risk=True)),
+        present={("lab", M, "A55.1.a"): {"status": "cannot decide"}},
+        models={M: {"gpai": None}},
+        mentions={M: "contradictory facts"},
+    ),
+    Case(
         "not placed on the Union market",
         "Art. 2(1)(a), Art. 3(9)",
         chain(model(eu_market=None)),

@@ -163,6 +163,11 @@ def _above(value: float, bounds: tuple[float, float]) -> Tri:
 
 def _gpai(fact: ModelFact, compute: float | None, edges: Sequence[Edge], pack: Pack) -> tuple[Tri, str]:
     criterion, criterion_reason = _indicative(fact, compute, pack)
+    if fact.gpai is False and fact.designated_systemic_risk:
+        return None, (
+            "contradictory facts: designated as a GPAI model with systemic risk but `gpai: false`: "
+            "cannot decide"
+        )
     if fact.gpai is not None:
         if compute is None:
             return (
@@ -301,6 +306,13 @@ def _eu_exclusion(
     for s in systems:
         if s.eu_market is not None and s.provider not in excluded:
             bringers.setdefault(s.provider, f"integrates it in {s.id}, placed in the Union on {s.eu_market}")
+    if not bringers and fact.eu_market is not None:
+        reason = (
+            f"contradictory facts: {fact.releaser} excluded the EU, yet the model was placed on the Union "
+            "market and no other actor brings it in: cannot decide who its provider is"
+        )
+        kept.append(ProviderRole(fact.releaser, "full", None, reason))
+        reasons.append(reason)
     for actor, how in bringers.items():
         reason = (
             f"{actor} {how} although {fact.releaser} excluded the EU: {actor} is the provider (GL §3.1.3)"
