@@ -186,8 +186,8 @@ def model_document(
     facts = facts_from_manifest(manifest)
     _check_access(manifest, facts, model_id, kind, principal)
     doc = build_document(facts, model_id, kind, as_of=as_of)
-    by = principal.org_slug if principal is not None and not principal.is_operator else None
-    if doc.provider is not None and (by is None or by == doc.provider):
+    # Evidence only when the provider itself draws it up (the local CLI acts for the installation's owner).
+    if doc.provider is not None and (principal is None or principal.org_slug == doc.provider):
         record_event(
             session,
             actor=principal.actor if principal else "cli",
