@@ -85,10 +85,14 @@ def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ManifestError([Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source=source)
+        raise ManifestError(
+            [Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source=source
+        ) from None
     lines = _Lines(root)
     if not isinstance(data, dict):
-        raise ManifestError([Problem(lines.line(()), "", "a manifest is a mapping with `valuechain: 1`")], source=source)
+        raise ManifestError(
+            [Problem(lines.line(()), "", "a manifest is a mapping with `valuechain: 1`")], source=source
+        )
     try:
         manifest = ChainManifest.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -212,7 +216,9 @@ def _cycles(manifest: ChainManifest, lines: _Lines) -> list[Problem]:
             edge_index, child = edges[idx]
             if state.get(child) == 1:
                 loc = ("derivations", edge_index, "child")
-                problems.append(Problem(lines.line(loc), format_path(loc), f"lineage cycle through `{child}`"))
+                problems.append(
+                    Problem(lines.line(loc), format_path(loc), f"lineage cycle through `{child}`")
+                )
             elif not state.get(child):
                 state[child] = 1
                 stack.append((child, 0))

@@ -16,7 +16,36 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # EU member states (ISO 3166-1 alpha-2); "EL" is the EU's code for Greece.
 EU_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR EL HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "EL",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
 )
 
 Slug = Annotated[str, Field(pattern=SLUG, description="Lower-case id: letters, digits, '.', '_', '-'.")]
@@ -117,7 +146,9 @@ class ManifestModel(_Strict):
     """A model and the facts that decide its obligations."""
 
     id: ModelId
-    released_by: Slug | None = Field(default=None, description="Actor placing it on the market; default owner.")
+    released_by: Slug | None = Field(
+        default=None, description="Actor placing it on the market; default owner."
+    )
     version: str = Field(default="1", pattern=VERSION_LABEL, description="Version label (extension).")
     description: str | None = Field(default=None, max_length=10_000, description="Free text (extension).")
     parameters: float | None = Field(default=None, ge=0)
