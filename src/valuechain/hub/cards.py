@@ -69,6 +69,11 @@ def parse_card(text: str) -> CardData:
         raise ValidationError(f"README.md front matter is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ValidationError("README.md front matter must be a YAML mapping")
+    return card_from_raw(raw)
+
+
+def card_from_raw(raw: dict[str, Any]) -> CardData:
+    """Card data from an already parsed front-matter mapping."""
     relation = _optional_str(raw, "base_model_relation")
     if relation is not None and relation not in RELATIONS:
         raise ValidationError(f"base_model_relation must be one of {', '.join(RELATIONS)}, not {relation!r}")
