@@ -42,21 +42,35 @@ def set_visibility(
             model.visibility = visibility
             model.weights_public = visibility == "public" and repo.gated is None
     record_event(
-        session, actor=principal.actor, org_id=repo.org_id, action="hub.repo.visibility", subject_type="hub_repo",
-        subject_id=repo.id, before=before, after=_snapshot(repo),
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action="hub.repo.visibility",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before=before,
+        after=_snapshot(repo),
     )
 
 
-def set_gated(session: Session, *, repo: HubRepo, principal: Principal, gated: str | None, now: datetime) -> None:
-    """Gate downloads: ``auto`` (accepting the licence terms suffices), ``manual`` (provider approves), or off."""
+def set_gated(
+    session: Session, *, repo: HubRepo, principal: Principal, gated: str | None, now: datetime
+) -> None:
+    """Gate downloads: ``auto`` (accepting the terms suffices), ``manual`` (provider approves), or off."""
     if gated is not None and gated not in GATE_MODES:
         raise ValidationError("gated must be auto, manual or false")
     before = _snapshot(repo)
     repo.gated = gated
     repo.updated_at = now
     record_event(
-        session, actor=principal.actor, org_id=repo.org_id, action="hub.repo.gated", subject_type="hub_repo",
-        subject_id=repo.id, before=before, after=_snapshot(repo),
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action="hub.repo.gated",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before=before,
+        after=_snapshot(repo),
     )
 
 
@@ -88,8 +102,13 @@ def accept_terms(session: Session, *, repo: HubRepo, principal: Principal, now: 
         access.status = "accepted"
     session.flush()
     record_event(
-        session, actor=principal.actor, org_id=principal.org_id, action="hub.terms.accept", subject_type="hub_repo",
-        subject_id=repo.id, after=_access_snapshot(access),
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="hub.terms.accept",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        after=_access_snapshot(access),
     )
     return access
 
@@ -113,8 +132,14 @@ def decide_access(
     access.decided_at = now
     session.flush()
     record_event(
-        session, actor=principal.actor, org_id=repo.org_id, action=f"hub.access.{status}", subject_type="hub_repo",
-        subject_id=repo.id, before=before, after=_access_snapshot(access),
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action=f"hub.access.{status}",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before=before,
+        after=_access_snapshot(access),
     )
     return access
 
@@ -134,6 +159,10 @@ def list_access(session: Session, *, repo: HubRepo, status: str | None = None) -
 
 def _access_snapshot(access: HubAccess) -> dict[str, object]:
     return {
-        "org_id": access.org_id, "status": access.status, "terms": access.terms, "terms_sha256": access.terms_sha256,
-        "accepted_by": access.accepted_by, "accepted_at": access.accepted_at,
+        "org_id": access.org_id,
+        "status": access.status,
+        "terms": access.terms,
+        "terms_sha256": access.terms_sha256,
+        "accepted_by": access.accepted_by,
+        "accepted_at": access.accepted_at,
     }

@@ -56,7 +56,9 @@ def lfs_git_oid(sha256: str, size: int) -> str:
 
 def initial_commit(session: Session, *, repo: HubRepo, author: str, now: datetime) -> HubCommit:
     """The empty first commit and the ``main`` branch pointing at it."""
-    commit = _new_commit(repo=repo, parent=None, files={}, title="initial commit", message="", author=author, now=now)
+    commit = _new_commit(
+        repo=repo, parent=None, files={}, title="initial commit", message="", author=author, now=now
+    )
     session.add(commit)
     session.add(HubRef(repo_id=repo.id, kind="branch", name=DEFAULT_BRANCH, commit_id=commit.id))
     session.flush()
@@ -81,19 +83,31 @@ def apply_commit(
     files = {f.path: f for f in list_files(session, head)}
     _apply_changes(files, request)
     commit = _new_commit(
-        repo=repo, parent=head_id, files=files, title=request.summary or "update files",
-        message=request.description, author=author, now=now,
+        repo=repo,
+        parent=head_id,
+        files=files,
+        title=request.summary or "update files",
+        message=request.description,
+        author=author,
+        now=now,
     )
     session.add(commit)
     session.flush()
     rows = [
-        HubCommitFile(commit_id=commit.id, path=f.path, sha256=f.sha256, size=f.size, git_oid=f.git_oid, is_lfs=f.is_lfs)
+        HubCommitFile(
+            commit_id=commit.id, path=f.path, sha256=f.sha256, size=f.size, git_oid=f.git_oid, is_lfs=f.is_lfs
+        )
         for f in files.values()
     ]
     session.add_all(rows)
     moved = session.execute(
         update(HubRef)
-        .where(HubRef.repo_id == repo.id, HubRef.kind == "branch", HubRef.name == branch, HubRef.commit_id == head_id)
+        .where(
+            HubRef.repo_id == repo.id,
+            HubRef.kind == "branch",
+            HubRef.name == branch,
+            HubRef.commit_id == head_id,
+        )
         .values(commit_id=commit.id)
         .execution_options(synchronize_session=False)
     )
@@ -125,12 +139,25 @@ def _new_commit(
 ) -> HubCommit:
     tree = sorted((path, f.sha256, f.size) for path, f in files.items())
     payload = json.dumps(
-        {"repo": repo.id, "parent": parent, "tree": tree, "title": title, "message": message,
-         "author": author, "at": now.isoformat(), "nonce": os.urandom(8).hex()},
+        {
+            "repo": repo.id,
+            "parent": parent,
+            "tree": tree,
+            "title": title,
+            "message": message,
+            "author": author,
+            "at": now.isoformat(),
+            "nonce": os.urandom(8).hex(),
+        },
         separators=(",", ":"),
     )
     sha = hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
     return HubCommit(
-        id=sha, repo_id=repo.id, parent_id=parent, title=title[:500], message=message, author=author,
+        id=sha,
+        repo_id=repo.id,
+        parent_id=parent,
+        title=title[:500],
+        message=message,
+        author=author,
         created_at=now,
     )

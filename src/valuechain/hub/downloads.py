@@ -23,7 +23,13 @@ def is_counted_file(path: str) -> bool:
 
 def count_download(session: Session, *, repo: HubRepo, commit_id: str, org_id: str | None, day: date) -> None:
     """Add one download (an upsert, safe under concurrency on SQLite and PostgreSQL)."""
-    values = {"repo_id": repo.id, "commit_id": commit_id, "org_key": org_id or ANONYMOUS, "day": day, "count": 1}
+    values = {
+        "repo_id": repo.id,
+        "commit_id": commit_id,
+        "org_key": org_id or ANONYMOUS,
+        "day": day,
+        "count": 1,
+    }
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(HubDownload).values(**values)
     statement = statement.on_conflict_do_update(
@@ -36,9 +42,12 @@ def download_totals(session: Session, repo: HubRepo, *, today: date) -> tuple[in
     """(last 30 days, all time), as ``downloads`` and ``downloadsAllTime`` in model info."""
     total = func.coalesce(func.sum(HubDownload.count), 0)
     all_time = session.scalar(select(total).where(HubDownload.repo_id == repo.id)) or 0
-    recent = session.scalar(
-        select(total).where(HubDownload.repo_id == repo.id, HubDownload.day > today - timedelta(days=30))
-    ) or 0
+    recent = (
+        session.scalar(
+            select(total).where(HubDownload.repo_id == repo.id, HubDownload.day > today - timedelta(days=30))
+        )
+        or 0
+    )
     return int(recent), int(all_time)
 
 
@@ -52,7 +61,12 @@ def download_rows(session: Session, repo: HubRepo) -> list[dict[str, object]]:
         .order_by(HubDownload.day, HubDownload.commit_id, HubDownload.org_key)
     ).all()
     return [
-        {"commit": d.commit_id, "version_id": version_id, "org": slug or ANONYMOUS, "day": d.day.isoformat(),
-         "downloads": d.count}
+        {
+            "commit": d.commit_id,
+            "version_id": version_id,
+            "org": slug or ANONYMOUS,
+            "day": d.day.isoformat(),
+            "downloads": d.count,
+        }
         for d, version_id, slug in rows
     ]

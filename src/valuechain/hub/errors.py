@@ -109,6 +109,10 @@ def render_app_error(request: Request, exc: Exception) -> Response:
 def render_validation_error(request: Request, exc: Exception) -> Response:
     """Request parsing failures: 400 with the field paths (the client maps 400 to BadRequestError)."""
     assert isinstance(exc, RequestValidationError)
-    fields = ["/".join(str(p) for p in err.get("loc", ())) + ": " + str(err.get("msg")) for err in exc.errors()]
+    fields = [
+        "/".join(str(p) for p in err.get("loc", ())) + ": " + str(err.get("msg")) for err in exc.errors()
+    ]
     message = "invalid request: " + "; ".join(fields)
-    return JSONResponse({"error": message}, status_code=400, headers={"X-Error-Message": _header_safe(message)})
+    return JSONResponse(
+        {"error": message}, status_code=400, headers={"X-Error-Message": _header_safe(message)}
+    )

@@ -35,14 +35,24 @@ def ensure_model(session: Session, repo: HubRepo, *, actor: str, now: datetime) 
     model = session.scalar(select(Model).where(Model.slug == repo.repo_id, Model.owner_org_id == repo.org_id))
     if model is None:
         model = Model(
-            id=new_id("mdl"), slug=repo.repo_id, owner_org_id=repo.org_id, released_by_org_id=repo.org_id,
-            visibility=repo.visibility, created_at=now, updated_at=now,
+            id=new_id("mdl"),
+            slug=repo.repo_id,
+            owner_org_id=repo.org_id,
+            released_by_org_id=repo.org_id,
+            visibility=repo.visibility,
+            created_at=now,
+            updated_at=now,
         )
         session.add(model)
         session.flush()
         record_event(
-            session, actor=actor, org_id=repo.org_id, action="model.create", subject_type="model",
-            subject_id=model.id, after={"slug": model.slug, "source": "hub"},
+            session,
+            actor=actor,
+            org_id=repo.org_id,
+            action="model.create",
+            subject_type="model",
+            subject_id=model.id,
+            after={"slug": model.slug, "source": "hub"},
         )
     repo.model_id = model.id
     return model
@@ -60,18 +70,26 @@ def record_version(
 ) -> ModelVersion:
     """A model version for the commit, its artifacts, the card's registry fields and lineage."""
     model = ensure_model(session, repo, actor=actor, now=now)
-    version = ModelVersion(id=new_id("ver"), model_id=model.id, label=commit.id, notes=commit.title, created_at=now)
+    version = ModelVersion(
+        id=new_id("ver"), model_id=model.id, label=commit.id, notes=commit.title, created_at=now
+    )
     session.add(version)
     session.flush()
     session.add_all(
-        Artifact(id=new_id("art"), version_id=version.id, path=f.path, sha256=f.sha256, size=f.size) for f in files
+        Artifact(id=new_id("art"), version_id=version.id, path=f.path, sha256=f.sha256, size=f.size)
+        for f in files
     )
     commit.version_id = version.id
     if card is not None:
         _apply_card(session, model=model, version=version, card=card, repo=repo, now=now)
     record_event(
-        session, actor=actor, org_id=repo.org_id, action="model.version.create", subject_type="model_version",
-        subject_id=version.id, after={"model": model.slug, "commit": commit.id, "files": len(files)},
+        session,
+        actor=actor,
+        org_id=repo.org_id,
+        action="model.version.create",
+        subject_type="model_version",
+        subject_id=version.id,
+        after={"model": model.slug, "commit": commit.id, "files": len(files)},
     )
     return version
 
@@ -158,21 +176,33 @@ def open_weights_offer(
     brand = repo.namespace
     offer = session.scalar(
         select(Offer).where(
-            Offer.version_id == version_id, Offer.by_org_id == repo.org_id, Offer.channel == "open_weights",
+            Offer.version_id == version_id,
+            Offer.by_org_id == repo.org_id,
+            Offer.channel == "open_weights",
             Offer.brand == brand,
         )
     )
     if offer is not None:
         return offer
     offer = Offer(
-        id=new_id("off"), version_id=version_id, by_org_id=repo.org_id, channel="open_weights", brand=brand,
-        eu=eu, terms={"visibility": repo.visibility, "gated": repo.gated, "licence": repo.licence},
+        id=new_id("off"),
+        version_id=version_id,
+        by_org_id=repo.org_id,
+        channel="open_weights",
+        brand=brand,
+        eu=eu,
+        terms={"visibility": repo.visibility, "gated": repo.gated, "licence": repo.licence},
         created_at=now,
     )
     session.add(offer)
     session.flush()
     record_event(
-        session, actor=actor, org_id=repo.org_id, action="offer.create", subject_type="offer", subject_id=offer.id,
+        session,
+        actor=actor,
+        org_id=repo.org_id,
+        action="offer.create",
+        subject_type="offer",
+        subject_id=offer.id,
         after={"channel": "open_weights", "version": version_id, "repo": repo.repo_id},
     )
     return offer

@@ -45,7 +45,9 @@ class HubCommit(Base):
     __tablename__ = "hub_commits"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    repo_id: Mapped[str] = mapped_column(String(40), ForeignKey("hub_repos.id", ondelete="CASCADE"), index=True)
+    repo_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("hub_repos.id", ondelete="CASCADE"), index=True
+    )
     parent_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     title: Mapped[str] = mapped_column(String(500))
     message: Mapped[str] = mapped_column(Text, default="")
@@ -84,7 +86,7 @@ class HubRef(Base):
 
 
 class HubAccess(Base):
-    """An organisation's access to a gated repo: accepted terms (who, when, which) or the provider's decision."""
+    """An organisation's access to a gated repo: accepted terms (who, when, which) or a decision."""
 
     __tablename__ = "hub_access"
 

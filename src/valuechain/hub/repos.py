@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,9 @@ def resolve_revision(session: Session, repo: HubRepo, revision: str) -> HubCommi
             return commit
     for kind in ("branch", "tag"):
         commit_id = session.scalar(
-            select(HubRef.commit_id).where(HubRef.repo_id == repo.id, HubRef.kind == kind, HubRef.name == revision)
+            select(HubRef.commit_id).where(
+                HubRef.repo_id == repo.id, HubRef.kind == kind, HubRef.name == revision
+            )
         )
         if commit_id is not None:
             found = session.get(HubCommit, commit_id)
@@ -103,7 +106,9 @@ def get_file(session: Session, commit: HubCommit, path: str) -> HubCommitFile:
 
 
 def list_refs(session: Session, repo: HubRepo) -> list[HubRef]:
-    return list(session.scalars(select(HubRef).where(HubRef.repo_id == repo.id).order_by(HubRef.kind, HubRef.name)))
+    return list(
+        session.scalars(select(HubRef).where(HubRef.repo_id == repo.id).order_by(HubRef.kind, HubRef.name))
+    )
 
 
 def list_commits(session: Session, repo: HubRepo, head: HubCommit, *, limit: int = 1000) -> list[HubCommit]:
@@ -127,8 +132,13 @@ def create_ref(
     ref = HubRef(repo_id=repo.id, kind=kind, name=name, commit_id=commit.id)
     session.add(ref)
     record_event(
-        session, actor=principal.actor, org_id=repo.org_id, action=f"hub.{kind}.create", subject_type="hub_repo",
-        subject_id=repo.id, after={"name": name, "commit": commit.id},
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action=f"hub.{kind}.create",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        after={"name": name, "commit": commit.id},
     )
     return ref
 
@@ -142,8 +152,13 @@ def delete_ref(session: Session, repo: HubRepo, *, kind: str, name: str, princip
         raise ValidationError("the main branch cannot be deleted")
     session.delete(ref)
     record_event(
-        session, actor=principal.actor, org_id=repo.org_id, action=f"hub.{kind}.delete", subject_type="hub_repo",
-        subject_id=repo.id, before={"name": name, "commit": ref.commit_id},
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action=f"hub.{kind}.delete",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before={"name": name, "commit": ref.commit_id},
     )
 
 
@@ -159,7 +174,8 @@ def visible_repos_query(principal: Principal | None) -> Select[tuple[HubRepo]]:
 
 def used_storage(session: Session, commit: HubCommit) -> int:
     return int(
-        session.scalar(select(func.coalesce(func.sum(HubCommitFile.size), 0)).where(
-            HubCommitFile.commit_id == commit.id
-        )) or 0
+        session.scalar(
+            select(func.coalesce(func.sum(HubCommitFile.size), 0)).where(HubCommitFile.commit_id == commit.id)
+        )
+        or 0
     )

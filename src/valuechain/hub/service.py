@@ -28,6 +28,7 @@ from valuechain.hub.repos import (
     find_repo,
     find_writable_repo,
     get_file,
+    is_owner,
     resolve_revision,
 )
 from valuechain.hub.storage import BlobStore
@@ -50,7 +51,13 @@ class ServedFile:
 
 
 def create_repo(
-    db: Database, *, principal: Principal, namespace: str, name: str, visibility: str, url: str,
+    db: Database,
+    *,
+    principal: Principal,
+    namespace: str,
+    name: str,
+    visibility: str,
+    url: str,
     now: datetime | None = None,
 ) -> HubRepo:
     """A new repo of the caller's organisation, with an empty initial commit on ``main``."""
@@ -61,20 +68,32 @@ def create_repo(
     with db.unit_of_work() as session:
         org = session.scalar(select(Organization).where(Organization.slug == namespace))
         if org is None or (org.id != principal.org_id and not principal.is_operator):
-            raise ForbiddenError(f"you can only create repos in your organisation's namespace ({principal.org_slug})")
+            raise ForbiddenError(
+                f"you can only create repos in your organisation's namespace ({principal.org_slug})"
+            )
         if session.scalar(select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name)):
             raise RepoExistsError(f"{namespace}/{name}", url=url)
         repo = HubRepo(
-            id=new_id("hrp"), org_id=org.id, namespace=namespace, name=name, visibility="private",
-            created_at=now, updated_at=now,
+            id=new_id("hrp"),
+            org_id=org.id,
+            namespace=namespace,
+            name=name,
+            visibility="private",
+            created_at=now,
+            updated_at=now,
         )
         session.add(repo)
         session.flush()
         initial_commit(session, repo=repo, author=principal.actor, now=now)
         lineage.ensure_model(session, repo, actor=principal.actor, now=now)
         record_event(
-            session, actor=principal.actor, org_id=org.id, action="hub.repo.create", subject_type="hub_repo",
-            subject_id=repo.id, after={"repo": repo.repo_id},
+            session,
+            actor=principal.actor,
+            org_id=org.id,
+            action="hub.repo.create",
+            subject_type="hub_repo",
+            subject_id=repo.id,
+            after={"repo": repo.repo_id},
         )
         if visibility == "public":
             access.set_visibility(session, repo=repo, principal=principal, visibility="public", now=now)
@@ -82,7 +101,12 @@ def create_repo(
 
 
 def update_settings(
-    db: Database, *, principal: Principal, repo_id: str, visibility: str | None, gated: str | None | bool,
+    db: Database,
+    *,
+    principal: Principal,
+    repo_id: str,
+    visibility: str | None,
+    gated: str | None | bool,
 ) -> HubRepo:
     """``update_repo_settings``: visibility and gating (``gated`` False turns gating off)."""
     now = utcnow()
@@ -100,14 +124,25 @@ def delete_repo(db: Database, *, principal: Principal, repo_id: str) -> None:
     with db.unit_of_work() as session:
         repo = find_writable_repo(session, repo_id, principal=principal)
         record_event(
-            session, actor=principal.actor, org_id=repo.org_id, action="hub.repo.delete", subject_type="hub_repo",
-            subject_id=repo.id, before={"repo": repo.repo_id},
+            session,
+            actor=principal.actor,
+            org_id=repo.org_id,
+            action="hub.repo.delete",
+            subject_type="hub_repo",
+            subject_id=repo.id,
+            before={"repo": repo.repo_id},
         )
         session.delete(repo)
 
 
 def commit_files(
-    db: Database, store: BlobStore, *, principal: Principal, repo_id: str, branch: str, request: CommitRequest,
+    db: Database,
+    store: BlobStore,
+    *,
+    principal: Principal,
+    repo_id: str,
+    branch: str,
+    request: CommitRequest,
 ) -> HubCommit:
     """Apply a commit, then record it as a model version with its card, licence and lineage."""
     now = utcnow()
@@ -126,8 +161,13 @@ def commit_files(
         )
         repo.updated_at = now
         record_event(
-            session, actor=principal.actor, org_id=repo.org_id, action="hub.commit", subject_type="hub_repo",
-            subject_id=repo.id, after={"commit": commit.id, "branch": branch, "title": commit.title},
+            session,
+            actor=principal.actor,
+            org_id=repo.org_id,
+            action="hub.commit",
+            subject_type="hub_repo",
+            subject_id=repo.id,
+            after={"commit": commit.id, "branch": branch, "title": commit.title},
         )
     return commit
 
@@ -145,7 +185,7 @@ def _read_card(store: BlobStore, files: list[HubCommitFile]) -> CardData | None:
 def release_open_weights(
     db: Database, *, principal: Principal, repo_id: str, gated: str | None, eu: bool = True
 ) -> Offer:
-    """Publish the head of ``main`` as open weights: public (optionally gated) and an ``open_weights`` offer."""
+    """Publish the head of ``main`` as open weights: public (maybe gated), with an ``open_weights`` offer."""
     now = utcnow()
     with db.unit_of_work() as session:
         repo = find_writable_repo(session, repo_id, principal=principal)
@@ -165,15 +205,22 @@ def accept_terms(db: Database, *, principal: Principal, repo_id: str) -> dict[st
     with db.unit_of_work() as session:
         repo = find_repo(session, repo_id, principal=principal)
         record = access.accept_terms(session, repo=repo, principal=principal, now=utcnow())
-        return {"repo": repo.repo_id, "status": record.status, "terms": record.terms,
-                "terms_sha256": record.terms_sha256, "accepted_at": record.accepted_at}
+        return {
+            "repo": repo.repo_id,
+            "status": record.status,
+            "terms": record.terms,
+            "terms_sha256": record.terms_sha256,
+            "accepted_at": record.accepted_at,
+        }
 
 
 def decide_access(db: Database, *, principal: Principal, repo_id: str, org_slug: str, status: str) -> None:
     """The provider grants, rejects or resets an organisation's access to its gated repo."""
     with db.unit_of_work() as session:
         repo = find_writable_repo(session, repo_id, principal=principal)
-        access.decide_access(session, repo=repo, principal=principal, org_slug=org_slug, status=status, now=utcnow())
+        access.decide_access(
+            session, repo=repo, principal=principal, org_slug=org_slug, status=status, now=utcnow()
+        )
 
 
 def open_file(
@@ -187,23 +234,33 @@ def open_file(
         entry = get_file(session, commit, path)
         licence = find_licence(session, commit)
         return ServedFile(
-            repo_id=repo.repo_id, commit_id=commit.id, path=entry.path, sha256=entry.sha256, size=entry.size,
+            repo_id=repo.repo_id,
+            commit_id=commit.id,
+            path=entry.path,
+            sha256=entry.sha256,
+            size=entry.size,
             licence=licence.label if licence else None,
             licence_path=licence.file.path if licence and licence.file else None,
         )
 
 
-def record_download(db: Database, *, principal: Principal | None, repo_id: str, commit_id: str, day: date) -> None:
+def record_download(
+    db: Database, *, principal: Principal | None, repo_id: str, commit_id: str, day: date
+) -> None:
     """Count one download of a version by the caller's organisation."""
     from valuechain.hub.downloads import count_download
 
     with db.unit_of_work() as session:
         repo = find_repo(session, repo_id, principal=principal)
-        count_download(session, repo=repo, commit_id=commit_id, org_id=principal.org_id if principal else None, day=day)
+        count_download(
+            session, repo=repo, commit_id=commit_id, org_id=principal.org_id if principal else None, day=day
+        )
 
 
 def repo_for_provider(session: Session, *, principal: Principal, repo_id: str) -> HubRepo:
     """A repo its owner manages (access lists, download statistics)."""
-    repo = find_writable_repo(session, repo_id, principal=principal)
+    repo = find_repo(session, repo_id, principal=principal)
+    if not is_owner(repo, principal):
+        raise ForbiddenError(f"only the provider of {repo_id} sees its access list and download statistics")
     principal.require(Scope.hub_read)
     return repo
