@@ -37,8 +37,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-SERVED_PORT = _free_port()
-_HF_HOME = Path(tempfile.mkdtemp(prefix="vc-hf-home-"))
+# Idempotent: this module may be imported twice (as a conftest and by name).
+SERVED_PORT = int(os.environ.setdefault("VALUECHAIN_TEST_HUB_PORT", str(_free_port())))
+_HF_HOME = Path(os.environ.setdefault("VALUECHAIN_TEST_HF_HOME", tempfile.mkdtemp(prefix="vc-hf-home-")))
 os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{SERVED_PORT}/hub"
 os.environ["HF_HOME"] = str(_HF_HOME)
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

@@ -7,9 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import State
 
 from valuechain.core.errors import AppError
+from valuechain.hub.deps import HUB_PREFIX
 from valuechain.hub.errors import render_app_error, render_validation_error
-
-HUB_PREFIX = "/hub"
 
 
 def create_hub_app(root_state: State) -> FastAPI:

@@ -14,6 +14,8 @@ from valuechain.core.settings import Settings
 from valuechain.hub.errors import HubError
 from valuechain.hub.storage import LocalBlobStore
 
+HUB_PREFIX = "/hub"
+
 # The client maps a 401 with exactly this message to "invalid token" rather than "repo not found".
 INVALID_TOKEN = "Invalid credentials in Authorization header"
 
@@ -21,6 +23,12 @@ INVALID_TOKEN = "Invalid credentials in Authorization header"
 class InvalidTokenError(HubError):
     status_code = 401
     code = "unauthenticated"
+
+
+def hub_url(request: Request) -> str:
+    """The hub's base URL as the client reached it (``.../hub``), for URLs we hand back."""
+    base = str(request.base_url).rstrip("/")
+    return base if base.endswith(HUB_PREFIX) else base + HUB_PREFIX
 
 
 def get_settings(request: Request) -> Settings:

@@ -14,6 +14,9 @@ XET_MESSAGE = (
     "uploading client; files then go through the Git LFS API."
 )
 
+# The path hf_xet shows in its error message (it prints only the failing URL).
+XET_UNSUPPORTED_PATH = "xet-unsupported/set-HF_HUB_DISABLE_XET=1-to-upload-through-LFS"
+
 
 class HubError(AppError):
     """An error carrying the Hub's error code and extra response headers."""
@@ -76,7 +79,7 @@ class RepoExistsError(HubError, ConflictError):
 class XetNotSupportedError(HubError):
     """The client tried the Xet protocol."""
 
-    status_code = 501
+    status_code = 400
     code = "xet_not_supported"
 
     def __init__(self) -> None:

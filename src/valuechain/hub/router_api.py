@@ -122,17 +122,10 @@ def get_refs(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) ->
     """``list_repo_refs``."""
     with db.session() as session:
         repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        refs = list_refs(session, repo)
-    entries = lambda kind: [  # noqa: E731
-        {
-            "name": r.name,
-            "ref": f"refs/{'heads' if kind == 'branch' else 'tags'}/{r.name}",
-            "targetCommit": r.commit_id,
-        }
-        for r in refs
-        if r.kind == kind
-    ]
-    return {"branches": entries("branch"), "tags": entries("tag"), "converts": [], "pullRequests": []}
+        refs = [(r.kind, r.name, r.commit_id) for r in list_refs(session, repo)]
+    branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for k, n, c in refs if k == "branch"]
+    tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": c} for k, n, c in refs if k == "tag"]
+    return {"branches": branches, "tags": tags, "converts": [], "pullRequests": []}
 
 
 @router.get("/models/{namespace}/{name}/commits/{revision}")
@@ -143,16 +136,11 @@ def get_commits(
     with db.session() as session:
         repo = find_repo(session, f"{namespace}/{name}", principal=principal)
         history = list_commits(session, repo, resolve_revision(session, repo, revision))
-    return [
-        {
-            "id": c.id,
-            "authors": [{"user": c.author}],
-            "date": iso(c.created_at),
-            "title": c.title,
-            "message": c.message,
-        }
-        for c in history
-    ]
+        return [
+            {"id": c.id, "authors": [{"user": c.author}], "date": iso(c.created_at), "title": c.title,
+             "message": c.message}
+            for c in history
+        ]
 
 
 @router.get("/models/{namespace}/{name}/auth-check")

@@ -14,8 +14,9 @@ from starlette.responses import FileResponse
 
 from valuechain.core.clock import utcnow
 from valuechain.hub import service
-from valuechain.hub.deps import DbDep, MaybePrincipal, StoreDep
+from valuechain.hub.deps import DbDep, MaybePrincipal, StoreDep, hub_url
 from valuechain.hub.downloads import is_counted_file
+from valuechain.hub.errors import XET_UNSUPPORTED_PATH, XetNotSupportedError
 from valuechain.hub.paths import check_file_path
 
 router = APIRouter()
@@ -58,7 +59,7 @@ async def resolve_file(
                 day=utcnow().date(),
             )
         )
-    return BlobResponse(local, headers=_headers(served, str(request.base_url)), media_type=_media_type(path))
+    return BlobResponse(local, headers=_headers(served, hub_url(request)), media_type=_media_type(path))
 
 
 def _headers(served: service.ServedFile, base_url: str) -> dict[str, str]:
@@ -87,3 +88,9 @@ def _media_type(path: str) -> str:
     ].startswith("LICEN"):
         return "text/plain; charset=utf-8" if not path.endswith(".json") else "application/json"
     return "application/octet-stream"
+
+
+@router.api_route("/" + XET_UNSUPPORTED_PATH + "/{rest:path}", methods=["GET", "POST", "PUT", "HEAD"])
+def xet_unsupported(rest: str) -> None:
+    """Every Xet CAS call ends here, with the message that says what to set."""
+    raise XetNotSupportedError()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
 from valuechain.core.errors import ValidationError
-from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep
+from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
 from valuechain.hub.lfs import UploadGrant, UrlSigner, batch_response
 from valuechain.hub.repos import find_writable_repo
 from valuechain.hub.uploads import stream_to_store
@@ -44,7 +44,7 @@ def lfs_batch(
         repo_id=repo_id,
         store=store,
         signer=_signer(request, settings),
-        base_url=str(request.base_url).rstrip("/"),
+        base_url=hub_url(request),
         max_file_bytes=settings.hub_max_file_bytes,
     )
     return JSONResponse(answer, media_type=LFS_JSON)

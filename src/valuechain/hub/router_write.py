@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from valuechain.hub import service
 from valuechain.hub.cards import card_errors
-from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep
-from valuechain.hub.errors import XetNotSupportedError
+from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
+from valuechain.hub.errors import XET_UNSUPPORTED_PATH
 from valuechain.hub.repos import (
     create_ref,
     delete_ref,
@@ -63,7 +65,7 @@ def create_repo(body: RepoCreate, request: Request, db: DbDep, principal: Curren
     _only_models(body.type)
     namespace = body.organization or principal.org_slug
     visibility = body.visibility or ("private" if body.private else "public")
-    url = f"{str(request.base_url).rstrip('/')}/{namespace}/{body.name}"
+    url = f"{hub_url(request)}/{namespace}/{body.name}"
     repo = service.create_repo(
         db, principal=principal, namespace=namespace, name=body.name, visibility=visibility, url=url
     )
@@ -150,8 +152,6 @@ def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[str]]:
     """The client posts README.md here before committing it; it reads JSON before the status."""
     errors = card_errors(str(body.get("content", "")))
     if errors:
-        from fastapi.responses import JSONResponse
-
         return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": []}, status_code=400)  # type: ignore[return-value]
     return {"errors": [], "warnings": []}
 
@@ -223,14 +223,21 @@ async def create_commit(
             request=commit_request,
         )
     )
-    url = f"{str(request.base_url).rstrip('/')}/{namespace}/{name}/commit/{commit.id}"
+    url = f"{hub_url(request)}/{namespace}/{name}/commit/{commit.id}"
     return {"commitOid": commit.id, "commitUrl": url, "pullRequestUrl": None, "success": True}
 
 
 @router.get("/models/{namespace}/{name}/xet-write-token/{revision}")
 @router.get("/models/{namespace}/{name}/xet-read-token/{revision}")
-def xet_token(namespace: str, name: str, revision: str, db: DbDep, principal: CurrentPrincipal) -> None:
-    """Xet is not implemented: say exactly what to set."""
+def xet_token(
+    namespace: str, name: str, revision: str, request: Request, db: DbDep, principal: CurrentPrincipal
+) -> Response:
+    """Xet is not implemented. hf_xet reports only the URL it failed on, so the CAS URL handed out here
+    spells the fix; every call under it then fails with the full message."""
     with db.session() as session:
         find_repo(session, f"{namespace}/{name}", principal=principal)
-    raise XetNotSupportedError()
+    cas = f"{hub_url(request)}/{XET_UNSUPPORTED_PATH}"
+    expires = str(int(time.time()) + 60)
+    headers = {"X-Xet-Cas-Url": cas, "X-Xet-Access-Token": "unsupported", "X-Xet-Token-Expiration": expires}
+    return JSONResponse({"casUrl": cas, "accessToken": "unsupported", "exp": int(expires)}, headers=headers)
+
