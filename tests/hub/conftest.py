@@ -63,9 +63,18 @@ def seed_orgs(db: Database) -> Orgs:
     with db.unit_of_work() as session:
         for slug in ("acme", "devco", "outco"):
             create_org(session, OrgCreate(slug=slug, name=slug.title(), country="DE"), principal=principal)
-            _, secrets[slug] = create_key(session, slug, KeyCreate(name="test", role=Role.admin), principal=principal)
-        _, viewer = create_key(session, "acme", KeyCreate(name="viewer", role=Role.viewer), principal=principal)
-    return Orgs(provider=secrets["acme"], developer=secrets["devco"], outsider=secrets["outco"], provider_viewer=viewer)
+            _, secrets[slug] = create_key(
+                session, slug, KeyCreate(name="test", role=Role.admin), principal=principal
+            )
+        _, viewer = create_key(
+            session, "acme", KeyCreate(name="viewer", role=Role.viewer), principal=principal
+        )
+    return Orgs(
+        provider=secrets["acme"],
+        developer=secrets["devco"],
+        outsider=secrets["outco"],
+        provider_viewer=viewer,
+    )
 
 
 @pytest.fixture
@@ -113,8 +122,17 @@ def served() -> Iterator[Served]:
     db.dispose()
     env = {**os.environ, "VALUECHAIN_HOME": str(home)}
     command = [
-        sys.executable, "-m", "uvicorn", "valuechain.app:create_app", "--factory", "--host", "127.0.0.1",
-        "--port", str(SERVED_PORT), "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "valuechain.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(SERVED_PORT),
+        "--log-level",
+        "warning",
     ]
     process = subprocess.Popen(command, env=env)
     try:

@@ -22,7 +22,6 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-
 from tests.hub.conftest import Served
 
 pytestmark = pytest.mark.e2e
@@ -52,14 +51,20 @@ def make_folder(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
-def publish(served: Served, tmp_path: Path, name: str, *, private: bool = False, gated: str | None = None) -> str:
+def publish(
+    served: Served, tmp_path: Path, name: str, *, private: bool = False, gated: str | None = None
+) -> str:
     """A repo of the provider with a card, a config and a nested file."""
     provider = api(served, served.orgs.provider)
     repo_id = f"acme/{name}"
     provider.create_repo(repo_id, private=private)
     folder = make_folder(
         tmp_path / name,
-        {"README.md": CARD.encode(), "config.json": b'{"model_type": "tiny"}', "sub/weights.bin": b"\x00" * 1000},
+        {
+            "README.md": CARD.encode(),
+            "config.json": b'{"model_type": "tiny"}',
+            "sub/weights.bin": b"\x00" * 1000,
+        },
     )
     provider.upload_folder(repo_id=repo_id, folder_path=folder, commit_message="first upload")
     if gated:
@@ -68,7 +73,7 @@ def publish(served: Served, tmp_path: Path, name: str, *, private: bool = False,
 
 
 def test_endpoint_is_ours(served: Served) -> None:
-    assert constants.ENDPOINT == served.endpoint
+    assert served.endpoint == constants.ENDPOINT
 
 
 def test_upload_and_read_back_with_the_default_client(served: Served, tmp_path: Path) -> None:
@@ -109,7 +114,9 @@ def test_create_repo_exist_ok_and_commit_history(served: Served, tmp_path: Path)
     assert provider.file_exists(repo_id, "notes.txt")
 
 
-def test_large_file_through_lfs_batch(served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_file_through_lfs_batch(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
     provider = api(served, served.orgs.provider)
     repo_id = publish(served, tmp_path, "large")
@@ -137,9 +144,13 @@ def test_not_found_errors(served: Served, tmp_path: Path) -> None:
     with pytest.raises(RepositoryNotFoundError):
         hf.model_info("acme/nothing-here")
     with pytest.raises(RepositoryNotFoundError):
-        hf_hub_download("acme/nothing-here", "config.json", cache_dir=tmp_path / "c1", token=served.orgs.developer)
+        hf_hub_download(
+            "acme/nothing-here", "config.json", cache_dir=tmp_path / "c1", token=served.orgs.developer
+        )
     with pytest.raises(RevisionNotFoundError):
-        hf_hub_download(repo_id, "config.json", revision="nope", cache_dir=tmp_path / "c2", token=served.orgs.developer)
+        hf_hub_download(
+            repo_id, "config.json", revision="nope", cache_dir=tmp_path / "c2", token=served.orgs.developer
+        )
     with pytest.raises(EntryNotFoundError):
         hf_hub_download(repo_id, "nope.json", cache_dir=tmp_path / "c3", token=served.orgs.developer)
 
@@ -165,7 +176,8 @@ def test_gated_repo_needs_accepted_terms(served: Served, tmp_path: Path) -> None
         with pytest.raises(GatedRepoError):
             hf_hub_download(repo_id, "config.json", cache_dir=tmp_path / "c0", token=token)
     accepted = httpx.post(
-        f"{served.endpoint}/api/models/{repo_id}/accept", headers={"authorization": f"Bearer {served.orgs.developer}"}
+        f"{served.endpoint}/api/models/{repo_id}/accept",
+        headers={"authorization": f"Bearer {served.orgs.developer}"},
     )
     assert accepted.status_code == 200 and accepted.json()["terms"] == "apache-2.0"
     path = hf_hub_download(repo_id, "config.json", cache_dir=tmp_path / "c1", token=served.orgs.developer)
@@ -195,7 +207,10 @@ def test_concurrent_commits_to_one_branch_give_one_conflict(served: Served, tmp_
     def commit(name: str) -> None:
         try:
             api(served, served.orgs.provider).create_commit(
-                repo_id, [CommitOperationAdd(f"{name}.txt", name.encode())], commit_message=name, parent_commit=parent
+                repo_id,
+                [CommitOperationAdd(f"{name}.txt", name.encode())],
+                commit_message=name,
+                parent_commit=parent,
             )
             outcomes.append("ok")
         except HfHubHTTPError as exc:

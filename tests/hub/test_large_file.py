@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import constants, hf_hub_download
-
 from tests.hub.conftest import Served
 from tests.hub.test_contract import api, publish
 
@@ -57,7 +56,9 @@ def test_upload_and_download_over_one_gib_in_constant_memory(
     source = tmp_path / "huge.bin"
     expected = write_file(source, SIZE)
     before = peak_rss(served.pid)
-    api(served, served.orgs.provider).upload_file(path_or_fileobj=source, path_in_repo="huge.bin", repo_id=repo_id)
+    api(served, served.orgs.provider).upload_file(
+        path_or_fileobj=source, path_in_repo="huge.bin", repo_id=repo_id
+    )
     source.unlink()
     target = Path(
         hf_hub_download(repo_id, "huge.bin", local_dir=tmp_path / "down", token=served.orgs.provider)
@@ -65,5 +66,7 @@ def test_upload_and_download_over_one_gib_in_constant_memory(
     growth = peak_rss(served.pid) - before
     assert target.stat().st_size == SIZE
     assert sha256_of(target) == expected
-    assert growth < 64 * MIB, f"server peak RSS grew by {growth / MIB:.0f} MiB for a {SIZE / MIB:.0f} MiB file"
+    assert growth < 64 * MIB, (
+        f"server peak RSS grew by {growth / MIB:.0f} MiB for a {SIZE / MIB:.0f} MiB file"
+    )
     target.unlink()

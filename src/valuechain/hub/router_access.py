@@ -64,20 +64,20 @@ def list_access_requests(
     with db.session() as session:
         repo = service.repo_for_provider(session, principal=principal, repo_id=f"{namespace}/{name}")
         rows = access.list_access(session, repo=repo, status=status)
-    return [
-        {
-            "user": {"user": slug, "type": "org"},
-            "username": slug,
-            "status": record.status,
-            "timestamp": iso(record.accepted_at or record.decided_at or utcnow()),
-            "fields": {
-                "terms": record.terms,
-                "terms_sha256": record.terms_sha256,
-                "accepted_by": record.accepted_by,
-            },
-        }
-        for record, slug in rows
-    ]
+        return [
+            {
+                "user": {"user": slug, "type": "org"},
+                "username": slug,
+                "status": record.status,
+                "timestamp": iso(record.accepted_at or record.decided_at or utcnow()),
+                "fields": {
+                    "terms": record.terms,
+                    "terms_sha256": record.terms_sha256,
+                    "accepted_by": record.accepted_by,
+                },
+            }
+            for record, slug in rows
+        ]
 
 
 @router.post("/release")
@@ -109,12 +109,12 @@ def model_tree(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) 
         parents = lineage.parents(session, head.version_id)
         viewer = principal.org_id if principal else None
         children = lineage.children(session, repo.model_id, viewer_org_id=viewer)
-    return {
-        "id": repo.repo_id,
-        "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_hub} for p in parents],
-        "children": [{"id": c.id, "relation": c.relation} for c in children],
-        "childrenModelCount": lineage.children_counts(children),
-    }
+        return {
+            "id": repo.repo_id,
+            "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_hub} for p in parents],
+            "children": [{"id": c.id, "relation": c.relation} for c in children],
+            "childrenModelCount": lineage.children_counts(children),
+        }
 
 
 @router.get("/downloads")

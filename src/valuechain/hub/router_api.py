@@ -137,8 +137,13 @@ def get_commits(
         repo = find_repo(session, f"{namespace}/{name}", principal=principal)
         history = list_commits(session, repo, resolve_revision(session, repo, revision))
         return [
-            {"id": c.id, "authors": [{"user": c.author}], "date": iso(c.created_at), "title": c.title,
-             "message": c.message}
+            {
+                "id": c.id,
+                "authors": [{"user": c.author}],
+                "date": iso(c.created_at),
+                "title": c.title,
+                "message": c.message,
+            }
             for c in history
         ]
 

@@ -240,4 +240,3 @@ def xet_token(
     expires = str(int(time.time()) + 60)
     headers = {"X-Xet-Cas-Url": cas, "X-Xet-Access-Token": "unsupported", "X-Xet-Token-Expiration": expires}
     return JSONResponse({"casUrl": cas, "accessToken": "unsupported", "exp": int(expires)}, headers=headers)
-
