@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -37,6 +38,9 @@ _SYSTEM_FIELDS = (
     "annex_iii",
     "eu_market",
 )
+
+
+_EARLIER = timedelta(microseconds=1)
 
 
 @dataclass
@@ -146,8 +150,10 @@ class _Importer:
             key = (self.models[slug], label)
             if key not in self.versions:
                 self.versions[key] = new_id("ver")
+                # A model's own version is its latest; versions named only in references come before it.
+                at = self.now if label == self.default_version[slug] else self.now - _EARLIER
                 new_rows.append(
-                    {"id": self.versions[key], "model_id": key[0], "label": label, "created_at": self.now}
+                    {"id": self.versions[key], "model_id": key[0], "label": label, "created_at": at}
                 )
                 self.note("version", "create", None, f"{slug}@{label}", None, {"label": label})
         self._write(ModelVersion, new_rows, [])
