@@ -9,8 +9,8 @@ import json
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.hub.conftest import Orgs
 
+from tests.hub.conftest import Orgs
 from valuechain.core.db import Database
 from valuechain.registry.models import Artifact, Derivation, Model, ModelVersion, Offer
 

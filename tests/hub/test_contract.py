@@ -22,6 +22,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+
 from tests.hub.conftest import Served
 
 pytestmark = pytest.mark.e2e

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import constants, hf_hub_download
+
 from tests.hub.conftest import Served
 from tests.hub.test_contract import api, publish
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.hub.conftest import Served
 from tests.hub.test_contract import api
 
