@@ -1,4 +1,4 @@
-"""The open-weights release channel: a Hugging Face-compatible hub with licences, cards, gating and lineage."""
+"""Open-weights release channel: a Hugging Face-compatible hub with licences, cards, gating and lineage."""
 
 from valuechain.hub.app import create_hub_app, mount_hub
 from valuechain.hub.demo import seed_hub_demo

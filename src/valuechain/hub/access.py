@@ -40,7 +40,7 @@ def set_visibility(
         model = session.get(Model, repo.model_id)
         if model is not None:
             model.visibility = visibility
-            model.weights_public = visibility == "public" and repo.gated is None
+            model.weights_public = visibility == "public"  # gated weights are still published
     record_event(
         session,
         actor=principal.actor,

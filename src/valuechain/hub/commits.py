@@ -38,6 +38,7 @@ class CommitRequest:
     additions: list[FileChange] = field(default_factory=list)
     deleted_files: list[str] = field(default_factory=list)
     deleted_folders: list[str] = field(default_factory=list)
+    version_label: str | None = None  # registry version to attach to; default: a new one named by the commit
 
 
 def git_blob_oid(content: bytes) -> str:

@@ -60,14 +60,20 @@ def _store_file(store: LocalBlobStore, path: Path) -> FileChange:
             writer.write(chunk)
     blob = writer.finish(expected_size=path.stat().st_size)
     return FileChange(
-        path=path.name, sha256=blob.sha256, size=blob.size, git_oid=lfs_git_oid(blob.sha256, blob.size), is_lfs=True
+        path=path.name,
+        sha256=blob.sha256,
+        size=blob.size,
+        git_oid=lfs_git_oid(blob.sha256, blob.size),
+        is_lfs=True,
     )
 
 
 def _inline(store: LocalBlobStore, name: str, text: str) -> FileChange:
     content = text.encode()
     blob = store.put_bytes(content)
-    return FileChange(path=name, sha256=blob.sha256, size=blob.size, git_oid=git_blob_oid(content), is_lfs=False)
+    return FileChange(
+        path=name, sha256=blob.sha256, size=blob.size, git_oid=git_blob_oid(content), is_lfs=False
+    )
 
 
 def seed_hub_demo(db: Database, settings: Settings, gguf: Path, *, provider: str, developer: str) -> str:
@@ -79,19 +85,29 @@ def seed_hub_demo(db: Database, settings: Settings, gguf: Path, *, provider: str
     repo_id = f"{provider}/{DEMO_REPO_NAME}"
     with db.session() as session:
         namespace, name = repo_id.split("/")
-        exists = session.scalar(select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name))
+        exists = session.scalar(
+            select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name)
+        )
     if exists is None:
         store = LocalBlobStore(settings.resolved_hub_blob_dir)
         service.create_repo(
             db, principal=owner, namespace=namespace, name=name, visibility="private", url=repo_id
         )
-        files = [_store_file(store, gguf), _inline(store, "README.md", CARD), _inline(store, "LICENSE", LICENCE)]
-        request = CommitRequest(summary="Publish SmolLM2-135M-Instruct Q4_1 GGUF", additions=files)
+        files = [
+            _store_file(store, gguf),
+            _inline(store, "README.md", CARD),
+            _inline(store, "LICENSE", LICENCE),
+        ]
+        request = CommitRequest(
+            summary="Publish SmolLM2-135M-Instruct Q4_1 GGUF", additions=files, version_label="1"
+        )
         service.commit_files(db, store, principal=owner, repo_id=repo_id, branch="main", request=request)
         service.release_open_weights(db, principal=owner, repo_id=repo_id, gated="auto")
     dev = _org_principal(db, developer)
     with db.session() as session:
-        repo_pk = session.scalar(select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name))
+        repo_pk = session.scalar(
+            select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name)
+        )
         status = session.scalar(
             select(HubAccess.status).where(HubAccess.repo_id == repo_pk, HubAccess.org_id == dev.org_id)
         )

@@ -67,30 +67,34 @@ def record_version(
     card: CardData | None,
     actor: str,
     now: datetime,
+    label: str | None = None,
 ) -> ModelVersion:
-    """A model version for the commit, its artifacts, the card's registry fields and lineage."""
+    """A model version for the commit (or the one named ``label``), its artifacts, card and lineage."""
     model = ensure_model(session, repo, actor=actor, now=now)
-    version = ModelVersion(
-        id=new_id("ver"), model_id=model.id, label=commit.id, notes=commit.title, created_at=now
-    )
-    session.add(version)
-    session.flush()
+    version = None
+    if label is not None:
+        version = session.scalar(
+            select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.label == label)
+        )
+    if version is None:
+        version = ModelVersion(
+            id=new_id("ver"), model_id=model.id, label=label or commit.id, notes=commit.title, created_at=now
+        )
+        session.add(version)
+        session.flush()
+    known = set(session.scalars(select(Artifact.path).where(Artifact.version_id == version.id)))
     session.add_all(
         Artifact(id=new_id("art"), version_id=version.id, path=f.path, sha256=f.sha256, size=f.size)
         for f in files
+        if f.path not in known
     )
     commit.version_id = version.id
     if card is not None:
         _apply_card(session, model=model, version=version, card=card, repo=repo, now=now)
     record_event(
-        session,
-        actor=actor,
-        org_id=repo.org_id,
-        action="model.version.create",
-        subject_type="model_version",
-        subject_id=version.id,
-        after={"model": model.slug, "commit": commit.id, "files": len(files)},
-    )
+        session, actor=actor, org_id=repo.org_id, action="model.version.create", subject_type="model_version",
+        subject_id=version.id, after={"model": model.slug, "commit": commit.id, "files": len(files)},
+    )  # fmt: skip
     return version
 
 
@@ -103,8 +107,13 @@ def _apply_card(
     if summary:
         model.training_data_summary = f"datasets: {summary}"
     model.updated_at = now
+    existing = set(
+        session.scalars(select(Derivation.parent_key).where(Derivation.child_version_id == version.id))
+    )
     for base in card.base_models:
         parent_version_id = _latest_version_of(session, base)
+        if (parent_version_id or f"external:{base}") in existing:
+            continue
         session.add(
             Derivation(
                 id=new_id("drv"),

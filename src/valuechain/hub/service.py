@@ -157,8 +157,9 @@ def commit_files(
             licence = require_release_licence(session, commit, repo_id=repo.repo_id)
             repo.licence, repo.licence_name = licence.id, licence.name
         lineage.record_version(
-            session, repo=repo, commit=commit, files=files, card=card, actor=principal.actor, now=now
-        )
+            session, repo=repo, commit=commit, files=files, card=card, actor=principal.actor, now=now,
+            label=request.version_label,
+        )  # fmt: skip
         repo.updated_at = now
         record_event(
             session,
