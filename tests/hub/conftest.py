@@ -78,16 +78,15 @@ def seed_orgs(db: Database) -> Orgs:
 
 
 @pytest.fixture
-def hub_settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home")
+def hub_settings(settings: Settings) -> Settings:
+    """The platform's test settings (HOME in a temporary directory)."""
+    return settings
 
 
 @pytest.fixture
-def hub_db(hub_settings: Settings) -> Iterator[Database]:
-    db = Database(hub_settings.resolved_database_url)
-    migrate.upgrade(db)
-    yield db
-    db.dispose()
+def hub_db(db: Database) -> Database:
+    """The platform's test database: migrated SQLite, and PostgreSQL when configured."""
+    return db
 
 
 @pytest.fixture
