@@ -89,18 +89,25 @@ def model_info(
         "usedStorage": used_storage(session, commit),
         "spaces": [],
         "childrenModelCount": lineage.children_counts(children),
-        "valuechain": {
-            "licence": repo.licence_name if repo.licence == "other" else repo.licence,
-            "released": repo.released_at is not None,
-            "children": [{"id": c.id, "relation": c.relation} for c in children],
-            "model_id": repo.model_id,
-            "version_id": commit.version_id,
-            "is_owner": is_owner(repo, principal),
-        },
+        "valuechain": _extension(repo, commit, children, principal),
     }
     if parents:
         info["baseModels"] = {"relation": parents[0].relation, "models": [{"id": p.id} for p in parents]}
     return info
+
+
+def _extension(
+    repo: HubRepo, commit: HubCommit, children: list[lineage.TreeNode], principal: Principal | None
+) -> dict[str, Any]:
+    """Our additions to ModelInfo (the client keeps unknown keys)."""
+    return {
+        "licence": repo.licence_name if repo.licence == "other" else repo.licence,
+        "released": repo.released_at is not None,
+        "children": [{"id": c.id, "relation": c.relation} for c in children],
+        "model_id": repo.model_id,
+        "version_id": commit.version_id,
+        "is_owner": is_owner(repo, principal),
+    }
 
 
 def parse_card_dict(commit: HubCommit) -> dict[str, Any]:
