@@ -81,7 +81,7 @@ def apply_commit(
         )
     head = session.get(HubCommit, head_id)
     assert head is not None
-    files = {f.path: f for f in list_files(session, head)}
+    files: dict[str, HubCommitFile | FileChange] = {f.path: f for f in list_files(session, head)}
     _apply_changes(files, request)
     commit = _new_commit(
         repo=repo,
@@ -136,7 +136,14 @@ def _apply_changes(files: dict[str, HubCommitFile | FileChange], request: Commit
 
 
 def _new_commit(
-    *, repo: HubRepo, parent: str | None, files: dict, title: str, message: str, author: str, now: datetime
+    *,
+    repo: HubRepo,
+    parent: str | None,
+    files: dict[str, HubCommitFile | FileChange],
+    title: str,
+    message: str,
+    author: str,
+    now: datetime,
 ) -> HubCommit:
     tree = sorted((path, f.sha256, f.size) for path, f in files.items())
     payload = json.dumps(

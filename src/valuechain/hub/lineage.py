@@ -149,7 +149,7 @@ def parents(session: Session, version_id: str | None) -> list[TreeNode]:
         .outerjoin(Model, Model.id == ModelVersion.model_id)
         .where(Derivation.child_version_id == version_id)
     ).all()
-    return [TreeNode(id=slug or ext, relation=rel, on_hub=slug is not None) for rel, ext, slug in rows]
+    return [TreeNode(id=str(slug or ext), relation=rel, on_hub=slug is not None) for rel, ext, slug in rows]
 
 
 def children(session: Session, model_id: str | None, *, viewer_org_id: str | None) -> list[TreeNode]:

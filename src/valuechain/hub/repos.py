@@ -162,7 +162,7 @@ def delete_ref(session: Session, repo: HubRepo, *, kind: str, name: str, princip
     )
 
 
-def visible_repos_query(principal: Principal | None) -> Select[tuple[HubRepo]]:
+def visible_repos_query(principal: Principal | None) -> Select[HubRepo]:
     """Repos the caller may list: public ones and its own organisation's."""
     query = select(HubRepo)
     if principal is None:
