@@ -171,7 +171,8 @@ def report(figures: dict[str, float], command: str) -> str:
         "## Hub: downloads, snapshot, uploads (issue 4)",
         "",
         f"Command: `{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{os.cpu_count()} CPUs shared with other work; loopback; file {figures['size_mib']:.0f} MiB.",
+        f"{os.cpu_count()} CPUs shared with other work; loopback; file {figures['size_mib']:.0f} MiB; "
+        f"huggingface_hub {_version('huggingface_hub')}, uvicorn {_version('uvicorn')}, {_nginx_version()}.",
         "",
         "| measure | valuechain | nginx (sendfile) | ratio |",
         "|---|---|---|---|",
@@ -189,6 +190,17 @@ def report(figures: dict[str, float], command: str) -> str:
         "sendfile path); on this 2-CPU box curl itself is CPU-bound, so both servers land close together.",
         "",
     ])  # fmt: skip
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def _nginx_version() -> str:
+    result = subprocess.run(["nginx", "-v"], capture_output=True, text=True)
+    return result.stderr.strip().replace("nginx version: ", "")
 
 
 def write_section(results: Path, section: str) -> None:

@@ -103,3 +103,12 @@ def test_valid_manifest_parses() -> None:
         HEAD + "models:\n  - id: openlab/a\n    parameters: 7.0e9\n    training_tokens: 1.0e12\n"
     )
     assert manifest.models[0].training_compute_estimate() == (6 * 7.0e9 * 1.0e12, "6ND")
+
+
+def test_duplicate_keys_are_rejected_not_silently_merged() -> None:
+    assert any("duplicate" in m for _, _, m in problems_of(HEAD + "models:\n  - id: openlab/a\n    id: openlab/b\n"))
+
+
+def test_yaml_1_2_keeps_country_codes_as_strings() -> None:
+    manifest = parse_manifest("valuechain: 1\nactors:\n  - {id: fjord, name: Fjord AS, country: NO}\n")
+    assert manifest.actors[0].country == "NO"
