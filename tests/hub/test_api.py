@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.hub.conftest import Orgs
+from valuechain.app import create_app
 from valuechain.core.db import Database
+from valuechain.core.settings import Settings
 from valuechain.registry.models import Artifact, Derivation, Model, ModelVersion, Offer
 
 CARD = "---\nlicense: apache-2.0\nbase_model: upstream/base\npipeline_tag: text-generation\n---\n# Tiny\n"
@@ -206,3 +209,17 @@ def test_gated_access_and_download_counts(hub: TestClient, orgs: Orgs) -> None:
         ("acme", 1, sha),
     }
     assert hub.get("/hub/api/models/acme/tiny/downloads", headers=auth(orgs.developer)).status_code == 403
+
+
+def test_oversized_files_are_refused(hub_db: Database, orgs: Orgs, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "small", hub_max_file_bytes=1000, hub_inline_max_bytes=10)
+    with TestClient(create_app(settings, database=hub_db)) as small:
+        publish(small, orgs)
+        batch = small.post(
+            "/hub/acme/tiny.git/info/lfs/objects/batch",
+            json={"operation": "upload", "objects": [{"oid": "a" * 64, "size": 5000}]},
+            headers=auth(orgs.provider),
+        ).json()
+        assert batch["objects"][0]["error"]["code"] == 413
+        r = commit(small, orgs.provider, "acme/tiny", {"big.txt": b"x" * 5000})
+        assert r.status_code == 413 and "exceeds the limit" in r.json()["error"]

@@ -16,7 +16,9 @@ CARD = "---\nlicense: apache-2.0\n---\n# cli model\n"
 
 
 def run(served: Served, secret: str, *args: str) -> dict[str, object]:
-    result = CliRunner().invoke(app, ["hub", *args, "--endpoint", served.endpoint, "--token", secret, "-f", "json"])
+    result = CliRunner().invoke(
+        app, ["hub", *args, "--endpoint", served.endpoint, "--token", secret, "-f", "json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import threading
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -225,3 +229,42 @@ def test_concurrent_commits_to_one_branch_give_one_conflict(served: Served, tmp_
     assert sorted(outcomes) == ["412", "ok"]
     files = set(provider.list_repo_files(repo_id))
     assert len(files & {"left.txt", "right.txt"}) == 1
+
+
+def test_concurrent_commits_without_parent_both_land(served: Served, tmp_path: Path) -> None:
+    repo_id = publish(served, tmp_path, "both")
+    outcomes: list[str] = []
+
+    def commit(name: str) -> None:
+        hf = api(served, served.orgs.provider)
+        hf.create_commit(repo_id, [CommitOperationAdd(f"{name}.txt", name.encode())], commit_message=name)
+        outcomes.append(name)
+
+    threads = [threading.Thread(target=commit, args=(name,)) for name in ("left", "right")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["left", "right"]
+    assert {"left.txt", "right.txt"} <= set(api(served, served.orgs.provider).list_repo_files(repo_id))
+
+
+def test_upload_cut_off_halfway_leaves_nothing(served: Served, tmp_path: Path) -> None:
+    repo_id = publish(served, tmp_path, "cutoff")
+    data = os.urandom(4 * 1024 * 1024)
+    oid = hashlib.sha256(data).hexdigest()
+    batch = httpx.post(
+        f"{served.endpoint}/{repo_id}.git/info/lfs/objects/batch",
+        json={"operation": "upload", "objects": [{"oid": oid, "size": len(data)}]},
+        headers={"authorization": f"Bearer {served.orgs.provider}"},
+    ).json()
+    href = urlsplit(batch["objects"][0]["actions"]["upload"]["href"])
+    with socket.create_connection((href.hostname, href.port)) as sock:
+        head = f"PUT {href.path}?{href.query} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n"
+        sock.sendall(head.encode() + data[: len(data) // 2])
+    deadline = time.monotonic() + 10
+    tmp_dir = served.home / "blobs" / "tmp"
+    while any(tmp_dir.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(tmp_dir.iterdir())
+    assert not list((served.home / "blobs" / "sha256").rglob(oid))
