@@ -6,6 +6,7 @@ test module imports it, pointing at the port the served process will use.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -40,6 +41,7 @@ def _free_port() -> int:
 # Idempotent: this module may be imported twice (as a conftest and by name).
 SERVED_PORT = int(os.environ.setdefault("VALUECHAIN_TEST_HUB_PORT", str(_free_port())))
 _HF_HOME = Path(os.environ.setdefault("VALUECHAIN_TEST_HF_HOME", tempfile.mkdtemp(prefix="vc-hf-home-")))
+atexit.register(shutil.rmtree, _HF_HOME, True)
 os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{SERVED_PORT}/hub"
 os.environ["HF_HOME"] = str(_HF_HOME)
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

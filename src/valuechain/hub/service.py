@@ -19,7 +19,7 @@ from valuechain.core.ids import new_id
 from valuechain.hub import access, lineage
 from valuechain.hub.cards import CardData, parse_card
 from valuechain.hub.commits import CommitRequest, apply_commit, initial_commit
-from valuechain.hub.errors import RepoExistsError
+from valuechain.hub.errors import RepoExistsError, StaleParentError
 from valuechain.hub.licences import find_licence, require_release_licence
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
 from valuechain.hub.paths import check_repo_part
@@ -35,6 +35,7 @@ from valuechain.hub.storage import BlobStore
 from valuechain.registry.models import Offer
 
 MAX_CARD_BYTES = 1024 * 1024
+COMMIT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,25 @@ def commit_files(
     branch: str,
     request: CommitRequest,
 ) -> HubCommit:
-    """Apply a commit, then record it as a model version with its card, licence and lineage."""
+    """Apply a commit, then record it as a model version with its card, licence and lineage.
+
+    A commit that named no parent and lost a race (PostgreSQL: the branch moved under it) is retried on the
+    new head; one that named its parent gets the conflict.
+    """
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            return _commit_once(
+                db, store, principal=principal, repo_id=repo_id, branch=branch, request=request
+            )
+        except StaleParentError:
+            if request.parent_commit is not None or attempt == COMMIT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _commit_once(
+    db: Database, store: BlobStore, *, principal: Principal, repo_id: str, branch: str, request: CommitRequest
+) -> HubCommit:
     now = utcnow()
     with db.unit_of_work() as session:
         repo = find_writable_repo(session, repo_id, principal=principal)
