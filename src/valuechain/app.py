@@ -15,6 +15,7 @@ from valuechain.accounts.router import router as accounts_router
 from valuechain.api.audit import router as audit_router
 from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
+from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
@@ -25,7 +26,7 @@ from valuechain.registry.router import router as registry_router
 log = logging.getLogger("valuechain")
 
 # Every router of the platform, in one place.
-ROUTERS = (accounts_router, registry_router, chain_router, audit_router)
+ROUTERS = (accounts_router, registry_router, chain_router, audit_router, compliance_router)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
