@@ -65,6 +65,9 @@ def test_upload_and_download_over_one_gib_in_constant_memory(
         hf_hub_download(repo_id, "huge.bin", local_dir=tmp_path / "down", token=served.orgs.provider)
     )
     growth = peak_rss(served.pid) - before
+    print(
+        f"server peak RSS {before / MIB:.0f} MiB before, grew {growth / MIB:.1f} MiB for {SIZE / MIB:.0f} MiB"
+    )
     assert target.stat().st_size == SIZE
     assert sha256_of(target) == expected
     assert growth < 64 * MIB, (
