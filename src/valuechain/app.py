@@ -19,6 +19,7 @@ from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
+from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.router import router as registry_router
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)
+    mount_hub(app)  # the Hugging Face-compatible hub renders its own errors
     return app
 
 
