@@ -6,9 +6,9 @@ from typing import Any
 
 import pydantic
 from fastapi import FastAPI, Request
-from sqlalchemy.exc import IntegrityError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from valuechain.core.errors import AppError
