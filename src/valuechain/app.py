@@ -18,6 +18,7 @@ from valuechain.api.limits import BodySizeLimit
 from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
 from valuechain.core.db import Database
+from valuechain.core.logs import install_log_filters
 from valuechain.core.settings import Settings
 from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_filters()
         db = database or Database(settings.resolved_database_url)
         if database is None:
             migrate.upgrade(db)
