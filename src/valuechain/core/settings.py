@@ -34,7 +34,9 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted by the JSON APIs, in bytes; larger bodies get 413.",
     )
-    log_level: str = Field(default="info", description="Log level of the server (debug, info, warning, error).")
+    log_level: str = Field(
+        default="info", description="Log level of the server (debug, info, warning, error)."
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Base URL under which this server is reachable; used in printed hints and links.",

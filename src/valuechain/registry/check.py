@@ -53,11 +53,23 @@ def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
-class _Lines:
-    """Finds the source line of a path in a composed YAML node tree."""
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.root = root
+
+class _Lines:
+    """Finds the source line of a path; composes the YAML node tree only when a problem needs it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self._root: yaml.Node | None = None
+        self._composed = False
+
+    @property
+    def root(self) -> yaml.Node | None:
+        if not self._composed and self.text is not None:
+            self._root = yaml.compose(self.text, Loader=_Loader)
+            self._composed = True
+        return self._root
 
     def line(self, loc: tuple[Any, ...] | list[Any]) -> int | None:
         node = self.root
@@ -80,15 +92,18 @@ class _Lines:
 def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
     """Parse and fully check manifest text; raise ``ManifestError`` listing every problem."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ManifestError([Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source=source)
-    lines = _Lines(root)
+        raise ManifestError(
+            [Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source=source
+        ) from None
+    lines = _Lines(text)
     if not isinstance(data, dict):
-        raise ManifestError([Problem(lines.line(()), "", "a manifest is a mapping with `valuechain: 1`")], source=source)
+        raise ManifestError(
+            [Problem(lines.line(()), "", "a manifest is a mapping with `valuechain: 1`")], source=source
+        )
     try:
         manifest = ChainManifest.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -212,7 +227,9 @@ def _cycles(manifest: ChainManifest, lines: _Lines) -> list[Problem]:
             edge_index, child = edges[idx]
             if state.get(child) == 1:
                 loc = ("derivations", edge_index, "child")
-                problems.append(Problem(lines.line(loc), format_path(loc), f"lineage cycle through `{child}`"))
+                problems.append(
+                    Problem(lines.line(loc), format_path(loc), f"lineage cycle through `{child}`")
+                )
             elif not state.get(child):
                 state[child] = 1
                 stack.append((child, 0))

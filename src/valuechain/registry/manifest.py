@@ -16,7 +16,36 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # EU member states (ISO 3166-1 alpha-2); "EL" is the EU's code for Greece.
 EU_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR EL HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "EL",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
 )
 
 Slug = Annotated[str, Field(pattern=SLUG, description="Lower-case id: letters, digits, '.', '_', '-'.")]
@@ -113,29 +142,46 @@ class ManifestActor(_Strict):
         return value
 
 
-class ManifestModel(_Strict):
-    """A model and the facts that decide its obligations."""
+class ModelFacts(_Strict):
+    """The facts of a model that decide its obligations (shared by manifests and the REST API)."""
 
-    id: ModelId
-    released_by: Slug | None = Field(default=None, description="Actor placing it on the market; default owner.")
-    version: str = Field(default="1", pattern=VERSION_LABEL, description="Version label (extension).")
     description: str | None = Field(default=None, max_length=10_000, description="Free text (extension).")
-    parameters: float | None = Field(default=None, ge=0)
-    training_compute_flop: float | None = Field(default=None, ge=0)
-    training_tokens: float | None = Field(default=None, ge=0)
+    parameters: float | None = Field(default=None, ge=0, description="Parameter count.")
+    training_compute_flop: float | None = Field(
+        default=None, ge=0, description="Training compute in FLOP; null = unknown (then 6·N·D if possible)."
+    )
+    training_tokens: float | None = Field(default=None, ge=0, description="Training tokens (D).")
     training_data_summary: str | None = Field(default=None, max_length=20_000, description="(extension)")
-    gpai: bool | None = None
+    gpai: bool | None = Field(default=None, description="Override of the GPAI classification.")
     output_modalities: list[Modality] = Field(default_factory=list)
-    licence: str = Field(default="proprietary", min_length=1, max_length=200)
+    licence: str = Field(default="proprietary", min_length=1, max_length=200, description="SPDX id or name.")
     licence_terms: list[LicenceTerm] = Field(default_factory=list)
     weights_public: bool = False
     architecture_public: bool = False
     usage_info_public: bool = False
     monetised: list[Monetisation] = Field(default_factory=list)
-    eu_market: date | None = None
-    eu_excluded: bool = False
+    eu_market: date | None = Field(default=None, description="Date first placed on the EU market.")
+    eu_excluded: bool = Field(default=False, description="EU distribution and use clearly excluded.")
     designated_systemic_risk: bool = False
-    eu_business_users: int = Field(default=0, ge=0)
+    eu_business_users: int = Field(default=0, ge=0, description="Registered business users in the EU.")
+
+    def training_compute_estimate(self) -> tuple[float | None, str | None]:
+        """Training compute and how it is known: ``given``, ``6ND`` estimate, or (None, None)."""
+        if self.training_compute_flop is not None:
+            return self.training_compute_flop, "given"
+        if self.parameters is not None and self.training_tokens is not None:
+            return 6 * self.parameters * self.training_tokens, "6ND"
+        return None, None
+
+
+class ManifestModel(ModelFacts):
+    """A model of the manifest: its id, who releases it, and its facts."""
+
+    id: ModelId
+    released_by: Slug | None = Field(
+        default=None, description="Actor placing it on the market; default owner."
+    )
+    version: str = Field(default="1", pattern=VERSION_LABEL, description="Version label (extension).")
     public: bool = Field(default=False, description="Registry visibility to other organisations (extension).")
 
     @property

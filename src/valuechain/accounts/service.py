@@ -1,0 +1,263 @@
+"""Use cases of the accounts domain: organisations, members, API keys, authentication."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.models import ApiKey, Membership, Organization, User
+from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import ROLE_RANK, ROLE_SCOPES, Role, Scope
+from valuechain.accounts.schemas import KeyCreate, MemberCreate, OrgCreate, OrgUpdate
+from valuechain.core.audit import record_event
+from valuechain.core.clock import utcnow
+from valuechain.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+)
+from valuechain.core.ids import new_id
+from valuechain.core.security import generate_secret, hash_secret, looks_like_secret
+
+LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+def org_snapshot(org: Organization) -> dict[str, object]:
+    return {
+        "slug": org.slug,
+        "name": org.name,
+        "country": org.country,
+        "is_sme": org.is_sme,
+        "is_microenterprise": org.is_microenterprise,
+    }
+
+
+def key_snapshot(key: ApiKey) -> dict[str, object]:
+    """What the audit log keeps of a key: never the secret or its hash."""
+    return {
+        "name": key.name,
+        "prefix": key.prefix,
+        "role": key.role,
+        "scopes": key.scopes,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def create_org(session: Session, data: OrgCreate, *, principal: Principal) -> Organization:
+    """Create an organisation (platform operators only)."""
+    if not principal.is_operator:
+        raise ForbiddenError("only a platform operator can create organisations")
+    if data.is_microenterprise and not data.is_sme:
+        raise ValidationError("a microenterprise is an SME: set is_sme too")
+    if session.scalar(select(Organization.id).where(Organization.slug == data.slug)):
+        raise ConflictError(f"organisation `{data.slug}` already exists")
+    org = Organization(id=new_id("org"), created_at=utcnow(), **data.model_dump())
+    session.add(org)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=org.id,
+        action="org.create",
+        subject_type="org",
+        subject_id=org.id,
+        after=org_snapshot(org),
+    )
+    return org
+
+
+def get_org(session: Session, slug: str, *, principal: Principal) -> Organization:
+    """An organisation the caller belongs to (operators see all); others are 'not found'."""
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None or not (principal.is_operator or org.id == principal.org_id):
+        raise NotFoundError(f"organisation `{slug}` not found")
+    return org
+
+
+def list_orgs(session: Session, *, principal: Principal) -> list[Organization]:
+    query = select(Organization).order_by(Organization.slug)
+    if not principal.is_operator:
+        query = query.where(Organization.id == principal.org_id)
+    return list(session.scalars(query))
+
+
+def update_org(session: Session, slug: str, data: OrgUpdate, *, principal: Principal) -> Organization:
+    org = get_org(session, slug, principal=principal)
+    principal.require(Scope.org_manage)
+    before = org_snapshot(org)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(org, field, value)
+    if org.is_microenterprise and not org.is_sme:
+        raise ValidationError("a microenterprise is an SME: set is_sme too")
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=org.id,
+        action="org.update",
+        subject_type="org",
+        subject_id=org.id,
+        before=before,
+        after=org_snapshot(org),
+    )
+    return org
+
+
+def add_member(session: Session, slug: str, data: MemberCreate, *, principal: Principal) -> User:
+    """Add a user (created on first use) to an organisation with a role."""
+    org = get_org(session, slug, principal=principal)
+    principal.require(Scope.org_manage)
+    _check_grantable(principal, data.role)
+    user = session.scalar(select(User).where(User.email == data.email))
+    if user is None:
+        user = User(id=new_id("usr"), email=data.email, name=data.name, created_at=utcnow())
+        session.add(user)
+        session.flush()
+    if session.scalar(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.org_id == org.id)
+    ):
+        raise ConflictError(f"{data.email} is already a member of `{slug}`")
+    session.add(
+        Membership(id=new_id("mem"), user_id=user.id, org_id=org.id, role=data.role, created_at=utcnow())
+    )
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=org.id,
+        action="member.add",
+        subject_type="user",
+        subject_id=user.id,
+        after={"email": user.email, "role": data.role.value},
+    )
+    return user
+
+
+def list_members(session: Session, slug: str, *, principal: Principal) -> list[tuple[User, Membership]]:
+    org = get_org(session, slug, principal=principal)
+    rows = session.execute(
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org.id)
+    )
+    return [(user, membership) for user, membership in rows]
+
+
+def _check_grantable(principal: Principal, role: Role) -> None:
+    if ROLE_RANK[role] > ROLE_RANK[principal.role]:
+        raise ForbiddenError(f"cannot grant role {role.value} above your own ({principal.role.value})")
+
+
+def create_key(
+    session: Session, slug: str, data: KeyCreate, *, principal: Principal, is_operator: bool = False
+) -> tuple[ApiKey, str]:
+    """Issue an API key; returns the record and the secret, which is never stored."""
+    org = get_org(session, slug, principal=principal)
+    principal.require(Scope.keys_manage)
+    _check_grantable(principal, data.role)
+    if is_operator and not principal.is_operator:
+        raise ForbiddenError("only a platform operator can create operator keys")
+    allowed = ROLE_SCOPES[data.role]
+    scopes = set(data.scopes) if data.scopes is not None else set(allowed)
+    if not scopes <= allowed:
+        extra = ", ".join(sorted(s.value for s in scopes - allowed))
+        raise ValidationError(f"role {data.role.value} does not allow the scopes: {extra}")
+    if data.expires_at is not None and data.expires_at <= utcnow():
+        raise ValidationError("expires_at is in the past")
+    prefix, secret = generate_secret()
+    key = ApiKey(
+        id=new_id("key"),
+        org_id=org.id,
+        user_id=principal.user_id if principal.user_id != "cli" else None,
+        name=data.name,
+        prefix=prefix,
+        secret_hash=hash_secret(secret),
+        role=data.role.value,
+        scopes=sorted(s.value for s in scopes),
+        is_operator=is_operator,
+        created_at=utcnow(),
+        expires_at=data.expires_at,
+    )
+    session.add(key)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=org.id,
+        action="key.create",
+        subject_type="key",
+        subject_id=key.id,
+        after=key_snapshot(key),
+    )
+    return key, secret
+
+
+def list_keys(session: Session, slug: str, *, principal: Principal) -> list[ApiKey]:
+    org = get_org(session, slug, principal=principal)
+    principal.require(Scope.keys_manage)
+    return list(session.scalars(select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.created_at)))
+
+
+def revoke_key(
+    session: Session, slug: str, key_id: str, *, principal: Principal, reason: str | None = None
+) -> ApiKey:
+    org = get_org(session, slug, principal=principal)
+    principal.require(Scope.keys_manage)
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org.id))
+    if key is None:
+        raise NotFoundError(f"key `{key_id}` not found")
+    if key.revoked_at is not None:
+        return key
+    before = key_snapshot(key)
+    key.revoked_at = utcnow()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=org.id,
+        action="key.revoke",
+        subject_type="key",
+        subject_id=key.id,
+        before=before,
+        after=key_snapshot(key),
+        reason=reason,
+    )
+    return key
+
+
+def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Principal:
+    """Resolve a bearer secret to a Principal, or raise AuthenticationError (never echoing it)."""
+    if not looks_like_secret(secret):
+        raise AuthenticationError("invalid API key")
+    now = now or utcnow()
+    row = session.execute(
+        select(ApiKey, Organization.slug)
+        .join(Organization, Organization.id == ApiKey.org_id)
+        .where(ApiKey.secret_hash == hash_secret(secret))
+    ).first()
+    if row is None:
+        raise AuthenticationError("invalid API key")
+    key, org_slug = row
+    if key.revoked_at is not None:
+        raise AuthenticationError(f"API key {key.prefix} has been revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise AuthenticationError(f"API key {key.prefix} has expired")
+    return Principal(
+        org_id=key.org_id,
+        org_slug=org_slug,
+        key_id=key.id,
+        user_id=key.user_id,
+        role=Role(key.role),
+        scopes=frozenset(Scope(s) for s in key.scopes),
+        is_operator=key.is_operator,
+    )
+
+
+def touch_key(session: Session, key_id: str, *, now: datetime | None = None) -> None:
+    """Record last use, at most once a minute per key (keeps the read path free of writes)."""
+    now = now or utcnow()
+    key = session.get(ApiKey, key_id)
+    if key is not None and (key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY):
+        key.last_used_at = now

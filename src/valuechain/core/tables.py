@@ -1,0 +1,10 @@
+"""Imports every domain's tables so that ``metadata`` is complete (for Alembic and test set-up)."""
+
+from __future__ import annotations
+
+import valuechain.accounts.models  # noqa: F401
+import valuechain.core.audit  # noqa: F401
+import valuechain.registry.models  # noqa: F401
+from valuechain.core.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,303 @@
+"""Chain manifests ↔ registry: import (all or nothing, idempotent) and export (lossless round trip)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal
+from valuechain.core.audit import Change, jsonable, record_changes
+from valuechain.core.clock import utcnow
+from valuechain.core.errors import ForbiddenError
+from valuechain.core.ids import new_id
+from valuechain.registry import views
+from valuechain.registry.manifest import ChainManifest, ManifestModel, split_ref
+from valuechain.registry.models import (
+    Derivation,
+    Model,
+    ModelVersion,
+    Offer,
+    System,
+    SystemDeployer,
+    SystemModel,
+)
+
+_ORG_FIELDS = ("name", "country", "is_sme", "is_microenterprise")
+_SYSTEM_FIELDS = (
+    "intended_purpose",
+    "interacts_with_persons",
+    "synthetic_output",
+    "deep_fake",
+    "public_interest_text",
+    "annex_iii",
+    "eu_market",
+)
+
+
+@dataclass
+class ImportReport:
+    """What an import changed, per kind of record."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            "created": dict(self.created),
+            "updated": dict(self.updated),
+            "unchanged": dict(self.unchanged),
+        }
+
+
+class _Importer:
+    """One import inside one transaction; keeps id maps so each row is looked up once."""
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self.session, self.actor, self.now = session, actor, utcnow()
+        self.report = ImportReport()
+        self.changes: list[Change] = []
+        self.orgs: dict[str, str] = {}
+        self.models: dict[str, str] = {}
+        self.versions: dict[tuple[str, str], str] = {}
+        self.default_version: dict[str, str] = {}
+
+    def note(self, kind: str, action: str, org_id: str | None, subject: str, before: Any, after: Any) -> None:
+        counter = self.report.created if action == "create" else self.report.updated
+        counter[kind] += 1
+        self.changes.append(
+            Change(self.actor, org_id, f"{kind}.{action}", kind, subject, jsonable(before), jsonable(after))
+        )
+
+    def actors(self, manifest: ChainManifest) -> None:
+        existing = {o.slug: o for o in self.session.scalars(select(Organization))}
+        new_rows, updates = [], []
+        for actor in manifest.actors:
+            wanted = {
+                "name": actor.name,
+                "country": actor.country,
+                "is_sme": actor.sme,
+                "is_microenterprise": actor.microenterprise,
+            }
+            org = existing.get(actor.id)
+            if org is None:
+                org_id = new_id("org")
+                new_rows.append({"id": org_id, "slug": actor.id, "created_at": self.now, **wanted})
+                self.note("org", "create", org_id, actor.id, None, wanted)
+            else:
+                org_id = org.id
+                before = {f: getattr(org, f) for f in _ORG_FIELDS}
+                if before != wanted:
+                    updates.append({"id": org.id, **wanted})
+                    self.note("org", "update", org.id, actor.id, before, wanted)
+                else:
+                    self.report.unchanged["org"] += 1
+            self.orgs[actor.id] = org_id
+        for org in existing.values():
+            self.orgs.setdefault(org.slug, org.id)
+        self._write(Organization, new_rows, updates)
+
+    def models_(self, manifest: ChainManifest) -> None:
+        existing = {m.slug: m for m in self.session.scalars(select(Model))}
+        new_rows, updates = [], []
+        for item in manifest.models:
+            wanted = _model_columns(item, self.orgs)
+            row = existing.get(item.id)
+            if row is None:
+                model_id = new_id("mdl")
+                new_rows.append(
+                    {
+                        "id": model_id,
+                        "slug": item.id,
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                        **wanted,
+                    }
+                )
+                self.note("model", "create", wanted["owner_org_id"], item.id, None, wanted)
+            else:
+                model_id = row.id
+                before = {k: getattr(row, k) for k in wanted}
+                if before != wanted:
+                    updates.append({"id": row.id, "updated_at": self.now, **wanted})
+                    self.note("model", "update", row.owner_org_id, item.id, before, wanted)
+                else:
+                    self.report.unchanged["model"] += 1
+            self.models[item.id] = model_id
+            self.default_version[item.id] = item.version
+        self._write(Model, new_rows, updates)
+
+    def versions_(self, manifest: ChainManifest) -> None:
+        for model_id, label, version_id in self.session.execute(
+            select(ModelVersion.model_id, ModelVersion.label, ModelVersion.id)
+        ):
+            self.versions[(model_id, label)] = version_id
+        wanted = [(item.id, item.version) for item in manifest.models]
+        refs = [d.parent for d in manifest.derivations] + [d.child for d in manifest.derivations]
+        refs += [o.model for o in manifest.offers] + [r for s in manifest.systems for r in s.models]
+        wanted += [(slug, label) for slug, label in map(split_ref, refs) if label is not None]
+        new_rows = []
+        for slug, label in dict.fromkeys(wanted):
+            key = (self.models[slug], label)
+            if key not in self.versions:
+                self.versions[key] = new_id("ver")
+                new_rows.append(
+                    {"id": self.versions[key], "model_id": key[0], "label": label, "created_at": self.now}
+                )
+                self.note("version", "create", None, f"{slug}@{label}", None, {"label": label})
+        self._write(ModelVersion, new_rows, [])
+
+    def version_id(self, ref: str) -> str:
+        slug, label = split_ref(ref)
+        return self.versions[(self.models[slug], label or self.default_version[slug])]
+
+    def derivations(self, manifest: ChainManifest) -> None:
+        existing = {(d.parent_key, d.child_version_id): d for d in self.session.scalars(select(Derivation))}
+        new_rows, updates = [], []
+        for item in manifest.derivations:
+            parent, child = self.version_id(item.parent), self.version_id(item.child)
+            wanted = {
+                "relation": item.relation.value,
+                "compute_flop": item.compute_flop,
+                "by_org_id": self.orgs[item.by],
+                "on_behalf_of_org_id": self.orgs[item.on_behalf_of] if item.on_behalf_of else None,
+                "data_summary": item.data_summary,
+            }
+            row = existing.get((parent, child))
+            subject = f"{item.parent}->{item.child}"
+            if row is None:
+                new_rows.append(
+                    {
+                        "id": new_id("drv"),
+                        "parent_version_id": parent,
+                        "parent_key": parent,
+                        "child_version_id": child,
+                        "created_at": self.now,
+                        **wanted,
+                    }
+                )
+                self.note("derivation", "create", wanted["by_org_id"], subject, None, wanted)
+            elif (before := {k: getattr(row, k) for k in wanted}) != wanted:
+                updates.append({"id": row.id, **wanted})
+                self.note("derivation", "update", wanted["by_org_id"], subject, before, wanted)
+            else:
+                self.report.unchanged["derivation"] += 1
+        self._write(Derivation, new_rows, updates)
+
+    def offers(self, manifest: ChainManifest) -> None:
+        existing = {
+            (o.version_id, o.by_org_id, o.channel, o.brand): o for o in self.session.scalars(select(Offer))
+        }
+        new_rows, updates = [], []
+        for item in manifest.offers:
+            key = (self.version_id(item.model), self.orgs[item.by], item.channel.value, item.brand or item.by)
+            row = existing.get(key)
+            subject = f"{item.model}:{item.channel.value}:{key[3]}"
+            if row is None:
+                new_rows.append(
+                    {
+                        "id": new_id("off"),
+                        "version_id": key[0],
+                        "by_org_id": key[1],
+                        "channel": key[2],
+                        "brand": key[3],
+                        "eu": item.eu,
+                        "terms": {},
+                        "created_at": self.now,
+                    }
+                )
+                self.note("offer", "create", key[1], subject, None, {"eu": item.eu})
+            elif row.eu != item.eu:
+                updates.append({"id": row.id, "eu": item.eu})
+                self.note("offer", "update", key[1], subject, {"eu": row.eu}, {"eu": item.eu})
+            else:
+                self.report.unchanged["offer"] += 1
+        self._write(Offer, new_rows, updates)
+
+    def systems(self, manifest: ChainManifest) -> None:
+        existing = {s.slug: s for s in self.session.scalars(select(System))}
+        for item in manifest.systems:
+            wanted: dict[str, Any] = item.model_dump(include=set(_SYSTEM_FIELDS), mode="json")
+            wanted["eu_market"] = item.eu_market
+            wanted["provider_org_id"] = self.orgs[item.provider]
+            deployers = sorted({self.orgs[d] for d in item.deployers})
+            versions = sorted({self.version_id(r) for r in item.models})
+            row = existing.get(item.id)
+            after = {**wanted, "deployers": item.deployers, "models": item.models}
+            if row is None:
+                system_id = new_id("sys")
+                self.session.execute(
+                    insert(System),
+                    [
+                        {
+                            "id": system_id,
+                            "slug": item.id,
+                            "created_at": self.now,
+                            "updated_at": self.now,
+                            **wanted,
+                        }
+                    ],
+                )
+                self._links(system_id, deployers, versions)
+                self.note("system", "create", wanted["provider_org_id"], item.id, None, after)
+                continue
+            before = {k: getattr(row, k) for k in wanted}
+            old_deployers, old_versions = _system_links(self.session, row.id)
+            if before == wanted and old_deployers == deployers and old_versions == versions:
+                self.report.unchanged["system"] += 1
+                continue
+            self.session.execute(update(System), [{"id": row.id, "updated_at": self.now, **wanted}])
+            self.session.query(SystemDeployer).filter(SystemDeployer.system_id == row.id).delete()
+            self.session.query(SystemModel).filter(SystemModel.system_id == row.id).delete()
+            self._links(row.id, deployers, versions)
+            self.note("system", "update", wanted["provider_org_id"], item.id, before, after)
+
+    def _links(self, system_id: str, deployers: list[str], versions: list[str]) -> None:
+        if deployers:
+            self.session.execute(
+                insert(SystemDeployer), [{"system_id": system_id, "org_id": d} for d in deployers]
+            )
+        if versions:
+            self.session.execute(
+                insert(SystemModel), [{"system_id": system_id, "version_id": v} for v in versions]
+            )
+
+    def _write(self, table: type[Any], new_rows: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+        for start in range(0, len(new_rows), 5000):
+            self.session.execute(insert(table), new_rows[start : start + 5000])
+        if updates:
+            self.session.execute(update(table), updates)
+
+
+def _model_columns(item: ManifestModel, orgs: dict[str, str]) -> dict[str, Any]:
+    columns = views.facts_to_columns(item)
+    columns["owner_org_id"] = orgs[item.owner]
+    columns["released_by_org_id"] = orgs[item.released_by] if item.released_by else None
+    columns["visibility"] = "public" if item.public else "private"
+    return columns
+
+
+def _system_links(session: Session, system_id: str) -> tuple[list[str], list[str]]:
+    deployers = session.scalars(select(SystemDeployer.org_id).where(SystemDeployer.system_id == system_id))
+    versions = session.scalars(select(SystemModel.version_id).where(SystemModel.system_id == system_id))
+    return sorted(deployers), sorted(versions)
+
+
+def import_manifest(session: Session, manifest: ChainManifest, *, principal: Principal) -> ImportReport:
+    """Load a checked manifest into the registry in the caller's transaction (all or nothing)."""
+    if not principal.is_operator:
+        raise ForbiddenError("importing a whole chain needs a platform operator")
+    importer = _Importer(session, principal.actor)
+    importer.actors(manifest)
+    importer.models_(manifest)
+    importer.versions_(manifest)
+    importer.derivations(manifest)
+    importer.offers(manifest)
+    importer.systems(manifest)
+    record_changes(session, importer.changes, at=importer.now)
+    return importer.report

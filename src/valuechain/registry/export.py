@@ -1,0 +1,214 @@
+"""Registry → chain manifest (format v1), optionally limited to what one organisation may see."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import yaml
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.models import Organization
+from valuechain.registry import views
+from valuechain.registry.manifest import (
+    ChainManifest,
+    ManifestActor,
+    ManifestDerivation,
+    ManifestModel,
+    ManifestOffer,
+    ManifestSystem,
+)
+from valuechain.registry.models import (
+    Derivation,
+    Model,
+    ModelVersion,
+    Offer,
+    System,
+    SystemDeployer,
+    SystemModel,
+)
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def export_manifest(session: Session, *, org_id: str | None = None) -> ChainManifest:
+    """The registry as a manifest; with ``org_id``, only records that organisation may see."""
+    orgs = {org_id: slug for org_id, slug in session.execute(select(Organization.id, Organization.slug))}
+    query = select(Model).order_by(Model.slug)
+    if org_id is not None:
+        query = query.where(or_(Model.owner_org_id == org_id, Model.visibility == "public"))
+    rows = list(session.scalars(query))
+    model_slugs = {m.id: m.slug for m in rows}
+    refs, default_label = _version_refs(session, model_slugs)
+    models = [_manifest_model(m, orgs, default_label[m.slug]) for m in rows if m.slug in default_label]
+    derivations = _derivations(session, refs, orgs)
+    offers = [
+        ManifestOffer(
+            model=refs[o.version_id], by=orgs[o.by_org_id], channel=o.channel, brand=_brand(o, orgs), eu=o.eu
+        )
+        for o in session.scalars(select(Offer).order_by(Offer.created_at, Offer.id))
+        if o.version_id in refs
+        and (org_id is None or o.by_org_id == org_id or o.channel != "customer_specific")
+    ]
+    systems = _systems(session, refs, orgs, org_id)
+    used = {org_id} if org_id else set(orgs)
+    used |= {m.owner_org_id for m in rows} | {m.released_by_org_id for m in rows if m.released_by_org_id}
+    used |= {orgs_id for orgs_id, slug in orgs.items() if _mentioned(slug, derivations, offers, systems)}
+    actors = [
+        ManifestActor(
+            id=o.slug, name=o.name, country=o.country, sme=o.is_sme, microenterprise=o.is_microenterprise
+        )
+        for o in session.scalars(select(Organization).order_by(Organization.slug))
+        if o.id in used
+    ]
+    return ChainManifest(
+        valuechain=1, actors=actors, models=models, derivations=derivations, offers=offers, systems=systems
+    )
+
+
+def _version_refs(session: Session, model_slugs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Version id → ref (plain slug for a model's latest version, ``slug@label`` otherwise)."""
+    versions = session.execute(
+        select(ModelVersion.id, ModelVersion.model_id, ModelVersion.label).order_by(
+            ModelVersion.created_at, ModelVersion.id
+        )
+    ).tuples()
+    by_model: dict[str, list[tuple[str, str]]] = {}
+    for version_id, model_id, label in versions:
+        if model_id in model_slugs:
+            by_model.setdefault(model_id, []).append((version_id, label))
+    refs: dict[str, str] = {}
+    default_label: dict[str, str] = {}
+    for model_id, items in by_model.items():
+        slug, latest = model_slugs[model_id], items[-1][1]
+        default_label[slug] = latest
+        for version_id, label in items:
+            refs[version_id] = slug if label == latest else f"{slug}@{label}"
+    return refs, default_label
+
+
+def _manifest_model(model: Model, orgs: dict[str, str], label: str) -> ManifestModel:
+    return ManifestModel(
+        id=model.slug,
+        released_by=orgs[model.released_by_org_id] if model.released_by_org_id else None,
+        version=label,
+        public=model.visibility == "public",
+        **views.columns_to_facts(model),
+    )
+
+
+def _derivations(session: Session, refs: dict[str, str], orgs: dict[str, str]) -> list[ManifestDerivation]:
+    out = []
+    for d in session.scalars(select(Derivation).order_by(Derivation.created_at, Derivation.id)):
+        if d.parent_version_id in refs and d.child_version_id in refs:
+            out.append(
+                ManifestDerivation(
+                    parent=refs[d.parent_version_id],
+                    child=refs[d.child_version_id],
+                    by=orgs[d.by_org_id],
+                    relation=d.relation,
+                    compute_flop=d.compute_flop,
+                    on_behalf_of=orgs[d.on_behalf_of_org_id] if d.on_behalf_of_org_id else None,
+                    data_summary=d.data_summary,
+                )
+            )
+    return out
+
+
+def _systems(
+    session: Session, refs: dict[str, str], orgs: dict[str, str], org_id: str | None
+) -> list[ManifestSystem]:
+    deployers: dict[str, list[str]] = {}
+    for system_id, deployer in session.execute(
+        select(SystemDeployer.system_id, SystemDeployer.org_id)
+    ).tuples():
+        deployers.setdefault(system_id, []).append(deployer)
+    versions: dict[str, list[str]] = {}
+    for system_id, version_id in session.execute(
+        select(SystemModel.system_id, SystemModel.version_id)
+    ).tuples():
+        versions.setdefault(system_id, []).append(version_id)
+    out = []
+    for s in session.scalars(select(System).order_by(System.slug)):
+        if org_id is not None and s.provider_org_id != org_id and org_id not in deployers.get(s.id, []):
+            continue
+        out.append(
+            ManifestSystem(
+                id=s.slug,
+                provider=orgs[s.provider_org_id],
+                deployers=sorted(orgs[d] for d in deployers.get(s.id, [])),
+                models=sorted(refs[v] for v in versions.get(s.id, []) if v in refs),
+                intended_purpose=s.intended_purpose,
+                interacts_with_persons=s.interacts_with_persons,
+                synthetic_output=s.synthetic_output,
+                deep_fake=s.deep_fake,
+                public_interest_text=s.public_interest_text,
+                annex_iii=s.annex_iii,
+                eu_market=s.eu_market,
+            )
+        )
+    return out
+
+
+def _brand(offer: Offer, orgs: dict[str, str]) -> str | None:
+    return None if offer.brand == orgs[offer.by_org_id] else offer.brand
+
+
+def _mentioned(slug: str, derivations: list[Any], offers: list[Any], systems: list[Any]) -> bool:
+    return (
+        any(slug in (d.by, d.on_behalf_of) for d in derivations)
+        or any(o.by == slug for o in offers)
+        or any(s.provider == slug or slug in s.deployers or s.id.startswith(slug + "/") for s in systems)
+    )
+
+
+_FIRST_KEYS = ("id", "released_by", "version", "public")
+
+
+class _ManifestDumper(_Dumper):  # type: ignore[misc,valid-type]
+    """Writes large and tiny floats in scientific notation (7.0e+09, as people write compute)."""
+
+
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.Node:
+    if (
+        value != 0
+        and (abs(value) >= 1e6 or abs(value) < 1e-4)
+        and value == value
+        and abs(value) != float("inf")
+    ):
+        for digits in range(1, 18):
+            text = f"{value:.{digits}e}"
+            if float(text) == value:
+                return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+    return dumper.represent_float(value)
+
+
+_ManifestDumper.add_representer(float, _represent_float)
+
+
+def _plain(value: Any) -> Any:
+    """Enums to their values; dates stay dates so YAML writes them unquoted."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def manifest_to_yaml(manifest: ChainManifest) -> str:
+    """Readable YAML: defaults omitted, ids first, one record per list item."""
+    data = _plain(manifest.model_dump(exclude_defaults=True))
+    data["valuechain"] = 1
+    data["models"] = [
+        {**{k: m[k] for k in _FIRST_KEYS if k in m}, **{k: v for k, v in m.items() if k not in _FIRST_KEYS}}
+        for m in data.get("models", [])
+    ]
+    ordered = {
+        k: data[k]
+        for k in ("valuechain", "as_of", "actors", "models", "derivations", "offers", "systems")
+        if k in data
+    }
+    return yaml.dump(ordered, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True, width=100)

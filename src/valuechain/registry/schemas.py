@@ -1,0 +1,144 @@
+"""Pydantic I/O of the registry API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from valuechain.registry.manifest import (
+    MODEL_REF,
+    SLUG,
+    VERSION_LABEL,
+    AnnexIII,
+    Channel,
+    ModelFacts,
+    Relation,
+    SyntheticOutput,
+)
+
+NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$"
+SHA256 = r"^[0-9a-f]{64}$"
+REF = MODEL_REF[:-1] + r"(?:@[A-Za-z0-9][A-Za-z0-9._+-]{0,63})?$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelCreate(ModelFacts):
+    name: str = Field(pattern=NAME, description="Model name; the id becomes <org>/<name>.")
+    released_by: str | None = Field(default=None, pattern=SLUG, description="Releasing actor; default owner.")
+    visibility: str = Field(default="private", pattern="^(public|private)$")
+
+
+class ModelPublic(ModelFacts):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(description="<org>/<name>")
+    owner: str
+    released_by: str
+    visibility: str
+    training_compute_method: str | None = Field(description="given, 6ND (estimated), or null if unknown.")
+    versions: list[str] = Field(default_factory=list, description="Version labels, oldest first.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArtifactIn(_In):
+    path: str = Field(min_length=1, max_length=1000)
+    sha256: str = Field(pattern=SHA256)
+    size: int = Field(ge=0)
+    media_type: str | None = Field(default=None, max_length=200)
+
+
+class VersionCreate(_In):
+    label: str = Field(pattern=VERSION_LABEL)
+    notes: str | None = Field(default=None, max_length=10_000)
+    artifacts: list[ArtifactIn] = Field(default_factory=list, max_length=10_000)
+
+
+class VersionPublic(BaseModel):
+    model: str
+    label: str
+    notes: str | None
+    artifacts: list[ArtifactIn]
+    created_at: datetime
+
+
+class DerivationCreate(_In):
+    parent: str | None = Field(
+        default=None, pattern=REF, description="<org>/<name>[@version] in the registry."
+    )
+    external_parent: str | None = Field(
+        default=None, max_length=300, description="A parent outside this registry, e.g. a hub id."
+    )
+    child: str = Field(pattern=REF, description="Your model, <org>/<name>[@version].")
+    relation: Relation
+    compute_flop: float | None = Field(default=None, ge=0, description="Compute used for the modification.")
+    on_behalf_of: str | None = Field(default=None, pattern=SLUG)
+    data_summary: str | None = Field(default=None, max_length=20_000)
+
+
+class DerivationPublic(BaseModel):
+    id: str
+    parent: str | None
+    external_parent: str | None
+    child: str
+    relation: Relation
+    compute_flop: float | None
+    by: str
+    on_behalf_of: str | None
+    data_summary: str | None
+    created_at: datetime
+
+
+class LineagePublic(BaseModel):
+    model: str
+    parents: list[DerivationPublic]
+    children: list[DerivationPublic]
+
+
+class SystemCreate(_In):
+    name: str = Field(pattern=NAME, description="System name; the id becomes <org>/<name>.")
+    deployers: list[str] = Field(default_factory=list, max_length=1000)
+    models: list[str] = Field(default_factory=list, max_length=1000)
+    intended_purpose: str = Field(default="", max_length=10_000)
+    interacts_with_persons: bool = False
+    synthetic_output: list[SyntheticOutput] = Field(default_factory=list)
+    deep_fake: bool = False
+    public_interest_text: bool = False
+    annex_iii: list[AnnexIII] = Field(default_factory=list)
+    eu_market: date | None = None
+
+
+class SystemPublic(BaseModel):
+    id: str
+    provider: str
+    deployers: list[str]
+    models: list[str]
+    intended_purpose: str
+    interacts_with_persons: bool
+    synthetic_output: list[SyntheticOutput]
+    deep_fake: bool
+    public_interest_text: bool
+    annex_iii: list[AnnexIII]
+    eu_market: date | None
+    created_at: datetime
+
+
+class OfferCreate(_In):
+    model: str = Field(pattern=REF, description="<org>/<name>[@version]; default the latest version.")
+    channel: Channel
+    brand: str | None = Field(default=None, max_length=200)
+    eu: bool = True
+
+
+class OfferPublic(BaseModel):
+    id: str
+    model: str
+    by: str
+    channel: Channel
+    brand: str
+    eu: bool
+    created_at: datetime

@@ -1,0 +1,399 @@
+"""Use cases of the registry: models, versions, lineage, systems and offers, scoped to the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import Scope
+from valuechain.core.audit import record_event
+from valuechain.core.clock import utcnow
+from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
+from valuechain.core.ids import new_id
+from valuechain.registry import views
+from valuechain.registry.manifest import ModelFacts, split_ref
+from valuechain.registry.models import (
+    Artifact,
+    Derivation,
+    Model,
+    ModelVersion,
+    Offer,
+    System,
+    SystemDeployer,
+    SystemModel,
+)
+from valuechain.registry.schemas import (
+    DerivationCreate,
+    ModelCreate,
+    OfferCreate,
+    SystemCreate,
+    VersionCreate,
+)
+
+FACT_FIELDS = tuple(ModelFacts.model_fields)
+
+
+def org_by_slug(session: Session, slug: str) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise ValidationError(f"unknown organisation `{slug}`")
+    return org
+
+
+def model_visible(principal: Principal) -> Any:
+    """SQL condition: models the caller may read (own, public, or everything for operators)."""
+    if principal.is_operator:
+        return True
+    return or_(Model.owner_org_id == principal.org_id, Model.visibility == "public")
+
+
+def get_model(session: Session, slug: str, *, principal: Principal) -> Model:
+    principal.require(Scope.registry_read)
+    model = session.scalar(select(Model).where(Model.slug == slug, model_visible(principal)))
+    if model is None:
+        raise NotFoundError(f"model `{slug}` not found")
+    return model
+
+
+def own_model(session: Session, slug: str, *, principal: Principal) -> Model:
+    """A model the caller may change: owned by its organisation."""
+    model = get_model(session, slug, principal=principal)
+    principal.require(Scope.registry_write)
+    if not principal.is_operator and model.owner_org_id != principal.org_id:
+        raise NotFoundError(f"model `{slug}` not found among your organisation's models")
+    return model
+
+
+def list_models(session: Session, *, principal: Principal, owner: str | None = None) -> list[Model]:
+    principal.require(Scope.registry_read)
+    query = select(Model).where(model_visible(principal)).order_by(Model.slug)
+    if owner is not None:
+        query = query.join(Organization, Organization.id == Model.owner_org_id).where(
+            Organization.slug == owner
+        )
+    return list(session.scalars(query))
+
+
+def create_model(session: Session, data: ModelCreate, *, principal: Principal) -> Model:
+    principal.require(Scope.registry_write)
+    slug = f"{principal.org_slug}/{data.name}"
+    if session.scalar(select(Model.id).where(Model.slug == slug)):
+        raise ConflictError(f"model `{slug}` already exists")
+    released_by = org_by_slug(session, data.released_by).id if data.released_by else None
+    now = utcnow()
+    model = Model(
+        id=new_id("mdl"),
+        slug=slug,
+        owner_org_id=principal.org_id,
+        released_by_org_id=released_by,
+        visibility=data.visibility,
+        created_at=now,
+        updated_at=now,
+        **views.facts_to_columns(data),
+    )
+    session.add(model)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="model.create",
+        subject_type="model",
+        subject_id=slug,
+        after=views.model_snapshot(model),
+    )
+    return model
+
+
+def update_model(session: Session, slug: str, changes: dict[str, Any], *, principal: Principal) -> Model:
+    """Merge ``changes`` into the model's facts, validate the whole, record before and after."""
+    model = own_model(session, slug, principal=principal)
+    unknown = set(changes) - set(FACT_FIELDS) - {"visibility"}
+    if unknown:
+        raise ValidationError(f"unknown or read-only fields: {', '.join(sorted(unknown))}")
+    visibility = changes.pop("visibility", model.visibility)
+    if visibility not in ("public", "private"):
+        raise ValidationError("visibility must be public or private")
+    merged = {**views.columns_to_facts(model), **changes}
+    facts = ModelFacts.model_validate(merged)  # raises pydantic.ValidationError → 422 with paths
+    before = views.model_snapshot(model)
+    for column, value in views.facts_to_columns(facts).items():
+        setattr(model, column, value)
+    model.visibility = visibility
+    model.updated_at = utcnow()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=model.owner_org_id,
+        action="model.update",
+        subject_type="model",
+        subject_id=slug,
+        before=before,
+        after=views.model_snapshot(model),
+    )
+    return model
+
+
+def versions_of(session: Session, model_id: str) -> list[ModelVersion]:
+    query = select(ModelVersion).where(ModelVersion.model_id == model_id)
+    return list(session.scalars(query.order_by(ModelVersion.created_at, ModelVersion.id)))
+
+
+def create_version(session: Session, slug: str, data: VersionCreate, *, principal: Principal) -> ModelVersion:
+    """Add an immutable version; artifacts are fixed at creation."""
+    model = own_model(session, slug, principal=principal)
+    if session.scalar(
+        select(ModelVersion.id).where(ModelVersion.model_id == model.id, ModelVersion.label == data.label)
+    ):
+        raise ConflictError(f"version `{slug}@{data.label}` exists; versions are immutable")
+    paths = [a.path for a in data.artifacts]
+    if len(set(paths)) != len(paths):
+        raise ValidationError("artifact paths must be unique within a version")
+    version = ModelVersion(
+        id=new_id("ver"), model_id=model.id, label=data.label, notes=data.notes, created_at=utcnow()
+    )
+    session.add(version)
+    session.flush()
+    session.add_all(
+        Artifact(id=new_id("art"), version_id=version.id, **a.model_dump()) for a in data.artifacts
+    )
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=model.owner_org_id,
+        action="version.create",
+        subject_type="version",
+        subject_id=f"{slug}@{data.label}",
+        after=data.model_dump(),
+    )
+    return version
+
+
+def get_version(session: Session, slug: str, label: str, *, principal: Principal) -> ModelVersion:
+    model = get_model(session, slug, principal=principal)
+    version = session.scalar(
+        select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.label == label)
+    )
+    if version is None:
+        raise NotFoundError(f"version `{slug}@{label}` not found")
+    return version
+
+
+def artifacts_of(session: Session, version_id: str) -> list[Artifact]:
+    return list(
+        session.scalars(select(Artifact).where(Artifact.version_id == version_id).order_by(Artifact.path))
+    )
+
+
+def resolve_ref(session: Session, ref: str, *, principal: Principal) -> tuple[Model, ModelVersion]:
+    """``org/name[@label]`` → (model, version); no label = the latest version."""
+    slug, label = split_ref(ref)
+    model = get_model(session, slug, principal=principal)
+    if label is not None:
+        return model, get_version(session, slug, label, principal=principal)
+    versions = versions_of(session, model.id)
+    if not versions:
+        raise ValidationError(f"model `{slug}` has no version yet; create one first")
+    return model, versions[-1]
+
+
+def create_derivation(session: Session, data: DerivationCreate, *, principal: Principal) -> Derivation:
+    """Record that the caller's model version was made from a parent version."""
+    principal.require(Scope.registry_write)
+    if (data.parent is None) == (data.external_parent is None):
+        raise ValidationError("give exactly one of parent and external_parent")
+    child_model, child = resolve_ref(session, data.child, principal=principal)
+    own_model(session, child_model.slug, principal=principal)
+    parent_id, parent_key = None, f"external:{data.external_parent}"
+    if data.parent is not None:
+        parent_model, parent = resolve_ref(session, data.parent, principal=principal)
+        if parent_model.id == child_model.id:
+            raise ValidationError("a model cannot be derived from itself")
+        parent_id, parent_key = parent.id, parent.id
+    if session.scalar(
+        select(Derivation.id).where(
+            Derivation.parent_key == parent_key, Derivation.child_version_id == child.id
+        )
+    ):
+        raise ConflictError("this derivation is already recorded")
+    on_behalf = org_by_slug(session, data.on_behalf_of).id if data.on_behalf_of else None
+    derivation = Derivation(
+        id=new_id("drv"),
+        parent_version_id=parent_id,
+        external_parent=data.external_parent,
+        parent_key=parent_key,
+        child_version_id=child.id,
+        relation=data.relation.value,
+        compute_flop=data.compute_flop,
+        by_org_id=principal.org_id,
+        on_behalf_of_org_id=on_behalf,
+        data_summary=data.data_summary,
+        created_at=utcnow(),
+    )
+    session.add(derivation)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="derivation.create",
+        subject_type="derivation",
+        subject_id=derivation.id,
+        after=data.model_dump(mode="json"),
+    )
+    return derivation
+
+
+def lineage(
+    session: Session, slug: str, *, principal: Principal
+) -> tuple[list[Derivation], list[Derivation]]:
+    """Parents and children of a model (any version) that the caller may see."""
+    model = get_model(session, slug, principal=principal)
+    version_ids = select(ModelVersion.id).where(ModelVersion.model_id == model.id)
+    parents = session.scalars(select(Derivation).where(Derivation.child_version_id.in_(version_ids)))
+    children = session.scalars(select(Derivation).where(Derivation.parent_version_id.in_(version_ids)))
+    visible_children = [d for d in children if _derivation_visible(session, d, principal)]
+    return list(parents), visible_children
+
+
+def _derivation_visible(session: Session, derivation: Derivation, principal: Principal) -> bool:
+    """Children are visible to the parent's owner (what came back) and to whoever sees the child."""
+    if principal.is_operator or derivation.by_org_id == principal.org_id:
+        return True
+    child_model = session.scalar(
+        select(Model)
+        .join(ModelVersion, ModelVersion.model_id == Model.id)
+        .where(ModelVersion.id == derivation.child_version_id)
+    )
+    if child_model is None:
+        return False
+    if child_model.visibility == "public" or child_model.owner_org_id == principal.org_id:
+        return True
+    parent_owner = session.scalar(
+        select(Model.owner_org_id)
+        .join(ModelVersion, ModelVersion.model_id == Model.id)
+        .where(ModelVersion.id == derivation.parent_version_id)
+    )
+    return parent_owner == principal.org_id
+
+
+def system_visible(principal: Principal) -> Any:
+    if principal.is_operator:
+        return True
+    deployed = select(SystemDeployer.system_id).where(SystemDeployer.org_id == principal.org_id)
+    return or_(System.provider_org_id == principal.org_id, System.id.in_(deployed))
+
+
+def create_system(session: Session, data: SystemCreate, *, principal: Principal) -> System:
+    principal.require(Scope.registry_write)
+    slug = f"{principal.org_slug}/{data.name}"
+    if session.scalar(select(System.id).where(System.slug == slug)):
+        raise ConflictError(f"system `{slug}` already exists")
+    deployers = [org_by_slug(session, s) for s in dict.fromkeys(data.deployers)]
+    versions = [resolve_ref(session, ref, principal=principal)[1] for ref in dict.fromkeys(data.models)]
+    now = utcnow()
+    fields = data.model_dump(exclude={"name", "deployers", "models"}, mode="json")
+    fields["eu_market"] = data.eu_market
+    system = System(
+        id=new_id("sys"),
+        slug=slug,
+        provider_org_id=principal.org_id,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    session.add(system)
+    session.flush()
+    session.add_all(SystemDeployer(system_id=system.id, org_id=org.id) for org in deployers)
+    session.add_all(
+        SystemModel(system_id=system.id, version_id=v.id) for v in {v.id: v for v in versions}.values()
+    )
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="system.create",
+        subject_type="system",
+        subject_id=slug,
+        after=data.model_dump(mode="json"),
+    )
+    return system
+
+
+def get_system(session: Session, slug: str, *, principal: Principal) -> System:
+    principal.require(Scope.registry_read)
+    system = session.scalar(select(System).where(System.slug == slug, system_visible(principal)))
+    if system is None:
+        raise NotFoundError(f"system `{slug}` not found")
+    return system
+
+
+def list_systems(session: Session, *, principal: Principal) -> list[System]:
+    principal.require(Scope.registry_read)
+    return list(session.scalars(select(System).where(system_visible(principal)).order_by(System.slug)))
+
+
+def offer_visible(principal: Principal) -> Any:
+    if principal.is_operator:
+        return True
+    visible_versions = (
+        select(ModelVersion.id).join(Model, Model.id == ModelVersion.model_id).where(model_visible(principal))
+    )
+    return or_(Offer.by_org_id == principal.org_id, Offer.version_id.in_(visible_versions))
+
+
+def create_offer(session: Session, data: OfferCreate, *, principal: Principal) -> Offer:
+    """Release a model version through a channel under the caller's name or brand."""
+    principal.require(Scope.registry_write)
+    _, version = resolve_ref(session, data.model, principal=principal)
+    brand = data.brand or principal.org_slug
+    exists = select(Offer.id).where(
+        Offer.version_id == version.id,
+        Offer.by_org_id == principal.org_id,
+        Offer.channel == data.channel.value,
+        Offer.brand == brand,
+    )
+    if session.scalar(exists):
+        raise ConflictError("this offer already exists")
+    offer = Offer(
+        id=new_id("off"),
+        version_id=version.id,
+        by_org_id=principal.org_id,
+        channel=data.channel.value,
+        brand=brand,
+        eu=data.eu,
+        terms={},
+        created_at=utcnow(),
+    )
+    session.add(offer)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="offer.create",
+        subject_type="offer",
+        subject_id=offer.id,
+        after=data.model_dump(mode="json") | {"brand": brand},
+    )
+    return offer
+
+
+def list_offers(session: Session, *, principal: Principal, channel: str | None = None) -> list[Offer]:
+    principal.require(Scope.registry_read)
+    query = select(Offer).where(offer_visible(principal)).order_by(Offer.created_at)
+    if channel is not None:
+        query = query.where(Offer.channel == channel)
+    return list(session.scalars(query))
+
+
+def get_offer(session: Session, offer_id: str, *, principal: Principal) -> Offer:
+    principal.require(Scope.registry_read)
+    offer = session.scalar(select(Offer).where(Offer.id == offer_id, offer_visible(principal)))
+    if offer is None:
+        raise NotFoundError(f"offer `{offer_id}` not found")
+    return offer
