@@ -255,6 +255,13 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     )
 
 
+def key_use_is_stale(session: Session, key_id: str, *, now: datetime | None = None) -> bool:
+    """Whether last use is older than the granularity (the key row is usually in the identity map)."""
+    key = session.get(ApiKey, key_id)
+    now = now or utcnow()
+    return key is not None and (key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY)
+
+
 def touch_key(session: Session, key_id: str, *, now: datetime | None = None) -> None:
     """Record last use, at most once a minute per key (keeps the read path free of writes)."""
     now = now or utcnow()

@@ -1,0 +1,1 @@
+"""Shared pieces of our REST surface (/api/v1): error envelope, dependencies, limits."""

@@ -1,0 +1,54 @@
+"""HTTP routes of the audit log: an organisation's events, and chain verification for operators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from valuechain.accounts.roles import Scope
+from valuechain.api.deps import CurrentPrincipal, ReadSession
+from valuechain.core.audit import AuditEvent, verify_chain
+from valuechain.core.errors import ForbiddenError
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class EventPublic(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: Any
+    after: Any
+    reason: str | None
+    hash: str
+
+
+@router.get("")
+def list_events(
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    after_seq: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[EventPublic]:
+    """Events of the caller's organisation, oldest first, paged by sequence number."""
+    principal.require(Scope.audit_read)
+    query = select(AuditEvent).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq).limit(limit)
+    if not principal.is_operator:
+        query = query.where(AuditEvent.org_id == principal.org_id)
+    return [EventPublic.model_validate(e, from_attributes=True) for e in session.scalars(query)]
+
+
+@router.get("/verify")
+def verify(session: ReadSession, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Recompute the whole hash chain (platform operators)."""
+    if not principal.is_operator:
+        raise ForbiddenError("only a platform operator can verify the whole audit chain")
+    result = verify_chain(session)
+    return {"ok": result.ok, "events": result.events, "problems": result.problems}

@@ -1,0 +1,81 @@
+"""The ASGI application factory: settings in, app out; long-lived objects live in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from valuechain import __version__
+from valuechain.accounts.router import router as accounts_router
+from valuechain.api.audit import router as audit_router
+from valuechain.api.errors import install_error_handlers
+from valuechain.api.limits import BodySizeLimit
+from valuechain.core import migrate
+from valuechain.core.db import Database
+from valuechain.core.settings import Settings
+from valuechain.registry.chain_router import router as chain_router
+from valuechain.registry.router import router as registry_router
+
+log = logging.getLogger("valuechain")
+
+# Every router of the platform, in one place.
+ROUTERS = (accounts_router, registry_router, chain_router, audit_router)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app; the database is migrated on start-up unless one is handed in."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database(settings.resolved_database_url)
+        if database is None:
+            migrate.upgrade(db)
+        app.state.settings, app.state.db = settings, db
+        try:
+            yield
+        finally:
+            if database is None:
+                db.dispose()
+
+    app = FastAPI(
+        title="valuechain",
+        version=__version__,
+        summary="Registry, release channels and accountability for the GPAI value chain.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
+    for router in ROUTERS:
+        app.include_router(router)
+    _add_health_routes(app)
+    return app
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """The process is up."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz() -> Any:
+        """The database answers and is migrated."""
+        from fastapi.responses import JSONResponse
+
+        try:
+            with app.state.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            revision = migrate.current(app.state.db)
+        except Exception as exc:  # readiness reports failure instead of raising
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        return {"status": "ready", "schema": revision}

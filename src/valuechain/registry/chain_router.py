@@ -1,0 +1,56 @@
+"""HTTP routes for chain manifests: check, import (operators) and export (scoped to the caller)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from valuechain.accounts.roles import Scope
+from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.core.errors import ValidationError
+from valuechain.registry.chain import import_manifest
+from valuechain.registry.check import ManifestError, parse_manifest
+from valuechain.registry.export import export_manifest, manifest_to_yaml
+
+router = APIRouter(prefix="/api/v1/chain", tags=["chain"])
+
+_YAML_BODY = {
+    "requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}}, "required": True}
+}
+
+
+async def _manifest_text(request: Request) -> str:
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("the manifest must be UTF-8 text") from None
+
+
+@router.post("/check", openapi_extra=_YAML_BODY)
+async def check_chain(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Validate a manifest (YAML body); lists every problem with line, field and message."""
+    text = await _manifest_text(request)
+    try:
+        manifest = parse_manifest(text)
+    except ManifestError as exc:
+        return {"valid": False, "problems": [p.as_dict() for p in exc.problems]}
+    counts = {k: len(getattr(manifest, k)) for k in ("actors", "models", "derivations", "offers", "systems")}
+    return {"valid": True, "problems": [], "counts": counts}
+
+
+@router.post("/import", openapi_extra=_YAML_BODY)
+async def import_chain(
+    request: Request, session: WriteSession, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Load a manifest into the registry, all or nothing (platform operators)."""
+    manifest = parse_manifest(await _manifest_text(request))
+    return import_manifest(session, manifest, principal=principal).as_dict()
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})
+def export_chain(session: ReadSession, principal: CurrentPrincipal) -> Response:
+    """The part of the chain the caller may see, as a manifest."""
+    principal.require(Scope.registry_read)
+    manifest = export_manifest(session, org_id=None if principal.is_operator else principal.org_id)
+    return Response(manifest_to_yaml(manifest), media_type="application/yaml")
