@@ -18,13 +18,15 @@ from valuechain.api.limits import BodySizeLimit
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
+from valuechain.gateway.router import router as gateway_router
+from valuechain.gateway.state import build_gateway
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.router import router as registry_router
 
 log = logging.getLogger("valuechain")
 
 # Every router of the platform, in one place.
-ROUTERS = (accounts_router, registry_router, chain_router, audit_router)
+ROUTERS = (accounts_router, registry_router, chain_router, audit_router, gateway_router)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -37,9 +39,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if database is None:
             migrate.upgrade(db)
         app.state.settings, app.state.db = settings, db
+        app.state.gateway = build_gateway(settings, db)
         try:
             yield
         finally:
+            await app.state.gateway.close()
             if database is None:
                 db.dispose()
 

@@ -126,3 +126,14 @@ def completion_chunk(
         "choices": choices,
         "usage": usage,
     }
+
+
+def plain(value: Any) -> Any:
+    """Nested logprob structures with numpy scalars turned into Python floats (JSON-serialisable)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, np.floating):
+        return float(value)
+    return value

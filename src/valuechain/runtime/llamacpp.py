@@ -129,7 +129,7 @@ class LlamaCppBackend(Backend):
             "text": choice["text"],
             "finish_reason": choice.get("finish_reason") or "stop",
             "completion_tokens": int(out["usage"]["completion_tokens"]),
-            "logprobs": choice.get("logprobs"),
+            "logprobs": fmt.plain(choice.get("logprobs")),
         }
 
     def _echo_logprobs(self, tokens: list[int], top_k: int) -> JsonDict:
