@@ -63,6 +63,11 @@ class Database:
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Write transactions on SQLite take the write lock at BEGIN (lazily, at the first statement):
+        # a deferred transaction that reads, then writes, fails with SQLITE_BUSY when another writer
+        # committed in between (WAL snapshot rule).
+        writer = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
+        self._write_sessions = sessionmaker(writer, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -76,11 +81,7 @@ class Database:
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A write transaction: committed when the block succeeds, rolled back otherwise."""
-        with self._sessions() as session:
-            if self.is_sqlite:
-                # Take the write lock up front: a deferred SQLite transaction that reads, then writes,
-                # fails with SQLITE_BUSY when another writer committed in between (WAL snapshot rule).
-                session.connection(execution_options={"sqlite_immediate": True})
+        with self._write_sessions() as session:
             try:
                 yield session
                 session.commit()

@@ -73,7 +73,7 @@ def _version_refs(session: Session, model_slugs: dict[str, str]) -> tuple[dict[s
         select(ModelVersion.id, ModelVersion.model_id, ModelVersion.label).order_by(
             ModelVersion.created_at, ModelVersion.id
         )
-    ).tuples()
+    )
     by_model: dict[str, list[tuple[str, str]]] = {}
     for version_id, model_id, label in versions:
         if model_id in model_slugs:
@@ -120,14 +120,10 @@ def _systems(
     session: Session, refs: dict[str, str], orgs: dict[str, str], org_id: str | None
 ) -> list[ManifestSystem]:
     deployers: dict[str, list[str]] = {}
-    for system_id, deployer in session.execute(
-        select(SystemDeployer.system_id, SystemDeployer.org_id)
-    ).tuples():
+    for system_id, deployer in session.execute(select(SystemDeployer.system_id, SystemDeployer.org_id)):
         deployers.setdefault(system_id, []).append(deployer)
     versions: dict[str, list[str]] = {}
-    for system_id, version_id in session.execute(
-        select(SystemModel.system_id, SystemModel.version_id)
-    ).tuples():
+    for system_id, version_id in session.execute(select(SystemModel.system_id, SystemModel.version_id)):
         versions.setdefault(system_id, []).append(version_id)
     out = []
     for s in session.scalars(select(System).order_by(System.slug)):

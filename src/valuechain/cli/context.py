@@ -1,0 +1,65 @@
+"""What every CLI command needs: settings, a migrated database, output in human or JSON form."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from valuechain.core import migrate
+from valuechain.core.audit import jsonable
+from valuechain.core.db import Database
+from valuechain.core.errors import AppError
+from valuechain.core.settings import Settings
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Format(StrEnum):
+    human = "human"
+    json = "json"
+
+
+FormatOption = typer.Option(Format.human, "--format", "-f", help="Output format: human or json.")
+
+
+@contextmanager
+def database(settings: Settings | None = None) -> Iterator[Database]:
+    """The configured database, migrated to head."""
+    settings = settings or Settings()
+    db = Database(settings.resolved_database_url)
+    try:
+        migrate.upgrade(db)
+        yield db
+    finally:
+        db.dispose()
+
+
+def emit(data: Any, fmt: Format, human: Callable[[Any], None] | None = None) -> None:
+    """Data to stdout: JSON for machines, or the human renderer."""
+    if fmt is Format.json or human is None:
+        if isinstance(data, BaseModel):
+            data = data.model_dump(mode="json")
+        elif isinstance(data, list) and data and isinstance(data[0], BaseModel):
+            data = [d.model_dump(mode="json") for d in data]
+        sys.stdout.write(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n")
+    else:
+        human(data)
+
+
+def fail(exc: AppError) -> typer.Exit:
+    """Print an expected error to stderr and return the exit to raise."""
+    err.print(f"[red]error[/red]: {exc.message}", markup=True, highlight=False)
+    for detail in exc.details[:50]:
+        where = detail.get("path") or ""
+        line = f"line {detail['line']}: " if detail.get("line") else ""
+        err.print(f"  {line}{where}: {detail.get('message', '')}", markup=False, highlight=False)
+    return typer.Exit(code=1)

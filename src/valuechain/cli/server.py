@@ -1,0 +1,45 @@
+"""``valuechain serve`` and ``valuechain init``."""
+
+from __future__ import annotations
+
+import typer
+
+from valuechain.cli.context import database, err
+from valuechain.core.settings import Settings
+
+
+def serve(
+    host: str = typer.Option(None, help="Bind address (default VALUECHAIN_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default VALUECHAIN_PORT or 8000)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+) -> None:
+    """Serve the platform over HTTP (migrates the database first)."""
+    import uvicorn
+
+    settings = Settings()
+    with database(settings):
+        pass
+    host, port = host or settings.host, port or settings.port
+    err.print(f"valuechain serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "valuechain.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+
+
+def init() -> None:
+    """Create the data directory and migrate the database to the current schema."""
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with database(settings) as db:
+        err.print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(init)

