@@ -99,7 +99,14 @@ def rotate_demo_keys(db: Database, settings: Settings, result: DemoResult) -> No
 
 
 # Seeding steps in order; later domains (gateway, hub) append theirs here.
-SEEDERS: tuple[Seeder, ...] = (seed_registry, rotate_demo_keys)
+def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> None:
+    """The API channel's demo: an api offer of the bundled model, demo-developer entitled."""
+    from valuechain.gateway.demo import seed_gateway_demo
+
+    seed_gateway_demo(db, settings, result)
+
+
+SEEDERS: tuple[Seeder, ...] = (seed_registry, rotate_demo_keys, seed_api_channel)
 
 
 def seed_demo(db: Database, settings: Settings) -> DemoResult:
