@@ -18,6 +18,7 @@ from valuechain.api.limits import BodySizeLimit
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
+from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway
 from valuechain.registry.chain_router import router as chain_router
@@ -26,7 +27,7 @@ from valuechain.registry.router import router as registry_router
 log = logging.getLogger("valuechain")
 
 # Every router of the platform, in one place.
-ROUTERS = (accounts_router, registry_router, chain_router, audit_router, gateway_router)
+ROUTERS = (accounts_router, registry_router, chain_router, audit_router, api_channel_router, gateway_router)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from valuechain.cli import audit, chain, demo, keys, models, orgs, server
+from valuechain.cli import audit, chain, demo, keys, models, orgs, server, usage
 from valuechain.core.errors import AppError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(keys.app, name="key")
 app.add_typer(models.app, name="model")
 app.add_typer(chain.app, name="chain")
 app.add_typer(audit.app, name="audit")
+usage.register(app)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import Role
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -30,6 +31,7 @@ def _own_api_offer(session: Session, offer_id: str, principal: Principal) -> Off
 
 def set_api_terms(session: Session, offer_id: str, terms: ApiTerms, *, principal: Principal) -> Offer:
     """Set the access, price plan, limits and logging policy of an ``api`` offer."""
+    principal.require_role(Role.admin)
     offer = _own_api_offer(session, offer_id, principal)
     before = dict(offer.terms or {})
     offer.terms = {**before, "api": terms.model_dump(mode="json")}
@@ -64,6 +66,7 @@ def decide(
     session: Session, entitlement_id: str, *, approve: bool, principal: Principal, note: str | None = None,
 ) -> Entitlement:
     """The provider approves or rejects a waiting request (working through the waitlist)."""
+    principal.require_role(Role.admin)
     ent = session.get(Entitlement, entitlement_id)
     if ent is None:
         raise NotFoundError(f"entitlement {entitlement_id} not found")
@@ -81,6 +84,7 @@ def decide(
 
 def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principal) -> Entitlement:
     """The provider entitles an organisation directly (approved, credits granted)."""
+    principal.require_role(Role.admin)
     offer = _own_api_offer(session, offer_id, principal)
     org = session.execute(select(Organization).where(Organization.slug == org_slug)).scalar_one_or_none()
     if org is None:
@@ -98,6 +102,7 @@ def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principa
 
 def revoke(session: Session, entitlement_id: str, *, principal: Principal, reason: str) -> Entitlement:
     """End an organisation's access to an offer."""
+    principal.require_role(Role.admin)
     ent = session.get(Entitlement, entitlement_id)
     if ent is None:
         raise NotFoundError(f"entitlement {entitlement_id} not found")

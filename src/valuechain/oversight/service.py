@@ -27,6 +27,7 @@ def create_rule(
     throttle_rpm: int | None = None,
 ) -> MisuseRule:
     """A misuse rule over the traffic of the caller's own offers."""
+    principal.require_role(Role.admin)
     import re
 
     if kind not in ("pattern", "rate") or action not in ACTIONS or scope not in ("key", "org"):
@@ -79,6 +80,7 @@ def suspend(
     kind: str = "suspend", throttle_rpm: int | None = None, now: datetime | None = None,
 ) -> Suspension:
     """Cut a key or org off from the caller's offers (or throttle it); audited with the reason."""
+    principal.require_role(Role.admin)
     if subject_type not in ("key", "org") or kind not in ("suspend", "throttle"):
         raise ValidationError("subject_type must be key|org and kind suspend|throttle")
     if not reason.strip():
@@ -100,6 +102,7 @@ def reinstate(
     now: datetime | None = None,
 ) -> list[Suspension]:
     """Lift the caller's active suspensions and throttles of a key or org; audited with the reason."""
+    principal.require_role(Role.admin)
     if not reason.strip():
         raise ValidationError("reinstatement needs a reason")
     resolved = _subject_org(session, subject_type, subject_id)
