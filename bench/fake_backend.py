@@ -9,18 +9,35 @@ import asyncio
 import json
 import sys
 
-CHAT = json.dumps({
-    "id": "chatcmpl-fake", "object": "chat.completion", "created": 1, "model": "fake",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the fake backend."},
-                 "logprobs": None, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
-}).encode()
-MODELS = json.dumps({"object": "list", "data": [{"id": "fake", "object": "model", "created": 1, "owned_by": "b"}]}).encode()
+CHAT = json.dumps(
+    {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "fake",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello from the fake backend."},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
+    }
+).encode()
+MODELS = json.dumps(
+    {"object": "list", "data": [{"id": "fake", "object": "model", "created": 1, "owned_by": "b"}]}
+).encode()
 
 
 def _response(body: bytes) -> bytes:
-    return (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-            + str(len(body)).encode() + b"\r\nconnection: keep-alive\r\n\r\n" + body)
+    return (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\nconnection: keep-alive\r\n\r\n"
+        + body
+    )
 
 
 class FakeOpenAI(asyncio.Protocol):

@@ -54,31 +54,35 @@ def seed(home: Path, fake_port: int) -> tuple[str, str]:
     from valuechain.accounts.models import Organization
     from valuechain.accounts.principal import system_principal
     from valuechain.accounts.schemas import KeyCreate, OrgCreate
-    from valuechain.registry.schemas import ModelCreate, VersionCreate
     from valuechain.accounts.service import create_key, create_org
     from valuechain.core import migrate
     from valuechain.core.db import Database
     from valuechain.core.settings import Settings
     from valuechain.market import service as market
     from valuechain.market.terms import ApiTerms, Limits, LoggingPolicy, PricePlan
-    from valuechain.registry.schemas import OfferCreate
+    from valuechain.registry.schemas import ModelCreate, OfferCreate, VersionCreate
     from valuechain.registry.service import create_model, create_offer, create_version
     from valuechain.runtime.service import bind_backend
 
     db = Database(Settings().resolved_database_url)
     migrate.upgrade(db)
-    terms = ApiTerms(plan=PricePlan(free_credits=10**15, input_per_mtok=100_000, output_per_mtok=400_000),
-                     key_limits=Limits(requests_per_minute=10**8, tokens_per_minute=10**11, concurrent_requests=1000),
-                     org_limits=Limits(tokens_per_day=10**12), logging=LoggingPolicy(mode="metadata"),
-                     max_output_tokens=256)
+    terms = ApiTerms(
+        plan=PricePlan(free_credits=10**15, input_per_mtok=100_000, output_per_mtok=400_000),
+        key_limits=Limits(requests_per_minute=10**8, tokens_per_minute=10**11, concurrent_requests=1000),
+        org_limits=Limits(tokens_per_day=10**12),
+        logging=LoggingPolicy(mode="metadata"),
+        max_output_tokens=256,
+    )
     with db.unit_of_work() as s:
         for slug in ("bench-provider", "bench-dev"):
             create_org(s, OrgCreate(slug=slug, name=slug, country="FR"), principal=system_principal())
     with db.unit_of_work() as s:
         pid = s.execute(select(Organization.id).where(Organization.slug == "bench-provider")).scalar_one()
         p = system_principal(org_id=pid, org_slug="bench-provider")
-        for name, kind, cfg in (("fake", "remote", {"base_url": f"http://127.0.0.1:{fake_port}/v1", "served_name": "fake"}),
-                                ("smol", "embedded", {"served_name": "smol"})):
+        for name, kind, cfg in (
+            ("fake", "remote", {"base_url": f"http://127.0.0.1:{fake_port}/v1", "served_name": "fake"}),
+            ("smol", "embedded", {"served_name": "smol"}),
+        ):
             create_model(s, ModelCreate(name=name, visibility="public"), principal=p)
             v = create_version(s, f"bench-provider/{name}", VersionCreate(label="1"), principal=p)
             o = create_offer(s, OfferCreate(model=f"bench-provider/{name}@1", channel="api"), principal=p)  # type: ignore[arg-type]
@@ -86,14 +90,17 @@ def seed(home: Path, fake_port: int) -> tuple[str, str]:
             bind_backend(s, version_id=v.id, kind=kind, config=cfg, context_length=2048, principal=p)
             market.grant(s, o.id, "bench-dev", principal=p)
     with db.unit_of_work() as s:
-        _, secret = create_key(s, "bench-dev", KeyCreate(name="bench", role="member"), principal=system_principal())  # type: ignore[arg-type]
+        _, secret = create_key(
+            s, "bench-dev", KeyCreate(name="bench", role="member"), principal=system_principal()
+        )  # type: ignore[arg-type]
     db.dispose()
     return secret, str(home)
 
 
 def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def measure(port: int, request: bytes, seconds: float) -> dict[str, dict[str, float]]:
@@ -114,11 +121,17 @@ def tokens_per_second(vc_port: int, key: str, n: int = 128, runs: int = 3) -> di
         out = llm.create_completion(prompt, max_tokens=n, temperature=0, repeat_penalty=1.0)
         direct.append(out["usage"]["completion_tokens"] / (time.perf_counter() - t))
     del llm
-    body = json.dumps({"model": "bench-provider/smol", "prompt": prompt, "max_tokens": n, "temperature": 0}).encode()
+    body = json.dumps(
+        {"model": "bench-provider/smol", "prompt": prompt, "max_tokens": n, "temperature": 0}
+    ).encode()
     api = []
     for i in range(runs + 1):
-        req = urllib.request.Request(f"http://127.0.0.1:{vc_port}/v1/completions", data=body, method="POST",
-                                     headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{vc_port}/v1/completions",
+            data=body,
+            method="POST",
+            headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+        )
         t = time.perf_counter()
         with urllib.request.urlopen(req, timeout=300) as resp:
             usage = json.loads(resp.read())["usage"]
@@ -139,24 +152,61 @@ def main() -> None:
         procs.append(start([sys.executable, str(ROOT / "bench" / "fake_backend.py"), str(fake_port)]))
         home = Path(tempfile.mkdtemp(prefix="vc-bench-"))
         key, _ = seed(home, fake_port)
-        procs.append(start([sys.executable, "-m", "uvicorn", "valuechain.app:create_app", "--factory", "--port",
-                            str(vc_port), "--no-access-log", "--log-level", "warning"], {"VALUECHAIN_HOME": str(home)}))
+        procs.append(
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "valuechain.app:create_app",
+                    "--factory",
+                    "--port",
+                    str(vc_port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                {"VALUECHAIN_HOME": str(home)},
+            )
+        )
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models")
         wait_http(f"http://127.0.0.1:{vc_port}/healthz")
         results: dict[str, object] = {}
-        results["direct"] = measure(fake_port, loadgen.chat_request("/v1/chat/completions", "x", None, "fake"), args.seconds)
+        results["direct"] = measure(
+            fake_port, loadgen.chat_request("/v1/chat/completions", "x", None, "fake"), args.seconds
+        )
         results["valuechain"] = measure(
-            vc_port, loadgen.chat_request("/v1/chat/completions", "x", key, "bench-provider/fake"), args.seconds)
+            vc_port,
+            loadgen.chat_request("/v1/chat/completions", "x", key, "bench-provider/fake"),
+            args.seconds,
+        )
         if not args.skip_litellm and LITELLM.exists():
             cfg = home / "litellm.yaml"
-            cfg.write_text(json.dumps({
-                "model_list": [{"model_name": "fake", "litellm_params": {
-                    "model": "openai/fake", "api_base": f"http://127.0.0.1:{fake_port}/v1", "api_key": "x"}}],
-                "general_settings": {"master_key": "sk-bench"}, "litellm_settings": {"set_verbose": False}}))
-            procs.append(start([str(LITELLM), "--config", str(cfg), "--port", str(ll_port), "--num_workers", "1"]))
+            cfg.write_text(
+                json.dumps(
+                    {
+                        "model_list": [
+                            {
+                                "model_name": "fake",
+                                "litellm_params": {
+                                    "model": "openai/fake",
+                                    "api_base": f"http://127.0.0.1:{fake_port}/v1",
+                                    "api_key": "x",
+                                },
+                            }
+                        ],
+                        "general_settings": {"master_key": "sk-bench"},
+                        "litellm_settings": {"set_verbose": False},
+                    }
+                )
+            )
+            procs.append(
+                start([str(LITELLM), "--config", str(cfg), "--port", str(ll_port), "--num_workers", "1"])
+            )
             wait_http(f"http://127.0.0.1:{ll_port}/health/liveliness", timeout=240)
-            results["litellm"] = measure(ll_port, loadgen.chat_request("/v1/chat/completions", "x", "sk-bench", "fake"),
-                                         args.seconds)
+            results["litellm"] = measure(
+                ll_port, loadgen.chat_request("/v1/chat/completions", "x", "sk-bench", "fake"), args.seconds
+            )
         results["tokens"] = tokens_per_second(vc_port, key)
         print(json.dumps(results, indent=2))
     finally:

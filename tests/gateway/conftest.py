@@ -39,20 +39,26 @@ class World:
     def client(self, key: str | None = None, **kw: object) -> openai.AsyncOpenAI:
         transport = httpx.ASGITransport(app=self.app)
         http = httpx.AsyncClient(transport=transport, base_url="http://test")
-        return openai.AsyncOpenAI(base_url="http://test/v1", api_key=key or self.dev_key, http_client=http,
-                                  max_retries=0, **kw)  # type: ignore[arg-type]
+        return openai.AsyncOpenAI(
+            base_url="http://test/v1", api_key=key or self.dev_key, http_client=http, max_retries=0, **kw
+        )  # type: ignore[arg-type]
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test")
 
 
 def default_terms(**changes: object) -> ApiTerms:
-    base = ApiTerms(plan=PricePlan(free_credits=1_000_000, input_per_mtok=1_000_000, output_per_mtok=2_000_000),
-                    logging=LoggingPolicy(mode="full", retention_days=7, redact_pii=True), max_output_tokens=64)
+    base = ApiTerms(
+        plan=PricePlan(free_credits=1_000_000, input_per_mtok=1_000_000, output_per_mtok=2_000_000),
+        logging=LoggingPolicy(mode="full", retention_days=7, redact_pii=True),
+        max_output_tokens=64,
+    )
     return base.model_copy(update=changes)
 
 
-def setup_world(db: Database, settings: Settings, terms: ApiTerms, *, redis_prefix: str | None = None) -> World:
+def setup_world(
+    db: Database, settings: Settings, terms: ApiTerms, *, redis_prefix: str | None = None
+) -> World:
     for slug in ("acme", "devco", "outco"):
         make_org(db, slug)
     with db.unit_of_work() as session:
@@ -70,8 +76,17 @@ def setup_world(db: Database, settings: Settings, terms: ApiTerms, *, redis_pref
     backend = FakeBackend()
     gateway.pool.put(version_id, backend)
     app.state.gateway = gateway
-    return World(db, app, gateway, backend, offer_id, version_id, make_key(db, "devco", "member"),
-                 make_key(db, "outco", "member"), make_key(db, "acme", "admin"))
+    return World(
+        db,
+        app,
+        gateway,
+        backend,
+        offer_id,
+        version_id,
+        make_key(db, "devco", "member"),
+        make_key(db, "outco", "member"),
+        make_key(db, "acme", "admin"),
+    )
 
 
 def _org_id(db: Database, slug: str) -> str:

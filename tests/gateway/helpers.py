@@ -13,8 +13,13 @@ def drain_wallet(world: World, *, keep: int = 0) -> None:
         wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
         cash = ledger.ensure_account(session, ledger.CASH_CODE, org_id=None)
         amount = wallet.balance - keep
-        ledger.post(session, idempotency_key=f"drain:{org_id}:{amount}", kind="adjustment", org_id=org_id,
-                    postings=[(wallet, -amount), (cash, amount)])
+        ledger.post(
+            session,
+            idempotency_key=f"drain:{org_id}:{amount}",
+            kind="adjustment",
+            org_id=org_id,
+            postings=[(wallet, -amount), (cash, amount)],
+        )
 
 
 def set_wallet(world: World, amount: int) -> None:

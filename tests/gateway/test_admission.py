@@ -20,7 +20,8 @@ from valuechain.market.terms import Limits
 async def _chat(world: World, **kw: object) -> object:
     try:
         return await world.client().chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": "hello there"}], max_tokens=16, **kw)  # type: ignore[call-overload]
+            model=MODEL, messages=[{"role": "user", "content": "hello there"}], max_tokens=16, **kw
+        )  # type: ignore[call-overload]
     except openai.RateLimitError as exc:
         return exc
 
@@ -37,7 +38,9 @@ async def test_200_concurrent_never_overspend(world: World) -> None:
     assert len(ok) >= 50
     with world.db.session() as session:
         balance = ledger.wallet_balance(session, org)
-        billed = session.execute(select(func.sum(UsageRecord.cost)).where(UsageRecord.org_id == org)).scalar_one()
+        billed = session.execute(
+            select(func.sum(UsageRecord.cost)).where(UsageRecord.org_id == org)
+        ).scalar_one()
         assert ledger.verify(session).problems == []
     assert balance >= -max_cost
     assert billed <= 50 * max_cost + max_cost
@@ -68,7 +71,8 @@ async def test_concurrency_slot_released_after_stream(db: Database, settings: Se
     world = setup_world(db, settings, default_terms(key_limits=Limits(concurrent_requests=1)))
     for _ in range(3):
         stream = await world.client().chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=4, stream=True)
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=4, stream=True
+        )
         assert [c async for c in stream]
     await world.gateway.close()
 
@@ -80,8 +84,9 @@ async def test_disconnect_mid_stream_bills_what_was_generated(world: World) -> N
     world.backend.delay_s = 0.005
     org = _org_id(world.db, "devco")
     client = world.client()
-    stream = await client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
-                                                  max_tokens=60, stream=True)
+    stream = await client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=60, stream=True
+    )
     seen = 0
     async for _chunk in stream:
         seen += 1
@@ -91,8 +96,11 @@ async def test_disconnect_mid_stream_bills_what_was_generated(world: World) -> N
     for _ in range(100):
         await asyncio.sleep(0.02)
         with world.db.session() as session:
-            rows = session.execute(select(UsageRecord.completion_tokens, UsageRecord.cost, UsageRecord.status)
-                                   .where(UsageRecord.org_id == org)).all()
+            rows = session.execute(
+                select(UsageRecord.completion_tokens, UsageRecord.cost, UsageRecord.status).where(
+                    UsageRecord.org_id == org
+                )
+            ).all()
         if rows:
             break
     assert len(rows) == 1
@@ -106,9 +114,12 @@ async def test_backend_error_releases_hold_and_bills_nothing(world: World) -> No
     org = _org_id(world.db, "devco")
     world.backend.fail = BackendUnavailableError("down")
     with pytest.raises(openai.InternalServerError):
-        await world.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
-                                                     max_tokens=4)
+        await world.client().chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=4
+        )
     with world.db.session() as session:
-        row = session.execute(select(UsageRecord.status, UsageRecord.cost).where(UsageRecord.org_id == org)).one()
+        row = session.execute(
+            select(UsageRecord.status, UsageRecord.cost).where(UsageRecord.org_id == org)
+        ).one()
     assert tuple(row) == (503, 0)
     assert await world.gateway.admission.reservations.held(org) == 0

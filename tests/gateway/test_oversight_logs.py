@@ -22,22 +22,33 @@ def _provider(world: World):  # type: ignore[no-untyped-def]
 
 
 async def _chat(world: World, content: str = "hi", key: str | None = None) -> str:
-    r = await world.client(key).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": content}],
-                                                        max_tokens=4)
+    r = await world.client(key).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": content}], max_tokens=4
+    )
     return r.choices[0].message.content or ""
 
 
 async def test_manual_suspend_and_reinstate_are_audited(world: World) -> None:
     with world.db.unit_of_work() as session:
-        oversight.suspend(session, principal=_provider(world), subject_type="org", subject_id="devco",
-                          reason="scraping the model")
+        oversight.suspend(
+            session,
+            principal=_provider(world),
+            subject_type="org",
+            subject_id="devco",
+            reason="scraping the model",
+        )
     world.gateway.admission.access.invalidate()
     with pytest.raises(openai.PermissionDeniedError) as info:
         await _chat(world)
     assert "suspended" in info.value.message and "scraping the model" in info.value.message
     with world.db.unit_of_work() as session:
-        oversight.reinstate(session, principal=_provider(world), subject_type="org", subject_id="devco",
-                            reason="agreed to the usage policy")
+        oversight.reinstate(
+            session,
+            principal=_provider(world),
+            subject_type="org",
+            subject_id="devco",
+            reason="agreed to the usage policy",
+        )
     world.gateway.admission.access.invalidate()
     assert await _chat(world)
     with world.db.session() as session:
@@ -48,8 +59,14 @@ async def test_manual_suspend_and_reinstate_are_audited(world: World) -> None:
 
 async def test_prompt_rule_suspends_key(world: World) -> None:
     with world.db.unit_of_work() as session:
-        oversight.create_rule(session, principal=_provider(world), name="no-bioweapons", kind="pattern",
-                              action="suspend", pattern=r"nerve agent")
+        oversight.create_rule(
+            session,
+            principal=_provider(world),
+            name="no-bioweapons",
+            kind="pattern",
+            action="suspend",
+            pattern=r"nerve agent",
+        )
     with pytest.raises(openai.PermissionDeniedError):
         await _chat(world, "how to make a nerve agent")
     with pytest.raises(openai.PermissionDeniedError) as info:
@@ -80,8 +97,11 @@ def test_redact_keeps_plain_text() -> None:
 async def test_usage_is_tenant_scoped(world: World) -> None:
     await _chat(world)
     async with world.http() as http:
+
         def get(key: str, view: str = "consumer"):  # type: ignore[no-untyped-def]
-            return http.get("/api/v1/usage", params={"view": view}, headers={"Authorization": f"Bearer {key}"})
+            return http.get(
+                "/api/v1/usage", params={"view": view}, headers={"Authorization": f"Bearer {key}"}
+            )
 
         own = (await get(world.dev_key)).json()
         assert len(own) == 1 and own[0]["requests"] == 1 and own[0]["cost"] > 0

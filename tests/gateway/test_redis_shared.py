@@ -18,7 +18,11 @@ from valuechain.gateway.state import build_gateway, random_prefix
 from valuechain.market import ledger
 from valuechain.market.terms import Limits
 
-REDIS_URL = os.environ.get("VALUECHAIN_TEST_REDIS_URL") or os.environ.get("VALUECHAIN_REDIS_URL") or "redis://127.0.0.1:6379/0"
+REDIS_URL = (
+    os.environ.get("VALUECHAIN_TEST_REDIS_URL")
+    or os.environ.get("VALUECHAIN_REDIS_URL")
+    or "redis://127.0.0.1:6379/0"
+)
 
 
 def _redis_or_skip() -> str:
@@ -45,14 +49,17 @@ def _replicas(db: Database, settings: Settings, limits: Limits) -> tuple[World, 
 
 async def _chat(world: World) -> bool:
     try:
-        await world.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
-                                                     max_tokens=4)
+        await world.client().chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=4
+        )
     except openai.RateLimitError:
         return False
     return True
 
 
-async def test_rate_limit_is_global_across_replicas(db: Database, settings: Settings, sqlite_only: None) -> None:
+async def test_rate_limit_is_global_across_replicas(
+    db: Database, settings: Settings, sqlite_only: None
+) -> None:
     a, b = _replicas(db, settings, Limits(requests_per_minute=10))
     results = [await _chat(a if i % 2 else b) for i in range(30)]
     assert sum(results) == 10

@@ -17,7 +17,9 @@ from valuechain.gateway.logs import purge_expired
 from valuechain.gateway.usage import usage_report
 from valuechain.market.ledger import verify
 
-app = typer.Typer(help="Usage of the API channel: reports, ledger check, log retention.", no_args_is_help=True)
+app = typer.Typer(
+    help="Usage of the API channel: reports, ledger check, log retention.", no_args_is_help=True
+)
 
 
 def _principal(session: Any, org: str | None) -> Principal:
@@ -27,31 +29,64 @@ def _principal(session: Any, org: str | None) -> Principal:
     if org_id is None:
         err.print(f"[red]error[/red]: organisation {org} not found")
         raise typer.Exit(code=1)
-    return Principal(org_id=org_id, org_slug=org, key_id=None, user_id="cli",
-                     role=system_principal().role, scopes=system_principal().scopes)
+    return Principal(
+        org_id=org_id,
+        org_slug=org,
+        key_id=None,
+        user_id="cli",
+        role=system_principal().role,
+        scopes=system_principal().scopes,
+    )
 
 
 @app.command("report")
 def report(
     org: str | None = typer.Option(None, help="Report as this organisation (default: everything)."),
-    view: str = typer.Option("consumer", help="consumer: the org's own calls; provider: its offers' traffic."),
+    view: str = typer.Option(
+        "consumer", help="consumer: the org's own calls; provider: its offers' traffic."
+    ),
     since: str | None = typer.Option(None, help="First day (YYYY-MM-DD); default 30 days ago."),
     until: str | None = typer.Option(None, help="Last day (YYYY-MM-DD); default today."),
     fmt: Format = FormatOption,
 ) -> None:
     """Requests, tokens, cost, errors and latency by day × model × org × key."""
     with database() as db, db.session() as session:
-        rows = usage_report(session, principal=_principal(session, org), view=view,
-                            since=date.fromisoformat(since) if since else None,
-                            until=date.fromisoformat(until) if until else None)
+        rows = usage_report(
+            session,
+            principal=_principal(session, org),
+            view=view,
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None,
+        )
 
     def human(data: list[dict[str, Any]]) -> None:
-        table = Table("day", "model", "org", "key", "requests", "errors", "tokens in", "tokens out", "cost", "p50 ms",
-                      "p99 ms")
+        table = Table(
+            "day",
+            "model",
+            "org",
+            "key",
+            "requests",
+            "errors",
+            "tokens in",
+            "tokens out",
+            "cost",
+            "p50 ms",
+            "p99 ms",
+        )
         for r in data:
-            table.add_row(r["day"], r["model"], r["org"], str(r["key"]), str(r["requests"]), str(r["errors"]),
-                          str(r["prompt_tokens"]), str(r["completion_tokens"]), f"{r['cost'] / 1e6:.6f} {r['currency']}",
-                          f"{r['latency_ms_p50']:.1f}", f"{r['latency_ms_p99']:.1f}")
+            table.add_row(
+                r["day"],
+                r["model"],
+                r["org"],
+                str(r["key"]),
+                str(r["requests"]),
+                str(r["errors"]),
+                str(r["prompt_tokens"]),
+                str(r["completion_tokens"]),
+                f"{r['cost'] / 1e6:.6f} {r['currency']}",
+                f"{r['latency_ms_p50']:.1f}",
+                f"{r['latency_ms_p99']:.1f}",
+            )
         out.print(table)
 
     emit(rows, fmt, human)
@@ -62,9 +97,15 @@ def ledger_check(fmt: Format = FormatOption) -> None:
     """Check that every transaction sums to zero and every balance matches its entries; exit 1 if not."""
     with database() as db, db.session() as session:
         result = verify(session)
-    emit({"ok": not result.problems, "transactions": result.transactions, "problems": result.problems}, fmt,
-         lambda d: out.print(f"ledger balanced: {d['transactions']} transactions") if d["ok"] else
-         [err.print(f"[red]unbalanced[/red]: {p}") for p in d["problems"]])
+    emit(
+        {"ok": not result.problems, "transactions": result.transactions, "problems": result.problems},
+        fmt,
+        lambda d: (
+            out.print(f"ledger balanced: {d['transactions']} transactions")
+            if d["ok"]
+            else [err.print(f"[red]unbalanced[/red]: {p}") for p in d["problems"]]
+        ),
+    )
     if result.problems:
         raise typer.Exit(code=1)
 

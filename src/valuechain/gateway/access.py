@@ -63,8 +63,12 @@ class Caller:
         reason = self.denied.get(model)
         if reason is not None:
             raise GatewayError(reason, status_code=403, code="model_access_denied", param="model")
-        raise GatewayError(f"the model `{model}` does not exist or you do not have access to it",
-                           status_code=404, code="model_not_found", param="model")
+        raise GatewayError(
+            f"the model `{model}` does not exist or you do not have access to it",
+            status_code=404,
+            code="model_not_found",
+            param="model",
+        )
 
 
 class AccessResolver:
@@ -108,16 +112,21 @@ def resolve_caller(session: Session, secret: str) -> Caller:
     """Authenticate and collect the caller's routes (one query per table, no per-offer queries)."""
     principal = authenticate(session, secret)
     if not principal.can(Scope.inference):
-        raise GatewayError(f"this key (role {principal.role.value}) lacks the `inference` scope",
-                           status_code=403, code="insufficient_scope")
+        raise GatewayError(
+            f"this key (role {principal.role.value}) lacks the `inference` scope",
+            status_code=403,
+            code="insufficient_scope",
+        )
     offers = session.execute(
-        select(Offer, ModelVersion, Model).join(ModelVersion, Offer.version_id == ModelVersion.id)
-        .join(Model, ModelVersion.model_id == Model.id).where(Offer.channel == "api")
+        select(Offer, ModelVersion, Model)
+        .join(ModelVersion, Offer.version_id == ModelVersion.id)
+        .join(Model, ModelVersion.model_id == Model.id)
+        .where(Offer.channel == "api")
         .order_by(ModelVersion.created_at)
     ).all()
     entitlements = {
-        e.offer_id: e for e in session.execute(
-            select(Entitlement).where(Entitlement.org_id == principal.org_id)).scalars()
+        e.offer_id: e
+        for e in session.execute(select(Entitlement).where(Entitlement.org_id == principal.org_id)).scalars()
     }
     suspensions = _active_suspensions(session, principal)
     bindings = {b.version_id: b for b in session.execute(select(BackendBinding)).scalars()}
@@ -137,13 +146,19 @@ def resolve_caller(session: Session, secret: str) -> Caller:
         binding = bindings.get(version.id)
         throttle = suspensions.get(offer.by_org_id)
         route = Route(
-            model=model.slug, offer_id=offer.id, version_id=version.id, provider_org_id=offer.by_org_id,
-            provider_slug=slugs.get(offer.by_org_id, ""), terms=parse_terms(offer.terms),
+            model=model.slug,
+            offer_id=offer.id,
+            version_id=version.id,
+            provider_org_id=offer.by_org_id,
+            provider_slug=slugs.get(offer.by_org_id, ""),
+            terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
             context_length=binding.context_length if binding else 2048,
             wallet_account_id=accounts.get(wallet_code(principal.org_id)),
             revenue_account_id=accounts.get(revenue_code(offer.by_org_id)),
-            throttle_rpm=throttle.throttle_rpm if throttle is not None and throttle.kind == "throttle" else None,
+            throttle_rpm=throttle.throttle_rpm
+            if throttle is not None and throttle.kind == "throttle"
+            else None,
         )
         routes.update(dict.fromkeys(names, route))
         for name in names:
@@ -180,11 +195,17 @@ def _active_suspensions(session: Session, principal: Principal) -> dict[str, Sus
 
 def _accounts(session: Session, org_id: str, providers: set[str]) -> dict[str, str]:
     codes = [wallet_code(org_id)] + [revenue_code(p) for p in providers]
-    return dict(session.execute(select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes))).all())
+    return dict(
+        session.execute(
+            select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes))
+        ).all()
+    )
 
 
 def _org_slugs(session: Session, org_ids: set[str]) -> dict[str, str]:
     from valuechain.accounts.models import Organization
 
-    rows: Any = session.execute(select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids))).all()
+    rows: Any = session.execute(
+        select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids))
+    ).all()
     return dict(rows)

@@ -60,8 +60,14 @@ class Admission:
     """The gateway's policy engine; one per process, held on ``app.state``."""
 
     def __init__(
-        self, *, access: AccessResolver, limiter: Limiter, reservations: Reservations,
-        recorder: UsageRecorder, rules: RuleBook, wallet_balance: Any,
+        self,
+        *,
+        access: AccessResolver,
+        limiter: Limiter,
+        reservations: Reservations,
+        recorder: UsageRecorder,
+        rules: RuleBook,
+        wallet_balance: Any,
     ) -> None:
         self.access = access
         self.limiter = limiter
@@ -71,8 +77,16 @@ class Admission:
         self._wallet_balance = wallet_balance
 
     async def admit(
-        self, *, secret: str, model: str, endpoint: str, stream: bool, prompt_estimate: int,
-        max_output: int | None, choices: int, prompt_text: str,
+        self,
+        *,
+        secret: str,
+        model: str,
+        endpoint: str,
+        stream: bool,
+        prompt_estimate: int,
+        max_output: int | None,
+        choices: int,
+        prompt_text: str,
     ) -> Ticket:
         """Authorise, limit and reserve; raises a GatewayError with the right status otherwise."""
         caller = self.access.caller(secret)
@@ -82,7 +96,9 @@ class Admission:
         if max_output is None:
             max_output = cap
         elif max_output > cap:
-            raise bad_request(f"max_tokens {max_output} exceeds this model's limit of {cap}", param="max_tokens")
+            raise bad_request(
+                f"max_tokens {max_output} exceeds this model's limit of {cap}", param="max_tokens"
+            )
         await self.rules.check_prompt(caller, route, prompt_text)
         tokens = prompt_estimate + max_output * choices
         counters = self._counters(caller, route, tokens)
@@ -96,13 +112,24 @@ class Admission:
             raise GatewayError(
                 "You exceeded your current quota: the balance does not cover this request's maximum cost "
                 f"({hold} micro-{terms.plan.currency}). Lower max_tokens or add credits.",
-                status_code=429, code="insufficient_quota", error_type="insufficient_quota",
+                status_code=429,
+                code="insufficient_quota",
+                error_type="insufficient_quota",
                 headers={"x-should-retry": "false"},
             )
         return Ticket(
-            request_id=request_id, caller=caller, route=route, endpoint=endpoint, stream=stream,
-            prompt_estimate=prompt_estimate, max_output=max_output, token_estimate=tokens, counters=counters,
-            hold=hold, started=time.perf_counter(), headers=_rate_headers(counters, result.values, request_id),
+            request_id=request_id,
+            caller=caller,
+            route=route,
+            endpoint=endpoint,
+            stream=stream,
+            prompt_estimate=prompt_estimate,
+            max_output=max_output,
+            token_estimate=tokens,
+            counters=counters,
+            hold=hold,
+            started=time.perf_counter(),
+            headers=_rate_headers(counters, result.values, request_id),
         )
 
     async def _reserve(self, caller: Caller, route: Route, request_id: str, hold: int) -> bool:
@@ -115,15 +142,25 @@ class Admission:
 
     def _counters(self, caller: Caller, route: Route, tokens: int) -> list[Counter]:
         p, terms = caller.principal, route.terms
-        counters = counters_for(terms.org_limits, scope="org", subject_id=p.org_id, offer_id=route.offer_id,
-                                tokens=tokens)
+        counters = counters_for(
+            terms.org_limits, scope="org", subject_id=p.org_id, offer_id=route.offer_id, tokens=tokens
+        )
         if p.key_id:
-            counters = counters_for(terms.key_limits, scope="key", subject_id=p.key_id,
-                                    offer_id=route.offer_id, tokens=tokens) + counters
+            counters = (
+                counters_for(
+                    terms.key_limits, scope="key", subject_id=p.key_id, offer_id=route.offer_id, tokens=tokens
+                )
+                + counters
+            )
         if route.throttle_rpm:
             throttle = Limits(requests_per_minute=route.throttle_rpm)
-            counters += counters_for(throttle, scope="throttle", subject_id=p.key_id or p.org_id,
-                                     offer_id=route.offer_id, tokens=tokens)
+            counters += counters_for(
+                throttle,
+                scope="throttle",
+                subject_id=p.key_id or p.org_id,
+                offer_id=route.offer_id,
+                tokens=tokens,
+            )
         return counters
 
     async def settle(self, ticket: Ticket, outcome: Outcome) -> None:
@@ -135,29 +172,48 @@ class Admission:
         cost = route.terms.plan.cost(outcome.prompt_tokens, outcome.completion_tokens)
         now = utcnow()
         usage = {
-            "id": ticket.request_id, "created_at": now, "org_id": p.org_id, "key_id": p.key_id,
-            "provider_org_id": route.provider_org_id, "offer_id": route.offer_id, "version_id": route.version_id,
-            "model": route.model, "endpoint": ticket.endpoint, "stream": ticket.stream, "status": outcome.status,
-            "error_code": outcome.error_code, "prompt_tokens": outcome.prompt_tokens,
+            "id": ticket.request_id,
+            "created_at": now,
+            "org_id": p.org_id,
+            "key_id": p.key_id,
+            "provider_org_id": route.provider_org_id,
+            "offer_id": route.offer_id,
+            "version_id": route.version_id,
+            "model": route.model,
+            "endpoint": ticket.endpoint,
+            "stream": ticket.stream,
+            "status": outcome.status,
+            "error_code": outcome.error_code,
+            "prompt_tokens": outcome.prompt_tokens,
             "completion_tokens": outcome.completion_tokens,
-            "latency_ms": (time.perf_counter() - ticket.started) * 1000.0, "cost": cost,
+            "latency_ms": (time.perf_counter() - ticket.started) * 1000.0,
+            "cost": cost,
             "currency": route.terms.plan.currency,
         }
         charge = None
         if cost > 0 and route.wallet_account_id and route.revenue_account_id:
-            charge = Charge(f"usage:{ticket.request_id}", route.wallet_account_id, route.revenue_account_id, cost)
+            charge = Charge(
+                f"usage:{ticket.request_id}", route.wallet_account_id, route.revenue_account_id, cost
+            )
         events = self.rules.check_output(ticket.caller, route, ticket.request_id, outcome.response_text)
-        entry = Entry(usage=usage, charge=charge, request_log=build_log(route.terms.logging, usage, outcome),
-                      events=events)
+        entry = Entry(
+            usage=usage,
+            charge=charge,
+            request_log=build_log(route.terms.logging, usage, outcome),
+            events=events,
+        )
         try:
             await self.recorder.record(entry)
         finally:
             await self.reservations.settle(p.org_id, ticket.request_id, cost if charge else 0)
             used = outcome.prompt_tokens + outcome.completion_tokens
-            await self.limiter.add([
-                (c, -1 if c.kind == "concurrent" else used - c.amount)
-                for c in ticket.counters if c.kind != "requests"
-            ])
+            await self.limiter.add(
+                [
+                    (c, -1 if c.kind == "concurrent" else used - c.amount)
+                    for c in ticket.counters
+                    if c.kind != "requests"
+                ]
+            )
         if events:
             await self.rules.apply(events)
 
@@ -166,11 +222,19 @@ def _limit_error(counter: Counter) -> GatewayError:
     retry = max(1, int(counter.reset_s + 0.999)) if counter.kind != "concurrent" else 1
     is_budget = counter.name in ("tokens_per_day", "tokens_per_month")
     what = counter.name.replace("_", " ")
-    message = (f"Rate limit reached for {what} ({counter.limit}) on this {counter.scope}; retry in {retry} s"
-               if not is_budget else f"You exceeded your {what} budget ({counter.limit}) on this {counter.scope}")
+    message = (
+        f"Rate limit reached for {what} ({counter.limit}) on this {counter.scope}; retry in {retry} s"
+        if not is_budget
+        else f"You exceeded your {what} budget ({counter.limit}) on this {counter.scope}"
+    )
     headers = {"retry-after": str(retry), "x-should-retry": "false" if is_budget else "true"}
-    return GatewayError(message, status_code=429, code="rate_limit_exceeded" if not is_budget else "budget_exceeded",
-                        error_type="rate_limit_error" if not is_budget else "insufficient_quota", headers=headers)
+    return GatewayError(
+        message,
+        status_code=429,
+        code="rate_limit_exceeded" if not is_budget else "budget_exceeded",
+        error_type="rate_limit_error" if not is_budget else "insufficient_quota",
+        headers=headers,
+    )
 
 
 def _rate_headers(counters: list[Counter], values: tuple[int, ...], request_id: str) -> dict[str, str]:
@@ -179,11 +243,19 @@ def _rate_headers(counters: list[Counter], values: tuple[int, ...], request_id: 
         if c.scope != "key" and "x-ratelimit-limit-requests" in headers:
             continue
         if c.name == "requests_per_minute":
-            headers.update({"x-ratelimit-limit-requests": str(c.limit),
-                            "x-ratelimit-remaining-requests": str(max(0, c.limit - v)),
-                            "x-ratelimit-reset-requests": f"{c.reset_s:.0f}s"})
+            headers.update(
+                {
+                    "x-ratelimit-limit-requests": str(c.limit),
+                    "x-ratelimit-remaining-requests": str(max(0, c.limit - v)),
+                    "x-ratelimit-reset-requests": f"{c.reset_s:.0f}s",
+                }
+            )
         elif c.name == "tokens_per_minute":
-            headers.update({"x-ratelimit-limit-tokens": str(c.limit),
-                            "x-ratelimit-remaining-tokens": str(max(0, c.limit - v)),
-                            "x-ratelimit-reset-tokens": f"{c.reset_s:.0f}s"})
+            headers.update(
+                {
+                    "x-ratelimit-limit-tokens": str(c.limit),
+                    "x-ratelimit-remaining-tokens": str(max(0, c.limit - v)),
+                    "x-ratelimit-reset-tokens": f"{c.reset_s:.0f}s",
+                }
+            )
     return headers

@@ -51,17 +51,23 @@ def _invalidate(request: Request) -> None:
 
 @router.get("/usage")
 def get_usage(
-    session: ReadSession, principal: CurrentPrincipal, view: Literal["consumer", "provider"] = "consumer",
-    since: date | None = None, until: date | None = None,
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    view: Literal["consumer", "provider"] = "consumer",
+    since: date | None = None,
+    until: date | None = None,
     group_by: list[Literal["day", "model", "org", "key"]] = Query(default=["day", "model", "org", "key"]),
 ) -> list[dict[str, Any]]:
     """Usage by day × model × org × key: your own calls, or (view=provider) the traffic of your offers."""
-    return usage_report(session, principal=principal, view=view, since=since, until=until, group_by=tuple(group_by))
+    return usage_report(
+        session, principal=principal, view=view, since=since, until=until, group_by=tuple(group_by)
+    )
 
 
 @router.put("/offers/{offer_id}/api-terms")
-def put_api_terms(offer_id: str, terms: ApiTerms, session: WriteSession, principal: CurrentPrincipal,
-                  request: Request) -> dict[str, Any]:
+def put_api_terms(
+    offer_id: str, terms: ApiTerms, session: WriteSession, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
     """Set access, price plan, limits and logging policy of your ``api`` offer."""
     offer = market.set_api_terms(session, offer_id, terms, principal=principal)
     _invalidate(request)
@@ -69,8 +75,9 @@ def put_api_terms(offer_id: str, terms: ApiTerms, session: WriteSession, princip
 
 
 @router.post("/offers/{offer_id}/entitlements", status_code=201)
-def request_entitlement(offer_id: str, session: WriteSession, principal: CurrentPrincipal,
-                        request: Request) -> dict[str, Any]:
+def request_entitlement(
+    offer_id: str, session: WriteSession, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
     """Ask for access: approved at once if the offer is open, else waitlisted."""
     ent = market.request_access(session, offer_id, principal=principal)
     _invalidate(request)
@@ -80,13 +87,20 @@ def request_entitlement(offer_id: str, session: WriteSession, principal: Current
 @router.get("/entitlements")
 def list_entitlements(session: ReadSession, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """Your entitlements, and the requests on your offers."""
-    return [{"id": e.id, "offer": e.offer_id, "org": e.org_id, "status": e.status, "requested_at": e.requested_at}
-            for e in market.list_entitlements(session, principal=principal)]
+    return [
+        {"id": e.id, "offer": e.offer_id, "org": e.org_id, "status": e.status, "requested_at": e.requested_at}
+        for e in market.list_entitlements(session, principal=principal)
+    ]
 
 
 @router.post("/entitlements/{entitlement_id}/{decision}")
-def decide_entitlement(entitlement_id: str, decision: Literal["approve", "reject"], session: WriteSession,
-                       principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+def decide_entitlement(
+    entitlement_id: str,
+    decision: Literal["approve", "reject"],
+    session: WriteSession,
+    principal: CurrentPrincipal,
+    request: Request,
+) -> dict[str, Any]:
     """Work through your waitlist."""
     ent = market.decide(session, entitlement_id, approve=decision == "approve", principal=principal)
     _invalidate(request)
@@ -94,8 +108,9 @@ def decide_entitlement(entitlement_id: str, decision: Literal["approve", "reject
 
 
 @router.post("/suspensions", status_code=201)
-def create_suspension(data: SuspensionCreate, session: WriteSession, principal: CurrentPrincipal,
-                      request: Request) -> dict[str, Any]:
+def create_suspension(
+    data: SuspensionCreate, session: WriteSession, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
     """Suspend (or throttle) a key or org on your offers; the reason goes to the audit log and the caller."""
     row = oversight.suspend(session, principal=principal, **data.model_dump())
     _invalidate(request)
@@ -103,8 +118,9 @@ def create_suspension(data: SuspensionCreate, session: WriteSession, principal: 
 
 
 @router.post("/reinstatements")
-def reinstate(data: Reinstatement, session: WriteSession, principal: CurrentPrincipal,
-              request: Request) -> dict[str, Any]:
+def reinstate(
+    data: Reinstatement, session: WriteSession, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
     """Lift your suspensions of a key or org, with a reason."""
     rows = oversight.reinstate(session, principal=principal, **data.model_dump())
     _invalidate(request)
@@ -112,8 +128,9 @@ def reinstate(data: Reinstatement, session: WriteSession, principal: CurrentPrin
 
 
 @router.post("/misuse-rules", status_code=201)
-def create_rule(data: RuleCreate, session: WriteSession, principal: CurrentPrincipal,
-                request: Request) -> dict[str, Any]:
+def create_rule(
+    data: RuleCreate, session: WriteSession, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
     """A misuse rule over your offers' traffic."""
     rule = oversight.create_rule(session, principal=principal, **data.model_dump())
     _invalidate(request)
@@ -123,5 +140,15 @@ def create_rule(data: RuleCreate, session: WriteSession, principal: CurrentPrinc
 @router.get("/misuse-events")
 def list_misuse_events(session: ReadSession, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """Events raised on your offers."""
-    return [{"id": e.id, "created_at": e.created_at, "rule": e.rule_id, "org": e.org_id, "key": e.key_id,
-             "action": e.action, "detail": e.detail} for e in oversight.list_events(session, principal=principal)]
+    return [
+        {
+            "id": e.id,
+            "created_at": e.created_at,
+            "rule": e.rule_id,
+            "org": e.org_id,
+            "key": e.key_id,
+            "action": e.action,
+            "detail": e.detail,
+        }
+        for e in oversight.list_events(session, principal=principal)
+    ]

@@ -35,15 +35,26 @@ def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> s
         provider = session.execute(select(Organization).where(Organization.slug == PROVIDER)).scalar_one()
         principal = system_principal(org_id=provider.id, org_slug=provider.slug)
         version = get_version(session, BUNDLED_MODEL, "1", principal=principal)
-        offer = session.execute(select(Offer).where(
-            Offer.version_id == version.id, Offer.by_org_id == provider.id, Offer.channel == "api")).scalar_one_or_none()
+        offer = session.execute(
+            select(Offer).where(
+                Offer.version_id == version.id, Offer.by_org_id == provider.id, Offer.channel == "api"
+            )
+        ).scalar_one_or_none()
         if offer is None:
-            offer = create_offer(session, OfferCreate(model=f"{BUNDLED_MODEL}@1", channel="api"),  # type: ignore[arg-type]
-                                 principal=principal)
+            offer = create_offer(
+                session,
+                OfferCreate(model=f"{BUNDLED_MODEL}@1", channel="api"),  # type: ignore[arg-type]
+                principal=principal,
+            )
         if offer.terms.get("api") != DEMO_TERMS.model_dump(mode="json"):
             market.set_api_terms(session, offer.id, DEMO_TERMS, principal=principal)
-        bind_backend(session, version_id=version.id, kind="embedded",
-                     config={"bundled": "smollm2-135m-instruct", "served_name": "smollm2-135m-instruct"},
-                     context_length=2048, principal=principal)
+        bind_backend(
+            session,
+            version_id=version.id,
+            kind="embedded",
+            config={"bundled": "smollm2-135m-instruct", "served_name": "smollm2-135m-instruct"},
+            context_length=2048,
+            principal=principal,
+        )
         market.grant(session, offer.id, DEVELOPER, principal=principal)
         return offer.id

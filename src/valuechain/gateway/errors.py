@@ -51,19 +51,30 @@ def bad_request(message: str, *, param: str | None = None, code: str = "invalid_
     return GatewayError(message, status_code=400, code=code, param=param)
 
 
-def error_body(status: int, message: str, *, code: str | None, param: str | None = None,
-               error_type: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, message: str, *, code: str | None, param: str | None = None, error_type: str | None = None
+) -> dict[str, Any]:
     """The ``{"error": {...}}`` body."""
-    return {"error": {"message": message, "type": error_type or _TYPES.get(status, "api_error"),
-                      "param": param, "code": code}}
+    return {
+        "error": {
+            "message": message,
+            "type": error_type or _TYPES.get(status, "api_error"),
+            "param": param,
+            "code": code,
+        }
+    }
 
 
 def render(exc: BaseException) -> Response:
     """Turn any exception raised while serving /v1 into an OpenAI-shaped response."""
     headers: dict[str, str] = {}
     if isinstance(exc, GatewayError):
-        status, body = exc.status_code, error_body(exc.status_code, exc.message, code=exc.code,
-                                                   param=exc.param, error_type=exc.error_type)
+        status, body = (
+            exc.status_code,
+            error_body(
+                exc.status_code, exc.message, code=exc.code, param=exc.param, error_type=exc.error_type
+            ),
+        )
         headers.update(exc.headers)
     elif isinstance(exc, AppError):
         status, body = exc.status_code, error_body(exc.status_code, exc.message, code=exc.code)
@@ -73,7 +84,10 @@ def render(exc: BaseException) -> Response:
             status = 400
         body = error_body(status, exc.message, code=exc.code)
     else:
-        status, body = 500, error_body(500, "internal error; the server log has the details", code="internal_error")
+        status, body = (
+            500,
+            error_body(500, "internal error; the server log has the details", code="internal_error"),
+        )
     if status == 401:
         headers["www-authenticate"] = "Bearer"
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)

@@ -45,12 +45,31 @@ def build_log(policy: LoggingPolicy, usage: dict[str, Any], outcome: Outcome) ->
     if policy.mode == "off":
         return None
     created: datetime = usage["created_at"]
-    meta = {k: usage[k] for k in ("endpoint", "model", "stream", "status", "error_code", "prompt_tokens",
-                                  "completion_tokens", "latency_ms", "cost")}
+    meta = {
+        k: usage[k]
+        for k in (
+            "endpoint",
+            "model",
+            "stream",
+            "status",
+            "error_code",
+            "prompt_tokens",
+            "completion_tokens",
+            "latency_ms",
+            "cost",
+        )
+    }
     row: dict[str, Any] = {
-        "id": usage["id"], "created_at": created, "expires_at": created + timedelta(days=policy.retention_days),
-        "org_id": usage["org_id"], "provider_org_id": usage["provider_org_id"], "key_id": usage["key_id"],
-        "offer_id": usage["offer_id"], "mode": policy.mode, "meta": meta, "request_body": None,
+        "id": usage["id"],
+        "created_at": created,
+        "expires_at": created + timedelta(days=policy.retention_days),
+        "org_id": usage["org_id"],
+        "provider_org_id": usage["provider_org_id"],
+        "key_id": usage["key_id"],
+        "offer_id": usage["offer_id"],
+        "mode": policy.mode,
+        "meta": meta,
+        "request_body": None,
         "response_body": None,
     }
     if policy.mode == "full":

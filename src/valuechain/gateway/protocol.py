@@ -141,9 +141,12 @@ class CompletionRequest(_Request):
 class EmbeddingRequest(_Request):
     """https://platform.openai.com/docs/api-reference/embeddings/create"""
 
-    input: str | Annotated[list[str], Field(min_length=1)] | Annotated[list[int], Field(min_length=1)] | Annotated[
-        list[list[int]], Field(min_length=1)
-    ]
+    input: (
+        str
+        | Annotated[list[str], Field(min_length=1)]
+        | Annotated[list[int], Field(min_length=1)]
+        | Annotated[list[list[int]], Field(min_length=1)]
+    )
     model: str
     dimensions: Annotated[int, Field(ge=1)] | None = None
     encoding_format: Literal["float", "base64"] | None = None

@@ -109,16 +109,29 @@ def _write_charges(conn: Any, charges: list[Charge], usage_by_tx: dict[str, dict
     txs, entries, deltas = [], [], {}
     for c in charges:
         u = usage_by_tx.get(c.transaction_id.removeprefix("usage:"), {})
-        txs.append({"id": c.transaction_id, "idempotency_key": c.transaction_id, "kind": "usage",
-                    "org_id": u.get("org_id"), "memo": f"{u.get('endpoint', '')} {u.get('model', '')}"[:500],
-                    "created_at": u.get("created_at")})
-        entries.append({"transaction_id": c.transaction_id, "account_id": c.wallet_account_id, "amount": -c.cost})
-        entries.append({"transaction_id": c.transaction_id, "account_id": c.revenue_account_id, "amount": c.cost})
+        txs.append(
+            {
+                "id": c.transaction_id,
+                "idempotency_key": c.transaction_id,
+                "kind": "usage",
+                "org_id": u.get("org_id"),
+                "memo": f"{u.get('endpoint', '')} {u.get('model', '')}"[:500],
+                "created_at": u.get("created_at"),
+            }
+        )
+        entries.append(
+            {"transaction_id": c.transaction_id, "account_id": c.wallet_account_id, "amount": -c.cost}
+        )
+        entries.append(
+            {"transaction_id": c.transaction_id, "account_id": c.revenue_account_id, "amount": c.cost}
+        )
         deltas[c.wallet_account_id] = deltas.get(c.wallet_account_id, 0) - c.cost
         deltas[c.revenue_account_id] = deltas.get(c.revenue_account_id, 0) + c.cost
     conn.execute(insert(LedgerTransaction), txs)
     conn.execute(insert(LedgerEntry), entries)
     for account_id, delta in deltas.items():
         conn.execute(
-            update(LedgerAccount).where(LedgerAccount.id == account_id).values(balance=LedgerAccount.balance + delta)
+            update(LedgerAccount)
+            .where(LedgerAccount.id == account_id)
+            .values(balance=LedgerAccount.balance + delta)
         )

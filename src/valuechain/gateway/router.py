@@ -55,8 +55,9 @@ def _state(request: Request) -> GatewayState:
 def _secret(request: Request) -> str:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise GatewayError("missing API key: send `Authorization: Bearer <key>`", status_code=401,
-                           code="invalid_api_key")
+        raise GatewayError(
+            "missing API key: send `Authorization: Bearer <key>`", status_code=401, code="invalid_api_key"
+        )
     return secret.strip()
 
 
@@ -78,8 +79,13 @@ async def _parse(request: Request, model: type[M]) -> tuple[M, JsonDict]:
     except pydantic.ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         param = ".".join(str(x) for x in err["loc"]) or None
-        message = "Unrecognized request argument supplied: " + str(param) if err["type"] == "extra_forbidden" \
-            else f"{param}: {err['msg']}" if param else str(err["msg"])
+        message = (
+            "Unrecognized request argument supplied: " + str(param)
+            if err["type"] == "extra_forbidden"
+            else f"{param}: {err['msg']}"
+            if param
+            else str(err["msg"])
+        )
         raise bad_request(message, param=param) from exc
 
 
@@ -99,7 +105,12 @@ async def list_models(request: Request) -> Response:
     seen: dict[str, Any] = {}
     for name, route in caller.routes.items():
         if "@" not in name:
-            seen[name] = {"id": name, "object": "model", "created": route.created, "owned_by": route.provider_slug}
+            seen[name] = {
+                "id": name,
+                "object": "model",
+                "created": route.created,
+                "owned_by": route.provider_slug,
+            }
     return _json({"object": "list", "data": list(seen.values())}, {})
 
 
@@ -107,13 +118,22 @@ async def list_models(request: Request) -> Response:
 async def retrieve_model(model_id: str, request: Request) -> Response:
     """One model this key may call."""
     route = _state(request).admission.access.caller(_secret(request)).route(model_id)
-    return _json({"id": model_id, "object": "model", "created": route.created, "owned_by": route.provider_slug}, {})
+    return _json(
+        {"id": model_id, "object": "model", "created": route.created, "owned_by": route.provider_slug}, {}
+    )
 
 
 async def _serve(
-    request: Request, ticket: Ticket, body: JsonDict, *, stream: bool, include_usage: bool,
-    call: Callable[[], Any], streamer: Callable[[], AsyncIterator[JsonDict]],
-    text_of: Callable[[JsonDict], str], delta_text: Callable[[JsonDict], str],
+    request: Request,
+    ticket: Ticket,
+    body: JsonDict,
+    *,
+    stream: bool,
+    include_usage: bool,
+    call: Callable[[], Any],
+    streamer: Callable[[], AsyncIterator[JsonDict]],
+    text_of: Callable[[JsonDict], str],
+    delta_text: Callable[[JsonDict], str],
 ) -> Response:
     state = _state(request)
     if not stream:
@@ -123,11 +143,16 @@ async def _serve(
     try:
         first = await chunks.__anext__()
     except BaseException as exc:
-        outcome = Outcome(request_body=body, status=getattr(exc, "status_code", 500),
-                          error_code=getattr(exc, "code", "internal_error"))
+        outcome = Outcome(
+            request_body=body,
+            status=getattr(exc, "status_code", 500),
+            error_code=getattr(exc, "code", "internal_error"),
+        )
         await settle_shielded(state.admission, ticket, outcome)
         if isinstance(exc, StopAsyncIteration):
-            raise GatewayError("the backend sent an empty stream", status_code=502, code="backend_error") from exc
+            raise GatewayError(
+                "the backend sent an empty stream", status_code=502, code="backend_error"
+            ) from exc
         raise
 
     async def with_first() -> AsyncIterator[JsonDict]:
@@ -135,10 +160,12 @@ async def _serve(
         async for chunk in chunks:
             yield chunk
 
-    relay = relay_stream(state.admission, ticket, with_first(), body=body, include_usage=include_usage,
-                         delta_text=delta_text)
-    return StreamingResponse(relay, media_type="text/event-stream",
-                             headers={**ticket.headers, "cache-control": "no-cache"})
+    relay = relay_stream(
+        state.admission, ticket, with_first(), body=body, include_usage=include_usage, delta_text=delta_text
+    )
+    return StreamingResponse(
+        relay, media_type="text/event-stream", headers={**ticket.headers, "cache-control": "no-cache"}
+    )
 
 
 def _chat_text(result: JsonDict) -> str:
@@ -160,17 +187,30 @@ async def create_chat_completion(request: Request) -> Response:
     state = _state(request)
     texts = [m.text() for m in req.messages]
     ticket = await state.admission.admit(
-        secret=_secret(request), model=req.model, endpoint="chat", stream=bool(req.stream),
-        prompt_estimate=_prompt_size(texts) + 8 * len(texts) + 16, max_output=req.output_limit,
-        choices=req.n or 1, prompt_text="\n".join(texts),
+        secret=_secret(request),
+        model=req.model,
+        endpoint="chat",
+        stream=bool(req.stream),
+        prompt_estimate=_prompt_size(texts) + 8 * len(texts) + 16,
+        max_output=req.output_limit,
+        choices=req.n or 1,
+        prompt_text="\n".join(texts),
     )
     backend = state.pool.get(ticket.route.version_id)
     body = {**body, "max_tokens": ticket.max_output}
     body.pop("max_completion_tokens", None)
     include_usage = bool(req.stream_options and req.stream_options.include_usage)
-    return await _serve(request, ticket, body, stream=bool(req.stream), include_usage=include_usage,
-                        call=lambda: backend.chat(body), streamer=lambda: backend.chat_stream(body),
-                        text_of=_chat_text, delta_text=_chat_delta)
+    return await _serve(
+        request,
+        ticket,
+        body,
+        stream=bool(req.stream),
+        include_usage=include_usage,
+        call=lambda: backend.chat(body),
+        streamer=lambda: backend.chat_stream(body),
+        text_of=_chat_text,
+        delta_text=_chat_delta,
+    )
 
 
 @router.post("/v1/completions")
@@ -181,16 +221,29 @@ async def create_completion(request: Request) -> Response:
     prompts = req.prompts()
     text = "\n".join(x for x in prompts if isinstance(x, str))
     ticket = await state.admission.admit(
-        secret=_secret(request), model=req.model, endpoint="completions", stream=bool(req.stream),
-        prompt_estimate=_prompt_size(list(prompts)), max_output=req.max_tokens,
-        choices=(req.n or 1) * len(prompts), prompt_text=text,
+        secret=_secret(request),
+        model=req.model,
+        endpoint="completions",
+        stream=bool(req.stream),
+        prompt_estimate=_prompt_size(list(prompts)),
+        max_output=req.max_tokens,
+        choices=(req.n or 1) * len(prompts),
+        prompt_text=text,
     )
     backend = state.pool.get(ticket.route.version_id)
     body = {**body, "max_tokens": ticket.max_output}
     include_usage = bool(req.stream_options and req.stream_options.include_usage)
-    return await _serve(request, ticket, body, stream=bool(req.stream), include_usage=include_usage,
-                        call=lambda: backend.completion(body), streamer=lambda: backend.completion_stream(body),
-                        text_of=_completion_text, delta_text=_completion_text)
+    return await _serve(
+        request,
+        ticket,
+        body,
+        stream=bool(req.stream),
+        include_usage=include_usage,
+        call=lambda: backend.completion(body),
+        streamer=lambda: backend.completion_stream(body),
+        text_of=_completion_text,
+        delta_text=_completion_text,
+    )
 
 
 @router.post("/v1/embeddings")
@@ -201,13 +254,19 @@ async def create_embedding(request: Request) -> Response:
     raw = req.input
     inputs = [raw] if isinstance(raw, str) or (raw and isinstance(raw[0], int)) else list(raw)
     ticket = await state.admission.admit(
-        secret=_secret(request), model=req.model, endpoint="embeddings", stream=False,
-        prompt_estimate=_prompt_size(inputs), max_output=0, choices=1,
+        secret=_secret(request),
+        model=req.model,
+        endpoint="embeddings",
+        stream=False,
+        prompt_estimate=_prompt_size(inputs),
+        max_output=0,
+        choices=1,
         prompt_text="\n".join(x for x in inputs if isinstance(x, str)),
     )
     backend = state.pool.get(ticket.route.version_id)
-    result = await run_once(state.admission, ticket, lambda: backend.embeddings(body), body=body,
-                            text_of=lambda _: "")
+    result = await run_once(
+        state.admission, ticket, lambda: backend.embeddings(body), body=body, text_of=lambda _: ""
+    )
     if req.encoding_format == "base64":
         from valuechain.gateway.vectors import to_base64
 
@@ -239,7 +298,9 @@ async def tokenizer_info(request: Request) -> Response:
 async def tokenize(request: Request) -> Response:
     """``{"prompt", "add_special_tokens"}`` → ``{"tokens", "count", "max_model_len"}`` (vLLM's shape)."""
     req, _ = await _parse(request, p.TokenizeRequest)
-    tokens = await _tokenizer_backend(request, req.model).tokenize(req.prompt, add_special_tokens=req.add_special_tokens)
+    tokens = await _tokenizer_backend(request, req.model).tokenize(
+        req.prompt, add_special_tokens=req.add_special_tokens
+    )
     return _json({"tokens": tokens, "count": len(tokens)}, {})
 
 

@@ -29,7 +29,11 @@ async def settle_shielded(admission: Admission, ticket: Ticket, outcome: Outcome
 
 
 async def run_once(
-    admission: Admission, ticket: Ticket, call: Callable[[], Awaitable[JsonDict]], *, body: Any,
+    admission: Admission,
+    ticket: Ticket,
+    call: Callable[[], Awaitable[JsonDict]],
+    *,
+    body: Any,
     text_of: Callable[[JsonDict], str],
 ) -> JsonDict:
     """A non-streamed call; the usage is durable before this returns."""
@@ -50,8 +54,13 @@ async def run_once(
 
 
 async def relay_stream(
-    admission: Admission, ticket: Ticket, chunks: AsyncIterator[JsonDict], *, body: Any,
-    include_usage: bool, delta_text: Callable[[JsonDict], str],
+    admission: Admission,
+    ticket: Ticket,
+    chunks: AsyncIterator[JsonDict],
+    *,
+    body: Any,
+    include_usage: bool,
+    delta_text: Callable[[JsonDict], str],
 ) -> AsyncIterator[bytes]:
     """Relay backend chunks as SSE; settle before ``[DONE]``; on disconnect bill what was generated."""
     outcome = Outcome(request_body=body)

@@ -52,8 +52,14 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
             return wallet_balance(session, org_id)
 
     rules = RuleBook(db)
-    admission = Admission(access=access, limiter=limiter, reservations=reservations,
-                          recorder=UsageRecorder(db), rules=rules, wallet_balance=balance)
+    admission = Admission(
+        access=access,
+        limiter=limiter,
+        reservations=reservations,
+        recorder=UsageRecorder(db),
+        rules=rules,
+        wallet_balance=balance,
+    )
 
     def on_action(events: list[dict[str, Any]]) -> None:
         apply_rule_actions(db, events)

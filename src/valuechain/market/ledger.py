@@ -34,12 +34,19 @@ def promotions_code(org_id: str) -> str:
 CASH_CODE = "cash:platform"
 
 
-def ensure_account(session: Session, code: str, *, org_id: str | None, currency: str = "EUR") -> LedgerAccount:
+def ensure_account(
+    session: Session, code: str, *, org_id: str | None, currency: str = "EUR"
+) -> LedgerAccount:
     """The account with ``code``, created empty on first use."""
     account = session.execute(select(LedgerAccount).where(LedgerAccount.code == code)).scalar_one_or_none()
     if account is None:
         account = LedgerAccount(
-            id=new_id("acc"), code=code, org_id=org_id, kind=code.split(":", 1)[0], currency=currency, balance=0
+            id=new_id("acc"),
+            code=code,
+            org_id=org_id,
+            kind=code.split(":", 1)[0],
+            currency=currency,
+            balance=0,
         )
         session.add(account)
         session.flush()
@@ -65,7 +72,11 @@ def post(
     if exists is not None:
         return None
     tx = LedgerTransaction(
-        id=new_id("ltx"), idempotency_key=idempotency_key, kind=kind, org_id=org_id, memo=memo,
+        id=new_id("ltx"),
+        idempotency_key=idempotency_key,
+        kind=kind,
+        org_id=org_id,
+        memo=memo,
         created_at=now or utcnow(),
     )
     session.add(tx)
@@ -73,7 +84,9 @@ def post(
     for account, amount in postings:
         session.add(LedgerEntry(transaction_id=tx.id, account_id=account.id, amount=amount))
         session.execute(
-            update(LedgerAccount).where(LedgerAccount.id == account.id).values(balance=LedgerAccount.balance + amount)
+            update(LedgerAccount)
+            .where(LedgerAccount.id == account.id)
+            .values(balance=LedgerAccount.balance + amount)
         )
     session.flush()
     return tx
@@ -88,24 +101,46 @@ def wallet_balance(session: Session, org_id: str) -> int:
 
 
 def grant_credits(
-    session: Session, *, org_id: str, provider_org_id: str, amount: int, idempotency_key: str, memo: str,
+    session: Session,
+    *,
+    org_id: str,
+    provider_org_id: str,
+    amount: int,
+    idempotency_key: str,
+    memo: str,
     currency: str = "EUR",
 ) -> LedgerTransaction | None:
     """Free credits from a provider's promotions into an org's wallet."""
     wallet = ensure_account(session, wallet_code(org_id), org_id=org_id, currency=currency)
-    promo = ensure_account(session, promotions_code(provider_org_id), org_id=provider_org_id, currency=currency)
-    return post(session, idempotency_key=idempotency_key, kind="credit", org_id=org_id, memo=memo,
-                postings=[(wallet, amount), (promo, -amount)])
+    promo = ensure_account(
+        session, promotions_code(provider_org_id), org_id=provider_org_id, currency=currency
+    )
+    return post(
+        session,
+        idempotency_key=idempotency_key,
+        kind="credit",
+        org_id=org_id,
+        memo=memo,
+        postings=[(wallet, amount), (promo, -amount)],
+    )
 
 
-def top_up(session: Session, *, org_id: str, amount: int, idempotency_key: str, currency: str = "EUR") -> LedgerTransaction | None:
+def top_up(
+    session: Session, *, org_id: str, amount: int, idempotency_key: str, currency: str = "EUR"
+) -> LedgerTransaction | None:
     """Money paid in by an org."""
     if amount <= 0:
         raise ValidationError("a top-up must be positive")
     wallet = ensure_account(session, wallet_code(org_id), org_id=org_id, currency=currency)
     cash = ensure_account(session, CASH_CODE, org_id=None, currency=currency)
-    return post(session, idempotency_key=idempotency_key, kind="topup", org_id=org_id, memo="top-up",
-                postings=[(wallet, amount), (cash, -amount)])
+    return post(
+        session,
+        idempotency_key=idempotency_key,
+        kind="topup",
+        org_id=org_id,
+        memo="top-up",
+        postings=[(wallet, amount), (cash, -amount)],
+    )
 
 
 @dataclass(frozen=True)
@@ -126,10 +161,14 @@ def verify(session: Session) -> LedgerCheck:
     ).all()
     problems += [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
     sums = dict(
-        session.execute(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)).all()
+        session.execute(
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)
+        ).all()
     )
     for account in session.execute(select(LedgerAccount)).scalars():
         if int(sums.get(account.id) or 0) != account.balance:
-            problems.append(f"account {account.code} balance {account.balance} != entries {sums.get(account.id) or 0}")
+            problems.append(
+                f"account {account.code} balance {account.balance} != entries {sums.get(account.id) or 0}"
+            )
     count = session.execute(select(func.count()).select_from(LedgerTransaction)).scalar_one()
     return LedgerCheck(transactions=int(count), problems=problems)

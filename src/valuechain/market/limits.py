@@ -174,7 +174,9 @@ class RedisLimiter(Limiter):
     async def add(self, adjustments: list[tuple[Counter, int]]) -> None:
         adjustments = [(c, d) for c, d in adjustments if d]
         if adjustments:
-            await self._add(keys=[self._prefix + c.bucket for c, _ in adjustments], args=[d for _, d in adjustments])
+            await self._add(
+                keys=[self._prefix + c.bucket for c, _ in adjustments], args=[d for _, d in adjustments]
+            )
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -97,7 +97,9 @@ return 0
 class RedisReservations(Reservations):
     """Holds in Redis, shared by every gateway process; each hold expires after ``hold_ttl_s``."""
 
-    def __init__(self, url: str, *, prefix: str = "vc:res:", hold_ttl_s: int = 900, mirror_ttl_s: int = 300) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = "vc:res:", hold_ttl_s: int = 900, mirror_ttl_s: int = 300
+    ) -> None:
         import redis.asyncio as redis
 
         self._redis: Any = redis.from_url(url)

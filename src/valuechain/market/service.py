@@ -35,35 +35,61 @@ def set_api_terms(session: Session, offer_id: str, terms: ApiTerms, *, principal
     offer = _own_api_offer(session, offer_id, principal)
     before = dict(offer.terms or {})
     offer.terms = {**before, "api": terms.model_dump(mode="json")}
-    ledger.ensure_account(session, ledger.revenue_code(offer.by_org_id), org_id=offer.by_org_id,
-                          currency=terms.plan.currency)
-    record_event(session, actor=principal.actor, org_id=principal.org_id, action="offer.terms",
-                 subject_type="offer", subject_id=offer.id, before=before, after=offer.terms)
+    ledger.ensure_account(
+        session, ledger.revenue_code(offer.by_org_id), org_id=offer.by_org_id, currency=terms.plan.currency
+    )
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="offer.terms",
+        subject_type="offer",
+        subject_id=offer.id,
+        before=before,
+        after=offer.terms,
+    )
     return offer
 
 
-def request_access(session: Session, offer_id: str, *, principal: Principal, now: datetime | None = None) -> Entitlement:
+def request_access(
+    session: Session, offer_id: str, *, principal: Principal, now: datetime | None = None
+) -> Entitlement:
     """Ask for an offer: approved at once when access is open, else put on the provider's waitlist."""
     offer = session.get(Offer, offer_id)
     if offer is None or offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
-    existing = session.execute(select(Entitlement).where(
-        Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)).scalar_one_or_none()
+    existing = session.execute(
+        select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
+    ).scalar_one_or_none()
     if existing is not None:
         return existing
     now = now or utcnow()
-    ent = Entitlement(id=new_id("ent"), offer_id=offer_id, org_id=principal.org_id, status="pending", requested_at=now)
+    ent = Entitlement(
+        id=new_id("ent"), offer_id=offer_id, org_id=principal.org_id, status="pending", requested_at=now
+    )
     session.add(ent)
     session.flush()
-    record_event(session, actor=principal.actor, org_id=principal.org_id, action="entitlement.request",
-                 subject_type="entitlement", subject_id=ent.id, after={"offer": offer_id})
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="entitlement.request",
+        subject_type="entitlement",
+        subject_id=ent.id,
+        after={"offer": offer_id},
+    )
     if parse_terms(offer.terms).access == "open":
         _approve(session, ent, offer, actor="system:open-access", now=now)
     return ent
 
 
 def decide(
-    session: Session, entitlement_id: str, *, approve: bool, principal: Principal, note: str | None = None,
+    session: Session,
+    entitlement_id: str,
+    *,
+    approve: bool,
+    principal: Principal,
+    note: str | None = None,
 ) -> Entitlement:
     """The provider approves or rejects a waiting request (working through the waitlist)."""
     principal.require_role(Role.admin)
@@ -77,8 +103,15 @@ def decide(
         _approve(session, ent, offer, actor=principal.actor, note=note)
     else:
         ent.status, ent.decided_at, ent.decided_by, ent.note = "rejected", utcnow(), principal.actor, note
-        record_event(session, actor=principal.actor, org_id=principal.org_id, action="entitlement.reject",
-                     subject_type="entitlement", subject_id=ent.id, reason=note)
+        record_event(
+            session,
+            actor=principal.actor,
+            org_id=principal.org_id,
+            action="entitlement.reject",
+            subject_type="entitlement",
+            subject_id=ent.id,
+            reason=note,
+        )
     return ent
 
 
@@ -89,10 +122,13 @@ def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principa
     org = session.execute(select(Organization).where(Organization.slug == org_slug)).scalar_one_or_none()
     if org is None:
         raise NotFoundError(f"organisation {org_slug} not found")
-    ent = session.execute(select(Entitlement).where(
-        Entitlement.offer_id == offer_id, Entitlement.org_id == org.id)).scalar_one_or_none()
+    ent = session.execute(
+        select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == org.id)
+    ).scalar_one_or_none()
     if ent is None:
-        ent = Entitlement(id=new_id("ent"), offer_id=offer_id, org_id=org.id, status="pending", requested_at=utcnow())
+        ent = Entitlement(
+            id=new_id("ent"), offer_id=offer_id, org_id=org.id, status="pending", requested_at=utcnow()
+        )
         session.add(ent)
         session.flush()
     if ent.status != "approved":
@@ -110,28 +146,59 @@ def revoke(session: Session, entitlement_id: str, *, principal: Principal, reaso
     if not reason.strip():
         raise ValidationError("revocation needs a reason")
     ent.status, ent.decided_at, ent.decided_by, ent.note = "revoked", utcnow(), principal.actor, reason
-    record_event(session, actor=principal.actor, org_id=principal.org_id, action="entitlement.revoke",
-                 subject_type="entitlement", subject_id=ent.id, reason=reason)
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="entitlement.revoke",
+        subject_type="entitlement",
+        subject_id=ent.id,
+        reason=reason,
+    )
     return ent
 
 
-def _approve(session: Session, ent: Entitlement, offer: Offer, *, actor: str, note: str | None = None,
-             now: datetime | None = None) -> None:
+def _approve(
+    session: Session,
+    ent: Entitlement,
+    offer: Offer,
+    *,
+    actor: str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> None:
     terms = parse_terms(offer.terms)
     ent.status, ent.decided_at, ent.decided_by, ent.note = "approved", now or utcnow(), actor, note
     currency = terms.plan.currency
     ledger.ensure_account(session, ledger.wallet_code(ent.org_id), org_id=ent.org_id, currency=currency)
-    ledger.ensure_account(session, ledger.revenue_code(offer.by_org_id), org_id=offer.by_org_id, currency=currency)
+    ledger.ensure_account(
+        session, ledger.revenue_code(offer.by_org_id), org_id=offer.by_org_id, currency=currency
+    )
     if terms.plan.free_credits:
-        ledger.grant_credits(session, org_id=ent.org_id, provider_org_id=offer.by_org_id,
-                             amount=terms.plan.free_credits, idempotency_key=f"free-credits:{ent.id}",
-                             memo=f"free credits of offer {offer.id}", currency=currency)
-    record_event(session, actor=actor, org_id=offer.by_org_id, action="entitlement.approve",
-                 subject_type="entitlement", subject_id=ent.id, after={"offer": offer.id, "org": ent.org_id},
-                 reason=note)
+        ledger.grant_credits(
+            session,
+            org_id=ent.org_id,
+            provider_org_id=offer.by_org_id,
+            amount=terms.plan.free_credits,
+            idempotency_key=f"free-credits:{ent.id}",
+            memo=f"free credits of offer {offer.id}",
+            currency=currency,
+        )
+    record_event(
+        session,
+        actor=actor,
+        org_id=offer.by_org_id,
+        action="entitlement.approve",
+        subject_type="entitlement",
+        subject_id=ent.id,
+        after={"offer": offer.id, "org": ent.org_id},
+        reason=note,
+    )
 
 
-def list_entitlements(session: Session, *, principal: Principal, offer_id: str | None = None) -> list[Entitlement]:
+def list_entitlements(
+    session: Session, *, principal: Principal, offer_id: str | None = None
+) -> list[Entitlement]:
     """An org's own entitlements, or (for a provider) the requests on its offers."""
     query = select(Entitlement).join(Offer, Offer.id == Entitlement.offer_id)
     if not principal.is_operator:

@@ -18,12 +18,18 @@ class PricePlan(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     currency: str = Field(default="EUR", description="ISO 4217 code of every amount in this plan.")
-    free_credits: int = Field(default=0, ge=0, description="Credits granted once on entitlement (micro-units).")
+    free_credits: int = Field(
+        default=0, ge=0, description="Credits granted once on entitlement (micro-units)."
+    )
     input_per_mtok: int = Field(default=0, ge=0, description="Price per million input tokens (micro-units).")
-    output_per_mtok: int = Field(default=0, ge=0, description="Price per million output tokens (micro-units).")
+    output_per_mtok: int = Field(
+        default=0, ge=0, description="Price per million output tokens (micro-units)."
+    )
     subscription_monthly: int = Field(default=0, ge=0, description="Monthly fee (micro-units); 0 = none.")
     included_tokens_monthly: int = Field(
-        default=0, ge=0, description="Tokens per calendar month covered by the subscription before prices apply."
+        default=0,
+        ge=0,
+        description="Tokens per calendar month covered by the subscription before prices apply.",
     )
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> int:
@@ -62,13 +68,16 @@ class ApiTerms(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     access: Literal["open", "approval"] = Field(
-        default="open", description="open: any org may subscribe; approval: a waitlist the provider works through."
+        default="open",
+        description="open: any org may subscribe; approval: a waitlist the provider works through.",
     )
     plan: PricePlan = Field(default_factory=PricePlan)
     key_limits: Limits = Field(default_factory=Limits, description="Limits per API key.")
     org_limits: Limits = Field(default_factory=Limits, description="Limits per organisation.")
     logging: LoggingPolicy = Field(default_factory=LoggingPolicy)
-    max_output_tokens: int = Field(default=1024, ge=1, description="Largest max_tokens a request may ask for.")
+    max_output_tokens: int = Field(
+        default=1024, ge=1, description="Largest max_tokens a request may ask for."
+    )
 
 
 def parse_terms(raw: dict[str, object] | None) -> ApiTerms:

@@ -41,8 +41,13 @@ class CompiledRule:
 class RuleBook:
     """Compiled rules per provider; ``on_action`` applies throttle/suspend (with audit) off the hot path."""
 
-    def __init__(self, db: Database, *, on_action: Callable[[list[dict[str, Any]]], Any] | None = None,
-                 ttl_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        on_action: Callable[[list[dict[str, Any]]], Any] | None = None,
+        ttl_s: float = 5.0,
+    ) -> None:
         self._db = db
         self._ttl_s = ttl_s
         self._rules: dict[str, tuple[float, list[CompiledRule]]] = {}
@@ -58,20 +63,47 @@ class RuleBook:
         if cached is not None and cached[0] > now:
             return cached[1]
         with self._db.session() as session:
-            rows = session.execute(select(MisuseRule).where(
-                MisuseRule.provider_org_id == provider_org_id, MisuseRule.enabled.is_(True))).scalars().all()
-            rules = [CompiledRule(r.id, r.name, r.kind, r.target, re.compile(r.pattern, re.IGNORECASE) if r.pattern
-                                  else None, r.threshold_rpm, r.action, r.scope, r.throttle_rpm) for r in rows]
+            rows = (
+                session.execute(
+                    select(MisuseRule).where(
+                        MisuseRule.provider_org_id == provider_org_id, MisuseRule.enabled.is_(True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            rules = [
+                CompiledRule(
+                    r.id,
+                    r.name,
+                    r.kind,
+                    r.target,
+                    re.compile(r.pattern, re.IGNORECASE) if r.pattern else None,
+                    r.threshold_rpm,
+                    r.action,
+                    r.scope,
+                    r.throttle_rpm,
+                )
+                for r in rows
+            ]
         self._rules[provider_org_id] = (now + self._ttl_s, rules)
         return rules
 
-    def _event(self, rule: CompiledRule, caller: Caller, route: Route, request_id: str | None,
-               detail: dict[str, Any]) -> dict[str, Any]:
+    def _event(
+        self, rule: CompiledRule, caller: Caller, route: Route, request_id: str | None, detail: dict[str, Any]
+    ) -> dict[str, Any]:
         p = caller.principal
-        return {"id": new_id("mev"), "created_at": utcnow(), "provider_org_id": route.provider_org_id,
-                "rule_id": rule.id, "org_id": p.org_id, "key_id": p.key_id, "request_id": request_id,
-                "action": rule.action, "detail": {"rule": rule.name, "scope": rule.scope,
-                                                  "throttle_rpm": rule.throttle_rpm, **detail}}
+        return {
+            "id": new_id("mev"),
+            "created_at": utcnow(),
+            "provider_org_id": route.provider_org_id,
+            "rule_id": rule.id,
+            "org_id": p.org_id,
+            "key_id": p.key_id,
+            "request_id": request_id,
+            "action": rule.action,
+            "detail": {"rule": rule.name, "scope": rule.scope, "throttle_rpm": rule.throttle_rpm, **detail},
+        }
 
     async def check_prompt(self, caller: Caller, route: Route, text: str) -> None:
         """Rate and prompt-pattern rules before the backend call; a suspending match refuses the request."""
@@ -90,8 +122,12 @@ class RuleBook:
             await self.apply(events, record=True)
             suspending = [e for e in events if e["action"] == "suspend"]
             if suspending:
-                raise GatewayError(f"request refused and access suspended by the provider's misuse rule "
-                                   f"`{suspending[0]['detail']['rule']}`", status_code=403, code="suspended")
+                raise GatewayError(
+                    f"request refused and access suspended by the provider's misuse rule "
+                    f"`{suspending[0]['detail']['rule']}`",
+                    status_code=403,
+                    code="suspended",
+                )
 
     def _over_rate(self, rule: CompiledRule, caller: Caller) -> bool:
         subject = caller.principal.key_id if rule.scope == "key" else caller.principal.org_id
@@ -101,13 +137,17 @@ class RuleBook:
         self._rates[key] = (minute, count)
         return count == (rule.threshold_rpm or 0) + 1
 
-    def check_output(self, caller: Caller, route: Route, request_id: str, text: str | None) -> list[dict[str, Any]]:
+    def check_output(
+        self, caller: Caller, route: Route, request_id: str, text: str | None
+    ) -> list[dict[str, Any]]:
         """Output-pattern rules after the response; events go into the request's usage batch."""
         if not text:
             return []
-        return [self._event(r, caller, route, request_id, {"match": "output"})
-                for r in self.rules_of(route.provider_org_id)
-                if r.kind == "pattern" and r.target in ("output", "both") and r.regex and r.regex.search(text)]
+        return [
+            self._event(r, caller, route, request_id, {"match": "output"})
+            for r in self.rules_of(route.provider_org_id)
+            if r.kind == "pattern" and r.target in ("output", "both") and r.regex and r.regex.search(text)
+        ]
 
     async def apply(self, events: list[dict[str, Any]], *, record: bool = False) -> None:
         """Throttle or suspend per the events' rules (and record them when not already batched)."""

@@ -69,15 +69,15 @@ def completion_logprobs_to_chat(logprobs: JsonDict | None, *, top_n: int) -> Jso
                 "token": token,
                 "logprob": lp if lp is not None else 0.0,
                 "bytes": list(token.encode("utf-8")),
-                "top_logprobs": [{"token": t, "logprob": v, "bytes": list(t.encode("utf-8"))} for t, v in tops],
+                "top_logprobs": [
+                    {"token": t, "logprob": v, "bytes": list(t.encode("utf-8"))} for t, v in tops
+                ],
             }
         )
     return {"content": content, "refusal": None}
 
 
-def chat_response(
-    *, request_id: str, model: str, choices: list[JsonDict], usage: JsonDict
-) -> JsonDict:
+def chat_response(*, request_id: str, model: str, choices: list[JsonDict], usage: JsonDict) -> JsonDict:
     """A ``chat.completion`` object."""
     return {
         "id": request_id,

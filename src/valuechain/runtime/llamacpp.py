@@ -110,11 +110,15 @@ class LlamaCppBackend(Backend):
             self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
         plain = [{"role": m["role"], "content": _text(m.get("content"))} for m in messages]
         formatted = self._formatter(messages=plain)
-        stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+        stop = (
+            formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+        )
         tokens = self._encode(formatted.prompt, add_special=not formatted.added_special)
         return tokens, [s for s in stop if s]
 
-    def _generate(self, tokens: list[int], params: JsonDict, max_tokens: int, logprobs: int | None) -> JsonDict:
+    def _generate(
+        self, tokens: list[int], params: JsonDict, max_tokens: int, logprobs: int | None
+    ) -> JsonDict:
         """One completion choice: text, finish reason, completion token count and logprobs."""
         if max_tokens <= 0:
             return {"text": "", "finish_reason": "length", "completion_tokens": 0, "logprobs": None}
@@ -170,7 +174,9 @@ class LlamaCppBackend(Backend):
 
     def _complete_all(self, body: JsonDict) -> JsonDict:
         prompts = body["prompt"]
-        prompts = [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
+        prompts = (
+            [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
+        )
         n = int(body.get("n") or 1)
         choices, prompt_tokens, completion_tokens = [], 0, 0
         for p_index, prompt in enumerate(prompts):
@@ -180,8 +186,12 @@ class LlamaCppBackend(Backend):
                     prompt_tokens += r["prompt_tokens"]
                 completion_tokens += r["completion_tokens"]
                 choices.append(
-                    {"text": r["text"], "index": p_index * n + i, "logprobs": r["logprobs"],
-                     "finish_reason": r["finish_reason"]}
+                    {
+                        "text": r["text"],
+                        "index": p_index * n + i,
+                        "logprobs": r["logprobs"],
+                        "finish_reason": r["finish_reason"],
+                    }
                 )
         return {"choices": choices, "usage": _usage(prompt_tokens, completion_tokens)}
 
@@ -195,12 +205,20 @@ class LlamaCppBackend(Backend):
             params["stop"] = _stops(body.get("stop")) + stop
             r = self._generate(tokens, params, int(body.get("max_tokens") or 0), logprobs)
             completion_tokens += r["completion_tokens"]
-            chat_lp = fmt.completion_logprobs_to_chat(r["logprobs"], top_n=top) if logprobs is not None else None
-            choices.append(fmt.chat_choice(index=i, text=r["text"], finish_reason=r["finish_reason"], logprobs=chat_lp))
+            chat_lp = (
+                fmt.completion_logprobs_to_chat(r["logprobs"], top_n=top) if logprobs is not None else None
+            )
+            choices.append(
+                fmt.chat_choice(index=i, text=r["text"], finish_reason=r["finish_reason"], logprobs=chat_lp)
+            )
         return {"choices": choices, "usage": _usage(len(tokens), completion_tokens)}
 
     def _stream_worker(
-        self, tokens: list[int], params: JsonDict, max_tokens: int, emit: Callable[[str, Any], None],
+        self,
+        tokens: list[int],
+        params: JsonDict,
+        max_tokens: int,
+        emit: Callable[[str, Any], None],
         cancelled: threading.Event,
     ) -> None:
         """Generate on the worker thread, handing each text piece to ``emit``; stop early when cancelled."""
@@ -270,27 +288,46 @@ class LlamaCppBackend(Backend):
         for i in range(int(body.get("n") or 1)):
             params = _sampling(body, i)
             params["stop"] = _stops(body.get("stop")) + stop
-            first = {"index": i, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+            first = {
+                "index": i,
+                "delta": {"role": "assistant", "content": ""},
+                "logprobs": None,
+                "finish_reason": None,
+            }
             yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[first])
             async for kind, value in self._stream_pieces(tokens, params, int(body.get("max_tokens") or 0)):
                 if kind == "text":
-                    choice = {"index": i, "delta": {"content": value}, "logprobs": None, "finish_reason": None}
+                    choice = {
+                        "index": i,
+                        "delta": {"content": value},
+                        "logprobs": None,
+                        "finish_reason": None,
+                    }
                 else:
                     completion_tokens += value[1]
                     choice = {"index": i, "delta": {}, "logprobs": None, "finish_reason": value[0]}
-                yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[choice])
+                yield fmt.chat_chunk(
+                    request_id=rid, model=self.served_name, created=created, choices=[choice]
+                )
         usage = _usage(len(tokens), completion_tokens)
         yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[], usage=usage)
 
     async def completion(self, body: JsonDict) -> JsonDict:
         out = await self._run(self._complete_all, body)
-        return {"id": _rid("cmpl"), "object": "text_completion", "created": int(time.time()),
-                "model": self.served_name, **out}
+        return {
+            "id": _rid("cmpl"),
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": self.served_name,
+            **out,
+        }
 
     async def completion_stream(self, body: JsonDict) -> AsyncIterator[JsonDict]:  # type: ignore[override]
         rid, created = _rid("cmpl"), int(time.time())
         prompts = body["prompt"]
-        prompts = [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
+        prompts = (
+            [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
+        )
         n = int(body.get("n") or 1)
         prompt_tokens = completion_tokens = 0
         for p_index, prompt in enumerate(prompts):
@@ -301,16 +338,24 @@ class LlamaCppBackend(Backend):
                 if body.get("echo"):
                     text = await self.detokenize(tokens)
                     choice = {"text": text, "index": index, "logprobs": None, "finish_reason": None}
-                    yield fmt.completion_chunk(request_id=rid, model=self.served_name, created=created, choices=[choice])
-                async for kind, value in self._stream_pieces(tokens, _sampling(body, i), int(body.get("max_tokens") or 0)):
+                    yield fmt.completion_chunk(
+                        request_id=rid, model=self.served_name, created=created, choices=[choice]
+                    )
+                async for kind, value in self._stream_pieces(
+                    tokens, _sampling(body, i), int(body.get("max_tokens") or 0)
+                ):
                     if kind == "text":
                         choice = {"text": value, "index": index, "logprobs": None, "finish_reason": None}
                     else:
                         completion_tokens += value[1]
                         choice = {"text": "", "index": index, "logprobs": None, "finish_reason": value[0]}
-                    yield fmt.completion_chunk(request_id=rid, model=self.served_name, created=created, choices=[choice])
+                    yield fmt.completion_chunk(
+                        request_id=rid, model=self.served_name, created=created, choices=[choice]
+                    )
         usage = _usage(prompt_tokens, completion_tokens)
-        yield fmt.completion_chunk(request_id=rid, model=self.served_name, created=created, choices=[], usage=usage)
+        yield fmt.completion_chunk(
+            request_id=rid, model=self.served_name, created=created, choices=[], usage=usage
+        )
 
     async def embeddings(self, body: JsonDict) -> JsonDict:
         return await self._run(self._embed_sync, body)
@@ -335,11 +380,17 @@ class LlamaCppBackend(Backend):
                 v = v[: int(body["dimensions"])]
             v = v / max(float(np.linalg.norm(v)), 1e-12)
             data.append({"object": "embedding", "index": i, "embedding": v.tolist()})
-        return {"object": "list", "data": data, "model": self.served_name,
-                "usage": {"prompt_tokens": int(total), "total_tokens": int(total)}}
+        return {
+            "object": "list",
+            "data": data,
+            "model": self.served_name,
+            "usage": {"prompt_tokens": int(total), "total_tokens": int(total)},
+        }
 
     async def tokenize(self, text: str, *, add_special_tokens: bool) -> list[int]:
-        return await self._run(lambda: list(self._llm().tokenize(text.encode(), add_bos=add_special_tokens, special=True)))
+        return await self._run(
+            lambda: list(self._llm().tokenize(text.encode(), add_bos=add_special_tokens, special=True))
+        )
 
     async def detokenize(self, tokens: list[int]) -> str:
         def work() -> str:
@@ -402,8 +453,11 @@ def _sampling(body: JsonDict, seed_offset: int) -> JsonDict:
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> JsonDict:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def _rid(prefix: str) -> str:

@@ -20,7 +20,9 @@ def build_backend(kind: str, config: dict[str, object], *, context_length: int) 
         path = Path(str(config["model_path"])) if config.get("model_path") else bundled_model_path()
         threads = config.get("n_threads")
         return LlamaCppBackend(
-            LlamaConfig(model_path=path, n_ctx=context_length, n_threads=int(str(threads)) if threads else None),
+            LlamaConfig(
+                model_path=path, n_ctx=context_length, n_threads=int(str(threads)) if threads else None
+            ),
             served_name=str(config.get("served_name") or path.stem),
         )
     if kind == "remote":
@@ -28,7 +30,8 @@ def build_backend(kind: str, config: dict[str, object], *, context_length: int) 
 
         env = config.get("api_key_env")
         return RemoteBackend(
-            base_url=str(config["base_url"]), served_name=str(config.get("served_name") or "model"),
+            base_url=str(config["base_url"]),
+            served_name=str(config.get("served_name") or "model"),
             api_key=os.environ.get(str(env)) if env else None,
             timeout_s=float(str(config.get("timeout_s") or 120.0)),
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -95,7 +94,7 @@ class RemoteBackend(Backend):
                     yield chunk
         except aiohttp.ClientConnectionError as exc:
             raise BackendUnavailableError(f"backend at {self.base_url} is unreachable") from exc
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise BackendTimeoutError(f"backend at {self.base_url} timed out") from exc
         except orjson.JSONDecodeError as exc:
             raise BackendError(f"backend at {self.base_url} sent a malformed stream") from exc
@@ -122,7 +121,9 @@ class RemoteBackend(Backend):
         return [int(t) for t in result.get("tokens", [])]
 
     async def detokenize(self, tokens: list[int]) -> str:
-        result = await self._post(f"{self.root_url}/detokenize", {"model": self.served_name, "tokens": tokens})
+        result = await self._post(
+            f"{self.root_url}/detokenize", {"model": self.served_name, "tokens": tokens}
+        )
         return str(result.get("prompt", ""))
 
     async def tokenizer_info(self) -> JsonDict:
