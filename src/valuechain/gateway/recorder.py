@@ -9,9 +9,11 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+import orjson
+from sqlalchemy import JSON
 
 from valuechain.core.db import Database
 from valuechain.gateway.models import RequestLog, UsageRecord
@@ -50,6 +52,7 @@ class UsageRecorder:
         self._queue: asyncio.Queue[tuple[Entry, asyncio.Future[None]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-writer")
+        self._sql = _Sql(sqlite=db.is_sqlite)
 
     def _ensure_started(self) -> asyncio.Queue[tuple[Entry, asyncio.Future[None]]]:
         if self._queue is None or self._task is None or self._task.done():
@@ -82,19 +85,22 @@ class UsageRecorder:
                     fut.set_result(None)
 
     def _write(self, entries: list[Entry]) -> None:
+        """One transaction for the whole batch, as pre-written SQL (the ORM costs more than the commit)."""
         usage = [e.usage for e in entries]
         charges = [e.charge for e in entries if e.charge is not None and e.charge.cost > 0]
         logs = [e.request_log for e in entries if e.request_log is not None]
         events = [ev for e in entries for ev in e.events]
-        with self._db.unit_of_work() as session:
-            conn = session.connection()
-            conn.execute(insert(UsageRecord), usage)
-            if charges:
-                _write_charges(conn, charges, {u["id"]: u for u in usage})
-            if logs:
-                conn.execute(insert(RequestLog), logs)
-            if events:
-                conn.execute(insert(MisuseEvent), events)
+        sql = self._sql
+        with self._db.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                conn.exec_driver_sql(sql.usage, [sql.row(u) for u in usage])
+                if charges:
+                    _write_charges(conn, sql, charges, {u["id"]: u for u in usage})
+                if logs:
+                    conn.exec_driver_sql(sql.log, [sql.row(r) for r in logs])
+                if events:
+                    conn.exec_driver_sql(sql.event, [sql.row(r) for r in events])
 
     async def close(self) -> None:
         """Let queued entries commit, then stop."""
@@ -105,19 +111,24 @@ class UsageRecorder:
         self._pool.shutdown(wait=True)
 
 
-def _write_charges(conn: Any, charges: list[Charge], usage_by_tx: dict[str, dict[str, Any]]) -> None:
+def _write_charges(
+    conn: Any, sql: _Sql, charges: list[Charge], usage_by_tx: dict[str, dict[str, Any]]
+) -> None:
     txs, entries, deltas = [], [], {}
     for c in charges:
         u = usage_by_tx.get(c.transaction_id.removeprefix("usage:"), {})
+        memo = f"{u.get('endpoint', '')} {u.get('model', '')}"[:500]
         txs.append(
-            {
-                "id": c.transaction_id,
-                "idempotency_key": c.transaction_id,
-                "kind": "usage",
-                "org_id": u.get("org_id"),
-                "memo": f"{u.get('endpoint', '')} {u.get('model', '')}"[:500],
-                "created_at": u.get("created_at"),
-            }
+            sql.row(
+                {
+                    "id": c.transaction_id,
+                    "idempotency_key": c.transaction_id,
+                    "kind": "usage",
+                    "org_id": u.get("org_id"),
+                    "memo": memo,
+                    "created_at": u.get("created_at"),
+                }
+            )
         )
         entries.append(
             {"transaction_id": c.transaction_id, "account_id": c.wallet_account_id, "amount": -c.cost}
@@ -127,11 +138,49 @@ def _write_charges(conn: Any, charges: list[Charge], usage_by_tx: dict[str, dict
         )
         deltas[c.wallet_account_id] = deltas.get(c.wallet_account_id, 0) - c.cost
         deltas[c.revenue_account_id] = deltas.get(c.revenue_account_id, 0) + c.cost
-    conn.execute(insert(LedgerTransaction), txs)
-    conn.execute(insert(LedgerEntry), entries)
-    for account_id, delta in deltas.items():
-        conn.execute(
-            update(LedgerAccount)
-            .where(LedgerAccount.id == account_id)
-            .values(balance=LedgerAccount.balance + delta)
+    conn.exec_driver_sql(sql.tx, txs)
+    conn.exec_driver_sql(sql.entry, entries)
+    conn.exec_driver_sql(sql.balance, [{"id": k, "delta": v} for k, v in deltas.items()])
+
+
+class _Sql:
+    """INSERT/UPDATE statements of the metering batch in the driver's parameter style."""
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.usage = self._insert(UsageRecord.__table__)
+        self.log = self._insert(RequestLog.__table__)
+        self.event = self._insert(MisuseEvent.__table__)
+        self.tx = self._insert(LedgerTransaction.__table__)
+        entry_cols = ["transaction_id", "account_id", "amount"]
+        self.entry = self._insert(LedgerEntry.__table__, entry_cols)
+        self.balance = (
+            f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {self._p('delta')} "
+            f"WHERE id = {self._p('id')}"
         )
+        self._json = {
+            c.name
+            for t in (RequestLog.__table__, MisuseEvent.__table__)
+            for c in t.columns
+            if isinstance(c.type, JSON)
+        }
+
+    def _p(self, name: str) -> str:
+        return f":{name}" if self.sqlite else f"%({name})s"
+
+    def _insert(self, table: Any, columns: list[str] | None = None) -> str:
+        cols = columns or [c.name for c in table.columns]
+        return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(self._p(c) for c in cols)})"
+
+    def row(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Values as the driver takes them: JSON as text, UTC datetimes as SQLAlchemy stores them."""
+        out = {}
+        for k, v in values.items():
+            if isinstance(v, datetime):
+                v = v.astimezone(UTC)
+                if self.sqlite:
+                    v = v.strftime("%Y-%m-%d %H:%M:%S.%f")
+            elif k in self._json and v is not None:
+                v = orjson.dumps(v, default=str).decode()
+            out[k] = v
+        return out
