@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import click
+import pydantic
 import typer
+from typer.core import TyperGroup
 
 from valuechain.cli import audit, chain, demo, keys, models, orgs, server, usage
-from valuechain.core.errors import AppError
+from valuechain.cli.context import fail
+from valuechain.core.errors import AppError, ValidationError
+
+
+class _Root(TyperGroup):
+    """Expected errors from any sub-command become a message on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AppError as exc:
+            raise fail(exc) from None
+        except pydantic.ValidationError as exc:
+            details = [{"path": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
+            raise fail(ValidationError("invalid input", details=details)) from None
+
 
 app = typer.Typer(
     name="valuechain",
     help="Keep the value chain of general-purpose AI accountable.",
+    cls=_Root,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -25,10 +46,5 @@ usage.register(app)
 
 
 def main() -> None:
-    """Console entry point; expected errors become a message on stderr and exit code 1."""
-    from valuechain.cli.context import fail
-
-    try:
-        app()
-    except AppError as exc:
-        raise SystemExit(fail(exc).exit_code) from None
+    """Console entry point."""
+    app()

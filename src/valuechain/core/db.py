@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -58,10 +59,14 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _ensure_sqlite_dir(url)
-            self.engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+            self.engine = create_engine(
+                url, echo=echo, connect_args={"timeout": 30}, json_serializer=_json_dumps
+            )
             _configure_sqlite(self.engine)
         else:
-            self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self.engine = create_engine(
+                url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=_json_dumps
+            )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Write transactions on SQLite take the write lock at BEGIN (lazily, at the first statement):
         # a deferred transaction that reads, then writes, fails with SQLITE_BUSY when another writer
@@ -91,6 +96,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns via orjson (several times faster than the standard library on bulk writes)."""
+    return orjson.dumps(value).decode()
 
 
 def _ensure_sqlite_dir(url: str) -> None:

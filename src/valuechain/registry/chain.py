@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -37,6 +38,10 @@ _SYSTEM_FIELDS = (
     "annex_iii",
     "eu_market",
 )
+
+
+_EARLIER = timedelta(microseconds=1)
+_BATCH = 5000
 
 
 @dataclass
@@ -73,6 +78,12 @@ class _Importer:
         self.changes.append(
             Change(self.actor, org_id, f"{kind}.{action}", kind, subject, jsonable(before), jsonable(after))
         )
+        if len(self.changes) >= _BATCH:  # bound memory: append audit events as we go (same transaction)
+            self.flush_changes()
+
+    def flush_changes(self) -> None:
+        record_changes(self.session, self.changes, at=self.now)
+        self.changes.clear()
 
     def actors(self, manifest: ChainManifest) -> None:
         existing = {o.slug: o for o in self.session.scalars(select(Organization))}
@@ -120,6 +131,7 @@ class _Importer:
                     }
                 )
                 self.note("model", "create", wanted["owner_org_id"], item.id, None, wanted)
+                self._spill(Model, new_rows)
             else:
                 model_id = row.id
                 before = {k: getattr(row, k) for k in wanted}
@@ -146,8 +158,10 @@ class _Importer:
             key = (self.models[slug], label)
             if key not in self.versions:
                 self.versions[key] = new_id("ver")
+                # A model's own version is its latest; versions named only in references come before it.
+                at = self.now if label == self.default_version[slug] else self.now - _EARLIER
                 new_rows.append(
-                    {"id": self.versions[key], "model_id": key[0], "label": label, "created_at": self.now}
+                    {"id": self.versions[key], "model_id": key[0], "label": label, "created_at": at}
                 )
                 self.note("version", "create", None, f"{slug}@{label}", None, {"label": label})
         self._write(ModelVersion, new_rows, [])
@@ -182,6 +196,7 @@ class _Importer:
                     }
                 )
                 self.note("derivation", "create", wanted["by_org_id"], subject, None, wanted)
+                self._spill(Derivation, new_rows)
             elif (before := {k: getattr(row, k) for k in wanted}) != wanted:
                 updates.append({"id": row.id, **wanted})
                 self.note("derivation", "update", wanted["by_org_id"], subject, before, wanted)
@@ -267,6 +282,12 @@ class _Importer:
                 insert(SystemModel), [{"system_id": system_id, "version_id": v} for v in versions]
             )
 
+    def _spill(self, table: type[Any], new_rows: list[dict[str, Any]]) -> None:
+        """Insert accumulated rows once a batch is full, to keep memory flat on large manifests."""
+        if len(new_rows) >= _BATCH:
+            self._write(table, new_rows, [])
+            new_rows.clear()
+
     def _write(self, table: type[Any], new_rows: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
         for start in range(0, len(new_rows), 5000):
             self.session.execute(insert(table), new_rows[start : start + 5000])
@@ -299,5 +320,5 @@ def import_manifest(session: Session, manifest: ChainManifest, *, principal: Pri
     importer.derivations(manifest)
     importer.offers(manifest)
     importer.systems(manifest)
-    record_changes(session, importer.changes, at=importer.now)
+    importer.flush_changes()
     return importer.report

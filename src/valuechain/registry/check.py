@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pydantic
 import yaml
+import yaml_rs
 
 from valuechain.core.errors import ValidationError
 from valuechain.registry.manifest import ChainManifest, split_ref
@@ -67,8 +69,11 @@ class _Lines:
     @property
     def root(self) -> yaml.Node | None:
         if not self._composed and self.text is not None:
-            self._root = yaml.compose(self.text, Loader=_Loader)
             self._composed = True
+            try:
+                self._root = yaml.compose(self.text, Loader=_Loader)
+            except yaml.YAMLError:  # valid YAML 1.2 that PyYAML (1.1) cannot compose: no line numbers
+                self._root = None
         return self._root
 
     def line(self, loc: tuple[Any, ...] | list[Any]) -> int | None:
@@ -91,14 +96,7 @@ class _Lines:
 
 def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
     """Parse and fully check manifest text; raise ``ManifestError`` listing every problem."""
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ManifestError(
-            [Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source=source
-        ) from None
+    data = _load_yaml(text, source)
     lines = _Lines(text)
     if not isinstance(data, dict):
         raise ManifestError(
@@ -112,6 +110,18 @@ def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
     if problems:
         raise ManifestError(problems, source=source)
     return manifest
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """Parse YAML 1.2 with yaml-rs (fast, rejects duplicate keys, bounds aliases; 'NO' stays a string)."""
+    try:
+        return yaml_rs.loads(text)
+    except yaml_rs.YAMLDecodeError as exc:
+        message = str(exc).strip()
+        found = re.search(r"line (\d+)", message)
+        summary = message.splitlines()[-1].strip() if "\n" in message else message
+        problem = Problem(int(found.group(1)) if found else None, "", f"not valid YAML: {summary}")
+        raise ManifestError([problem], source=source) from None
 
 
 def load_manifest(path: str | Path) -> ChainManifest:

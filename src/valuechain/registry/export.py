@@ -43,14 +43,21 @@ def export_manifest(session: Session, *, org_id: str | None = None) -> ChainMani
     refs, default_label = _version_refs(session, model_slugs)
     models = [_manifest_model(m, orgs, default_label[m.slug]) for m in rows if m.slug in default_label]
     derivations = _derivations(session, refs, orgs)
-    offers = [
-        ManifestOffer(
-            model=refs[o.version_id], by=orgs[o.by_org_id], channel=o.channel, brand=_brand(o, orgs), eu=o.eu
-        )
-        for o in session.scalars(select(Offer).order_by(Offer.created_at, Offer.id))
-        if o.version_id in refs
-        and (org_id is None or o.by_org_id == org_id or o.channel != "customer_specific")
-    ]
+    offers = sorted(
+        (
+            ManifestOffer(
+                model=refs[o.version_id],
+                by=orgs[o.by_org_id],
+                channel=o.channel,
+                brand=_brand(o, orgs),
+                eu=o.eu,
+            )
+            for o in session.scalars(select(Offer))
+            if o.version_id in refs
+            and (org_id is None or o.by_org_id == org_id or o.channel != "customer_specific")
+        ),
+        key=lambda o: (o.model, o.by, o.channel.value, o.brand or ""),
+    )
     systems = _systems(session, refs, orgs, org_id)
     used = {org_id} if org_id else set(orgs)
     used |= {m.owner_org_id for m in rows} | {m.released_by_org_id for m in rows if m.released_by_org_id}
@@ -100,7 +107,7 @@ def _manifest_model(model: Model, orgs: dict[str, str], label: str) -> ManifestM
 
 def _derivations(session: Session, refs: dict[str, str], orgs: dict[str, str]) -> list[ManifestDerivation]:
     out = []
-    for d in session.scalars(select(Derivation).order_by(Derivation.created_at, Derivation.id)):
+    for d in session.scalars(select(Derivation)):
         if d.parent_version_id in refs and d.child_version_id in refs:
             out.append(
                 ManifestDerivation(
@@ -113,7 +120,7 @@ def _derivations(session: Session, refs: dict[str, str], orgs: dict[str, str]) -
                     data_summary=d.data_summary,
                 )
             )
-    return out
+    return sorted(out, key=lambda d: (d.parent, d.child))
 
 
 def _systems(
