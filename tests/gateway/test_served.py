@@ -139,3 +139,49 @@ async def _load_then_kill(port: int, key: str, server: subprocess.Popen[bytes]) 
         server.wait(timeout=10)
         await asyncio.gather(*tasks)
     return done
+
+
+def test_limits_hold_across_two_processes_sharing_redis(tmp_path: Path) -> None:
+    import redis
+
+    from tests.gateway.test_redis_shared import REDIS_URL, _redis_or_skip
+    from valuechain.accounts.principal import system_principal
+    from valuechain.gateway.state import random_prefix
+    from valuechain.market import service as market
+    from valuechain.market.terms import ApiTerms, Limits
+    from valuechain.registry.models import Offer
+
+    _redis_or_skip()
+    sys.path.insert(0, str(BENCH))
+    import gateway_bench
+
+    fake_port, ports = _port(), (_port(), _port())
+    fake = subprocess.Popen([sys.executable, str(BENCH / "fake_backend.py"), str(fake_port)])
+    prefix = random_prefix()
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        key, _ = gateway_bench.seed(tmp_path, fake_port)
+        db = Database(Settings(home=tmp_path, _env_file=None).resolved_database_url)  # type: ignore[call-arg]
+        with db.unit_of_work() as session:
+            for offer in session.execute(select(Offer)).scalars():
+                terms = ApiTerms(key_limits=Limits(requests_per_minute=10))
+                market.set_api_terms(session, offer.id, terms, principal=system_principal())
+        db.dispose()
+        env = {"VALUECHAIN_REDIS_URL": REDIS_URL, "VALUECHAIN_REDIS_KEY_PREFIX": prefix}
+        os.environ.update(env)
+        try:
+            servers = [_serve(tmp_path, p) for p in ports]
+        finally:
+            for name in env:
+                os.environ.pop(name)
+        body = {"model": "bench-provider/fake", "messages": [{"role": "user", "content": "x"}], "max_tokens": 4}
+        statuses = [httpx.post(f"http://127.0.0.1:{ports[i % 2]}/v1/chat/completions", json=body, timeout=10,
+                               headers={"Authorization": f"Bearer {key}"}).status_code for i in range(30)]
+        assert statuses.count(200) == 10 and statuses.count(429) == 20
+    finally:
+        for proc in [*servers, fake]:
+            proc.terminate()
+            proc.wait(timeout=10)
+        client = redis.Redis.from_url(REDIS_URL)
+        for k in client.scan_iter(f"{prefix}*"):
+            client.delete(k)

@@ -40,7 +40,7 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
     limiter: Limiter
     reservations: Reservations
     if settings.redis_url:
-        prefix = redis_prefix if redis_prefix is not None else "vc:"
+        prefix = redis_prefix if redis_prefix is not None else settings.redis_key_prefix
         limiter = RedisLimiter(settings.redis_url, prefix=prefix + "lim:")
         reservations = RedisReservations(settings.redis_url, prefix=prefix + "res:")
     else:
