@@ -36,8 +36,18 @@ def _port() -> int:
 
 def _serve(home: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "valuechain.app:create_app", "--factory", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "valuechain.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         env={**os.environ, "VALUECHAIN_HOME": str(home)},
     )
     for _ in range(300):
@@ -72,16 +82,23 @@ def test_demo_developer_gets_real_answers(demo: tuple[str, dict[str, str]]) -> N
     url, keys = demo
     client = openai.OpenAI(base_url=url, api_key=keys["demo-developer"], max_retries=0)
     assert MODEL in [m.id for m in client.models.list()]
-    chat = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Say hi."}],
-                                          max_tokens=6, temperature=0)
+    chat = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Say hi."}], max_tokens=6, temperature=0
+    )
     assert chat.choices[0].message.content and chat.usage and chat.usage.completion_tokens >= 1
-    stream = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Say hi."}],
-                                            max_tokens=6, stream=True, stream_options={"include_usage": True})
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Say hi."}],
+        max_tokens=6,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens > 0
-    done = client.completions.create(model=MODEL, prompt="Paris is the capital of", max_tokens=1, echo=True,
-                                     logprobs=1, temperature=0)
+    done = client.completions.create(
+        model=MODEL, prompt="Paris is the capital of", max_tokens=1, echo=True, logprobs=1, temperature=0
+    )
     lp = done.choices[0].logprobs
     assert lp is not None and lp.token_logprobs is not None and lp.token_logprobs[0] is None
     assert len(client.embeddings.create(model=MODEL, input="hello").data[0].embedding) > 100
@@ -91,7 +108,8 @@ def test_outsider_and_bad_key(demo: tuple[str, dict[str, str]]) -> None:
     url, keys = demo
     with pytest.raises(openai.PermissionDeniedError):
         openai.OpenAI(base_url=url, api_key=keys["demo-outsider"], max_retries=0).chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2)
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+        )
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=url, api_key="vc_0000000000_" + "y" * 40, max_retries=0).models.list()
 
@@ -131,8 +149,9 @@ async def _load_then_kill(port: int, key: str, server: subprocess.Popen[bytes]) 
             if r.status_code == 200:
                 done.add(r.headers["x-request-id"])
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5,
-                                 headers={"Authorization": f"Bearer {key}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=5, headers={"Authorization": f"Bearer {key}"}
+    ) as http:
         tasks = [asyncio.create_task(worker(http)) for _ in range(16)]
         await asyncio.sleep(1.5)
         server.send_signal(signal.SIGKILL)
@@ -174,9 +193,20 @@ def test_limits_hold_across_two_processes_sharing_redis(tmp_path: Path) -> None:
         finally:
             for name in env:
                 os.environ.pop(name)
-        body = {"model": "bench-provider/fake", "messages": [{"role": "user", "content": "x"}], "max_tokens": 4}
-        statuses = [httpx.post(f"http://127.0.0.1:{ports[i % 2]}/v1/chat/completions", json=body, timeout=10,
-                               headers={"Authorization": f"Bearer {key}"}).status_code for i in range(30)]
+        body = {
+            "model": "bench-provider/fake",
+            "messages": [{"role": "user", "content": "x"}],
+            "max_tokens": 4,
+        }
+        statuses = [
+            httpx.post(
+                f"http://127.0.0.1:{ports[i % 2]}/v1/chat/completions",
+                json=body,
+                timeout=10,
+                headers={"Authorization": f"Bearer {key}"},
+            ).status_code
+            for i in range(30)
+        ]
         assert statuses.count(200) == 10 and statuses.count(429) == 20
     finally:
         for proc in [*servers, fake]:
