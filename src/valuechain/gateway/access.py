@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Scope
-from valuechain.accounts.service import authenticate
+from valuechain.accounts.service import authenticate, key_use_is_stale, touch_key
 from valuechain.core.db import Database
 from valuechain.core.errors import AppError, AuthenticationError
 from valuechain.gateway.errors import GatewayError
@@ -98,7 +98,12 @@ class AccessResolver:
         try:
             with self._db.session() as session:
                 result: Caller | AppError = resolve_caller(session, secret)
-        except AuthenticationError as exc:
+                key_id = result.principal.key_id
+                stale = key_id is not None and key_use_is_stale(session, key_id)
+            if stale:  # last-used time, at most once a minute per key (a cache miss is rarer still)
+                with self._db.unit_of_work() as session:
+                    touch_key(session, key_id)  # type: ignore[arg-type]
+        except (AuthenticationError, GatewayError) as exc:
             result = exc
         if len(self._cache) > 50_000:
             self._cache.clear()
