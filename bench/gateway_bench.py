@@ -107,25 +107,22 @@ def measure(port: int, request: bytes, seconds: float) -> dict[str, dict[str, fl
     return {f"c{c}": asyncio.run(loadgen.run(port, request, concurrency=c, seconds=seconds)) for c in (1, 32)}
 
 
-def tokens_per_second(vc_port: int, key: str, n: int = 128, runs: int = 3) -> dict[str, float]:
-    """Bundled model: llama.cpp in-process vs through valuechain's /v1/completions (same prompt, greedy)."""
+def tokens_per_second(vc_port: int, key: str, n: int = 128, pairs: int = 5) -> dict[str, float]:
+    """Bundled model, greedy, same prompt: llama.cpp in-process vs valuechain's /v1/completions.
+
+    Runs alternate (in-process, API, in-process, …) so that noise from other work on the machine hits both.
+    """
     import llama_cpp
 
     from valuechain.runtime.llamacpp import bundled_model_path
 
     prompt = "Write a long story about a robot who learns to paint. Once upon a time"
     llm = llama_cpp.Llama(model_path=str(bundled_model_path()), n_ctx=2048, verbose=False)
-    direct = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = llm.create_completion(prompt, max_tokens=n, temperature=0, repeat_penalty=1.0)
-        direct.append(out["usage"]["completion_tokens"] / (time.perf_counter() - t))
-    del llm
     body = json.dumps(
         {"model": "bench-provider/smol", "prompt": prompt, "max_tokens": n, "temperature": 0}
     ).encode()
-    api = []
-    for i in range(runs + 1):
+
+    def via_api() -> float:
         req = urllib.request.Request(
             f"http://127.0.0.1:{vc_port}/v1/completions",
             data=body,
@@ -135,9 +132,19 @@ def tokens_per_second(vc_port: int, key: str, n: int = 128, runs: int = 3) -> di
         t = time.perf_counter()
         with urllib.request.urlopen(req, timeout=300) as resp:
             usage = json.loads(resp.read())["usage"]
-        if i:  # the first call loads the model
-            api.append(usage["completion_tokens"] / (time.perf_counter() - t))
-    d, a = sorted(direct)[len(direct) // 2], sorted(api)[len(api) // 2]
+        return float(usage["completion_tokens"]) / (time.perf_counter() - t)
+
+    def in_process() -> float:
+        t = time.perf_counter()
+        out = llm.create_completion(prompt, max_tokens=n, temperature=0, repeat_penalty=1.0)
+        return float(out["usage"]["completion_tokens"]) / (time.perf_counter() - t)
+
+    via_api()  # loads the model in the server
+    direct, api = [], []
+    for _ in range(pairs):
+        direct.append(in_process())
+        api.append(via_api())
+    d, a = sorted(direct)[pairs // 2], sorted(api)[pairs // 2]
     return {"in_process_tok_s": d, "api_tok_s": a, "ratio": a / d}
 
 

@@ -19,6 +19,7 @@ from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.api import router as api_channel_router
+from valuechain.gateway.router import FastPath
 from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway
 from valuechain.registry.chain_router import router as chain_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
+    app.add_middleware(FastPath)
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)
