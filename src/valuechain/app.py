@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             migrate.upgrade(db)
         app.state.settings, app.state.db = settings, db
         app.state.gateway = build_gateway(settings, db)
+        app.state.gateway.start_housekeeping(db)
         try:
             yield
         finally:

@@ -228,6 +228,15 @@ def _limit_error(counter: Counter) -> GatewayError:
         else f"You exceeded your {what} budget ({counter.limit}) on this {counter.scope}"
     )
     headers = {"retry-after": str(retry), "x-should-retry": "false" if is_budget else "true"}
+    if counter.name in ("requests_per_minute", "tokens_per_minute"):
+        unit = "requests" if counter.kind == "requests" else "tokens"
+        headers.update(
+            {
+                f"x-ratelimit-limit-{unit}": str(counter.limit),
+                f"x-ratelimit-remaining-{unit}": "0",
+                f"x-ratelimit-reset-{unit}": f"{retry}s",
+            }
+        )
     return GatewayError(
         message,
         status_code=429,

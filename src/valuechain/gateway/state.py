@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,8 @@ from valuechain.market.limits import Limiter, MemoryLimiter, RedisLimiter
 from valuechain.market.reservations import MemoryReservations, RedisReservations, Reservations
 from valuechain.runtime.pool import BackendPool
 
+log = logging.getLogger("valuechain.gateway")
+
 
 @dataclass
 class GatewayState:
@@ -24,7 +28,21 @@ class GatewayState:
     pool: BackendPool
     max_body_bytes: int
 
+    housekeeping: asyncio.Task[None] | None = None
+
+    def start_housekeeping(self, db: Database, *, every_s: float = 3600.0) -> None:
+        """Delete request logs past their retention now and then every ``every_s`` seconds."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.to_thread(_purge_logs, db)
+                await asyncio.sleep(every_s)
+
+        self.housekeeping = asyncio.get_running_loop().create_task(loop())
+
     async def close(self) -> None:
+        if self.housekeeping is not None:
+            self.housekeeping.cancel()
         await self.admission.recorder.close()
         await self.admission.limiter.close()
         await self.admission.reservations.close()
@@ -67,6 +85,20 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
 
     rules.on_action = on_action
     return GatewayState(admission=admission, pool=BackendPool(db), max_body_bytes=settings.max_request_bytes)
+
+
+def _purge_logs(db: Database) -> None:
+    from valuechain.core.clock import utcnow
+    from valuechain.gateway.logs import purge_expired
+
+    try:
+        with db.unit_of_work() as session:
+            count = purge_expired(session, now=utcnow())
+    except Exception:  # housekeeping must never take the server down; the next round retries
+        log.exception("request-log purge failed")
+        return
+    if count:
+        log.info("purged %d expired request logs", count)
 
 
 def random_prefix() -> str:
