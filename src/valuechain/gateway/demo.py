@@ -25,6 +25,14 @@ DEMO_TERMS = ApiTerms(
 )
 
 
+# SmolLM2's model card recommends temperature 0.2 and top_p 0.9; OpenAI's default of 1.0 makes a 135M
+# model ramble. Requests that set them explicitly are served as asked.
+DEMO_BACKEND = {
+    "served_name": "smollm2-135m-instruct",
+    "sampling_defaults": {"temperature": 0.2, "top_p": 0.9},
+}
+
+
 def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> str:
     """Offer the bundled model through the API (idempotent); entitle demo-developer, not demo-outsider."""
     from valuechain.demo import BUNDLED_MODEL, DEVELOPER, PROVIDER
@@ -52,7 +60,7 @@ def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> s
             session,
             version_id=version.id,
             kind="embedded",
-            config={"bundled": "smollm2-135m-instruct", "served_name": "smollm2-135m-instruct"},
+            config=DEMO_BACKEND,
             context_length=2048,
             principal=principal,
         )

@@ -1,4 +1,4 @@
-"""Inference backends behind one interface: embedded llama.cpp for GGUF models, any OpenAI-compatible server."""
+"""Inference backends behind one interface: embedded llama.cpp (GGUF) or any OpenAI-compatible server."""
 
 from valuechain.runtime.base import (
     Backend,

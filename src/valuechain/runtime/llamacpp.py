@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,8 @@ class LlamaConfig:
     n_ctx: int = 2048
     n_threads: int | None = None
     n_batch: int = 512
+    #: sampling used when a request leaves it unset (the model card's recommendation), else OpenAI's
+    sampling_defaults: dict[str, float] = field(default_factory=dict)
 
 
 class LlamaCppBackend(Backend):
@@ -152,7 +154,7 @@ class LlamaCppBackend(Backend):
 
     def _complete_one(self, prompt: str | list[int], body: JsonDict, seed_offset: int) -> JsonDict:
         tokens = self._encode(prompt)
-        params = _sampling(body, seed_offset)
+        params = self._sampling(body, seed_offset)
         logprobs = body.get("logprobs")
         result = self._generate(tokens, params, int(body.get("max_tokens") or 0), logprobs)
         result["prompt_tokens"] = len(tokens)
@@ -201,7 +203,7 @@ class LlamaCppBackend(Backend):
         logprobs = top if body.get("logprobs") else None
         choices, completion_tokens = [], 0
         for i in range(int(body.get("n") or 1)):
-            params = _sampling(body, i)
+            params = self._sampling(body, i)
             params["stop"] = _stops(body.get("stop")) + stop
             r = self._generate(tokens, params, int(body.get("max_tokens") or 0), logprobs)
             completion_tokens += r["completion_tokens"]
@@ -271,6 +273,9 @@ class LlamaCppBackend(Backend):
             cancelled.set()  # a disconnected client stops generation at the next token
             await asyncio.shield(future)
 
+    def _sampling(self, body: JsonDict, seed_offset: int) -> JsonDict:
+        return _sampling(body, seed_offset, self.config.sampling_defaults)
+
     # --- the Backend interface ---------------------------------------------------------------------
 
     async def load(self) -> None:
@@ -286,7 +291,7 @@ class LlamaCppBackend(Backend):
         tokens, stop = await self._run(self._chat_prompt, body["messages"])
         completion_tokens = 0
         for i in range(int(body.get("n") or 1)):
-            params = _sampling(body, i)
+            params = self._sampling(body, i)
             params["stop"] = _stops(body.get("stop")) + stop
             first = {
                 "index": i,
@@ -342,7 +347,7 @@ class LlamaCppBackend(Backend):
                         request_id=rid, model=self.served_name, created=created, choices=[choice]
                     )
                 async for kind, value in self._stream_pieces(
-                    tokens, _sampling(body, i), int(body.get("max_tokens") or 0)
+                    tokens, self._sampling(body, i), int(body.get("max_tokens") or 0)
                 ):
                     if kind == "text":
                         choice = {"text": value, "index": index, "logprobs": None, "finish_reason": None}
@@ -439,9 +444,11 @@ def _stops(stop: str | list[str] | None) -> list[str]:
     return [stop] if isinstance(stop, str) else list(stop)
 
 
-def _sampling(body: JsonDict, seed_offset: int) -> JsonDict:
+def _sampling(body: JsonDict, seed_offset: int, defaults: dict[str, float]) -> JsonDict:
     """OpenAI sampling parameters mapped to llama.cpp's (OpenAI's defaults: temperature 1, top_p 1)."""
     params = {k: body[k] for k in _SAMPLING_KEYS if body.get(k) is not None}
+    for key, value in defaults.items():
+        params.setdefault(key, value)
     params.setdefault("temperature", 1.0)
     params.setdefault("top_p", 1.0)
     params["stop"] = _stops(body.get("stop"))
