@@ -5,8 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tests.gateway.conftest import MODEL, World, _org_id
 from tests.conftest import make_key
+from tests.gateway.conftest import MODEL, World, _org_id
 
 
 async def test_provider_suspends_and_reinstates_over_http(world: World) -> None:
