@@ -97,14 +97,17 @@ def ledger_check(fmt: Format = FormatOption) -> None:
     """Check that every transaction sums to zero and every balance matches its entries; exit 1 if not."""
     with database() as db, db.session() as session:
         result = verify(session)
+
+    def human(data: dict[str, Any]) -> None:
+        if data["ok"]:
+            out.print(f"ledger balanced: {data['transactions']} transactions")
+        for problem in data["problems"]:
+            err.print(f"[red]unbalanced[/red]: {problem}")
+
     emit(
         {"ok": not result.problems, "transactions": result.transactions, "problems": result.problems},
         fmt,
-        lambda d: (
-            out.print(f"ledger balanced: {d['transactions']} transactions")
-            if d["ok"]
-            else [err.print(f"[red]unbalanced[/red]: {p}") for p in d["problems"]]
-        ),
+        human,
     )
     if result.problems:
         raise typer.Exit(code=1)

@@ -97,12 +97,13 @@ class AccessResolver:
         generation = self.generation
         try:
             with self._db.session() as session:
-                result: Caller | AppError = resolve_caller(session, secret)
-                key_id = result.principal.key_id
+                caller = resolve_caller(session, secret)
+                key_id = caller.principal.key_id
                 stale = key_id is not None and key_use_is_stale(session, key_id)
             if stale:  # last-used time, at most once a minute per key (a cache miss is rarer still)
                 with self._db.unit_of_work() as session:
                     touch_key(session, key_id)  # type: ignore[arg-type]
+            result: Caller | AppError = caller
         except (AuthenticationError, GatewayError) as exc:
             result = exc
         if len(self._cache) > 50_000:

@@ -142,7 +142,9 @@ class UsageRecorder:
 def _write_charges(
     cur: Any, sql: _Sql, charges: list[Charge], usage_by_tx: dict[str, dict[str, Any]]
 ) -> None:
-    txs, entries, deltas = [], [], {}
+    txs: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    deltas: dict[str, int] = {}
     for c in charges:
         u = usage_by_tx.get(c.transaction_id.removeprefix("usage:"), {})
         memo = f"{u.get('endpoint', '')} {u.get('model', '')}"[:500]

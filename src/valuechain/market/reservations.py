@@ -116,7 +116,7 @@ class RedisReservations(Reservations):
     async def reserve(self, org_id: str, request_id: str, amount: int, *, load: BalanceLoader) -> bool:
         keys = self._keys(org_id)
         now = time.time()
-        args = [request_id, amount, now, now + self._hold_ttl_s]
+        args: list[str | int | float] = [request_id, amount, now, now + self._hold_ttl_s]
         result = int(await self._reserve(keys=keys, args=args))
         if result == -1:
             balance = await load()
