@@ -15,8 +15,9 @@ from valuechain.market import service as market
 
 
 def _as(db: Database, slug: str, role: Role = Role.admin) -> Principal:
-    return Principal(org_id=_org_id(db, slug), org_slug=slug, key_id=None, user_id="u", role=role,
-                     scopes=frozenset(Scope))
+    return Principal(
+        org_id=_org_id(db, slug), org_slug=slug, key_id=None, user_id="u", role=role, scopes=frozenset(Scope)
+    )
 
 
 async def test_waitlist_then_approval_grants_credits_once(db: Database, settings: Settings) -> None:
@@ -35,7 +36,9 @@ async def test_waitlist_then_approval_grants_credits_once(db: Database, settings
     await world.gateway.close()
 
 
-async def test_open_access_is_immediate_and_members_cannot_set_terms(db: Database, settings: Settings) -> None:
+async def test_open_access_is_immediate_and_members_cannot_set_terms(
+    db: Database, settings: Settings
+) -> None:
     world = setup_world(db, settings, default_terms(access="open"))
     with db.unit_of_work() as session:
         assert market.request_access(session, world.offer_id, principal=_as(db, "outco")).status == "approved"

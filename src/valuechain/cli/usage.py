@@ -121,5 +121,15 @@ def purge_logs(fmt: Format = FormatOption) -> None:
     emit({"deleted": count}, fmt, lambda d: out.print(f"deleted {d['deleted']} expired request logs"))
 
 
+@app.command("renew-subscriptions")
+def renew_subscriptions(fmt: Format = FormatOption) -> None:
+    """Charge this month's subscription fees and reset included tokens (idempotent; hourly in the server)."""
+    from valuechain.market.subscriptions import renew_all
+
+    with database() as db, db.unit_of_work() as session:
+        count = renew_all(session)
+    emit({"renewed": count}, fmt, lambda d: out.print(f"renewed {d['renewed']} subscriptions"))
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="usage")

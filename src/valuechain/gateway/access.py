@@ -22,7 +22,7 @@ from valuechain.accounts.service import authenticate, key_use_is_stale, touch_ke
 from valuechain.core.db import Database
 from valuechain.core.errors import AppError, AuthenticationError
 from valuechain.gateway.errors import GatewayError
-from valuechain.market.ledger import revenue_code, wallet_code
+from valuechain.market.ledger import allowance_code, allowance_source_code, revenue_code, wallet_code
 from valuechain.market.models import Entitlement, LedgerAccount
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.oversight.models import Suspension
@@ -45,6 +45,8 @@ class Route:
     wallet_account_id: str | None
     revenue_account_id: str | None
     throttle_rpm: int | None = None
+    allowance_account_id: str | None = None
+    allowance_source_account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,7 @@ def resolve_caller(session: Session, secret: str) -> Caller:
     }
     suspensions = _active_suspensions(session, principal)
     bindings = {b.version_id: b for b in session.execute(select(BackendBinding)).scalars()}
-    accounts = _accounts(session, principal.org_id, {o.by_org_id for o, _, _ in offers})
+    accounts = _accounts(session, principal.org_id, offers)
     slugs = _org_slugs(session, {o.by_org_id for o, _, _ in offers})
     routes: dict[str, Route] = {}
     denied: dict[str, str] = {}
@@ -165,6 +167,8 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             throttle_rpm=throttle.throttle_rpm
             if throttle is not None and throttle.kind == "throttle"
             else None,
+            allowance_account_id=accounts.get(allowance_code(principal.org_id, offer.id)),
+            allowance_source_account_id=accounts.get(allowance_source_code(offer.by_org_id)),
         )
         routes.update(dict.fromkeys(names, route))
         for name in names:
@@ -199,8 +203,14 @@ def _active_suspensions(session: Session, principal: Principal) -> dict[str, Sus
     return out
 
 
-def _accounts(session: Session, org_id: str, providers: set[str]) -> dict[str, str]:
-    codes = [wallet_code(org_id)] + [revenue_code(p) for p in providers]
+def _accounts(session: Session, org_id: str, offers: Any) -> dict[str, str]:
+    codes = [wallet_code(org_id)]
+    for offer, _, _ in offers:
+        codes += [
+            revenue_code(offer.by_org_id),
+            allowance_code(org_id, offer.id),
+            allowance_source_code(offer.by_org_id),
+        ]
     return dict(
         session.execute(
             select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes))

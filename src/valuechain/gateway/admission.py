@@ -40,6 +40,7 @@ class Ticket:
     counters: list[Counter]
     hold: int
     started: float
+    allowance_hold: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     settled: bool = False
 
@@ -68,6 +69,7 @@ class Admission:
         recorder: UsageRecorder,
         rules: RuleBook,
         wallet_balance: Any,
+        account_balance: Any = None,
     ) -> None:
         self.access = access
         self.limiter = limiter
@@ -75,6 +77,7 @@ class Admission:
         self.recorder = recorder
         self.rules = rules
         self._wallet_balance = wallet_balance
+        self._account_balance = account_balance
 
     async def admit(
         self,
@@ -107,6 +110,11 @@ class Admission:
             raise _limit_error(result.failed)
         request_id = new_id("req")
         hold = terms.plan.cost(prompt_estimate, max_output * choices)
+        allowance = 0
+        if terms.plan.included_tokens_monthly and await self._reserve_allowance(
+            caller, route, request_id, tokens
+        ):
+            allowance, hold = tokens, 0  # covered by the subscription's included tokens
         if hold > 0 and not await self._reserve(caller, route, request_id, hold):
             await self.limiter.add([(c, -c.amount) for c in counters])
             raise GatewayError(
@@ -128,6 +136,7 @@ class Admission:
             token_estimate=tokens,
             counters=counters,
             hold=hold,
+            allowance_hold=allowance,
             started=time.perf_counter(),
             headers=_rate_headers(counters, result.values, request_id),
         )
@@ -139,6 +148,17 @@ class Admission:
             return int(self._wallet_balance(org_id))
 
         return await self.reservations.reserve(org_id, request_id, hold, load=load)
+
+    async def _reserve_allowance(self, caller: Caller, route: Route, request_id: str, tokens: int) -> bool:
+        account_id = route.allowance_account_id
+        if account_id is None or self._account_balance is None:
+            return False
+
+        async def load() -> int:
+            return int(self._account_balance(account_id))
+
+        key = _allowance_key(caller, route)
+        return await self.reservations.reserve(key, request_id, tokens, load=load)
 
     def _counters(self, caller: Caller, route: Route, tokens: int) -> list[Counter]:
         p, terms = caller.principal, route.terms
@@ -169,7 +189,9 @@ class Admission:
             return
         ticket.settled = True
         route, p = ticket.route, ticket.caller.principal
-        cost = route.terms.plan.cost(outcome.prompt_tokens, outcome.completion_tokens)
+        used = outcome.prompt_tokens + outcome.completion_tokens
+        covered = ticket.allowance_hold > 0
+        cost = 0 if covered else route.terms.plan.cost(outcome.prompt_tokens, outcome.completion_tokens)
         now = utcnow()
         usage = {
             "id": ticket.request_id,
@@ -191,7 +213,14 @@ class Admission:
             "currency": route.terms.plan.currency,
         }
         charge = None
-        if cost > 0 and route.wallet_account_id and route.revenue_account_id:
+        if covered and used and route.allowance_account_id and route.allowance_source_account_id:
+            charge = Charge(
+                f"usage:{ticket.request_id}",
+                route.allowance_account_id,
+                route.allowance_source_account_id,
+                used,
+            )
+        elif cost > 0 and route.wallet_account_id and route.revenue_account_id:
             charge = Charge(
                 f"usage:{ticket.request_id}", route.wallet_account_id, route.revenue_account_id, cost
             )
@@ -205,8 +234,11 @@ class Admission:
         try:
             await self.recorder.record(entry)
         finally:
-            await self.reservations.settle(p.org_id, ticket.request_id, cost if charge else 0)
-            used = outcome.prompt_tokens + outcome.completion_tokens
+            if covered:
+                key = _allowance_key(ticket.caller, route)
+                await self.reservations.settle(key, ticket.request_id, used if charge else 0)
+            else:
+                await self.reservations.settle(p.org_id, ticket.request_id, cost if charge else 0)
             await self.limiter.add(
                 [
                     (c, -1 if c.kind == "concurrent" else used - c.amount)
@@ -216,6 +248,10 @@ class Admission:
             )
         if events:
             await self.rules.apply(events)
+
+
+def _allowance_key(caller: Caller, route: Route) -> str:
+    return f"allowance:{caller.principal.org_id}:{route.offer_id}"
 
 
 def _limit_error(counter: Counter) -> GatewayError:

@@ -31,11 +31,12 @@ class GatewayState:
     housekeeping: asyncio.Task[None] | None = None
 
     def start_housekeeping(self, db: Database, *, every_s: float = 3600.0) -> None:
-        """Delete request logs past their retention now and then every ``every_s`` seconds."""
+        """Purge expired request logs and renew monthly subscriptions now, then every ``every_s`` seconds."""
 
         async def loop() -> None:
             while True:
                 await asyncio.to_thread(_purge_logs, db)
+                await asyncio.to_thread(_renew_subscriptions, db)
                 await asyncio.sleep(every_s)
 
         self.housekeeping = asyncio.get_running_loop().create_task(loop())
@@ -69,6 +70,12 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
         with db.session() as session:
             return wallet_balance(session, org_id)
 
+    def account_balance(account_id: str) -> int:
+        from valuechain.market.models import LedgerAccount
+
+        with db.session() as session:
+            return int(session.get(LedgerAccount, account_id).balance)  # type: ignore[union-attr]
+
     rules = RuleBook(db)
     admission = Admission(
         access=access,
@@ -77,6 +84,7 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
         recorder=UsageRecorder(db),
         rules=rules,
         wallet_balance=balance,
+        account_balance=account_balance,
     )
 
     def on_action(events: list[dict[str, Any]]) -> None:
@@ -99,6 +107,19 @@ def _purge_logs(db: Database) -> None:
         return
     if count:
         log.info("purged %d expired request logs", count)
+
+
+def _renew_subscriptions(db: Database) -> None:
+    from valuechain.market.subscriptions import renew_all
+
+    try:
+        with db.unit_of_work() as session:
+            count = renew_all(session)
+    except Exception:  # retried next round; renewals are idempotent per month
+        log.exception("subscription renewal failed")
+        return
+    if count:
+        log.info("renewed %d subscriptions", count)
 
 
 def random_prefix() -> str:

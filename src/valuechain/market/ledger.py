@@ -172,3 +172,13 @@ def verify(session: Session) -> LedgerCheck:
             )
     count = session.execute(select(func.count()).select_from(LedgerTransaction)).scalar_one()
     return LedgerCheck(transactions=int(count), problems=problems)
+
+
+def allowance_code(org_id: str, offer_id: str) -> str:
+    """Tokens of a subscription still included this month (currency ``TOK``)."""
+    return f"allowance:{org_id}:{offer_id}"
+
+
+def allowance_source_code(provider_org_id: str) -> str:
+    """Where a provider's included tokens come from and go back to (currency ``TOK``)."""
+    return f"allowance-source:{provider_org_id}"

@@ -43,14 +43,19 @@ class Reservations(ABC):
 class MemoryReservations(Reservations):
     """Holds in this process (the event loop makes check-and-hold atomic: no await in between)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, mirror_ttl_s: float = 5.0) -> None:
         self._balance: dict[str, int] = {}
+        self._loaded: dict[str, float] = {}
         self._holds: dict[str, dict[str, int]] = {}
+        self._mirror_ttl_s = mirror_ttl_s
 
     async def reserve(self, org_id: str, request_id: str, amount: int, *, load: BalanceLoader) -> bool:
-        if org_id not in self._balance:
-            balance = await load()
-            self._balance.setdefault(org_id, balance)
+        now = time.monotonic()
+        if org_id not in self._balance or now - self._loaded[org_id] > self._mirror_ttl_s:
+            # Reloading is safe: the posted balance already includes every committed cost, and holds
+            # still in flight are subtracted below (a settle racing the reload can only under-count).
+            self._balance[org_id] = await load()
+            self._loaded[org_id] = now
         holds = self._holds.setdefault(org_id, {})
         if self._balance[org_id] - sum(holds.values()) < amount:
             return False
@@ -98,7 +103,7 @@ class RedisReservations(Reservations):
     """Holds in Redis, shared by every gateway process; each hold expires after ``hold_ttl_s``."""
 
     def __init__(
-        self, url: str, *, prefix: str = "vc:res:", hold_ttl_s: int = 900, mirror_ttl_s: int = 300
+        self, url: str, *, prefix: str = "vc:res:", hold_ttl_s: int = 900, mirror_ttl_s: int = 30
     ) -> None:
         import redis.asyncio as redis
 

@@ -16,6 +16,7 @@ from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError,
 from valuechain.core.ids import new_id
 from valuechain.market import ledger
 from valuechain.market.models import Entitlement
+from valuechain.market.subscriptions import renew
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.registry.models import Offer
 
@@ -184,6 +185,7 @@ def _approve(
             memo=f"free credits of offer {offer.id}",
             currency=currency,
         )
+    renew(session, ent, offer, now=now)
     record_event(
         session,
         actor=actor,
