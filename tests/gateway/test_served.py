@@ -215,3 +215,42 @@ def test_limits_hold_across_two_processes_sharing_redis(tmp_path: Path) -> None:
         client = redis.Redis.from_url(REDIS_URL)
         for k in client.scan_iter(f"{prefix}*"):
             client.delete(k)
+
+
+def test_lm_eval_local_completions_protocol(demo: tuple[str, dict[str, str]]) -> None:
+    """The exact calls of lm-evaluation-harness ``local-completions`` with the remote tokenizer."""
+    url, keys = demo
+    root = url.removesuffix("/v1")
+    headers = {"Authorization": f"Bearer {keys['demo-developer']}"}
+    info = httpx.get(f"{root}/tokenizer_info", headers=headers).json()
+    assert info["eos_token"] and info["chat_template"]
+    context, continuation = "Question: 2 + 2 = ?\nAnswer:", " 4"
+    ctx = httpx.post(
+        f"{root}/tokenize", json={"prompt": context, "add_special_tokens": False}, headers=headers
+    )
+    whole = httpx.post(
+        f"{root}/tokenize",
+        json={"prompt": context + continuation, "add_special_tokens": False},
+        headers=headers,
+    ).json()["tokens"]
+    ctxlen = len(ctx.json()["tokens"])
+    assert httpx.post(f"{root}/detokenize", json={"tokens": whole}, headers=headers).json()["prompt"] == (
+        context + continuation
+    )
+    payload = {
+        "model": MODEL,
+        "prompt": [whole, whole[:ctxlen]],
+        "temperature": 0,
+        "max_tokens": 1,
+        "logprobs": 1,
+        "seed": 1234,
+        "echo": True,
+    }
+    choices = httpx.post(f"{url}/completions", json=payload, headers=headers, timeout=60).json()["choices"]
+    assert [c["index"] for c in choices] == [0, 1]
+    lp = sorted(choices, key=lambda c: c["index"])[0]["logprobs"]
+    assert len(lp["token_logprobs"]) == len(whole) + 1
+    score = sum(lp["token_logprobs"][ctxlen:-1])  # what the harness sums for the continuation
+    assert score < 0
+    for i in range(ctxlen, len(whole)):
+        assert lp["token_logprobs"][i] <= max(lp["top_logprobs"][i].values()) + 1e-6
