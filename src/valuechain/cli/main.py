@@ -9,7 +9,7 @@ import pydantic
 import typer
 from typer.core import TyperGroup
 
-from valuechain.cli import audit, chain, demo, keys, models, orgs, server, usage
+from valuechain.cli import access, audit, chain, demo, keys, models, orgs, server, usage
 from valuechain.cli.context import fail
 from valuechain.core.errors import AppError, ValidationError
 
@@ -43,6 +43,7 @@ app.add_typer(models.app, name="model")
 app.add_typer(chain.app, name="chain")
 app.add_typer(audit.app, name="audit")
 usage.register(app)
+access.register(app)
 
 
 def main() -> None:
