@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -43,6 +44,8 @@ class RemoteBackend(Backend):
         )
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self.retry_after_s = 1.0
+        self._down_until = 0.0
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -54,7 +57,18 @@ class RemoteBackend(Backend):
         if self._session is not None:
             await self._session.close()
 
+    def _down(self) -> BackendUnavailableError:
+        """Mark the backend down for ``retry_after_s``: calls meanwhile fail at once instead of each
+        waiting for a connect timeout (a down backend must not pile up requests in the gateway)."""
+        self._down_until = time.monotonic() + self.retry_after_s
+        return BackendUnavailableError(f"backend at {self.base_url} is unreachable")
+
+    def _check_up(self) -> None:
+        if self._down_until and time.monotonic() < self._down_until:
+            raise BackendUnavailableError(f"backend at {self.base_url} is down (retrying shortly)")
+
     async def _post(self, url: str, body: JsonDict) -> JsonDict:
+        self._check_up()
         try:
             async with self._client().post(
                 url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout
@@ -63,7 +77,7 @@ class RemoteBackend(Backend):
                 if resp.status >= 400:
                     raise _error_from_status(resp.status, raw, self.base_url)
         except aiohttp.ClientConnectionError as exc:
-            raise BackendUnavailableError(f"backend at {self.base_url} is unreachable") from exc
+            raise self._down() from exc
         except TimeoutError as exc:
             raise BackendTimeoutError(f"backend at {self.base_url} timed out") from exc
         try:
@@ -73,6 +87,7 @@ class RemoteBackend(Backend):
         return result
 
     async def _stream(self, url: str, body: JsonDict) -> AsyncIterator[JsonDict]:
+        self._check_up()
         body = {**body, "model": self.served_name, "stream": True}
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
         try:
@@ -93,7 +108,7 @@ class RemoteBackend(Backend):
                         raise BackendError(f"backend failed mid-stream: {message}")
                     yield chunk
         except aiohttp.ClientConnectionError as exc:
-            raise BackendUnavailableError(f"backend at {self.base_url} is unreachable") from exc
+            raise self._down() from exc
         except TimeoutError as exc:
             raise BackendTimeoutError(f"backend at {self.base_url} timed out") from exc
         except orjson.JSONDecodeError as exc:
@@ -136,7 +151,7 @@ class RemoteBackend(Backend):
                 result: JsonDict = orjson.loads(await resp.read())
                 return result
         except aiohttp.ClientConnectionError as exc:
-            raise BackendUnavailableError(f"backend at {self.base_url} is unreachable") from exc
+            raise self._down() from exc
 
     async def health(self) -> bool:
         try:
