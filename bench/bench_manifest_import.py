@@ -26,7 +26,9 @@ def generate(path: Path, *, models: int, actors: int, seed: int = 42) -> int:
     with path.open("w", encoding="utf-8") as out:
         out.write("valuechain: 1\nas_of: 2026-11-28\nactors:\n")
         for a in range(actors):
-            out.write(f"  - {{id: org{a}, name: Org {a}, country: {'DE' if a % 3 else 'US'}, sme: {str(a % 2 == 0).lower()}}}\n")
+            out.write(
+                f"  - {{id: org{a}, name: Org {a}, country: {'DE' if a % 3 else 'US'}, sme: {str(a % 2 == 0).lower()}}}\n"
+            )
         out.write("models:\n")
         for m in range(models):
             compute = f"{rng.uniform(1e21, 1e26):.3e}" if m < roots else "null"
@@ -45,7 +47,9 @@ def generate(path: Path, *, models: int, actors: int, seed: int = 42) -> int:
             else:  # a second parent (a merge): any other earlier model
                 parent = (first_parent[child] + 1) % child
             by = f"org{child % actors}"
-            out.write(f"  - {{parent: org{parent % actors}/m{parent}, child: {by}/m{child}, by: {by}, relation: finetune, compute_flop: 1.0e+21}}\n")
+            out.write(
+                f"  - {{parent: org{parent % actors}/m{parent}, child: {by}/m{child}, by: {by}, relation: finetune, compute_flop: 1.0e+21}}\n"
+            )
             count += 1
     return count
 
@@ -90,10 +94,14 @@ def main() -> None:
         manifest = Path(tmp) / "chain.yaml"
         started = time.perf_counter()
         derivations = generate(manifest, models=args.models, actors=args.actors)
-        print(f"generated {args.models} models, {derivations} derivations, {args.actors} actors "
-              f"({manifest.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.models} models, {derivations} derivations, {args.actors} actors "
+            f"({manifest.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s"
+        )
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        child = subprocess.run([sys.executable, __file__, "--child", str(manifest), url], capture_output=True, text=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(manifest), url], capture_output=True, text=True
+        )
         if child.returncode:
             sys.exit(child.stderr)
         figures = json.loads(child.stdout.strip().splitlines()[-1])
@@ -101,8 +109,10 @@ def main() -> None:
     print(f"backend: {backend}")
     for name, value in figures.items():
         print(f"  {name:22} {value}")
-    print(f"goal: total < 60 s -> {'met' if figures['total_s'] < 60 else 'MISSED'}; "
-          f"peak < 1024 MiB -> {'met' if figures['peak_rss_mib'] < 1024 else 'MISSED'}")
+    print(
+        f"goal: total < 60 s -> {'met' if figures['total_s'] < 60 else 'MISSED'}; "
+        f"peak < 1024 MiB -> {'met' if figures['peak_rss_mib'] < 1024 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from valuechain.accounts.router import router as accounts_router
 from valuechain.api.audit import router as audit_router
 from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
+from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
@@ -22,13 +23,22 @@ from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FastPath
 from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway
+from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.router import router as registry_router
 
 log = logging.getLogger("valuechain")
 
 # Every router of the platform, in one place.
-ROUTERS = (accounts_router, registry_router, chain_router, audit_router, api_channel_router, gateway_router)
+ROUTERS = (
+    accounts_router,
+    registry_router,
+    chain_router,
+    audit_router,
+    compliance_router,
+    api_channel_router,
+    gateway_router,
+)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -65,6 +75,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)
+    mount_hub(app)  # the Hugging Face-compatible hub renders its own errors
     return app
 
 

@@ -98,6 +98,13 @@ def rotate_demo_keys(db: Database, settings: Settings, result: DemoResult) -> No
             result.keys[slug] = secret
 
 
+def seed_hub(db: Database, settings: Settings, result: DemoResult) -> None:
+    """Publish the bundled model on the hub, gated behind its licence; demo-developer has accepted."""
+    from valuechain.hub import seed_hub_demo
+
+    seed_hub_demo(db, settings, bundled_model_path(), provider=PROVIDER, developer=DEVELOPER)
+
+
 # Seeding steps in order; later domains (gateway, hub) append theirs here.
 def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> None:
     """The API channel's demo: an api offer of the bundled model, demo-developer entitled."""
@@ -106,7 +113,7 @@ def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> No
     seed_gateway_demo(db, settings, result)
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_registry, rotate_demo_keys, seed_api_channel)
+SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, rotate_demo_keys, seed_api_channel)
 
 
 def seed_demo(db: Database, settings: Settings) -> DemoResult:

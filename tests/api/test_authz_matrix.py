@@ -9,6 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from tests.compliance.matrix_cases import COMPLIANCE_CASES
 from tests.conftest import auth, make_key, make_org
 from valuechain.core.db import Database
 
@@ -109,6 +110,7 @@ CASES = [
     Case("GET", "/api/v1/chain/export", EVERYONE, hidden=("alpha/private", "alpha/bot")),
     Case("GET", "/api/v1/audit", _expect(200, member=403, viewer=403), hidden=("alpha/private",)),
     Case("GET", "/api/v1/audit/verify", OPERATOR_ONLY),
+    *COMPLIANCE_CASES,
 ]
 
 

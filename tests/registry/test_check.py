@@ -106,7 +106,9 @@ def test_valid_manifest_parses() -> None:
 
 
 def test_duplicate_keys_are_rejected_not_silently_merged() -> None:
-    assert any("duplicate" in m for _, _, m in problems_of(HEAD + "models:\n  - id: openlab/a\n    id: openlab/b\n"))
+    assert any(
+        "duplicate" in m for _, _, m in problems_of(HEAD + "models:\n  - id: openlab/a\n    id: openlab/b\n")
+    )
 
 
 def test_yaml_1_2_keeps_country_codes_as_strings() -> None:

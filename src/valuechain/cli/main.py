@@ -9,7 +9,7 @@ import pydantic
 import typer
 from typer.core import TyperGroup
 
-from valuechain.cli import access, audit, chain, demo, keys, models, orgs, server, usage
+from valuechain.cli import access, audit, chain, demo, hub, keys, models, obligations, orgs, server, usage
 from valuechain.cli.context import fail
 from valuechain.core.errors import AppError, ValidationError
 
@@ -44,6 +44,8 @@ app.add_typer(chain.app, name="chain")
 app.add_typer(audit.app, name="audit")
 usage.register(app)
 access.register(app)
+obligations.register(app)
+hub.register(app)
 
 
 def main() -> None:

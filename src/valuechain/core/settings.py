@@ -47,6 +47,33 @@ class Settings(BaseSettings):
         description="Base URL under which this server is reachable; used in printed hints and links.",
     )
 
+    hub_blob_dir: Path | None = Field(
+        default=None,
+        description="Directory of the hub's content-addressed blob store. Default: HOME/blobs.",
+    )
+    hub_max_file_bytes: int = Field(
+        default=50 * 1000**3,
+        ge=1,
+        description="Largest single file the hub accepts, in bytes (huggingface_hub cannot download "
+        "files over 50 GB without Xet).",
+    )
+    hub_inline_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=0,
+        description="Files up to this size are uploaded inline in the commit (\"regular\"); larger files "
+        "go through the Git LFS API.",
+    )
+    hub_max_commit_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Largest NDJSON commit body (inline file contents included) the hub accepts, in bytes.",
+    )
+    hub_upload_secret: str | None = Field(
+        default=None,
+        description="Key that signs LFS upload URLs; set the same value on every server process. "
+        "Unset: a random key per process.",
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -58,6 +85,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.home / 'valuechain.db').resolve()}"
+
+    @property
+    def resolved_hub_blob_dir(self) -> Path:
+        """Where hub blobs live, defaulting to ``HOME/blobs``."""
+        return self.hub_blob_dir or self.home / "blobs"
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,7 +1,7 @@
 """gateway: usage, request logs, market ledger and entitlements, oversight, runtime backends
 
-Revision ID: 0002_gateway
-Revises: 0001_foundation
+Revision ID: 0004_gateway
+Revises: 0003_hub
 Create Date: 2026-11-28 17:57:25.556069
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_gateway"
-down_revision = "0001_foundation"
+revision = "0004_gateway"
+down_revision = "0003_hub"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,291 @@
+"""``valuechain obligations|whatif|neutrality|docs|bom``: the accountability engine from the command line.
+
+With ``--chain FILE`` everything runs on a manifest file (no server, no database); without it, on the
+registry configured by the settings.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from valuechain.cli.context import Format, FormatOption, database, emit, err, fail, out
+from valuechain.compliance.bom import build_bom
+from valuechain.compliance.documentation import build_document
+from valuechain.compliance.engine import Diff, Evaluation, Obligation, evaluate, model_entry
+from valuechain.compliance.facts import ChainFacts, facts_from_manifest
+from valuechain.compliance.neutrality import NeutralityReport, neutrality
+from valuechain.compliance.pack import DEFAULT_REGIME, load_regime
+from valuechain.compliance.rendering import FORMATS, render
+from valuechain.compliance.whatif import whatif
+from valuechain.core.errors import AppError, ValidationError
+from valuechain.registry.check import load_manifest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ChainOption = typer.Option(None, "--chain", "-c", help="A chain manifest file; default: the registry.")
+AsOfOption = typer.Option(
+    None, "--as-of", help="Evaluation date YYYY-MM-DD (default: manifest as_of or today)."
+)
+RegimeOption = typer.Option(
+    DEFAULT_REGIME, "--regime", help="Regime pack, e.g. eu-ai-act or eu-ai-act@<version>."
+)
+ModelArg = typer.Argument(..., help="The model: <org>/<name>.")
+
+
+def _errors(func: F) -> F:
+    """Expected errors become a message on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AppError as exc:
+            raise fail(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"--as-of: `{text}` is not a date (YYYY-MM-DD)") from None
+
+
+def _facts(chain: Path | None) -> ChainFacts:
+    if chain is not None:
+        return facts_from_manifest(load_manifest(chain))
+    from valuechain.compliance.service import registry_facts
+
+    with database() as db, db.session() as session:
+        return registry_facts(session)
+
+
+def _sentence(ob: Obligation, regime: str) -> str:
+    return load_regime(regime).pack.rule(ob.rule).sentence.format(actor=ob.actor, subject=ob.subject)
+
+
+def _print_obligation(ob: Obligation, regime: str, marker: str = " ") -> None:
+    due = f", due {ob.due.isoformat()}" if ob.due else ""
+    scope = " (limited to the modification)" if ob.scope == "modification" else ""
+    out.print(
+        f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, from "
+        f"{ob.applies_from.isoformat()}{due}{scope}",
+        highlight=False,
+    )
+    out.print(f"     {escape(_sentence(ob, regime))}", highlight=False)
+    out.print(f"     [dim]because: {escape('; '.join(ob.because))}[/dim]", highlight=False)
+
+
+def _human_evaluation(result: Evaluation, regime: str) -> None:
+    table = Table(title="Models")
+    for column in ("model", "GPAI", "systemic risk", "open-source exempt", "provider"):
+        table.add_column(column, overflow="fold")
+    words = {True: "yes", False: "no", None: "cannot decide"}
+    for view in result.models:
+        entry = model_entry(view)
+        table.add_row(
+            entry["id"],
+            words[entry["gpai"]],
+            words[entry["systemic_risk"]],
+            words[entry["open_source_exempt"]],
+            entry["provider"] or "-",
+        )
+    out.print(table)
+    by_actor: dict[str, list[Obligation]] = {}
+    for ob in result.obligations:
+        by_actor.setdefault(ob.actor, []).append(ob)
+    for actor, obligations in sorted(by_actor.items()):
+        out.print(f"\n[bold underline]{escape(actor)}[/bold underline] - {len(obligations)} obligation(s)")
+        for ob in obligations:
+            _print_obligation(ob, regime)
+    if not result.obligations:
+        out.print("no obligations")
+    err.print(f"{result.regime} {result.regime_version}, as of {result.as_of.isoformat()}")
+
+
+@_errors
+def obligations(
+    chain: Path = ChainOption,
+    fmt: Format = FormatOption,
+    as_of: str = AsOfOption,
+    regime: str = RegimeOption,
+    rule: list[str] = typer.Option(None, "--rule", help="Only these rule ids (repeatable)."),
+    actor: str = typer.Option(None, "--actor", help="Only this actor's obligations."),
+) -> None:
+    """Derive every actor's obligations from the chain, each with its citation, dates and reasons."""
+    day = _as_of(as_of)
+    if chain is None:
+        from valuechain.compliance.service import list_obligations
+
+        with database() as db, db.session() as session:
+            result = list_obligations(session, principal=None, as_of=day, regime=regime, rules=rule or None)
+    else:
+        result = evaluate(_facts(chain), regime=regime, as_of=day, rules=rule or None)
+    if actor:
+        result.obligations = [o for o in result.obligations if o.actor == actor]
+    emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime))
+
+
+def _human_diff(diff: Diff, regime: str) -> None:
+    for before, after in diff.models:
+        what = (after or before or {}).get("id")
+        changes = [
+            f"{k}: {(before or {}).get(k)} -> {(after or {}).get(k)}"
+            for k in ("gpai", "systemic_risk", "open_source_exempt", "provider")
+            if (before or {}).get(k) != (after or {}).get(k)
+        ]
+        if changes:
+            out.print(f"[bold]{escape(str(what))}[/bold]: {escape(', '.join(changes))}", highlight=False)
+    for ob in diff.added:
+        _print_obligation(ob, regime, "[green]+[/green]")
+    for ob in diff.removed:
+        _print_obligation(ob, regime, "[red]-[/red]")
+    for old, new in diff.changed:
+        fields = [
+            f"{k} {getattr(old, k)} -> {getattr(new, k)}"
+            for k in ("status", "scope", "applies_from", "due")
+            if getattr(old, k) != getattr(new, k)
+        ]
+        out.print(
+            f" [yellow]~[/yellow] {new.actor} {new.rule} {escape(new.subject)}: "
+            f"{escape(', '.join(fields) or 'reasons changed')}",
+            highlight=False,
+        )
+    if not (diff.added or diff.removed or diff.changed):
+        out.print("no change in obligations")
+    err.print(f"re-evaluated {diff.recomputed_models} model(s) and {diff.recomputed_systems} system(s)")
+
+
+@_errors
+def whatif_command(
+    changes: list[str] = typer.Option(
+        ...,
+        "--set",
+        "-s",
+        help="A change, e.g. 'models[org/m].weights_public=true' "
+        "or '+offers={model: org/m, by: org, channel: api}' (repeatable).",
+    ),
+    chain: Path = ChainOption,
+    fmt: Format = FormatOption,
+    as_of: str = AsOfOption,
+    regime: str = RegimeOption,
+) -> None:
+    """Re-evaluate with changed facts (nothing is written) and print the difference in obligations."""
+    day = _as_of(as_of)
+    if chain is None:
+        from valuechain.compliance.service import whatif_obligations
+
+        with database() as db, db.session() as session:
+            diff = whatif_obligations(session, changes, principal=None, as_of=day, regime=regime)
+    else:
+        diff = whatif(_facts(chain), changes, regime=regime, as_of=day)
+    emit(diff.as_dict(), fmt, lambda _: _human_diff(diff, regime))
+
+
+def _human_neutrality(report: NeutralityReport) -> None:
+    out.print(f"[bold]{escape(report.model)}[/bold]: duties under each release channel")
+    out.print("\n[bold]Identical whatever the channel[/bold]")
+    for line in report.identical or []:
+        out.print(f"  {line.rule} {escape(line.citation)} - {escape(line.title)}", highlight=False)
+    if not report.identical:
+        out.print("  none")
+    out.print("\n[bold]Differ only because of an exemption[/bold]")
+    for line in report.differing:
+        out.print(
+            f"  {line.rule} {escape(line.citation)} - applies under {', '.join(line.channels)}",
+            highlight=False,
+        )
+        out.print(f"     [dim]{escape(line.why)}[/dim]", highlight=False)
+    if not report.differing:
+        out.print("  none")
+    for note in report.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
+
+
+@_errors
+def neutrality_command(
+    model: str = ModelArg,
+    chain: Path = ChainOption,
+    fmt: Format = FormatOption,
+    as_of: str = AsOfOption,
+    regime: str = RegimeOption,
+) -> None:
+    """Show which duties of a model are identical whatever the channel, and which differ and why."""
+    report = neutrality(_facts(chain), model, regime=regime, as_of=_as_of(as_of))
+    emit(report.as_dict(), fmt, lambda _: _human_neutrality(report))
+
+
+def _write(data: bytes, out_path: Path | None, what: str) -> None:
+    if out_path is None:
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+        sys.stdout.flush()
+        return
+    out_path.write_bytes(data)
+    err.print(f"wrote {what} to {out_path}", markup=False, highlight=False)
+
+
+@_errors
+def docs(
+    model: str = ModelArg,
+    kind: str = typer.Option("annex-xi", "--kind", "-k", help="annex-xi, annex-xii or summary."),
+    doc_format: str = typer.Option("md", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
+    out_path: Path = typer.Option(
+        None, "--out", "-o", help="Write to this file (needed for pdf on a terminal)."
+    ),
+    chain: Path = ChainOption,
+    as_of: str = AsOfOption,
+) -> None:
+    """Generate the Annex XI, Annex XII or training-content summary document, listing unfilled fields."""
+    day = _as_of(as_of)
+    if chain is None:
+        from valuechain.compliance.service import model_document
+
+        with database() as db, db.unit_of_work() as session:
+            doc = model_document(session, model, kind, principal=None, as_of=day)
+    else:
+        doc = build_document(_facts(chain), model, kind, as_of=day)
+    data = render(doc, doc_format)
+    if doc_format == "pdf" and out_path is None and sys.stdout.isatty():
+        raise ValidationError("a PDF needs --out PATH (or redirect stdout)")
+    _write(data, out_path, f"{kind} ({len(doc.missing)} field(s) not yet recorded)")
+
+
+@_errors
+def bom(
+    model: str = ModelArg,
+    out_path: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+    chain: Path = ChainOption,
+    as_of: str = AsOfOption,
+) -> None:
+    """Export the model's lineage as a CycloneDX 1.6 ML-BOM (JSON)."""
+    day = _as_of(as_of)
+    if chain is None:
+        from valuechain.compliance.service import model_bom
+
+        with database() as db, db.session() as session:
+            data = model_bom(session, model, principal=None, as_of=day)
+    else:
+        data = build_bom(_facts(chain), model, as_of=day)
+    _write((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), out_path, "CycloneDX 1.6 ML-BOM")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the accountability commands to the root CLI."""
+    app.command("obligations")(obligations)
+    app.command("whatif")(whatif_command)
+    app.command("neutrality")(neutrality_command)
+    app.command("docs")(docs)
+    app.command("bom")(bom)

@@ -1,0 +1,382 @@
+"""EU AI Act classification of models (GPAI, systemic risk, open source, provider) and systems (high risk)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from valuechain.compliance.facts import ActorFact, DerivationFact, ModelFact, OfferFact, SystemFact
+from valuechain.compliance.pack import Pack
+from valuechain.compliance.views import ModelView, ProviderRole, SystemView, Tri, and3, flop, not3, or3
+
+Edge = tuple[DerivationFact, ModelView]
+
+
+def classify_model(
+    fact: ModelFact,
+    *,
+    edges: Sequence[Edge],
+    offers: Sequence[OfferFact],
+    systems: Sequence[SystemFact],
+    actors: Mapping[str, ActorFact],
+    pack: Pack,
+) -> ModelView:
+    """Classify one model from its facts and its parents' views."""
+    compute, compute_reason = _compute(fact, edges)
+    roles, lineage_reasons, new_from = _lineage_roles(fact, edges, pack)
+    gpai, gpai_reason = _gpai(fact, compute, edges, pack)
+    systemic, systemic_reason = _systemic(fact, gpai, compute, edges, new_from, pack)
+    open_source, foss_reason = _open_source(fact, pack)
+    exempt, exempt_reason = _exemption(open_source, foss_reason, systemic)
+    if gpai is False:  # the exemption is from GPAI duties; a model that is not GPAI has none to lift
+        exempt, exempt_reason = False, ""
+    roles, eu_reasons = _eu_exclusion(fact, roles, offers, systems)
+    placed, placing_date, placing_reason = _placing(fact, roles, offers, systems)
+    because = [r for r in (compute_reason, gpai_reason, systemic_reason) if r]
+    because += lineage_reasons + eu_reasons + [exempt_reason, placing_reason]
+    if fact.eu_business_users >= pack.value("reach_business_users"):
+        because.append(
+            f"made available to {fact.eu_business_users} EU business users: reach presumed under "
+            "Annex XIII(f); the Commission may designate it (Art. 51(1)(b))"
+        )
+    return ModelView(
+        fact=fact,
+        compute=compute,
+        gpai=gpai,
+        systemic=systemic,
+        designated=fact.designated_systemic_risk,
+        open_source=open_source,
+        exempt=exempt,
+        placed=placed,
+        placing_date=placing_date,
+        roles=roles,
+        because=tuple(b for b in because if b),
+        gpai_reason=gpai_reason,
+        systemic_reason=systemic_reason,
+        exempt_reason=exempt_reason,
+        placing_reason=placing_reason,
+    )
+
+
+def _compute(fact: ModelFact, edges: Sequence[Edge]) -> tuple[float | None, str]:
+    if fact.training_compute_flop is not None:
+        return fact.training_compute_flop, f"training compute {flop(fact.training_compute_flop)} FLOP (given)"
+    if fact.parameters is not None and fact.training_tokens is not None:
+        value = 6 * fact.parameters * fact.training_tokens
+        return value, (
+            f"training compute estimated as 6·parameters·tokens = 6 × {flop(fact.parameters)} × "
+            f"{flop(fact.training_tokens)} = {flop(value)} FLOP (GL Annex A.2.2)"
+        )
+    known = [(d, p) for d, p in edges if p.compute is not None and d.compute_flop is not None]
+    if edges and len(known) == len(edges):
+        d, p = max(known, key=lambda e: e[1].compute or 0.0)
+        value = (p.compute or 0.0) + (d.compute_flop or 0.0)
+        return value, (
+            f"cumulative training compute {flop(value)} FLOP = {d.parent} {flop(p.compute or 0.0)} + "
+            f"{d.relation} {flop(d.compute_flop or 0.0)} (GL Annex A.1)"
+        )
+    return None, ""
+
+
+def _lineage_roles(
+    fact: ModelFact, edges: Sequence[Edge], pack: Pack
+) -> tuple[tuple[ProviderRole, ...], list[str], Tri]:
+    """Who provides the model; ``new_from`` says whether a modifier became a new provider (GL para 60)."""
+    if not edges:
+        reason = f"{fact.releaser} places {fact.id} on the market under its own name (Art. 3(3))"
+        return (ProviderRole(fact.releaser, "full", True, reason),), [], False
+    roles: dict[str, ProviderRole] = {}
+    reasons: list[str] = []
+    new_from: Tri = False
+    for drv, parent in edges:
+        role, note, becomes = _edge_role(fact, drv, parent, pack)
+        reasons.append(note)
+        new_from = or3(new_from, becomes)
+        if role is not None and (role.actor not in roles or role.decided is True):
+            roles[role.actor] = role
+    return tuple(roles.values()), reasons, new_from
+
+
+def _edge_role(
+    fact: ModelFact, drv: DerivationFact, parent: ModelView, pack: Pack
+) -> tuple[ProviderRole | None, str, Tri]:
+    modifier = drv.modifier
+    parent_providers = {r.actor for r in parent.roles} | {parent.fact.releaser, parent.fact.owner}
+    if modifier in parent_providers:
+        note = (
+            f"{drv.relation} of {drv.parent} by or on behalf of its provider {modifier}: "
+            "same model lifecycle (GL §2.2)"
+        )
+        return ProviderRole(modifier, "full", True, note), note, False
+    if parent.gpai is False:
+        note = f"{drv.parent} is not a GPAI model: {fact.id} is assessed as a model of its own"
+        return ProviderRole(fact.releaser, "full", True, note), note, False
+    threshold, basis = _modifier_threshold(parent, pack)
+    if drv.compute_flop is None:
+        becomes: Tri = None
+        note = (
+            f"modification compute unknown: cannot decide whether {modifier} becomes the provider of "
+            f"{fact.id} (threshold {basis}, GL para 60)"
+        )
+    else:
+        becomes = _above(drv.compute_flop, threshold)
+        verdict = {
+            True: "becomes the provider, obligations limited to the modification",
+            False: "does not become a provider; the original provider's obligations stay",
+            None: "cannot decide whether it becomes the provider",
+        }[becomes]
+        note = (
+            f"{modifier} modified {drv.parent} ({drv.relation}) with {flop(drv.compute_flop)} FLOP "
+            f"against {basis}: {verdict} (GL paras 60-61)"
+        )
+    becomes = and3(becomes, parent.gpai)
+    if becomes is False:
+        return None, note, False
+    return ProviderRole(modifier, "modification", becomes, note), note, becomes
+
+
+def _modifier_threshold(parent: ModelView, pack: Pack) -> tuple[tuple[float, float], str]:
+    """(low, high) bounds: equal when decided; apart when the original's systemic risk is undecided."""
+    divisor = pack.value("modifier_divisor")
+    if parent.compute is not None:
+        value = parent.compute / divisor
+        return (value, value), f"one third of {flop(parent.compute)} = {flop(value)} FLOP"
+    low = pack.value("modifier_fallback_gpai_flop") / divisor
+    high = pack.value("modifier_fallback_systemic_flop") / divisor
+    if parent.systemic is None:
+        return (low, high), (
+            f"the fallback {flop(low)} or {flop(high)} FLOP (original compute unknown, "
+            "systemic risk of the original undecided)"
+        )
+    value = high if parent.systemic else low
+    return (value, value), f"the fallback {flop(value)} FLOP (original compute unknown)"
+
+
+def _above(value: float, bounds: tuple[float, float]) -> Tri:
+    low, high = bounds
+    if value > high:
+        return True
+    if value <= low:
+        return False
+    return None
+
+
+def _gpai(fact: ModelFact, compute: float | None, edges: Sequence[Edge], pack: Pack) -> tuple[Tri, str]:
+    criterion, criterion_reason = _indicative(fact, compute, pack)
+    if fact.gpai is False and fact.designated_systemic_risk:
+        return None, (
+            "contradictory facts: designated as a GPAI model with systemic risk but `gpai: false`: "
+            "cannot decide"
+        )
+    if fact.gpai is not None:
+        if compute is None:
+            return (
+                fact.gpai,
+                "training compute unknown and not estimable: GPAI status decided by the `gpai` override",
+            )
+        agrees = "consistent with" if criterion == fact.gpai else "overriding"
+        return (
+            fact.gpai,
+            f"GPAI status set by the `gpai` override, {agrees} the indicative criterion ({criterion_reason})",
+        )
+    if compute is not None:
+        return criterion, criterion_reason
+    if edges:
+        value = or3(*(p.gpai for _, p in edges))
+        parents = ", ".join(d.parent for d, _ in edges)
+        return value, f"GPAI status inherited from {parents}: a modified model keeps its parent's generality"
+    return (
+        None,
+        "training compute unknown and not estimable: cannot decide whether it is a GPAI model (set `gpai`)",
+    )
+
+
+def _indicative(fact: ModelFact, compute: float | None, pack: Pack) -> tuple[Tri, str]:
+    """GL para 17: more than 10^23 FLOP and generates language (text/audio), images or video."""
+    if compute is None:
+        return None, "compute unknown"
+    limit = pack.value("gpai_indicative_flop")
+    if compute <= limit:
+        return False, f"{flop(compute)} FLOP is not above {flop(limit)} FLOP: not a GPAI model (GL para 17)"
+    generative = fact.output_modalities & pack.gpai_output_modalities
+    if not fact.output_modalities:
+        return (
+            None,
+            f"above {flop(limit)} FLOP but output modalities not recorded: cannot decide (GL para 17)",
+        )
+    if not generative:
+        return (
+            False,
+            f"above {flop(limit)} FLOP but generates no language, image or video: not GPAI (GL para 17)",
+        )
+    outputs = ", ".join(sorted(generative))
+    return True, f"above {flop(limit)} FLOP and generates {outputs}: GPAI model (GL para 17)"
+
+
+def _systemic(
+    fact: ModelFact, gpai: Tri, compute: float | None, edges: Sequence[Edge], new_from: Tri, pack: Pack
+) -> tuple[Tri, str]:
+    if gpai is False:
+        return False, ""
+    if fact.designated_systemic_risk:
+        return True, "designated by the Commission as a GPAI model with systemic risk (Art. 51(1)(b), 52(4))"
+    parents_systemic = or3(*(p.systemic for _, p in edges)) if edges else False
+    inherited = and3(new_from, parents_systemic)
+    if inherited is not False:
+        return inherited, (
+            "new provider of a modified model with systemic risk: presumed high-impact "
+            "capabilities (GL §3.2.2, Art. 51(1)(a))"
+        )
+    if compute is not None:
+        limit = pack.value("systemic_presumption_flop")
+        if compute > limit:
+            return and3(
+                gpai, True
+            ), f"{flop(compute)} FLOP above {flop(limit)} FLOP: systemic risk presumed (Art. 51(2))"
+        return (
+            False,
+            f"{flop(compute)} FLOP not above {flop(limit)} FLOP: no systemic-risk presumption (Art. 51(2))",
+        )
+    if edges and parents_systemic is not None:
+        return and3(gpai, parents_systemic), "systemic-risk status inherited from the parent model"
+    return None, "training compute unknown: the 10^25 FLOP presumption (Art. 51(2)) cannot be checked"
+
+
+def _open_source(fact: ModelFact, pack: Pack) -> tuple[bool, str]:
+    """Art. 53(2), 54(6), GL §4.2: licence rights, no disqualifying terms, no monetisation, public weights."""
+    failed = []
+    if fact.licence.lower() not in pack.open_source_licences:
+        failed.append(f"licence `{fact.licence}` is not a free and open-source licence (GL §4.2.1)")
+    bad_terms = sorted(fact.licence_terms & pack.disqualifying_terms)
+    if bad_terms:
+        failed.append(f"licence terms {', '.join(bad_terms)} disqualify it (GL §4.2.1)")
+    if fact.monetised:
+        failed.append(f"monetised ({', '.join(sorted(fact.monetised))}) (GL §4.2.2, recital 103)")
+    hidden = [
+        name
+        for name, public in (
+            ("weights", fact.weights_public),
+            ("architecture", fact.architecture_public),
+            ("usage information", fact.usage_info_public),
+        )
+        if not public
+    ]
+    if hidden:
+        failed.append(f"{', '.join(hidden)} not public (GL §4.2.3)")
+    if failed:
+        return False, "; ".join(failed)
+    return True, (
+        f"released under {fact.licence} with no disqualifying terms, not monetised, weights, "
+        "architecture and usage information public"
+    )
+
+
+def _exemption(open_source: bool, foss_reason: str, systemic: Tri) -> tuple[Tri, str]:
+    if not open_source:
+        return False, f"open-source exemption not available: {foss_reason}"
+    exempt = and3(open_source, not3(systemic))
+    if exempt is True:
+        return (
+            True,
+            f"open-source exemption from Art. 53(1)(a)-(b) and 54 applies: {foss_reason} (Art. 53(2), 54(6))",
+        )
+    if exempt is False:
+        return (
+            False,
+            "open-source exemption never applies to GPAI models with systemic risk (Art. 53(2), 54(6))",
+        )
+    return None, "open-source exemption applies only without systemic risk, which cannot be decided"
+
+
+def _eu_exclusion(
+    fact: ModelFact,
+    roles: tuple[ProviderRole, ...],
+    offers: Sequence[OfferFact],
+    systems: Sequence[SystemFact],
+) -> tuple[tuple[ProviderRole, ...], list[str]]:
+    """GL §3.1.3: whoever brings a model whose provider excluded the EU into the Union is its provider."""
+    if not fact.eu_excluded:
+        return roles, []
+    excluded = {fact.releaser, fact.owner}
+    kept = [r for r in roles if r.actor not in excluded]
+    reasons = [f"{fact.releaser} clearly excluded distribution and use in the Union (GL §3.1.3)"]
+    bringers = {
+        o.by: f"offers it in the Union ({o.channel})" for o in offers if o.eu and o.by not in excluded
+    }
+    for s in systems:
+        if s.eu_market is not None and s.provider not in excluded:
+            bringers.setdefault(s.provider, f"integrates it in {s.id}, placed in the Union on {s.eu_market}")
+    if not bringers and fact.eu_market is not None:
+        reason = (
+            f"contradictory facts: {fact.releaser} excluded the EU, yet the model was placed on the Union "
+            "market and no other actor brings it in: cannot decide who its provider is"
+        )
+        kept.append(ProviderRole(fact.releaser, "full", None, reason))
+        reasons.append(reason)
+    for actor, how in bringers.items():
+        reason = (
+            f"{actor} {how} although {fact.releaser} excluded the EU: {actor} is the provider (GL §3.1.3)"
+        )
+        kept.append(ProviderRole(actor, "full", True, reason))
+        reasons.append(reason)
+    return tuple(kept), reasons
+
+
+def _placing(
+    fact: ModelFact,
+    roles: tuple[ProviderRole, ...],
+    offers: Sequence[OfferFact],
+    systems: Sequence[SystemFact],
+) -> tuple[bool, date | None, str]:
+    excluded = {fact.releaser, fact.owner} if fact.eu_excluded else set()
+    eu_systems = [s for s in systems if s.eu_market is not None and s.provider not in excluded]
+    system_date = min((s.eu_market for s in eu_systems if s.eu_market), default=None)
+    if fact.eu_market is not None:
+        return True, fact.eu_market, f"placed on the Union market on {fact.eu_market.isoformat()}"
+    eu_offers = [o for o in offers if o.eu and o.by not in excluded]
+    if eu_offers:
+        what = ", ".join(f"{o.channel} by {o.by}" for o in eu_offers[:3])
+        when = f"first system on {system_date.isoformat()}" if system_date else "placing date not recorded"
+        return True, system_date, f"offered in the Union ({what}); {when}"
+    if eu_systems and system_date is not None:
+        return (
+            True,
+            system_date,
+            (
+                f"integrated in {eu_systems[0].id}, placed in the Union on "
+                f"{system_date.isoformat()} (GL §3.1.3)"
+            ),
+        )
+    if not roles:
+        return False, None, "no provider of this model for the Union market"
+    return (
+        False,
+        None,
+        (
+            "not placed on the Union market (no `eu_market` date, EU offer or EU system): "
+            "no obligations under this regime (Art. 2(1)(a))"
+        ),
+    )
+
+
+def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
+    """High risk by Annex III area (Art. 6(2)); legacy systems note Art. 111(2)."""
+    if fact.annex_iii:
+        areas = ", ".join(sorted(fact.annex_iii))
+        reason = f"Annex III area {areas}: high-risk (Art. 6(2)); no Art. 6(3) derogation recorded"
+    else:
+        reason = "no Annex III area recorded: not high-risk under Art. 6(2)"
+    legacy = None
+    cutoff = pack.dates["high_risk_legacy_cutoff"]
+    if fact.eu_market is not None and fact.eu_market < cutoff:
+        legacy = (
+            f"placed before {cutoff.isoformat()}: the high-risk rules apply only once its design changes "
+            "significantly (Art. 111(2))"
+        )
+    return SystemView(
+        fact=fact,
+        placed=fact.eu_market is not None,
+        high_risk=bool(fact.annex_iii),
+        high_risk_reason=reason,
+        legacy_note=legacy,
+    )

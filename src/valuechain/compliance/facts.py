@@ -1,0 +1,230 @@
+"""Frozen, typed facts of a value chain: the only input of the rules (no database, no HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from valuechain.registry.manifest import (
+    EU_COUNTRIES,
+    ChainManifest,
+    ManifestModel,
+    ManifestSystem,
+    split_ref,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorFact:
+    """An organisation of the chain (Art. 3(3)-(8) roles are derived, not stored)."""
+
+    id: str
+    name: str
+    country: str
+    sme: bool = False
+    microenterprise: bool = False
+    public_body: bool | None = None  # Art. 27(1): public-law body or private entity providing public services
+
+    @property
+    def is_eu(self) -> bool:
+        return self.country in EU_COUNTRIES
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFact:
+    """A model and the facts that decide its obligations."""
+
+    id: str
+    releaser: str
+    version: str = "1"
+    parameters: float | None = None
+    training_compute_flop: float | None = None
+    training_tokens: float | None = None
+    gpai: bool | None = None
+    output_modalities: frozenset[str] = frozenset()
+    licence: str = "proprietary"
+    licence_terms: frozenset[str] = frozenset()
+    weights_public: bool = False
+    architecture_public: bool = False
+    usage_info_public: bool = False
+    monetised: frozenset[str] = frozenset()
+    eu_market: date | None = None
+    eu_excluded: bool = False
+    designated_systemic_risk: bool = False
+    eu_business_users: int = 0
+    description: str | None = None
+    training_data_summary: str | None = None
+
+    @property
+    def owner(self) -> str:
+        return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class DerivationFact:
+    """A lineage edge: ``child`` was made from ``parent`` by ``by`` (optionally on behalf of another)."""
+
+    parent: str
+    child: str
+    by: str
+    relation: str
+    compute_flop: float | None = None
+    on_behalf_of: str | None = None
+    data_summary: str | None = None
+
+    @property
+    def modifier(self) -> str:
+        """The actor that has the modification made (Art. 3(3) "has it developed")."""
+        return self.on_behalf_of or self.by
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFact:
+    """A model released through a channel by an actor."""
+
+    model: str
+    by: str
+    channel: str
+    brand: str | None = None
+    eu: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SystemFact:
+    """A downstream AI system integrating models."""
+
+    id: str
+    provider: str
+    deployers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    intended_purpose: str = ""
+    interacts_with_persons: bool = False
+    synthetic_output: frozenset[str] = frozenset()
+    deep_fake: bool = False
+    public_interest_text: bool = False
+    annex_iii: frozenset[str] = frozenset()
+    eu_market: date | None = None
+    # Art. 25(1)(b)/(c) facts; manifest format v1 does not carry them (registry or what-if may set them).
+    modified_from: str | None = None
+    changes: frozenset[str] = frozenset()  # "substantial_modification", "intended_purpose"
+
+    @property
+    def origin(self) -> str:
+        """The actor whose name the system id carries; differs from ``provider`` when rebranded."""
+        return self.id.split("/", 1)[0]
+
+
+def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    """A whole value chain as facts, keyed by id and in document order."""
+
+    actors: Mapping[str, ActorFact]
+    models: Mapping[str, ModelFact]
+    derivations: tuple[DerivationFact, ...] = ()
+    offers: tuple[OfferFact, ...] = ()
+    systems: Mapping[str, SystemFact] = field(default_factory=lambda: MappingProxyType({}))
+    as_of: date | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        actors: list[ActorFact],
+        models: list[ModelFact],
+        derivations: list[DerivationFact] | tuple[DerivationFact, ...] = (),
+        offers: list[OfferFact] | tuple[OfferFact, ...] = (),
+        systems: list[SystemFact] | tuple[SystemFact, ...] = (),
+        as_of: date | None = None,
+    ) -> ChainFacts:
+        """Index lists of facts by id."""
+        return cls(
+            actors=MappingProxyType({a.id: a for a in actors}),
+            models=MappingProxyType({m.id: m for m in models}),
+            derivations=tuple(derivations),
+            offers=tuple(offers),
+            systems=MappingProxyType({s.id: s for s in systems}),
+            as_of=as_of,
+        )
+
+
+def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
+    """Turn a checked chain manifest into facts (model references lose their ``@version``)."""
+    actors = [
+        ActorFact(id=a.id, name=a.name, country=a.country, sme=a.sme, microenterprise=a.microenterprise)
+        for a in manifest.actors
+    ]
+    models = [model_fact(m) for m in manifest.models]
+    derivations = [
+        DerivationFact(
+            parent=split_ref(d.parent)[0],
+            child=split_ref(d.child)[0],
+            by=d.by,
+            relation=str(d.relation),
+            compute_flop=d.compute_flop,
+            on_behalf_of=d.on_behalf_of,
+            data_summary=d.data_summary,
+        )
+        for d in manifest.derivations
+    ]
+    offers = [
+        OfferFact(model=split_ref(o.model)[0], by=o.by, channel=str(o.channel), brand=o.brand, eu=o.eu)
+        for o in manifest.offers
+    ]
+    systems = [system_fact(s) for s in manifest.systems]
+    return ChainFacts.build(
+        actors=actors,
+        models=models,
+        derivations=derivations,
+        offers=offers,
+        systems=systems,
+        as_of=manifest.as_of,
+    )
+
+
+def system_fact(s: ManifestSystem) -> SystemFact:
+    """One manifest system → a fact."""
+    return SystemFact(
+        id=s.id,
+        provider=s.provider,
+        deployers=tuple(s.deployers),
+        models=tuple(dict.fromkeys(split_ref(r)[0] for r in s.models)),
+        intended_purpose=s.intended_purpose,
+        interacts_with_persons=s.interacts_with_persons,
+        synthetic_output=frozenset(str(x) for x in s.synthetic_output),
+        deep_fake=s.deep_fake,
+        public_interest_text=s.public_interest_text,
+        annex_iii=frozenset(str(x) for x in s.annex_iii),
+        eu_market=s.eu_market,
+    )
+
+
+def model_fact(m: ManifestModel) -> ModelFact:
+    """One manifest model → a fact."""
+    return ModelFact(
+        id=m.id,
+        releaser=m.releaser,
+        version=m.version,
+        parameters=m.parameters,
+        training_compute_flop=m.training_compute_flop,
+        training_tokens=m.training_tokens,
+        gpai=m.gpai,
+        output_modalities=frozenset(str(x) for x in m.output_modalities),
+        licence=m.licence,
+        licence_terms=frozenset(str(x) for x in m.licence_terms),
+        weights_public=m.weights_public,
+        architecture_public=m.architecture_public,
+        usage_info_public=m.usage_info_public,
+        monetised=frozenset(str(x) for x in m.monetised),
+        eu_market=m.eu_market,
+        eu_excluded=m.eu_excluded,
+        designated_systemic_risk=m.designated_systemic_risk,
+        eu_business_users=m.eu_business_users,
+        description=m.description,
+        training_data_summary=m.training_data_summary,
+    )

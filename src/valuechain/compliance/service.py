@@ -1,0 +1,214 @@
+"""Registry-backed use cases of the accountability engine (the engine itself stays database-free).
+
+Obligations depend on lineage across organisations, so the chain is always evaluated whole; what a caller
+gets back is limited to its own obligations and the models it may see. Documents and AI-BOMs check access:
+Annex XI for the provider, Annex XII also for entitled downstream organisations (a derivation from the model
+or a system using it), the public summary and the BOM for anyone who may see the model.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import Scope
+from valuechain.compliance.bom import build_bom
+from valuechain.compliance.documentation import KINDS, Document, build_document
+from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
+from valuechain.compliance.facts import ChainFacts, facts_from_manifest
+from valuechain.compliance.whatif import Edit, parse_edit, whatif
+from valuechain.core.audit import AuditEvent, record_event
+from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.registry.export import export_manifest
+from valuechain.registry.manifest import ChainManifest
+
+DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
+DOC_ACTION = "compliance.document_generated"
+
+
+def registry_manifest(session: Session, *, principal: Principal | None = None) -> ChainManifest:
+    """The whole registry as a manifest (``principal`` only needs registry read)."""
+    if principal is not None:
+        principal.require(Scope.registry_read)
+    return export_manifest(session, org_id=None)
+
+
+def registry_facts(session: Session, *, principal: Principal | None = None) -> ChainFacts:
+    """The whole registry as facts."""
+    return facts_from_manifest(registry_manifest(session, principal=principal))
+
+
+def evidence(session: Session) -> dict[EvidenceKey, str]:
+    """Evidence the registry holds: documents a provider generated (latest first wins)."""
+    found: dict[EvidenceKey, str] = {}
+    query = select(AuditEvent).where(AuditEvent.action == DOC_ACTION).order_by(AuditEvent.seq.desc())
+    for event in session.scalars(query):
+        after = event.after or {}
+        rule = DOC_RULES.get(after.get("kind", ""))
+        if rule and after.get("provider"):
+            key = (after["provider"], event.subject_id, rule)
+            found.setdefault(key, f"documentation generated at {event.at:%Y-%m-%d %H:%M} UTC")
+    return found
+
+
+def _visible_models(manifest: ChainManifest, principal: Principal | None) -> set[str] | None:
+    if principal is None or principal.is_operator:
+        return None
+    return {m.id for m in manifest.models if m.public or m.owner == principal.org_slug}
+
+
+def restrict(result: Evaluation, manifest: ChainManifest, principal: Principal | None) -> Evaluation:
+    """Keep the caller's own obligations and the classification of models it may see."""
+    visible = _visible_models(manifest, principal)
+    if visible is None or principal is None:
+        return result
+    me = principal.org_slug
+    return Evaluation(
+        regime=result.regime,
+        regime_version=result.regime_version,
+        as_of=result.as_of,
+        models=[v for v in result.models if v.fact.id in visible],
+        obligations=[o for o in result.obligations if o.actor == me or o.subject.split("/", 1)[0] == me],
+    )
+
+
+def list_obligations(
+    session: Session,
+    *,
+    principal: Principal | None,
+    as_of: date | None = None,
+    regime: str = "eu-ai-act",
+    rules: list[str] | None = None,
+) -> Evaluation:
+    """Evaluate the registry; a non-operator sees its own obligations and the models it may see."""
+    manifest = registry_manifest(session, principal=principal)
+    result = evaluate(
+        facts_from_manifest(manifest), regime=regime, as_of=as_of, evidence=evidence(session), rules=rules
+    )
+    return restrict(result, manifest, principal)
+
+
+def whatif_obligations(
+    session: Session,
+    changes: list[str],
+    *,
+    principal: Principal | None,
+    as_of: date | None = None,
+    regime: str = "eu-ai-act",
+) -> Diff:
+    """Apply changes in memory only and return the difference (nothing is written)."""
+    if not changes:
+        raise ValidationError("what-if needs at least one change")
+    manifest = registry_manifest(session, principal=principal)
+    edits = [parse_edit(c) for c in changes]
+    _check_edits(manifest, edits, principal)
+    diff = whatif(facts_from_manifest(manifest), edits, regime=regime, as_of=as_of)
+    if principal is None or principal.is_operator:
+        return diff
+    me = principal.org_slug
+
+    def mine(o: Any) -> bool:
+        return bool(o.actor == me or o.subject.split("/", 1)[0] == me)
+
+    diff.added = [o for o in diff.added if mine(o)]
+    diff.removed = [o for o in diff.removed if mine(o)]
+    diff.changed = [(a, b) for a, b in diff.changed if mine(b)]
+    visible = _visible_models(manifest, principal) or set()
+    diff.models = [(a, b) for a, b in diff.models if (b or a or {}).get("id") in visible]
+    return diff
+
+
+def _check_edits(manifest: ChainManifest, edits: list[Edit], principal: Principal | None) -> None:
+    """A non-operator may only change records it may see (no existence leak through what-if)."""
+    visible = _visible_models(manifest, principal)
+    if visible is None or principal is None:
+        return
+    me = principal.org_slug
+    systems = {s.id for s in manifest.systems if s.provider == me or me in s.deployers}
+    for edit in edits:
+        if edit.key is None:
+            continue
+        allowed = {
+            "models": edit.key in visible,
+            "systems": edit.key in systems,
+            "actors": edit.key == me,
+            "derivations": edit.key.rsplit(">", 1)[-1] in visible,
+            "offers": edit.key.split(",")[0] in visible,
+        }[edit.section]
+        if not allowed:
+            raise NotFoundError(f"what-if: no {edit.section[:-1]} `{edit.key}` among the records you may see")
+
+
+def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
+    """A derivation from the model, or a system using it (offer entitlements join when the market exists)."""
+    if any(d.parent == model_id and org in (d.by, d.on_behalf_of) for d in facts.derivations):
+        return True
+    return any(
+        model_id in s.models and (s.provider == org or org in s.deployers) for s in facts.systems.values()
+    )
+
+
+def _check_access(
+    manifest: ChainManifest, facts: ChainFacts, model_id: str, kind: str, principal: Principal | None
+) -> None:
+    if model_id not in facts.models:
+        raise NotFoundError(f"model `{model_id}` not found")
+    if principal is None or principal.is_operator:
+        return
+    me = principal.org_slug
+    model = next(m for m in manifest.models if m.id == model_id)
+    is_provider = me in (model.owner, model.releaser)
+    visible = model.public or is_provider
+    allowed = {
+        "annex-xi": is_provider,
+        "annex-xii": is_provider or _entitled(facts, model_id, me),
+        "summary": visible or _entitled(facts, model_id, me),
+        "bom": visible,
+    }[kind]
+    if not allowed:
+        # Same answer as for a model that does not exist: no existence leak (errors.NotFoundError).
+        raise NotFoundError(
+            f"model `{model_id}` not found, or your organisation is not entitled to its {kind}"
+        )
+
+
+def model_document(
+    session: Session, model_id: str, kind: str, *, principal: Principal | None, as_of: date | None = None
+) -> Document:
+    """Build a document; when its provider generates it, record that as evidence (audit event)."""
+    if kind not in KINDS:
+        raise ValidationError(f"unknown document kind `{kind}` (known: {', '.join(KINDS)})")
+    manifest = registry_manifest(session, principal=principal)
+    facts = facts_from_manifest(manifest)
+    _check_access(manifest, facts, model_id, kind, principal)
+    doc = build_document(facts, model_id, kind, as_of=as_of)
+    # Evidence only when the provider itself draws it up (the local CLI acts for the installation's owner).
+    if doc.provider is not None and (principal is None or principal.org_slug == doc.provider):
+        record_event(
+            session,
+            actor=principal.actor if principal else "cli",
+            org_id=principal.org_id if principal and principal.org_id else None,
+            action=DOC_ACTION,
+            subject_type="model",
+            subject_id=model_id,
+            after={"kind": kind, "provider": doc.provider, "missing": len(doc.missing)},
+        )
+    return doc
+
+
+def model_bom(
+    session: Session, model_id: str, *, principal: Principal | None, as_of: date | None = None
+) -> dict[str, Any]:
+    """The model's CycloneDX ML-BOM, built only from what the caller may see."""
+    principal_org = None if principal is None or principal.is_operator else principal.org_id
+    if principal is not None:
+        principal.require(Scope.registry_read)
+    manifest = export_manifest(session, org_id=principal_org)
+    facts = facts_from_manifest(manifest)
+    if model_id not in facts.models:
+        raise NotFoundError(f"model `{model_id}` not found")
+    return build_bom(facts, model_id, as_of=as_of)

@@ -1,0 +1,168 @@
+"""Release and access: visibility, gating, licence acceptance (who, when, which terms) and grants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal
+from valuechain.core.audit import record_event
+from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.hub.errors import GatedRepoError
+from valuechain.hub.licences import find_licence, require_release_licence
+from valuechain.hub.models import ACCESS_STATUSES, GATE_MODES, HubAccess, HubRepo
+from valuechain.hub.repos import DEFAULT_BRANCH, has_download_access, resolve_revision
+from valuechain.registry.models import Model
+
+
+def _snapshot(repo: HubRepo) -> dict[str, object]:
+    return {"visibility": repo.visibility, "gated": repo.gated, "licence": repo.licence}
+
+
+def set_visibility(
+    session: Session, *, repo: HubRepo, principal: Principal, visibility: str, now: datetime
+) -> None:
+    """Make a repo public (needs a licence at the head of ``main``) or private."""
+    if visibility not in ("public", "private"):
+        raise ValidationError("visibility must be public or private")
+    before = _snapshot(repo)
+    if visibility == "public":
+        head = resolve_revision(session, repo, DEFAULT_BRANCH)
+        if head.parent_id is not None:  # an empty new repo releases nothing; its first commit is checked
+            licence = require_release_licence(session, head, repo_id=repo.repo_id)
+            repo.licence, repo.licence_name = licence.id, licence.name
+    repo.visibility = visibility
+    repo.updated_at = now
+    if repo.model_id:
+        model = session.get(Model, repo.model_id)
+        if model is not None:
+            model.visibility = visibility
+            model.weights_public = visibility == "public"  # gated weights are still published
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action="hub.repo.visibility",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before=before,
+        after=_snapshot(repo),
+    )
+
+
+def set_gated(
+    session: Session, *, repo: HubRepo, principal: Principal, gated: str | None, now: datetime
+) -> None:
+    """Gate downloads: ``auto`` (accepting the terms suffices), ``manual`` (provider approves), or off."""
+    if gated is not None and gated not in GATE_MODES:
+        raise ValidationError("gated must be auto, manual or false")
+    before = _snapshot(repo)
+    repo.gated = gated
+    repo.updated_at = now
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action="hub.repo.gated",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before=before,
+        after=_snapshot(repo),
+    )
+
+
+def check_download(session: Session, repo: HubRepo, principal: Principal | None) -> None:
+    """Raise GatedRepo unless the caller may download files of this (visible) repo."""
+    if not has_download_access(session, repo, principal):
+        raise GatedRepoError(
+            f"Access to model {repo.repo_id} is restricted: accept its licence terms first "
+            f"(`valuechain hub accept {repo.repo_id}` or POST /hub/api/models/{repo.repo_id}/accept)"
+            + (" and wait for the provider's approval" if repo.gated == "manual" else "")
+        )
+
+
+def accept_terms(session: Session, *, repo: HubRepo, principal: Principal, now: datetime) -> HubAccess:
+    """Record that the caller's organisation accepts the licence at the head of ``main``."""
+    if repo.gated is None:
+        raise ValidationError(f"{repo.repo_id} is not gated; its files need no acceptance")
+    head = resolve_revision(session, repo, DEFAULT_BRANCH)
+    licence = find_licence(session, head)
+    access = session.get(HubAccess, (repo.id, principal.org_id))
+    if access is None:
+        access = HubAccess(repo_id=repo.id, org_id=principal.org_id, status="pending")
+        session.add(access)
+    access.terms = licence.label if licence else None
+    access.terms_sha256 = licence.file.sha256 if licence and licence.file else None
+    access.accepted_by = principal.key_id or principal.user_id
+    access.accepted_at = now
+    if repo.gated == "auto" and access.status != "rejected":
+        access.status = "accepted"
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action="hub.terms.accept",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        after=_access_snapshot(access),
+    )
+    return access
+
+
+def decide_access(
+    session: Session, *, repo: HubRepo, principal: Principal, org_slug: str, status: str, now: datetime
+) -> HubAccess:
+    """The provider grants, rejects or resets an organisation's access."""
+    if status not in ACCESS_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(ACCESS_STATUSES)}")
+    org = session.scalar(select(Organization).where(Organization.slug == org_slug))
+    if org is None:
+        raise NotFoundError(f"organisation {org_slug} not found")
+    access = session.get(HubAccess, (repo.id, org.id))
+    before = _access_snapshot(access) if access else None
+    if access is None:
+        access = HubAccess(repo_id=repo.id, org_id=org.id, status=status)
+        session.add(access)
+    access.status = status
+    access.decided_by = principal.key_id or principal.user_id
+    access.decided_at = now
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=repo.org_id,
+        action=f"hub.access.{status}",
+        subject_type="hub_repo",
+        subject_id=repo.id,
+        before=before,
+        after=_access_snapshot(access),
+    )
+    return access
+
+
+def list_access(session: Session, *, repo: HubRepo, status: str | None = None) -> list[tuple[HubAccess, str]]:
+    """Access records of a repo with the organisation slug (for its provider)."""
+    query = (
+        select(HubAccess, Organization.slug)
+        .join(Organization, Organization.id == HubAccess.org_id)
+        .where(HubAccess.repo_id == repo.id)
+        .order_by(Organization.slug)
+    )
+    if status:
+        query = query.where(HubAccess.status == status)
+    return [(access, slug) for access, slug in session.execute(query).all()]
+
+
+def _access_snapshot(access: HubAccess) -> dict[str, object]:
+    return {
+        "org_id": access.org_id,
+        "status": access.status,
+        "terms": access.terms,
+        "terms_sha256": access.terms_sha256,
+        "accepted_by": access.accepted_by,
+        "accepted_at": access.accepted_at,
+    }

@@ -1,0 +1,131 @@
+"""Release, gating and lineage routes: accept terms, grant access, release as open weights, model tree,
+download statistics. HF's access-request endpoints are mirrored; the rest are valuechain extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from valuechain.core.clock import utcnow
+from valuechain.hub import access, lineage, service
+from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal
+from valuechain.hub.downloads import download_rows, download_totals
+from valuechain.hub.repos import DEFAULT_BRANCH, find_repo, resolve_revision
+from valuechain.hub.views import iso
+
+router = APIRouter(prefix="/api/models/{namespace}/{name}")
+
+
+class AccessDecision(BaseModel):
+    """``grant_access`` / ``handle_access_request`` body; ``user`` is an organisation slug here."""
+
+    model_config = ConfigDict(extra="allow")
+    user: str = Field(description="Organisation slug whose access changes.")
+    status: str = Field(default="accepted", description="accepted, rejected or pending.")
+
+
+class Release(BaseModel):
+    """Release the head of ``main`` as open weights."""
+
+    model_config = ConfigDict(extra="forbid")
+    gated: str | None = Field(
+        default=None, description="auto (accept terms), manual (provider approves) or null."
+    )
+    eu: bool = Field(default=True, description="Whether the release is placed on the EU market.")
+
+
+@router.post("/accept")
+def accept_terms(namespace: str, name: str, db: DbDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Accept the licence terms of a gated repo for the caller's organisation."""
+    result = service.accept_terms(db, principal=principal, repo_id=f"{namespace}/{name}")
+    result["accepted_at"] = iso(result["accepted_at"])  # type: ignore[arg-type]
+    return result
+
+
+@router.post("/user-access-request/grant")
+@router.post("/user-access-request/handle")
+def decide_access(
+    namespace: str, name: str, body: AccessDecision, db: DbDep, principal: CurrentPrincipal
+) -> dict[str, str]:
+    """The provider grants or rejects an organisation's access."""
+    service.decide_access(
+        db, principal=principal, repo_id=f"{namespace}/{name}", org_slug=body.user, status=body.status
+    )
+    return {"user": body.user, "status": body.status}
+
+
+@router.get("/user-access-request/{status}")
+def list_access_requests(
+    namespace: str, name: str, status: str, db: DbDep, principal: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    """Organisations by access status, with who accepted which terms when."""
+    with db.session() as session:
+        repo = service.repo_for_provider(session, principal=principal, repo_id=f"{namespace}/{name}")
+        rows = access.list_access(session, repo=repo, status=status)
+        return [
+            {
+                "user": {"user": slug, "type": "org"},
+                "username": slug,
+                "status": record.status,
+                "timestamp": iso(record.accepted_at or record.decided_at or utcnow()),
+                "fields": {
+                    "terms": record.terms,
+                    "terms_sha256": record.terms_sha256,
+                    "accepted_by": record.accepted_by,
+                },
+            }
+            for record, slug in rows
+        ]
+
+
+@router.post("/release")
+def release(
+    namespace: str,
+    name: str,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    body: Release = Body(default_factory=Release),
+) -> dict[str, Any]:
+    """Make the repo public (optionally gated) and record an ``open_weights`` offer; needs a licence."""
+    offer = service.release_open_weights(
+        db, principal=principal, repo_id=f"{namespace}/{name}", gated=body.gated, eu=body.eu
+    )
+    return {
+        "offer_id": offer.id,
+        "channel": offer.channel,
+        "version_id": offer.version_id,
+        "brand": offer.brand,
+    }
+
+
+@router.get("/lineage")
+def model_tree(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) -> dict[str, Any]:
+    """The model tree: base models (on this hub or external) and derived models."""
+    with db.session() as session:
+        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
+        head = resolve_revision(session, repo, DEFAULT_BRANCH)
+        parents = lineage.parents(session, head.version_id)
+        viewer = principal.org_id if principal else None
+        children = lineage.children(session, repo.model_id, viewer_org_id=viewer)
+        return {
+            "id": repo.repo_id,
+            "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_hub} for p in parents],
+            "children": [{"id": c.id, "relation": c.relation} for c in children],
+            "childrenModelCount": lineage.children_counts(children),
+        }
+
+
+@router.get("/downloads")
+def downloads(namespace: str, name: str, db: DbDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Download counts per version, organisation and day (provider only)."""
+    with db.session() as session:
+        repo = service.repo_for_provider(session, principal=principal, repo_id=f"{namespace}/{name}")
+        recent, all_time = download_totals(session, repo, today=utcnow().date())
+        return {
+            "id": repo.repo_id,
+            "downloads": recent,
+            "downloadsAllTime": all_time,
+            "rows": download_rows(session, repo),
+        }

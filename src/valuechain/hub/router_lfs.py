@@ -1,0 +1,95 @@
+"""LFS endpoints: the batch call, the signed streaming PUT, and verify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+
+from valuechain.core.errors import ValidationError
+from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
+from valuechain.hub.lfs import UploadGrant, UrlSigner, batch_response
+from valuechain.hub.repos import find_writable_repo
+from valuechain.hub.uploads import stream_to_store
+
+router = APIRouter()
+LFS_JSON = "application/vnd.git-lfs+json"
+
+
+def _signer(request: Request, settings: SettingsDep) -> UrlSigner:
+    state = request.app.state
+    if getattr(state, "signer", None) is None:
+        state.signer = UrlSigner(settings.hub_upload_secret)
+    return state.signer  # type: ignore[no-any-return]
+
+
+@router.post("/{namespace}/{name}.git/info/lfs/objects/batch")
+def lfs_batch(
+    namespace: str,
+    name: str,
+    request: Request,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    store: StoreDep,
+    body: dict[str, Any] = Body(),
+) -> JSONResponse:
+    """Which objects to upload, with where to PUT them."""
+    repo_id = f"{namespace}/{name}"
+    with db.session() as session:
+        find_writable_repo(session, repo_id, principal=principal)
+    answer = batch_response(
+        body,
+        repo_id=repo_id,
+        store=store,
+        signer=_signer(request, settings),
+        base_url=hub_url(request),
+        max_file_bytes=settings.hub_max_file_bytes,
+    )
+    return JSONResponse(answer, media_type=LFS_JSON)
+
+
+def _grant(oid: str, repo: str, size: int, expires: int) -> UploadGrant:
+    return UploadGrant(repo_id=repo, oid=oid, size=size, expires=expires)
+
+
+@router.put("/api/lfs/upload/{oid}")
+async def lfs_upload(
+    oid: str,
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    repo: str,
+    size: int,
+    expires: int,
+    sig: str,
+) -> dict[str, Any]:
+    """Stream the body to a temporary file, verify sha256 and size, then publish it atomically."""
+    _signer(request, settings).check(_grant(oid, repo, size, expires), sig)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) != size:
+        raise ValidationError(f"Content-Length {declared} differs from the declared size {size}")
+    blob = await stream_to_store(
+        request.stream(), store, expected_sha256=oid, expected_size=size, max_size=settings.hub_max_file_bytes
+    )
+    return {"oid": blob.sha256, "size": blob.size}
+
+
+@router.post("/api/lfs/verify/{oid}")
+def lfs_verify(
+    oid: str,
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    repo: str,
+    size: int,
+    expires: int,
+    sig: str,
+) -> dict[str, Any]:
+    """Confirm the object is stored with the declared size."""
+    _signer(request, settings).check(_grant(oid, repo, size, expires), sig)
+    blob = store.stat(oid)
+    if blob is None or blob.size != size:
+        raise ValidationError(f"object {oid} is not stored with size {size}")
+    return {"oid": oid, "size": size}

@@ -1,0 +1,242 @@
+"""Write API of the hub: repos, settings, branches and tags, validate-yaml, preupload, commit, Xet refusal."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from valuechain.hub import service
+from valuechain.hub.cards import card_errors
+from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
+from valuechain.hub.errors import XET_UNSUPPORTED_PATH
+from valuechain.hub.repos import (
+    create_ref,
+    delete_ref,
+    find_repo,
+    find_writable_repo,
+    get_file,
+    resolve_revision,
+)
+from valuechain.hub.uploads import parse_commit, read_limited
+
+router = APIRouter(prefix="/api")
+
+
+class RepoCreate(BaseModel):
+    """``create_repo`` body (huggingface_hub ``hf_api.create_repo``)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    organization: str | None = None
+    type: str | None = Field(default="model")
+    visibility: str | None = None
+    private: bool | None = None
+
+
+class RepoRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    organization: str | None = None
+    type: str | None = "model"
+
+
+class RepoSettings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    gated: str | bool | None = None
+    visibility: str | None = None
+    private: bool | None = None
+
+
+def _only_models(repo_type: str | None) -> None:
+    if repo_type not in (None, "model"):
+        from valuechain.core.errors import ValidationError
+
+        raise ValidationError(f"only model repos are supported, not {repo_type!r}")
+
+
+@router.post("/repos/create")
+def create_repo(body: RepoCreate, request: Request, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """``create_repo``; a 409 body still carries ``url`` (the client reads it with ``exist_ok``)."""
+    _only_models(body.type)
+    namespace = body.organization or principal.org_slug
+    visibility = body.visibility or ("private" if body.private else "public")
+    url = f"{hub_url(request)}/{namespace}/{body.name}"
+    repo = service.create_repo(
+        db, principal=principal, namespace=namespace, name=body.name, visibility=visibility, url=url
+    )
+    return {"url": url, "name": repo.repo_id, "id": repo.id}
+
+
+@router.delete("/repos/delete")
+def delete_repo(body: RepoRef, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+    _only_models(body.type)
+    service.delete_repo(
+        db, principal=principal, repo_id=f"{body.organization or principal.org_slug}/{body.name}"
+    )
+    return {}
+
+
+@router.put("/models/{namespace}/{name}/settings")
+def update_settings(
+    namespace: str, name: str, body: RepoSettings, db: DbDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """``update_repo_settings``: ``gated`` (auto, manual, false) and ``visibility``."""
+    visibility = body.visibility or (
+        None if body.private is None else ("private" if body.private else "public")
+    )
+    repo = service.update_settings(
+        db, principal=principal, repo_id=f"{namespace}/{name}", visibility=visibility, gated=body.gated
+    )
+    return {"gated": repo.gated or False, "private": repo.visibility == "private"}
+
+
+@router.post("/models/{namespace}/{name}/branch/{branch:path}")
+def create_branch(
+    namespace: str,
+    name: str,
+    branch: str,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] | None = Body(default=None),
+) -> dict[str, str]:
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+        start = resolve_revision(session, repo, (body or {}).get("startingPoint") or "main")
+        create_ref(session, repo, kind="branch", name=branch, commit=start, principal=principal)
+    return {}
+
+
+@router.delete("/models/{namespace}/{name}/branch/{branch:path}")
+def delete_branch(
+    namespace: str, name: str, branch: str, db: DbDep, principal: CurrentPrincipal
+) -> dict[str, str]:
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+        delete_ref(session, repo, kind="branch", name=branch, principal=principal)
+    return {}
+
+
+@router.post("/models/{namespace}/{name}/tag/{revision:path}")
+def create_tag(
+    namespace: str,
+    name: str,
+    revision: str,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] = Body(),
+) -> dict[str, str]:
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+        target = resolve_revision(session, repo, revision)
+        create_ref(
+            session, repo, kind="tag", name=str(body.get("tag", "")), commit=target, principal=principal
+        )
+    return {}
+
+
+@router.delete("/models/{namespace}/{name}/tag/{tag:path}")
+def delete_tag(namespace: str, name: str, tag: str, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+        delete_ref(session, repo, kind="tag", name=tag, principal=principal)
+    return {}
+
+
+@router.post("/validate-yaml")
+def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[str]]:
+    """The client posts README.md here before committing it; it reads JSON before the status."""
+    errors = card_errors(str(body.get("content", "")))
+    if errors:
+        return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": []}, status_code=400)  # type: ignore[return-value]
+    return {"errors": [], "warnings": []}
+
+
+@router.post("/models/{namespace}/{name}/preupload/{revision}")
+def preupload(
+    namespace: str,
+    name: str,
+    revision: str,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    body: dict[str, Any] = Body(),
+) -> dict[str, Any]:
+    """Small files go inline ("regular"), large ones through LFS; ``oid`` lets the client skip unchanged."""
+    with db.session() as session:
+        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+        head = resolve_revision(session, repo, revision)
+        answers = []
+        for item in body.get("files", []):
+            path, size = str(item.get("path", "")), int(item.get("size", 0))
+            mode = "regular" if size <= settings.hub_inline_max_bytes else "lfs"
+            answers.append(
+                {
+                    "path": path,
+                    "uploadMode": mode,
+                    "shouldIgnore": False,
+                    "oid": _remote_oid(session, head, path, mode),
+                }
+            )
+    return {"files": answers}
+
+
+def _remote_oid(session: Any, head: Any, path: str, mode: str) -> str | None:
+    try:
+        entry = get_file(session, head, path)
+    except Exception:  # an absent file simply has no remote oid
+        return None
+    if mode == "lfs":
+        return entry.sha256
+    return None if entry.is_lfs else entry.git_oid
+
+
+@router.post("/models/{namespace}/{name}/commit/{revision}")
+async def create_commit(
+    namespace: str,
+    name: str,
+    revision: str,
+    request: Request,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """NDJSON commit; a stale ``parentCommit`` or a concurrent commit to the branch gets 412."""
+    with db.session() as session:  # fail fast (404/403) before reading a large body
+        find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+    body = await read_limited(request.stream(), max_bytes=settings.hub_max_commit_bytes)
+    commit_request = await to_thread.run_sync(
+        lambda: parse_commit(body, store, max_file_bytes=settings.hub_max_file_bytes)
+    )
+    commit = await to_thread.run_sync(
+        lambda: service.commit_files(
+            db,
+            store,
+            principal=principal,
+            repo_id=f"{namespace}/{name}",
+            branch=revision,
+            request=commit_request,
+        )
+    )
+    url = f"{hub_url(request)}/{namespace}/{name}/commit/{commit.id}"
+    return {"commitOid": commit.id, "commitUrl": url, "pullRequestUrl": None, "success": True}
+
+
+@router.get("/models/{namespace}/{name}/xet-write-token/{revision}")
+@router.get("/models/{namespace}/{name}/xet-read-token/{revision}")
+def xet_token(
+    namespace: str, name: str, revision: str, request: Request, db: DbDep, principal: CurrentPrincipal
+) -> Response:
+    """Xet is not implemented. hf_xet reports only the URL it failed on, so the CAS URL handed out here
+    spells the fix; every call under it then fails with the full message."""
+    with db.session() as session:
+        find_repo(session, f"{namespace}/{name}", principal=principal)
+    cas = f"{hub_url(request)}/{XET_UNSUPPORTED_PATH}"
+    expires = str(int(time.time()) + 60)
+    headers = {"X-Xet-Cas-Url": cas, "X-Xet-Access-Token": "unsupported", "X-Xet-Token-Expiration": expires}
+    return JSONResponse({"casUrl": cas, "accessToken": "unsupported", "exp": int(expires)}, headers=headers)

@@ -1,0 +1,286 @@
+"""Hub use cases; each owns its unit of work (routes and the CLI call these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import Scope
+from valuechain.core.audit import record_event
+from valuechain.core.clock import utcnow
+from valuechain.core.db import Database
+from valuechain.core.errors import ForbiddenError, ValidationError
+from valuechain.core.ids import new_id
+from valuechain.hub import access, lineage
+from valuechain.hub.cards import CardData, parse_card
+from valuechain.hub.commits import CommitRequest, apply_commit, initial_commit
+from valuechain.hub.errors import RepoExistsError, StaleParentError
+from valuechain.hub.licences import find_licence, require_release_licence
+from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
+from valuechain.hub.paths import check_repo_part
+from valuechain.hub.repos import (
+    DEFAULT_BRANCH,
+    find_repo,
+    find_writable_repo,
+    get_file,
+    is_owner,
+    resolve_revision,
+)
+from valuechain.hub.storage import BlobStore
+from valuechain.registry.models import Offer
+
+MAX_CARD_BYTES = 1024 * 1024
+COMMIT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    """What the resolve endpoint needs to serve one file."""
+
+    repo_id: str
+    commit_id: str
+    path: str
+    sha256: str
+    size: int
+    licence: str | None
+    licence_path: str | None
+
+
+def create_repo(
+    db: Database,
+    *,
+    principal: Principal,
+    namespace: str,
+    name: str,
+    visibility: str,
+    url: str,
+    now: datetime | None = None,
+) -> HubRepo:
+    """A new repo of the caller's organisation, with an empty initial commit on ``main``."""
+    check_repo_part(namespace, what="organisation")
+    check_repo_part(name, what="repository name")
+    principal.require(Scope.hub_write)
+    now = now or utcnow()
+    with db.unit_of_work() as session:
+        org = session.scalar(select(Organization).where(Organization.slug == namespace))
+        if org is None or (org.id != principal.org_id and not principal.is_operator):
+            raise ForbiddenError(
+                f"you can only create repos in your organisation's namespace ({principal.org_slug})"
+            )
+        if session.scalar(select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name)):
+            raise RepoExistsError(f"{namespace}/{name}", url=url)
+        repo = HubRepo(
+            id=new_id("hrp"),
+            org_id=org.id,
+            namespace=namespace,
+            name=name,
+            visibility="private",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(repo)
+        session.flush()
+        initial_commit(session, repo=repo, author=principal.actor, now=now)
+        lineage.ensure_model(session, repo, actor=principal.actor, now=now)
+        record_event(
+            session,
+            actor=principal.actor,
+            org_id=org.id,
+            action="hub.repo.create",
+            subject_type="hub_repo",
+            subject_id=repo.id,
+            after={"repo": repo.repo_id},
+        )
+        if visibility == "public":
+            access.set_visibility(session, repo=repo, principal=principal, visibility="public", now=now)
+    return repo
+
+
+def update_settings(
+    db: Database,
+    *,
+    principal: Principal,
+    repo_id: str,
+    visibility: str | None,
+    gated: str | None | bool,
+) -> HubRepo:
+    """``update_repo_settings``: visibility and gating (``gated`` False turns gating off)."""
+    now = utcnow()
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        if gated is not None:
+            access.set_gated(session, repo=repo, principal=principal, gated=gated or None, now=now)  # type: ignore[arg-type]
+        if visibility is not None:
+            access.set_visibility(session, repo=repo, principal=principal, visibility=visibility, now=now)
+    return repo
+
+
+def delete_repo(db: Database, *, principal: Principal, repo_id: str) -> None:
+    """Delete a repo and its commits (blobs stay: they are shared by content)."""
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        record_event(
+            session,
+            actor=principal.actor,
+            org_id=repo.org_id,
+            action="hub.repo.delete",
+            subject_type="hub_repo",
+            subject_id=repo.id,
+            before={"repo": repo.repo_id},
+        )
+        session.delete(repo)
+
+
+def commit_files(
+    db: Database,
+    store: BlobStore,
+    *,
+    principal: Principal,
+    repo_id: str,
+    branch: str,
+    request: CommitRequest,
+) -> HubCommit:
+    """Apply a commit, then record it as a model version with its card, licence and lineage.
+
+    A commit that named no parent and lost a race (PostgreSQL: the branch moved under it) is retried on the
+    new head; one that named its parent gets the conflict.
+    """
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            return _commit_once(
+                db, store, principal=principal, repo_id=repo_id, branch=branch, request=request
+            )
+        except StaleParentError:
+            if request.parent_commit is not None or attempt == COMMIT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _commit_once(
+    db: Database, store: BlobStore, *, principal: Principal, repo_id: str, branch: str, request: CommitRequest
+) -> HubCommit:
+    now = utcnow()
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        commit, files = apply_commit(
+            session, repo=repo, branch=branch, request=request, author=principal.actor, now=now
+        )
+        card = _read_card(store, files)
+        commit.card = card.raw if card else None
+        if repo.visibility == "public" and branch == DEFAULT_BRANCH:
+            licence = require_release_licence(session, commit, repo_id=repo.repo_id)
+            repo.licence, repo.licence_name = licence.id, licence.name
+        lineage.record_version(
+            session, repo=repo, commit=commit, files=files, card=card, actor=principal.actor, now=now,
+            label=request.version_label,
+        )  # fmt: skip
+        repo.updated_at = now
+        record_event(
+            session,
+            actor=principal.actor,
+            org_id=repo.org_id,
+            action="hub.commit",
+            subject_type="hub_repo",
+            subject_id=repo.id,
+            after={"commit": commit.id, "branch": branch, "title": commit.title},
+        )
+    return commit
+
+
+def _read_card(store: BlobStore, files: list[HubCommitFile]) -> CardData | None:
+    readme = next((f for f in files if f.path == "README.md"), None)
+    if readme is None:
+        return None
+    if readme.size > MAX_CARD_BYTES:
+        raise ValidationError(f"README.md is larger than {MAX_CARD_BYTES} bytes")
+    text = b"".join(store.read_range(readme.sha256)).decode("utf-8", "replace")
+    return parse_card(text)
+
+
+def release_open_weights(
+    db: Database, *, principal: Principal, repo_id: str, gated: str | None, eu: bool = True
+) -> Offer:
+    """Publish the head of ``main`` as open weights: public (maybe gated), with an ``open_weights`` offer."""
+    now = utcnow()
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        head = resolve_revision(session, repo, DEFAULT_BRANCH)
+        if head.version_id is None:
+            raise ValidationError(f"{repo_id} has no files to release; push them first")
+        access.set_gated(session, repo=repo, principal=principal, gated=gated, now=now)
+        access.set_visibility(session, repo=repo, principal=principal, visibility="public", now=now)
+        repo.released_at = now
+        return lineage.open_weights_offer(
+            session, repo=repo, version_id=head.version_id, actor=principal.actor, eu=eu, now=now
+        )
+
+
+def accept_terms(db: Database, *, principal: Principal, repo_id: str) -> dict[str, object]:
+    """The caller's organisation accepts the licence terms of a gated repo."""
+    with db.unit_of_work() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        record = access.accept_terms(session, repo=repo, principal=principal, now=utcnow())
+        return {
+            "repo": repo.repo_id,
+            "status": record.status,
+            "terms": record.terms,
+            "terms_sha256": record.terms_sha256,
+            "accepted_at": record.accepted_at,
+        }
+
+
+def decide_access(db: Database, *, principal: Principal, repo_id: str, org_slug: str, status: str) -> None:
+    """The provider grants, rejects or resets an organisation's access to its gated repo."""
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        access.decide_access(
+            session, repo=repo, principal=principal, org_slug=org_slug, status=status, now=utcnow()
+        )
+
+
+def open_file(
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str, path: str
+) -> ServedFile:
+    """Resolve a file for download, enforcing visibility and gating."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        access.check_download(session, repo, principal)
+        commit = resolve_revision(session, repo, revision)
+        entry = get_file(session, commit, path)
+        licence = find_licence(session, commit)
+        return ServedFile(
+            repo_id=repo.repo_id,
+            commit_id=commit.id,
+            path=entry.path,
+            sha256=entry.sha256,
+            size=entry.size,
+            licence=licence.label if licence else None,
+            licence_path=licence.file.path if licence and licence.file else None,
+        )
+
+
+def record_download(
+    db: Database, *, principal: Principal | None, repo_id: str, commit_id: str, day: date
+) -> None:
+    """Count one download of a version by the caller's organisation."""
+    from valuechain.hub.downloads import count_download
+
+    with db.unit_of_work() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        count_download(
+            session, repo=repo, commit_id=commit_id, org_id=principal.org_id if principal else None, day=day
+        )
+
+
+def repo_for_provider(session: Session, *, principal: Principal, repo_id: str) -> HubRepo:
+    """A repo its owner manages (access lists, download statistics)."""
+    repo = find_repo(session, repo_id, principal=principal)
+    if not is_owner(repo, principal):
+        raise ForbiddenError(f"only the provider of {repo_id} sees its access list and download statistics")
+    principal.require(Scope.hub_read)
+    return repo
