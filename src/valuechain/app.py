@@ -22,7 +22,7 @@ from valuechain.core.settings import Settings
 from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FastPath
 from valuechain.gateway.router import router as gateway_router
-from valuechain.gateway.state import build_gateway
+from valuechain.gateway.state import build_gateway, tune_gc_for_serving
 from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.router import router as registry_router
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.settings, app.state.db = settings, db
         app.state.gateway = build_gateway(settings, db)
         app.state.gateway.start_housekeeping(db)
+        if database is None:  # a served process, not a test handing in its database
+            tune_gc_for_serving()
         try:
             yield
         finally:

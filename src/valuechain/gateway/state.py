@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import secrets
 from dataclasses import dataclass
@@ -120,6 +121,18 @@ def _renew_subscriptions(db: Database) -> None:
         return
     if count:
         log.info("renewed %d subscriptions", count)
+
+
+def tune_gc_for_serving() -> None:
+    """Freeze the start-up heap and collect less often, for a long-running server process.
+
+    Measured at concurrency 32: full collections walking the whole start-up heap (FastAPI, SQLAlchemy,
+    pydantic schemas) paused the process for ~120 ms about once a second — the entire p99. Frozen objects
+    are skipped by the collector; cyclic garbage is still collected, later.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 100)
 
 
 def random_prefix() -> str:
