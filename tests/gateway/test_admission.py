@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.gateway.conftest import MODEL, World, _org_id, default_terms, setup_world
-from tests.gateway.helpers import set_wallet
+from tests.gateway.helpers import fresh_minute, set_wallet
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.models import UsageRecord
@@ -48,6 +48,7 @@ async def test_200_concurrent_never_overspend(world: World) -> None:
 
 
 async def test_rate_limit_per_key(db: Database, settings: Settings) -> None:
+    fresh_minute()
     world = setup_world(db, settings, default_terms(key_limits=Limits(requests_per_minute=3)))
     results = [await _chat(world) for _ in range(5)]
     errors = [r for r in results if isinstance(r, openai.RateLimitError)]

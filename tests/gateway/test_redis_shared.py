@@ -11,7 +11,7 @@ import redis
 
 from tests.gateway.conftest import MODEL, World, _org_id, default_terms, setup_world
 from tests.gateway.fakes import FakeBackend
-from tests.gateway.helpers import set_wallet
+from tests.gateway.helpers import fresh_minute, set_wallet
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.state import build_gateway, random_prefix
@@ -60,6 +60,7 @@ async def _chat(world: World) -> bool:
 async def test_rate_limit_is_global_across_replicas(
     db: Database, settings: Settings, sqlite_only: None
 ) -> None:
+    fresh_minute()
     a, b = _replicas(db, settings, Limits(requests_per_minute=10))
     results = [await _chat(a if i % 2 else b) for i in range(30)]
     assert sum(results) == 10

@@ -17,6 +17,7 @@ import openai
 import pytest
 from sqlalchemy import select
 
+from tests.gateway.helpers import fresh_minute
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
@@ -198,6 +199,7 @@ def test_limits_hold_across_two_processes_sharing_redis(tmp_path: Path) -> None:
             "messages": [{"role": "user", "content": "x"}],
             "max_tokens": 4,
         }
+        fresh_minute()
         statuses = [
             httpx.post(
                 f"http://127.0.0.1:{ports[i % 2]}/v1/chat/completions",
