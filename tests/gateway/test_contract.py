@@ -25,6 +25,10 @@ async def test_chat_with_usage(world: World) -> None:
     assert r.choices[0].message.content == "Hello world!"
     assert r.model == MODEL
     assert r.usage is not None and r.usage.total_tokens == 10
+    two = await world.client().chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=8, n=2
+    )
+    assert [c.index for c in two.choices] == [0, 1]
 
 
 async def test_chat_stream_reports_usage_once(world: World) -> None:

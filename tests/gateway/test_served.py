@@ -103,6 +103,19 @@ def test_demo_developer_gets_real_answers(demo: tuple[str, dict[str, str]]) -> N
     lp = done.choices[0].logprobs
     assert lp is not None and lp.token_logprobs is not None and lp.token_logprobs[0] is None
     assert len(client.embeddings.create(model=MODEL, input="hello").data[0].embedding) > 100
+    two = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Hi"}],
+        max_tokens=3,
+        n=2,
+        seed=5,
+        logprobs=True,
+        top_logprobs=2,
+        stop=["\n"],
+    )
+    assert [c.index for c in two.choices] == [0, 1]
+    content = two.choices[0].logprobs.content if two.choices[0].logprobs else None
+    assert content and len(content[0].top_logprobs) == 2
 
 
 def test_outsider_and_bad_key(demo: tuple[str, dict[str, str]]) -> None:
