@@ -145,3 +145,10 @@ def test_derivation_from_another_orgs_private_model_is_not_found(
     assert response.status_code == 404
     lineage = client.get("/api/v1/models/alpha/secret/lineage", headers=owner).json()
     assert lineage["children"] == []
+
+
+def test_null_for_a_required_org_field_is_422(client: TestClient, owner: dict[str, str]) -> None:
+    for body in ({"is_sme": None}, {"name": None}):
+        response = client.patch("/api/v1/orgs/alpha", json=body, headers=owner)
+        assert response.status_code == 422, response.text
+        assert "cannot be null" in error_of(response)["details"][0]["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from valuechain.accounts.roles import Role, Scope
 from valuechain.registry.manifest import SLUG
@@ -25,10 +25,19 @@ class OrgCreate(_In):
 
 
 class OrgUpdate(_In):
+    """Fields to change; omitted fields stay as they are (null is not a value for any of them)."""
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     country: str | None = Field(default=None, pattern=COUNTRY)
     is_sme: bool | None = None
     is_microenterprise: bool | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null; omit the field to leave it unchanged")
+        return value
 
 
 class OrgPublic(BaseModel):

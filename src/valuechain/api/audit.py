@@ -34,7 +34,7 @@ class EventPublic(BaseModel):
 def list_events(
     session: ReadSession,
     principal: CurrentPrincipal,
-    after_seq: int = Query(default=0, ge=0),
+    after_seq: int = Query(default=0, ge=0, le=2**62),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[EventPublic]:
     """Events of the caller's organisation, oldest first, paged by sequence number."""

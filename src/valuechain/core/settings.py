@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     hub_inline_max_bytes: int = Field(
         default=10 * 1024 * 1024,
         ge=0,
-        description="Files up to this size are uploaded inline in the commit (\"regular\"); larger files "
+        description='Files up to this size are uploaded inline in the commit ("regular"); larger files '
         "go through the Git LFS API.",
     )
     hub_max_commit_bytes: int = Field(
