@@ -56,6 +56,7 @@ def request_access(
     session: Session, offer_id: str, *, principal: Principal, now: datetime | None = None
 ) -> Entitlement:
     """Ask for an offer: approved at once when access is open, else put on the provider's waitlist."""
+    principal.require_role(Role.member)
     offer = session.get(Offer, offer_id)
     if offer is None or offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")

@@ -120,6 +120,8 @@ def suspend(
         raise ValidationError("subject_type must be key|org and kind suspend|throttle")
     if not reason.strip():
         raise ValidationError("a suspension needs a reason")
+    if kind == "throttle" and not throttle_rpm:
+        raise ValidationError("a throttle needs throttle_rpm")
     resolved = _subject_org(session, subject_type, subject_id)
     row = Suspension(
         id=new_id("sus"),
