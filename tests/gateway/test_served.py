@@ -97,6 +97,7 @@ def test_demo_developer_gets_real_answers(demo: tuple[str, dict[str, str]]) -> N
     chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens > 0
+    assert all(c.usage is None for c in chunks[:-1])  # running usage is the gateway's, reported once
     done = client.completions.create(
         model=MODEL, prompt="Paris is the capital of", max_tokens=1, echo=True, logprobs=1, temperature=0
     )

@@ -2,7 +2,9 @@
 
 The gateway validates requests against ``valuechain.gateway.protocol`` and hands the backend a plain dict
 (``model`` already rewritten to the backend's served name). Backends return response dicts, or async
-iterators of chunk dicts for streams, and always report ``usage`` (the last chunk of a stream carries it).
+iterators of chunk dicts for streams, and always report ``usage`` (the last chunk of a stream carries it;
+content chunks may carry the running usage, as vLLM's ``continuous_usage_stats`` does, which the gateway
+uses to bill a stream cut short and strips before relaying).
 """
 
 from __future__ import annotations

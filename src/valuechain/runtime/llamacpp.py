@@ -300,8 +300,11 @@ class LlamaCppBackend(Backend):
                 "finish_reason": None,
             }
             yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[first])
+            seen = 0  # running usage on every chunk (like vLLM's continuous_usage_stats): a disconnect
+            # is then billed for exactly the prompt and the pieces generated; the gateway strips it
             async for kind, value in self._stream_pieces(tokens, params, int(body.get("max_tokens") or 0)):
                 if kind == "text":
+                    seen += 1
                     choice = {
                         "index": i,
                         "delta": {"content": value},
@@ -309,10 +312,14 @@ class LlamaCppBackend(Backend):
                         "finish_reason": None,
                     }
                 else:
-                    completion_tokens += value[1]
+                    completion_tokens, seen = completion_tokens + value[1], 0
                     choice = {"index": i, "delta": {}, "logprobs": None, "finish_reason": value[0]}
                 yield fmt.chat_chunk(
-                    request_id=rid, model=self.served_name, created=created, choices=[choice]
+                    request_id=rid,
+                    model=self.served_name,
+                    created=created,
+                    choices=[choice],
+                    usage=_usage(len(tokens), completion_tokens + seen),
                 )
         usage = _usage(len(tokens), completion_tokens)
         yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[], usage=usage)
@@ -346,16 +353,22 @@ class LlamaCppBackend(Backend):
                     yield fmt.completion_chunk(
                         request_id=rid, model=self.served_name, created=created, choices=[choice]
                     )
+                seen = 0
                 async for kind, value in self._stream_pieces(
                     tokens, self._sampling(body, i), int(body.get("max_tokens") or 0)
                 ):
                     if kind == "text":
+                        seen += 1
                         choice = {"text": value, "index": index, "logprobs": None, "finish_reason": None}
                     else:
-                        completion_tokens += value[1]
+                        completion_tokens, seen = completion_tokens + value[1], 0
                         choice = {"text": "", "index": index, "logprobs": None, "finish_reason": value[0]}
                     yield fmt.completion_chunk(
-                        request_id=rid, model=self.served_name, created=created, choices=[choice]
+                        request_id=rid,
+                        model=self.served_name,
+                        created=created,
+                        choices=[choice],
+                        usage=_usage(prompt_tokens, completion_tokens + seen),
                     )
         usage = _usage(prompt_tokens, completion_tokens)
         yield fmt.completion_chunk(
