@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from valuechain.gateway.access import Caller, Route
 
 
+# Rules scan at most this much of a prompt or output: patterns are providers' regular expressions, and the
+# scan runs on the request path (bounded input bounds the cost of a pathological pattern).
+SCAN_CHARS = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     id: str
@@ -115,7 +120,7 @@ class RuleBook:
             if rule.kind == "rate" and rule.threshold_rpm and self._over_rate(rule, caller):
                 events.append(self._event(rule, caller, route, None, {"match": "rate"}))
             elif rule.kind == "pattern" and rule.target in ("prompt", "both") and rule.regex is not None:
-                m = rule.regex.search(text)
+                m = rule.regex.search(text[:SCAN_CHARS])
                 if m:
                     events.append(self._event(rule, caller, route, None, {"match": "prompt"}))
         if events:
@@ -146,7 +151,10 @@ class RuleBook:
         return [
             self._event(r, caller, route, request_id, {"match": "output"})
             for r in self.rules_of(route.provider_org_id)
-            if r.kind == "pattern" and r.target in ("output", "both") and r.regex and r.regex.search(text)
+            if r.kind == "pattern"
+            and r.target in ("output", "both")
+            and r.regex
+            and r.regex.search(text[:SCAN_CHARS])
         ]
 
     async def apply(self, events: list[dict[str, Any]], *, record: bool = False) -> None:
