@@ -64,3 +64,14 @@ async def test_bad_token_ids_and_embeddings(backend: LlamaCppBackend) -> None:
         await backend.completion({"prompt": [10**9], "max_tokens": 1})
     e = await backend.embeddings({"input": ["hello", "world"]})
     assert len(e["data"]) == 2 and abs(sum(x * x for x in e["data"][0]["embedding"]) - 1) < 1e-3
+
+
+async def test_engine_failure_is_a_backend_error(backend: LlamaCppBackend) -> None:
+    from valuechain.runtime.base import BackendError
+
+    def explode() -> None:
+        raise RuntimeError("llama_decode returned -1")
+
+    with pytest.raises(BackendError) as info:
+        await backend._run(explode)
+    assert info.value.status_code == 502 and "RuntimeError" in info.value.message

@@ -7,6 +7,7 @@ by ``OpenAIRoute``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from valuechain.gateway.state import GatewayState, build_gateway
 from valuechain.runtime.base import BackendError, JsonDict
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+log = logging.getLogger("valuechain.gateway")
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -37,6 +39,9 @@ def guard(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except (AppError, BackendError, pydantic.ValidationError) as exc:
+            return render(exc)
+        except Exception as exc:  # a bug: logged with its trace, answered as an OpenAI-shaped 500
+            log.exception("unexpected error on %s", request.url.path)
             return render(exc)
 
     return guarded

@@ -9,6 +9,7 @@ completions share sampling, stop, seed, logprobs and usage counting.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -18,9 +19,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from valuechain.runtime import _llama_format as fmt
-from valuechain.runtime.base import Backend, BackendRequestError, BackendUnavailableError, JsonDict
+from valuechain.runtime.base import (
+    Backend,
+    BackendError,
+    BackendRequestError,
+    BackendUnavailableError,
+    JsonDict,
+)
 
 T = TypeVar("T")
+log = logging.getLogger("valuechain.runtime")
 _SAMPLING_KEYS = ("temperature", "top_p", "stop", "frequency_penalty", "presence_penalty", "seed")
 
 
@@ -50,7 +58,10 @@ class LlamaCppBackend(Backend):
     # --- worker-thread side ------------------------------------------------------------------------
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        except Exception as exc:
+            raise _engine_error(exc) from exc
 
     def _llm(self, kind: str = "generate") -> Any:
         llm = self._contexts.get(kind)
@@ -265,7 +276,7 @@ class LlamaCppBackend(Backend):
             while True:
                 kind, value = await queue.get()
                 if kind == "error":
-                    raise value
+                    raise _engine_error(value) from value
                 yield kind, value
                 if kind == "end":
                     return
@@ -441,6 +452,14 @@ class LlamaCppBackend(Backend):
     async def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._contexts.clear()
+
+
+def _engine_error(exc: BaseException) -> BackendError:
+    """Expected backend errors pass through; an engine failure fails only this request, as a 502."""
+    if isinstance(exc, BackendError):
+        return exc
+    log.exception("llama.cpp failed", exc_info=exc)
+    return BackendError(f"the embedded engine failed ({type(exc).__name__})")
 
 
 def _text(content: Any) -> str:
