@@ -82,3 +82,32 @@ async def test_balance_is_shared_across_replicas(db: Database, settings: Setting
     assert await a.gateway.admission.reservations.held(org) == 0
     await a.gateway.close()
     await b.gateway.close()
+
+
+async def test_200_concurrent_never_overspend_with_redis(
+    db: Database, settings: Settings, sqlite_only: None
+) -> None:
+    a, b = _replicas(db, settings, Limits())
+    max_cost = -(-((11 + 2 + 8 + 16) * 1_000_000 + 16 * 2_000_000) // 1_000_000)
+    set_wallet(a, 50 * max_cost)
+    a.backend.delay_s = 0.01
+    b.gateway.pool.put(a.version_id, a.backend)
+
+    async def chat(world: World) -> bool:
+        try:
+            await world.client().chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "hello there"}], max_tokens=16
+            )
+        except openai.RateLimitError:
+            return False
+        return True
+
+    results = await asyncio.gather(*[chat(a if i % 2 else b) for i in range(200)])
+    org = _org_id(db, "devco")
+    with db.session() as session:
+        assert ledger.wallet_balance(session, org) >= -max_cost
+        assert ledger.verify(session).problems == []
+    assert sum(results) >= 50
+    assert await a.gateway.admission.reservations.held(org) == 0
+    await a.gateway.close()
+    await b.gateway.close()
