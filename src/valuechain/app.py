@@ -20,6 +20,10 @@ from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.logs import install_log_filters
 from valuechain.core.settings import Settings
+from valuechain.gateway.api import router as api_channel_router
+from valuechain.gateway.router import FastPath
+from valuechain.gateway.router import router as gateway_router
+from valuechain.gateway.state import build_gateway, tune_gc_for_serving
 from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.router import router as registry_router
@@ -27,7 +31,15 @@ from valuechain.registry.router import router as registry_router
 log = logging.getLogger("valuechain")
 
 # Every router of the platform, in one place.
-ROUTERS = (accounts_router, registry_router, chain_router, audit_router, compliance_router)
+ROUTERS = (
+    accounts_router,
+    registry_router,
+    chain_router,
+    audit_router,
+    compliance_router,
+    api_channel_router,
+    gateway_router,
+)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -41,9 +53,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if database is None:
             migrate.upgrade(db)
         app.state.settings, app.state.db = settings, db
+        app.state.gateway = build_gateway(settings, db)
+        app.state.gateway.start_housekeeping(db)
+        if database is None:  # a served process, not a test handing in its database
+            tune_gc_for_serving()
         try:
             yield
         finally:
+            await app.state.gateway.close()
             if database is None:
                 db.dispose()
 
@@ -58,6 +75,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
+    app.add_middleware(FastPath)
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)

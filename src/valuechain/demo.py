@@ -106,7 +106,14 @@ def seed_hub(db: Database, settings: Settings, result: DemoResult) -> None:
 
 
 # Seeding steps in order; later domains (gateway, hub) append theirs here.
-SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, rotate_demo_keys)
+def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> None:
+    """The API channel's demo: an api offer of the bundled model, demo-developer entitled."""
+    from valuechain.gateway.demo import seed_gateway_demo
+
+    seed_gateway_demo(db, settings, result)
+
+
+SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, rotate_demo_keys, seed_api_channel)
 
 
 def seed_demo(db: Database, settings: Settings) -> DemoResult:

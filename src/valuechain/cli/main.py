@@ -9,7 +9,7 @@ import pydantic
 import typer
 from typer.core import TyperGroup
 
-from valuechain.cli import audit, chain, demo, hub, keys, models, obligations, orgs, server
+from valuechain.cli import access, audit, chain, demo, hub, keys, models, obligations, orgs, server, usage
 from valuechain.cli.context import fail
 from valuechain.core.errors import AppError, ValidationError
 
@@ -42,6 +42,8 @@ app.add_typer(keys.app, name="key")
 app.add_typer(models.app, name="model")
 app.add_typer(chain.app, name="chain")
 app.add_typer(audit.app, name="audit")
+usage.register(app)
+access.register(app)
 obligations.register(app)
 hub.register(app)
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL for counters shared across gateway processes. Unset: in-process counters.",
     )
+    redis_key_prefix: str = Field(
+        default="vc:",
+        description="Prefix of every Redis key the gateway writes (rate limits, budgets, balance holds); "
+        "processes that should share limits use the same prefix.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `valuechain serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `valuechain serve` listens on.")
     max_request_bytes: int = Field(

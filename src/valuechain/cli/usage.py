@@ -1,0 +1,135 @@
+"""``valuechain usage``: usage reports of the API channel, ledger check and request-log retention."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal, system_principal
+from valuechain.cli.context import Format, FormatOption, database, emit, err, out
+from valuechain.core.clock import utcnow
+from valuechain.gateway.logs import purge_expired
+from valuechain.gateway.usage import usage_report
+from valuechain.market.ledger import verify
+
+app = typer.Typer(
+    help="Usage of the API channel: reports, ledger check, log retention.", no_args_is_help=True
+)
+
+
+def _principal(session: Any, org: str | None) -> Principal:
+    if org is None:
+        return system_principal()
+    org_id = session.execute(select(Organization.id).where(Organization.slug == org)).scalar_one_or_none()
+    if org_id is None:
+        err.print(f"[red]error[/red]: organisation {org} not found")
+        raise typer.Exit(code=1)
+    return Principal(
+        org_id=org_id,
+        org_slug=org,
+        key_id=None,
+        user_id="cli",
+        role=system_principal().role,
+        scopes=system_principal().scopes,
+    )
+
+
+@app.command("report")
+def report(
+    org: str | None = typer.Option(None, help="Report as this organisation (default: everything)."),
+    view: str = typer.Option(
+        "consumer", help="consumer: the org's own calls; provider: its offers' traffic."
+    ),
+    since: str | None = typer.Option(None, help="First day (YYYY-MM-DD); default 30 days ago."),
+    until: str | None = typer.Option(None, help="Last day (YYYY-MM-DD); default today."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Requests, tokens, cost, errors and latency by day × model × org × key."""
+    with database() as db, db.session() as session:
+        rows = usage_report(
+            session,
+            principal=_principal(session, org),
+            view=view,
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None,
+        )
+
+    def human(data: list[dict[str, Any]]) -> None:
+        table = Table(
+            "day",
+            "model",
+            "org",
+            "key",
+            "requests",
+            "errors",
+            "tokens in",
+            "tokens out",
+            "cost",
+            "p50 ms",
+            "p99 ms",
+        )
+        for r in data:
+            table.add_row(
+                r["day"],
+                r["model"],
+                r["org"],
+                str(r["key"]),
+                str(r["requests"]),
+                str(r["errors"]),
+                str(r["prompt_tokens"]),
+                str(r["completion_tokens"]),
+                f"{r['cost'] / 1e6:.6f} {r['currency']}",
+                f"{r['latency_ms_p50']:.1f}",
+                f"{r['latency_ms_p99']:.1f}",
+            )
+        out.print(table)
+
+    emit(rows, fmt, human)
+
+
+@app.command("ledger-check")
+def ledger_check(fmt: Format = FormatOption) -> None:
+    """Check that every transaction sums to zero and every balance matches its entries; exit 1 if not."""
+    with database() as db, db.session() as session:
+        result = verify(session)
+
+    def human(data: dict[str, Any]) -> None:
+        if data["ok"]:
+            out.print(f"ledger balanced: {data['transactions']} transactions")
+        for problem in data["problems"]:
+            err.print(f"[red]unbalanced[/red]: {problem}")
+
+    emit(
+        {"ok": not result.problems, "transactions": result.transactions, "problems": result.problems},
+        fmt,
+        human,
+    )
+    if result.problems:
+        raise typer.Exit(code=1)
+
+
+@app.command("purge-logs")
+def purge_logs(fmt: Format = FormatOption) -> None:
+    """Delete request logs past their offer's retention period."""
+    with database() as db, db.unit_of_work() as session:
+        count = purge_expired(session, now=utcnow())
+    emit({"deleted": count}, fmt, lambda d: out.print(f"deleted {d['deleted']} expired request logs"))
+
+
+@app.command("renew-subscriptions")
+def renew_subscriptions(fmt: Format = FormatOption) -> None:
+    """Charge this month's subscription fees and reset included tokens (idempotent; hourly in the server)."""
+    from valuechain.market.subscriptions import renew_all
+
+    with database() as db, db.unit_of_work() as session:
+        count = renew_all(session)
+    emit({"renewed": count}, fmt, lambda d: out.print(f"renewed {d['renewed']} subscriptions"))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="usage")

@@ -1,0 +1,227 @@
+"""Who may call which model: key → principal → entitled ``api`` offers → routes, cached briefly.
+
+The hot path must not query the database per request, so a caller's resolved access is cached for
+``ttl_s`` (2 s by default) keyed by the SHA-256 of the secret (the secret itself is never kept).
+Revocations, suspensions and entitlement changes made in this process bump ``generation`` and take
+effect at once; other processes see them within ``ttl_s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import Scope
+from valuechain.accounts.service import authenticate, key_use_is_stale, touch_key
+from valuechain.core.db import Database
+from valuechain.core.errors import AppError, AuthenticationError
+from valuechain.gateway.errors import GatewayError
+from valuechain.market.ledger import allowance_code, allowance_source_code, revenue_code, wallet_code
+from valuechain.market.models import Entitlement, LedgerAccount
+from valuechain.market.terms import ApiTerms, parse_terms
+from valuechain.oversight.models import Suspension
+from valuechain.registry.models import Model, ModelVersion, Offer
+from valuechain.runtime.models import BackendBinding
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An entitled model: the offer that grants it, its terms and the backend that serves it."""
+
+    model: str
+    offer_id: str
+    version_id: str
+    provider_org_id: str
+    provider_slug: str
+    terms: ApiTerms
+    created: int
+    context_length: int
+    wallet_account_id: str | None
+    revenue_account_id: str | None
+    throttle_rpm: int | None = None
+    allowance_account_id: str | None = None
+    allowance_source_account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A principal and what it may call; ``denied`` maps visible-but-forbidden models to the reason."""
+
+    principal: Principal
+    routes: dict[str, Route]
+    denied: dict[str, str] = field(default_factory=dict)
+
+    def route(self, model: str) -> Route:
+        """The route to ``model`` or the right error (404 unknown, 403 not entitled or suspended)."""
+        found = self.routes.get(model)
+        if found is not None:
+            return found
+        reason = self.denied.get(model)
+        if reason is not None:
+            raise GatewayError(reason, status_code=403, code="model_access_denied", param="model")
+        raise GatewayError(
+            f"the model `{model}` does not exist or you do not have access to it",
+            status_code=404,
+            code="model_not_found",
+            param="model",
+        )
+
+
+class AccessResolver:
+    """Resolves secrets to callers against the database, with a short cache."""
+
+    def __init__(self, db: Database, *, ttl_s: float = 2.0) -> None:
+        self._db = db
+        self._ttl_s = ttl_s
+        self._cache: dict[str, tuple[float, int, Caller | AppError]] = {}
+        self.generation = 0
+
+    def invalidate(self) -> None:
+        """Forget every cached caller (after a revocation, suspension or entitlement change)."""
+        self.generation += 1
+        self._cache.clear()
+
+    def caller(self, secret: str) -> Caller:
+        """The caller behind ``secret``; raises the 401/403 the gateway answers."""
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now and hit[1] == self.generation:
+            if isinstance(hit[2], AppError):
+                raise hit[2]
+            return hit[2]
+        generation = self.generation
+        try:
+            with self._db.session() as session:
+                caller = resolve_caller(session, secret)
+                key_id = caller.principal.key_id
+                stale = key_id is not None and key_use_is_stale(session, key_id)
+            if stale:  # last-used time, at most once a minute per key (a cache miss is rarer still)
+                with self._db.unit_of_work() as session:
+                    touch_key(session, key_id)  # type: ignore[arg-type]
+            result: Caller | AppError = caller
+        except (AuthenticationError, GatewayError) as exc:
+            result = exc
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[digest] = (now + self._ttl_s, generation, result)
+        if isinstance(result, AppError):
+            raise result
+        return result
+
+
+def resolve_caller(session: Session, secret: str) -> Caller:
+    """Authenticate and collect the caller's routes (one query per table, no per-offer queries)."""
+    principal = authenticate(session, secret)
+    if not principal.can(Scope.inference):
+        raise GatewayError(
+            f"this key (role {principal.role.value}) lacks the `inference` scope",
+            status_code=403,
+            code="insufficient_scope",
+        )
+    offers = session.execute(
+        select(Offer, ModelVersion, Model)
+        .join(ModelVersion, Offer.version_id == ModelVersion.id)
+        .join(Model, ModelVersion.model_id == Model.id)
+        .where(Offer.channel == "api")
+        .order_by(ModelVersion.created_at)
+    ).all()
+    entitlements = {
+        e.offer_id: e
+        for e in session.execute(select(Entitlement).where(Entitlement.org_id == principal.org_id)).scalars()
+    }
+    suspensions = _active_suspensions(session, principal)
+    bindings = {b.version_id: b for b in session.execute(select(BackendBinding)).scalars()}
+    accounts = _accounts(session, principal.org_id, offers)
+    slugs = _org_slugs(session, {o.by_org_id for o, _, _ in offers})
+    routes: dict[str, Route] = {}
+    denied: dict[str, str] = {}
+    for offer, version, model in offers:
+        names = (model.slug, f"{model.slug}@{version.label}")
+        ent = entitlements.get(offer.id)
+        visible = model.visibility == "public" or ent is not None or model.owner_org_id == principal.org_id
+        reason = _denial(ent, suspensions.get(offer.by_org_id), offer.id)
+        if reason is not None:
+            if visible:
+                denied.update(dict.fromkeys(names, reason))
+            continue
+        binding = bindings.get(version.id)
+        throttle = suspensions.get(offer.by_org_id)
+        route = Route(
+            model=model.slug,
+            offer_id=offer.id,
+            version_id=version.id,
+            provider_org_id=offer.by_org_id,
+            provider_slug=slugs.get(offer.by_org_id, ""),
+            terms=parse_terms(offer.terms),
+            created=int(offer.created_at.timestamp()),
+            context_length=binding.context_length if binding else 2048,
+            wallet_account_id=accounts.get(wallet_code(principal.org_id)),
+            revenue_account_id=accounts.get(revenue_code(offer.by_org_id)),
+            throttle_rpm=throttle.throttle_rpm
+            if throttle is not None and throttle.kind == "throttle"
+            else None,
+            allowance_account_id=accounts.get(allowance_code(principal.org_id, offer.id)),
+            allowance_source_account_id=accounts.get(allowance_source_code(offer.by_org_id)),
+        )
+        routes.update(dict.fromkeys(names, route))
+        for name in names:
+            denied.pop(name, None)
+    return Caller(principal=principal, routes=routes, denied=denied)
+
+
+def _denial(ent: Entitlement | None, suspension: Suspension | None, offer_id: str) -> str | None:
+    if suspension is not None and suspension.kind == "suspend":
+        subject = "this API key" if suspension.subject_type == "key" else "your organisation"
+        return f"{subject} is suspended by the provider: {suspension.reason}"
+    if ent is None:
+        return f"your organisation is not entitled to offer {offer_id}; request access first"
+    if ent.status == "pending":
+        return f"your request for offer {offer_id} is on the waitlist, awaiting the provider's approval"
+    if ent.status != "approved":
+        return f"your entitlement to offer {offer_id} is {ent.status}"
+    return None
+
+
+def _active_suspensions(session: Session, principal: Principal) -> dict[str, Suspension]:
+    """Active suspensions (or throttles) of this key or org, by provider; suspend beats throttle."""
+    subjects = [principal.org_id] + ([principal.key_id] if principal.key_id else [])
+    rows = session.execute(
+        select(Suspension).where(Suspension.subject_id.in_(subjects), Suspension.lifted_at.is_(None))
+    ).scalars()
+    out: dict[str, Suspension] = {}
+    for s in rows:
+        current = out.get(s.provider_org_id)
+        if current is None or (current.kind == "throttle" and s.kind == "suspend"):
+            out[s.provider_org_id] = s
+    return out
+
+
+def _accounts(session: Session, org_id: str, offers: Any) -> dict[str, str]:
+    codes = [wallet_code(org_id)]
+    for offer, _, _ in offers:
+        codes += [
+            revenue_code(offer.by_org_id),
+            allowance_code(org_id, offer.id),
+            allowance_source_code(offer.by_org_id),
+        ]
+    return dict(
+        session.execute(
+            select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes))
+        ).all()
+    )
+
+
+def _org_slugs(session: Session, org_ids: set[str]) -> dict[str, str]:
+    from valuechain.accounts.models import Organization
+
+    rows: Any = session.execute(
+        select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids))
+    ).all()
+    return dict(rows)

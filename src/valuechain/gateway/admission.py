@@ -1,0 +1,306 @@
+"""Admission and settlement of one /v1 request.
+
+admit: caller (key) → route (entitlement, suspension) → misuse rules on the prompt → limits (key and org,
+atomic) → hold of the maximum cost on the org's wallet (atomic). settle: usage record, ledger entries
+and request log committed together → hold released to the real cost → token counters corrected. The
+router calls ``settle`` in a ``finally`` shielded from cancellation, so every exit path settles: success,
+backend error, timeout and client disconnect (what was generated before it is billed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from valuechain.core.clock import utcnow
+from valuechain.core.ids import new_id
+from valuechain.gateway.access import AccessResolver, Caller, Route
+from valuechain.gateway.errors import GatewayError, bad_request
+from valuechain.gateway.logs import build_log
+from valuechain.gateway.recorder import Charge, Entry, UsageRecorder
+from valuechain.market.limits import Counter, Limiter, counters_for
+from valuechain.market.reservations import Reservations
+from valuechain.market.terms import Limits
+from valuechain.oversight.rules import RuleBook
+
+
+@dataclass(slots=True)
+class Ticket:
+    """An admitted request, carried to settlement."""
+
+    request_id: str
+    caller: Caller
+    route: Route
+    endpoint: str
+    stream: bool
+    prompt_estimate: int
+    max_output: int
+    token_estimate: int
+    counters: list[Counter]
+    hold: int
+    started: float
+    allowance_hold: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    settled: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened: status, usage and (for full logging) the bodies."""
+
+    status: int = 200
+    error_code: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    request_body: Any = None
+    response_text: str | None = None
+
+
+class Admission:
+    """The gateway's policy engine; one per process, held on ``app.state``."""
+
+    def __init__(
+        self,
+        *,
+        access: AccessResolver,
+        limiter: Limiter,
+        reservations: Reservations,
+        recorder: UsageRecorder,
+        rules: RuleBook,
+        wallet_balance: Any,
+        account_balance: Any = None,
+    ) -> None:
+        self.access = access
+        self.limiter = limiter
+        self.reservations = reservations
+        self.recorder = recorder
+        self.rules = rules
+        self._wallet_balance = wallet_balance
+        self._account_balance = account_balance
+
+    async def admit(
+        self,
+        *,
+        secret: str,
+        model: str,
+        endpoint: str,
+        stream: bool,
+        prompt_estimate: int,
+        max_output: int | None,
+        choices: int,
+        prompt_text: str,
+    ) -> Ticket:
+        """Authorise, limit and reserve; raises a GatewayError with the right status otherwise."""
+        caller = self.access.caller(secret)
+        route = caller.route(model)
+        terms = route.terms
+        cap = min(terms.max_output_tokens, route.context_length)
+        if max_output is None:
+            max_output = cap
+        elif max_output > cap:
+            raise bad_request(
+                f"max_tokens {max_output} exceeds this model's limit of {cap}", param="max_tokens"
+            )
+        await self.rules.check_prompt(caller, route, prompt_text)
+        tokens = prompt_estimate + max_output * choices
+        counters = self._counters(caller, route, tokens)
+        result = await self.limiter.hit(counters)
+        if result.failed is not None:
+            raise _limit_error(result.failed)
+        request_id = new_id("req")
+        hold = terms.plan.cost(prompt_estimate, max_output * choices)
+        allowance = 0
+        if terms.plan.included_tokens_monthly and await self._reserve_allowance(
+            caller, route, request_id, tokens
+        ):
+            allowance, hold = tokens, 0  # covered by the subscription's included tokens
+        if hold > 0 and not await self._reserve(caller, route, request_id, hold):
+            await self.limiter.add([(c, -c.amount) for c in counters])
+            raise GatewayError(
+                "You exceeded your current quota: the balance does not cover this request's maximum cost "
+                f"({hold} micro-{terms.plan.currency}). Lower max_tokens or add credits.",
+                status_code=429,
+                code="insufficient_quota",
+                error_type="insufficient_quota",
+                headers={"x-should-retry": "false"},
+            )
+        return Ticket(
+            request_id=request_id,
+            caller=caller,
+            route=route,
+            endpoint=endpoint,
+            stream=stream,
+            prompt_estimate=prompt_estimate,
+            max_output=max_output,
+            token_estimate=tokens,
+            counters=counters,
+            hold=hold,
+            allowance_hold=allowance,
+            started=time.perf_counter(),
+            headers=_rate_headers(counters, result.values, request_id),
+        )
+
+    async def _reserve(self, caller: Caller, route: Route, request_id: str, hold: int) -> bool:
+        org_id = caller.principal.org_id
+
+        async def load() -> int:
+            return int(self._wallet_balance(org_id))
+
+        return await self.reservations.reserve(org_id, request_id, hold, load=load)
+
+    async def _reserve_allowance(self, caller: Caller, route: Route, request_id: str, tokens: int) -> bool:
+        account_id = route.allowance_account_id
+        if account_id is None or self._account_balance is None:
+            return False
+
+        async def load() -> int:
+            return int(self._account_balance(account_id))
+
+        key = _allowance_key(caller, route)
+        return await self.reservations.reserve(key, request_id, tokens, load=load)
+
+    def _counters(self, caller: Caller, route: Route, tokens: int) -> list[Counter]:
+        p, terms = caller.principal, route.terms
+        counters = counters_for(
+            terms.org_limits, scope="org", subject_id=p.org_id, offer_id=route.offer_id, tokens=tokens
+        )
+        if p.key_id:
+            counters = (
+                counters_for(
+                    terms.key_limits, scope="key", subject_id=p.key_id, offer_id=route.offer_id, tokens=tokens
+                )
+                + counters
+            )
+        if route.throttle_rpm:
+            throttle = Limits(requests_per_minute=route.throttle_rpm)
+            counters += counters_for(
+                throttle,
+                scope="throttle",
+                subject_id=p.key_id or p.org_id,
+                offer_id=route.offer_id,
+                tokens=tokens,
+            )
+        return counters
+
+    async def settle(self, ticket: Ticket, outcome: Outcome) -> None:
+        """Make the usage durable, then release the hold and correct the counters (idempotent)."""
+        if ticket.settled:
+            return
+        ticket.settled = True
+        route, p = ticket.route, ticket.caller.principal
+        used = outcome.prompt_tokens + outcome.completion_tokens
+        covered = ticket.allowance_hold > 0
+        cost = 0 if covered else route.terms.plan.cost(outcome.prompt_tokens, outcome.completion_tokens)
+        now = utcnow()
+        usage = {
+            "id": ticket.request_id,
+            "created_at": now,
+            "org_id": p.org_id,
+            "key_id": p.key_id,
+            "provider_org_id": route.provider_org_id,
+            "offer_id": route.offer_id,
+            "version_id": route.version_id,
+            "model": route.model,
+            "endpoint": ticket.endpoint,
+            "stream": ticket.stream,
+            "status": outcome.status,
+            "error_code": outcome.error_code,
+            "prompt_tokens": outcome.prompt_tokens,
+            "completion_tokens": outcome.completion_tokens,
+            "latency_ms": (time.perf_counter() - ticket.started) * 1000.0,
+            "cost": cost,
+            "currency": route.terms.plan.currency,
+        }
+        charge = None
+        if covered and used and route.allowance_account_id and route.allowance_source_account_id:
+            charge = Charge(
+                f"usage:{ticket.request_id}",
+                route.allowance_account_id,
+                route.allowance_source_account_id,
+                used,
+            )
+        elif cost > 0 and route.wallet_account_id and route.revenue_account_id:
+            charge = Charge(
+                f"usage:{ticket.request_id}", route.wallet_account_id, route.revenue_account_id, cost
+            )
+        events = self.rules.check_output(ticket.caller, route, ticket.request_id, outcome.response_text)
+        entry = Entry(
+            usage=usage,
+            charge=charge,
+            request_log=build_log(route.terms.logging, usage, outcome),
+            events=events,
+        )
+        try:
+            await self.recorder.record(entry)
+        finally:
+            if covered:
+                key = _allowance_key(ticket.caller, route)
+                await self.reservations.settle(key, ticket.request_id, used if charge else 0)
+            else:
+                await self.reservations.settle(p.org_id, ticket.request_id, cost if charge else 0)
+            await self.limiter.add(
+                [
+                    (c, -1 if c.kind == "concurrent" else used - c.amount)
+                    for c in ticket.counters
+                    if c.kind != "requests"
+                ]
+            )
+        if events:
+            await self.rules.apply(events)
+
+
+def _allowance_key(caller: Caller, route: Route) -> str:
+    return f"allowance:{caller.principal.org_id}:{route.offer_id}"
+
+
+def _limit_error(counter: Counter) -> GatewayError:
+    retry = max(1, int(counter.reset_s + 0.999)) if counter.kind != "concurrent" else 1
+    is_budget = counter.name in ("tokens_per_day", "tokens_per_month")
+    what = counter.name.replace("_", " ")
+    message = (
+        f"Rate limit reached for {what} ({counter.limit}) on this {counter.scope}; retry in {retry} s"
+        if not is_budget
+        else f"You exceeded your {what} budget ({counter.limit}) on this {counter.scope}"
+    )
+    headers = {"retry-after": str(retry), "x-should-retry": "false" if is_budget else "true"}
+    if counter.name in ("requests_per_minute", "tokens_per_minute"):
+        unit = "requests" if counter.kind == "requests" else "tokens"
+        headers.update(
+            {
+                f"x-ratelimit-limit-{unit}": str(counter.limit),
+                f"x-ratelimit-remaining-{unit}": "0",
+                f"x-ratelimit-reset-{unit}": f"{retry}s",
+            }
+        )
+    return GatewayError(
+        message,
+        status_code=429,
+        code="rate_limit_exceeded" if not is_budget else "budget_exceeded",
+        error_type="rate_limit_error" if not is_budget else "insufficient_quota",
+        headers=headers,
+    )
+
+
+def _rate_headers(counters: list[Counter], values: tuple[int, ...], request_id: str) -> dict[str, str]:
+    headers = {"x-request-id": request_id}
+    for c, v in zip(counters, values, strict=False):
+        if c.scope != "key" and "x-ratelimit-limit-requests" in headers:
+            continue
+        if c.name == "requests_per_minute":
+            headers.update(
+                {
+                    "x-ratelimit-limit-requests": str(c.limit),
+                    "x-ratelimit-remaining-requests": str(max(0, c.limit - v)),
+                    "x-ratelimit-reset-requests": f"{c.reset_s:.0f}s",
+                }
+            )
+        elif c.name == "tokens_per_minute":
+            headers.update(
+                {
+                    "x-ratelimit-limit-tokens": str(c.limit),
+                    "x-ratelimit-remaining-tokens": str(max(0, c.limit - v)),
+                    "x-ratelimit-reset-tokens": f"{c.reset_s:.0f}s",
+                }
+            )
+    return headers

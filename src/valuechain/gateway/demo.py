@@ -1,0 +1,68 @@
+"""Demo seeding of the API channel: an ``api`` offer of the bundled model with a free-credit plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import system_principal
+from valuechain.core.db import Database
+from valuechain.core.settings import Settings
+from valuechain.market import service as market
+from valuechain.market.terms import ApiTerms, Limits, LoggingPolicy, PricePlan
+from valuechain.registry.models import Offer
+from valuechain.runtime.service import bind_backend
+
+DEMO_TERMS = ApiTerms(
+    access="approval",
+    plan=PricePlan(currency="EUR", free_credits=5_000_000, input_per_mtok=100_000, output_per_mtok=400_000),
+    key_limits=Limits(requests_per_minute=600, concurrent_requests=16, tokens_per_minute=200_000),
+    org_limits=Limits(tokens_per_day=5_000_000),
+    logging=LoggingPolicy(mode="metadata", retention_days=30, redact_pii=True),
+    max_output_tokens=512,
+)
+
+
+# SmolLM2's model card recommends temperature 0.2 and top_p 0.9; OpenAI's default of 1.0 makes a 135M
+# model ramble. Requests that set them explicitly are served as asked.
+DEMO_BACKEND = {
+    "served_name": "smollm2-135m-instruct",
+    "sampling_defaults": {"temperature": 0.2, "top_p": 0.9},
+}
+
+
+def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> str:
+    """Offer the bundled model through the API (idempotent); entitle demo-developer, not demo-outsider."""
+    from valuechain.demo import BUNDLED_MODEL, DEVELOPER, PROVIDER
+    from valuechain.registry.schemas import OfferCreate
+    from valuechain.registry.service import create_offer, get_version
+
+    with db.unit_of_work() as session:
+        provider = session.execute(select(Organization).where(Organization.slug == PROVIDER)).scalar_one()
+        principal = system_principal(org_id=provider.id, org_slug=provider.slug)
+        version = get_version(session, BUNDLED_MODEL, "1", principal=principal)
+        offer = session.execute(
+            select(Offer).where(
+                Offer.version_id == version.id, Offer.by_org_id == provider.id, Offer.channel == "api"
+            )
+        ).scalar_one_or_none()
+        if offer is None:
+            offer = create_offer(
+                session,
+                OfferCreate(model=f"{BUNDLED_MODEL}@1", channel="api"),  # type: ignore[arg-type]
+                principal=principal,
+            )
+        if offer.terms.get("api") != DEMO_TERMS.model_dump(mode="json"):
+            market.set_api_terms(session, offer.id, DEMO_TERMS, principal=principal)
+        bind_backend(
+            session,
+            version_id=version.id,
+            kind="embedded",
+            config=DEMO_BACKEND,
+            context_length=2048,
+            principal=principal,
+        )
+        market.grant(session, offer.id, DEVELOPER, principal=principal)
+        return offer.id

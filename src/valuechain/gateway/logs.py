@@ -1,0 +1,85 @@
+"""Request logs per the offer's logging policy: off, metadata only, or full bodies with a retention
+period; API secrets are always scrubbed, e-mail addresses and phone numbers optionally."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from valuechain.gateway.models import RequestLog
+from valuechain.market.terms import LoggingPolicy
+
+if TYPE_CHECKING:
+    from valuechain.gateway.admission import Outcome
+
+_SECRET = re.compile(r"\b(?:vc_[a-z0-9]{10}_[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9_\-]{16,})")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d \-().]{7,}\d(?![\w])")
+
+
+def redact(text: str, *, pii: bool) -> str:
+    """Scrub secrets always, and e-mail addresses and phone numbers when ``pii``."""
+    text = _SECRET.sub("[secret]", text)
+    if pii:
+        text = _EMAIL.sub("[email]", text)
+        text = _PHONE.sub("[phone]", text)
+    return text
+
+
+def _redact_any(value: Any, *, pii: bool) -> Any:
+    if isinstance(value, str):
+        return redact(value, pii=pii)
+    if isinstance(value, list):
+        return [_redact_any(v, pii=pii) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_any(v, pii=pii) for k, v in value.items()}
+    return value
+
+
+def build_log(policy: LoggingPolicy, usage: dict[str, Any], outcome: Outcome) -> dict[str, Any] | None:
+    """The log row of one request, or None when the policy is ``off``."""
+    if policy.mode == "off":
+        return None
+    created: datetime = usage["created_at"]
+    meta = {
+        k: usage[k]
+        for k in (
+            "endpoint",
+            "model",
+            "stream",
+            "status",
+            "error_code",
+            "prompt_tokens",
+            "completion_tokens",
+            "latency_ms",
+            "cost",
+        )
+    }
+    row: dict[str, Any] = {
+        "id": usage["id"],
+        "created_at": created,
+        "expires_at": created + timedelta(days=policy.retention_days),
+        "org_id": usage["org_id"],
+        "provider_org_id": usage["provider_org_id"],
+        "key_id": usage["key_id"],
+        "offer_id": usage["offer_id"],
+        "mode": policy.mode,
+        "meta": meta,
+        "request_body": None,
+        "response_body": None,
+    }
+    if policy.mode == "full":
+        row["request_body"] = _redact_any(outcome.request_body, pii=policy.redact_pii)
+        if outcome.response_text is not None:
+            row["response_body"] = {"text": redact(outcome.response_text, pii=policy.redact_pii)}
+    return row
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    """Delete logs past their retention; returns how many."""
+    result = session.execute(delete(RequestLog).where(RequestLog.expires_at <= now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

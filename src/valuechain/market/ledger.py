@@ -1,0 +1,184 @@
+"""Double-entry ledger in integer micro-units: every transaction's entries sum to zero, at most one
+transaction per idempotency key, and each account's ``balance`` equals the sum of its entries.
+
+Accounts: ``wallet:<org>`` (what an org may spend), ``revenue:<org>`` (what a provider earned),
+``promotions:<org>`` (a provider's free credits given away), ``cash:platform`` (money paid in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from valuechain.core.clock import utcnow
+from valuechain.core.errors import ValidationError
+from valuechain.core.ids import new_id
+from valuechain.market.models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+
+def wallet_code(org_id: str) -> str:
+    return f"wallet:{org_id}"
+
+
+def revenue_code(org_id: str) -> str:
+    return f"revenue:{org_id}"
+
+
+def promotions_code(org_id: str) -> str:
+    return f"promotions:{org_id}"
+
+
+CASH_CODE = "cash:platform"
+
+
+def ensure_account(
+    session: Session, code: str, *, org_id: str | None, currency: str = "EUR"
+) -> LedgerAccount:
+    """The account with ``code``, created empty on first use."""
+    account = session.execute(select(LedgerAccount).where(LedgerAccount.code == code)).scalar_one_or_none()
+    if account is None:
+        account = LedgerAccount(
+            id=new_id("acc"),
+            code=code,
+            org_id=org_id,
+            kind=code.split(":", 1)[0],
+            currency=currency,
+            balance=0,
+        )
+        session.add(account)
+        session.flush()
+    return account
+
+
+def post(
+    session: Session,
+    *,
+    idempotency_key: str,
+    kind: str,
+    postings: list[tuple[LedgerAccount, int]],
+    org_id: str | None = None,
+    memo: str = "",
+    now: datetime | None = None,
+) -> LedgerTransaction | None:
+    """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes)."""
+    if sum(amount for _, amount in postings) != 0:
+        raise ValidationError("ledger postings must sum to zero")
+    exists = session.execute(
+        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
+    ).first()
+    if exists is not None:
+        return None
+    tx = LedgerTransaction(
+        id=new_id("ltx"),
+        idempotency_key=idempotency_key,
+        kind=kind,
+        org_id=org_id,
+        memo=memo,
+        created_at=now or utcnow(),
+    )
+    session.add(tx)
+    session.flush()
+    for account, amount in postings:
+        session.add(LedgerEntry(transaction_id=tx.id, account_id=account.id, amount=amount))
+        session.execute(
+            update(LedgerAccount)
+            .where(LedgerAccount.id == account.id)
+            .values(balance=LedgerAccount.balance + amount)
+        )
+    session.flush()
+    return tx
+
+
+def wallet_balance(session: Session, org_id: str) -> int:
+    """Posted balance of an org's wallet (0 when it has none)."""
+    value = session.execute(
+        select(LedgerAccount.balance).where(LedgerAccount.code == wallet_code(org_id))
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def grant_credits(
+    session: Session,
+    *,
+    org_id: str,
+    provider_org_id: str,
+    amount: int,
+    idempotency_key: str,
+    memo: str,
+    currency: str = "EUR",
+) -> LedgerTransaction | None:
+    """Free credits from a provider's promotions into an org's wallet."""
+    wallet = ensure_account(session, wallet_code(org_id), org_id=org_id, currency=currency)
+    promo = ensure_account(
+        session, promotions_code(provider_org_id), org_id=provider_org_id, currency=currency
+    )
+    return post(
+        session,
+        idempotency_key=idempotency_key,
+        kind="credit",
+        org_id=org_id,
+        memo=memo,
+        postings=[(wallet, amount), (promo, -amount)],
+    )
+
+
+def top_up(
+    session: Session, *, org_id: str, amount: int, idempotency_key: str, currency: str = "EUR"
+) -> LedgerTransaction | None:
+    """Money paid in by an org."""
+    if amount <= 0:
+        raise ValidationError("a top-up must be positive")
+    wallet = ensure_account(session, wallet_code(org_id), org_id=org_id, currency=currency)
+    cash = ensure_account(session, CASH_CODE, org_id=None, currency=currency)
+    return post(
+        session,
+        idempotency_key=idempotency_key,
+        kind="topup",
+        org_id=org_id,
+        memo="top-up",
+        postings=[(wallet, amount), (cash, -amount)],
+    )
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """Result of ``verify``: empty ``problems`` means the ledger balances."""
+
+    transactions: int
+    problems: list[str]
+
+
+def verify(session: Session) -> LedgerCheck:
+    """Every transaction sums to zero and every account's balance equals the sum of its entries."""
+    problems = []
+    unbalanced = session.execute(
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount) != 0)
+    ).all()
+    problems += [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
+    sums = dict(
+        session.execute(
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)
+        ).all()
+    )
+    for account in session.execute(select(LedgerAccount)).scalars():
+        if int(sums.get(account.id) or 0) != account.balance:
+            problems.append(
+                f"account {account.code} balance {account.balance} != entries {sums.get(account.id) or 0}"
+            )
+    count = session.execute(select(func.count()).select_from(LedgerTransaction)).scalar_one()
+    return LedgerCheck(transactions=int(count), problems=problems)
+
+
+def allowance_code(org_id: str, offer_id: str) -> str:
+    """Tokens of a subscription still included this month (currency ``TOK``)."""
+    return f"allowance:{org_id}:{offer_id}"
+
+
+def allowance_source_code(provider_org_id: str) -> str:
+    """Where a provider's included tokens come from and go back to (currency ``TOK``)."""
+    return f"allowance-source:{provider_org_id}"

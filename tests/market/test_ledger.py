@@ -1,0 +1,49 @@
+"""The double-entry ledger: balanced, idempotent, tamper-evident; plan pricing rounds up."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from tests.conftest import make_org
+from valuechain.core.db import Database
+from valuechain.core.errors import ValidationError
+from valuechain.market import ledger
+from valuechain.market.models import LedgerAccount
+from valuechain.market.terms import PricePlan
+
+
+def test_cost_rounds_up_in_micro_units() -> None:
+    plan = PricePlan(input_per_mtok=150_000, output_per_mtok=600_000)
+    assert plan.cost(10, 0) == 2  # 1.5 micro-units → 2
+    assert plan.cost(1_000_000, 1_000_000) == 750_000
+    assert PricePlan().cost(10**6, 10**6) == 0
+
+
+def test_postings_balance_and_are_idempotent(db: Database) -> None:
+    make_org(db, "buyer")
+    with db.unit_of_work() as session:
+        from valuechain.accounts.models import Organization
+
+        org_id = session.query(Organization.id).filter_by(slug="buyer").scalar()
+        assert ledger.top_up(session, org_id=org_id, amount=500, idempotency_key="t1") is not None
+        assert ledger.top_up(session, org_id=org_id, amount=500, idempotency_key="t1") is None
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
+        cash = ledger.ensure_account(session, ledger.CASH_CODE, org_id=None)
+        with pytest.raises(ValidationError):
+            ledger.post(session, idempotency_key="bad", kind="adjustment", postings=[(wallet, 1), (cash, 0)])
+    with db.session() as session:
+        assert ledger.wallet_balance(session, org_id) == 500
+        assert ledger.verify(session).problems == []
+
+
+def test_verify_detects_a_tampered_balance(db: Database) -> None:
+    make_org(db, "buyer")
+    with db.unit_of_work() as session:
+        from valuechain.accounts.models import Organization
+
+        org_id = session.query(Organization.id).filter_by(slug="buyer").scalar()
+        ledger.top_up(session, org_id=org_id, amount=100, idempotency_key="t")
+        session.execute(update(LedgerAccount).values(balance=LedgerAccount.balance + 1))
+    with db.session() as session:
+        assert ledger.verify(session).problems
