@@ -6,7 +6,7 @@ import typer
 
 from valuechain.cli.context import Format, FormatOption, database, emit, out
 from valuechain.core.settings import Settings
-from valuechain.demo import DEVELOPER, seed_demo
+from valuechain.demo import BUNDLED_MODEL, DEVELOPER, seed_demo
 
 
 def demo(fmt: Format = FormatOption) -> None:
@@ -17,17 +17,22 @@ def demo(fmt: Format = FormatOption) -> None:
     data = {"keys": result.keys, "import": result.report, "url": settings.public_url}
 
     def human(d: dict[str, object]) -> None:
-        url = settings.public_url
-        out.print(f"[bold]valuechain demo ready[/bold] at {url}")
-        out.print(f"  API docs:      {url}/docs")
-        out.print(f"  demo key ({DEVELOPER}): {result.keys[DEVELOPER]}", markup=True, highlight=False)
-        out.print(
-            f'  try:  curl -H "Authorization: Bearer {result.keys[DEVELOPER]}" {url}/api/v1/models',
-            highlight=False,
-        )
-        for slug, key in result.keys.items():
+        url, key = settings.public_url, result.keys[DEVELOPER]
+        lines = [
+            f"[bold]valuechain demo ready[/bold] at {url}",
+            f"  API docs:       {url}/docs",
+            f"  demo key ({DEVELOPER}): {key}",
+            f'  REST:           curl -H "Authorization: Bearer {key}" {url}/api/v1/models',
+            f'  OpenAI client:  OpenAI(base_url="{url}/v1", api_key="{key}")',
+            f"                  model={BUNDLED_MODEL!r}",
+            f"  Hugging Face:   HF_ENDPOINT={url}/hub HF_TOKEN={key} hf download {BUNDLED_MODEL}",
+            f'  Obligations:    curl -H "Authorization: Bearer {key}" {url}/api/v1/obligations',
+        ]
+        for line in lines:
+            out.print(line, highlight=False)
+        for slug, other in result.keys.items():
             if slug != DEVELOPER:
-                out.print(f"  key ({slug}): {key}", highlight=False)
+                out.print(f"  key ({slug}): {other}", highlight=False)
 
     emit(data, fmt, human)
 
