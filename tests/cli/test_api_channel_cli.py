@@ -8,20 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from valuechain.cli.main import app
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("VALUECHAIN_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("VALUECHAIN_DATABASE_URL", raising=False)
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result.stdout
+from tests.cli.conftest import run
 
 
 def test_suspend_reinstate_and_reports(runner: CliRunner, tmp_path: Path) -> None:

@@ -5,26 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
+from tests.cli.conftest import run
 from valuechain.cli.main import app
 from valuechain.core.security import hash_secret
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "chain.yaml"
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("VALUECHAIN_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("VALUECHAIN_DATABASE_URL", raising=False)
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result.stdout
 
 
 def test_key_create_prints_the_secret_once_as_json(runner: CliRunner, tmp_path: Path) -> None:
