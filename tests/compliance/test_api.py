@@ -131,3 +131,37 @@ def test_bom(client: TestClient, keys: dict[str, str]) -> None:
     assert validate_bom(full) == []
     assert full["metadata"]["component"]["pedigree"]["ancestors"][0]["name"] == "ol-7b"
     assert get(client, "/api/v1/models/openlab/ol-7b/bom", keys["outsider"]).status_code == 404
+
+
+def test_annex_xii_is_owed_to_an_organisation_entitled_through_the_api_channel(
+    client: TestClient, db: Database
+) -> None:
+    """A private model used only through an approved `api` entitlement: Annex XII yes, Annex XI no."""
+    from valuechain.market import service as market
+
+    make_org(db, "alpha")
+    make_org(db, "beta")
+    make_org(db, "gamma")
+    alpha, beta, gamma = (auth(make_key(db, org, "owner")) for org in ("alpha", "beta", "gamma"))
+    client.post("/api/v1/models", json={"name": "secret", "training_compute_flop": 2e23,
+                                        "output_modalities": ["text"], "eu_market": "2026-01-01"}, headers=alpha)  # fmt: skip
+    client.post("/api/v1/models/alpha/secret/versions", json={"label": "1"}, headers=alpha)
+    offer = client.post(
+        "/api/v1/offers", json={"model": "alpha/secret", "channel": "api"}, headers=alpha
+    ).json()
+    path = "/api/v1/models/alpha/secret/docs/annex-xii"
+    assert client.get(path, headers=beta).status_code == 404
+    with db.unit_of_work() as session:
+        from sqlalchemy import select
+
+        from valuechain.accounts.models import Organization
+
+        org_id = session.scalar(select(Organization.id).where(Organization.slug == "alpha"))
+        market.grant(
+            session, offer["id"], "beta", principal=system_principal(org_id=org_id, org_slug="alpha")
+        )
+    pack = client.get(path, headers=beta)
+    assert pack.status_code == 200, pack.text
+    assert "alpha/secret" in pack.text
+    assert client.get("/api/v1/models/alpha/secret/docs/annex-xi", headers=beta).status_code == 404
+    assert client.get(path, headers=gamma).status_code == 404

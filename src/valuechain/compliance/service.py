@@ -3,7 +3,8 @@
 Obligations depend on lineage across organisations, so the chain is always evaluated whole; what a caller
 gets back is limited to its own obligations and the models it may see. Documents and AI-BOMs check access:
 Annex XI for the provider, Annex XII also for entitled downstream organisations (a derivation from the model
-or a system using it), the public summary and the BOM for anyone who may see the model.
+or a system using it, an approved entitlement to an offer of it, or accepted hub access), the public
+summary and the BOM for anyone who may see the model.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
 from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.hub.models import HubAccess, HubRepo
+from valuechain.market.models import Entitlement
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
+from valuechain.registry.models import Model, ModelVersion, Offer
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
 DOC_ACTION = "compliance.document_generated"
@@ -144,7 +148,7 @@ def _check_edits(manifest: ChainManifest, edits: list[Edit], principal: Principa
 
 
 def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
-    """A derivation from the model, or a system using it (offer entitlements join when the market exists)."""
+    """A derivation from the model, or a system using it."""
     if any(d.parent == model_id and org in (d.by, d.on_behalf_of) for d in facts.derivations):
         return True
     return any(
@@ -152,8 +156,32 @@ def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
     )
 
 
+def _uses_through_a_channel(session: Session, model_id: str, org_id: str) -> bool:
+    """An approved entitlement to an offer of the model (API channel), or accepted hub access (weights)."""
+    model = select(Model.id).where(Model.slug == model_id).scalar_subquery()
+    offers = (
+        select(Offer.id)
+        .join(ModelVersion, ModelVersion.id == Offer.version_id)
+        .where(ModelVersion.model_id == model)
+    )
+    via_offer = select(Entitlement.id).where(
+        Entitlement.org_id == org_id, Entitlement.status == "approved", Entitlement.offer_id.in_(offers)
+    )
+    via_hub = (
+        select(HubAccess.org_id)
+        .join(HubRepo, HubRepo.id == HubAccess.repo_id)
+        .where(HubRepo.model_id == model, HubAccess.org_id == org_id, HubAccess.status == "accepted")
+    )
+    return session.scalar(via_offer.limit(1)) is not None or session.scalar(via_hub.limit(1)) is not None
+
+
 def _check_access(
-    manifest: ChainManifest, facts: ChainFacts, model_id: str, kind: str, principal: Principal | None
+    manifest: ChainManifest,
+    facts: ChainFacts,
+    model_id: str,
+    kind: str,
+    principal: Principal | None,
+    session: Session | None = None,
 ) -> None:
     if model_id not in facts.models:
         raise NotFoundError(f"model `{model_id}` not found")
@@ -163,10 +191,13 @@ def _check_access(
     model = next(m for m in manifest.models if m.id == model_id)
     is_provider = me in (model.owner, model.releaser)
     visible = model.public or is_provider
+    entitled = _entitled(facts, model_id, me) or (
+        session is not None and _uses_through_a_channel(session, model_id, principal.org_id)
+    )
     allowed = {
         "annex-xi": is_provider,
-        "annex-xii": is_provider or _entitled(facts, model_id, me),
-        "summary": visible or _entitled(facts, model_id, me),
+        "annex-xii": is_provider or entitled,
+        "summary": visible or entitled,
         "bom": visible,
     }[kind]
     if not allowed:
@@ -183,8 +214,16 @@ def model_document(
     if kind not in KINDS:
         raise ValidationError(f"unknown document kind `{kind}` (known: {', '.join(KINDS)})")
     manifest = registry_manifest(session, principal=principal)
+    if (
+        kind == "annex-xii"
+        and principal is not None
+        and model_id not in {m.id for m in manifest.models}
+        and _uses_through_a_channel(session, model_id, principal.org_id)
+    ):
+        # A private model that the caller uses through a channel: its Annex XII pack is owed to them.
+        manifest = registry_manifest(session, principal=None)
     facts = facts_from_manifest(manifest)
-    _check_access(manifest, facts, model_id, kind, principal)
+    _check_access(manifest, facts, model_id, kind, principal, session)
     doc = build_document(facts, model_id, kind, as_of=as_of)
     # Evidence only when the provider itself draws it up (the local CLI acts for the installation's owner).
     if doc.provider is not None and (principal is None or principal.org_slug == doc.provider):
