@@ -24,6 +24,7 @@ from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FastPath
 from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway, tune_gc_for_serving
+from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.router import router as registry_router
@@ -38,6 +39,7 @@ ROUTERS = (
     audit_router,
     compliance_router,
     api_channel_router,
+    hub_api_router,
     gateway_router,
 )
 

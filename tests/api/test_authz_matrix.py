@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.compliance.matrix_cases import COMPLIANCE_CASES
@@ -111,6 +110,37 @@ CASES = [
     Case("GET", "/api/v1/audit", _expect(200, member=403, viewer=403), hidden=("alpha/private",)),
     Case("GET", "/api/v1/audit/verify", OPERATOR_ONLY),
     *COMPLIANCE_CASES,
+    # The API channel (issue 3) and hub reports (issue 4).
+    Case("PUT", "/api/v1/offers/{offer}/api-terms", ADMIN_ONLY, body={"access": "approval"}),
+    Case("POST", "/api/v1/offers/{offer}/entitlements", _expect(201, viewer=403, outsider=404)),
+    Case("GET", "/api/v1/entitlements", EVERYONE, hidden=("{entitlement}",)),
+    # The owner approves first; later callers find it decided (409) unless they may not decide at all.
+    Case(
+        "POST",
+        "/api/v1/entitlements/{entitlement}/approve",
+        _expect(409, owner=200, member=403, viewer=403, outsider=404),
+    ),
+    Case("GET", "/api/v1/usage", EVERYONE),
+    Case("GET", "/api/v1/downloads", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/misuse-rules",
+        _expect(201, member=403, viewer=403),
+        body={"name": "r-{who}", "kind": "pattern", "action": "flag", "pattern": "forbidden"},
+    ),  # fmt: skip
+    Case("GET", "/api/v1/misuse-events", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/suspensions",
+        _expect(201, member=403, viewer=403),
+        body={"subject_type": "org", "subject_id": "ops", "reason": "test by {who}"},
+    ),  # fmt: skip
+    Case(
+        "POST",
+        "/api/v1/reinstatements",
+        _expect(409, owner=200, member=403, viewer=403),
+        body={"subject_type": "org", "subject_id": "beta", "reason": "cleared"},
+    ),  # fmt: skip
 ]
 
 
@@ -136,11 +166,22 @@ def _world(client: TestClient, db: Database) -> dict[str, Any]:
     system = {"name": "bot", "models": ["alpha/private"], "deployers": ["alpha"], "intended_purpose": "chat"}
     assert client.post("/api/v1/systems", json=system, headers=h).status_code == 201
     offer = client.post("/api/v1/offers", json={"model": "alpha/private", "channel": "api"}, headers=h).json()
-    return {"keys": keys, "offer": offer["id"]}
+    # The API channel: a waitlist with one pending request (from the operator's org) and one suspension.
+    assert (
+        client.put(
+            f"/api/v1/offers/{offer['id']}/api-terms", json={"access": "approval"}, headers=h
+        ).status_code
+        == 200
+    )
+    ops = auth(keys["operator"])
+    entitlement = client.post(f"/api/v1/offers/{offer['id']}/entitlements", headers=ops).json()
+    suspension = {"subject_type": "org", "subject_id": "beta", "reason": "probing"}
+    assert client.post("/api/v1/suspensions", json=suspension, headers=h).status_code == 201
+    return {"keys": keys, "offer": offer["id"], "entitlement": entitlement["id"]}
 
 
 def _request(client: TestClient, db: Database, case: Case, world: dict[str, Any], who: str) -> Any:
-    path = case.path.replace("{offer}", world["offer"])
+    path = case.path.replace("{offer}", world["offer"]).replace("{entitlement}", world["entitlement"])
     if "{victim}" in path:
         victim = make_key(db, "alpha", "viewer")
         key_id = client.get("/api/v1/orgs/alpha/keys", headers=auth(world["keys"]["owner"])).json()[-1]["id"]
@@ -165,20 +206,31 @@ def test_route_role_tenant(client: TestClient, db: Database, case: Case) -> None
         assert response.status_code == case.expect[who], (who, response.status_code, response.text)
         if who == "outsider" and response.status_code == 200:
             for secret in case.hidden:
+                secret = secret.replace("{entitlement}", world["entitlement"]).replace(
+                    "{offer}", world["offer"]
+                )
                 assert secret not in response.text, (who, secret)
         if response.status_code >= 400:
             assert set(response.json()["error"]) == {"code", "message", "details"}
 
 
 def test_matrix_covers_every_api_route(app) -> None:  # type: ignore[no-untyped-def]
+    # From the OpenAPI document: FastAPI includes routers lazily, so app.routes does not list them.
     routes = {
-        (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.path.startswith("/api/v1")
-        for method in route.methods
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/api/v1")
+        for method in operations
     }
+    assert len(routes) > 30  # the document really lists the API
     covered = {
-        (c.method, c.path.replace("{offer}", "{offer_id}").replace("{victim}", "{key_id}")) for c in CASES
+        (
+            c.method,
+            c.path.replace("{offer}", "{offer_id}")
+            .replace("{victim}", "{key_id}")
+            .replace("{entitlement}/approve", "{entitlement_id}/{decision}"),
+        )
+        for c in CASES
     }
     normalised = {
         (m, p.replace("{slug}", "alpha").replace("{org}/{name}", "alpha/private").replace("{label}", "1"))

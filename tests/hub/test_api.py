@@ -209,6 +209,15 @@ def test_gated_access_and_download_counts(hub: TestClient, orgs: Orgs) -> None:
         ("acme", 1, sha),
     }
     assert hub.get("/hub/api/models/acme/tiny/downloads", headers=auth(orgs.developer)).status_code == 403
+    # The same counts as a report next to API usage (/api/v1/downloads, `valuechain usage downloads`).
+    report = hub.get("/api/v1/downloads", headers=auth(orgs.provider)).json()
+    assert {(r["model"], r["org"], r["downloads"]) for r in report} == {
+        ("acme/tiny", "devco", 2),
+        ("acme/tiny", "acme", 1),
+    }
+    mine = hub.get("/api/v1/downloads", params={"view": "consumer"}, headers=auth(orgs.developer)).json()
+    assert [(r["model"], r["org"], r["downloads"]) for r in mine] == [("acme/tiny", "devco", 2)]
+    assert hub.get("/api/v1/downloads", headers=auth(orgs.outsider)).json() == []
 
 
 def test_oversized_files_are_refused(hub_db: Database, orgs: Orgs, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from tests.gateway.conftest import _org_id, default_terms, setup_world
 from valuechain.accounts.principal import Principal, system_principal
 from valuechain.accounts.roles import Role, Scope
 from valuechain.core.db import Database
-from valuechain.core.errors import ForbiddenError
+from valuechain.core.errors import ForbiddenError, NotFoundError
 from valuechain.core.settings import Settings
 from valuechain.market import ledger
 from valuechain.market import service as market
@@ -25,7 +25,7 @@ async def test_waitlist_then_approval_grants_credits_once(db: Database, settings
     with db.unit_of_work() as session:
         ent = market.request_access(session, world.offer_id, principal=_as(db, "outco"))
         assert ent.status == "pending"
-    with db.unit_of_work() as session, pytest.raises(ForbiddenError):
+    with db.unit_of_work() as session, pytest.raises(NotFoundError):  # only the provider works its waitlist
         market.decide(session, ent.id, approve=True, principal=_as(db, "outco"))
     with db.unit_of_work() as session:
         assert market.decide(session, ent.id, approve=True, principal=_as(db, "acme")).status == "approved"
@@ -44,7 +44,7 @@ async def test_open_access_is_immediate_and_members_cannot_set_terms(
         assert market.request_access(session, world.offer_id, principal=_as(db, "outco")).status == "approved"
     with db.unit_of_work() as session, pytest.raises(ForbiddenError):
         market.set_api_terms(session, world.offer_id, default_terms(), principal=_as(db, "acme", Role.member))
-    with db.unit_of_work() as session, pytest.raises(ForbiddenError):
+    with db.unit_of_work() as session, pytest.raises(NotFoundError):  # another org's offer is absent to it
         market.set_api_terms(session, world.offer_id, default_terms(), principal=_as(db, "devco"))
     assert system_principal().is_operator
     await world.gateway.close()

@@ -18,7 +18,8 @@ from valuechain.gateway.usage import usage_report
 from valuechain.market.ledger import verify
 
 app = typer.Typer(
-    help="Usage of the API channel: reports, ledger check, log retention.", no_args_is_help=True
+    help="Usage of the release channels: API reports, downloads, ledger check, log retention.",
+    no_args_is_help=True,
 )
 
 
@@ -37,6 +38,35 @@ def _principal(session: Any, org: str | None) -> Principal:
         role=system_principal().role,
         scopes=system_principal().scopes,
     )
+
+
+@app.command("downloads")
+def downloads(
+    org: str | None = typer.Option(None, help="Report as this organisation (default: everything)."),
+    view: str = typer.Option("provider", help="provider: downloads of the org's repos; consumer: its own."),
+    since: str | None = typer.Option(None, help="First day (YYYY-MM-DD); default 30 days ago."),
+    until: str | None = typer.Option(None, help="Last day (YYYY-MM-DD); default today."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Open-weights downloads by day × model × version × organisation."""
+    from valuechain.hub.reports import downloads_report
+
+    with database() as db, db.session() as session:
+        rows = downloads_report(
+            session,
+            principal=_principal(session, org),
+            view=view,
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None,
+        )
+
+    def human(data: list[dict[str, Any]]) -> None:
+        table = Table("day", "model", "version", "org", "downloads")
+        for r in data:
+            table.add_row(r["day"], r["model"], str(r["version"]), r["org"], str(r["downloads"]))
+        out.print(table)
+
+    emit(rows, fmt, human)
 
 
 @app.command("report")

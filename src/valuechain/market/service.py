@@ -12,13 +12,14 @@ from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market import ledger
 from valuechain.market.models import Entitlement
 from valuechain.market.subscriptions import renew
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.registry.models import Offer
+from valuechain.registry.service import get_offer
 
 
 def _own_api_offer(session: Session, offer_id: str, principal: Principal) -> Offer:
@@ -26,7 +27,8 @@ def _own_api_offer(session: Session, offer_id: str, principal: Principal) -> Off
     if offer is None or offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
     if offer.by_org_id != principal.org_id and not principal.is_operator:
-        raise ForbiddenError("only the offering organisation may change this offer")
+        # Another organisation's offer answers as absent, like every record the caller does not own.
+        raise NotFoundError(f"api offer {offer_id} not found among your organisation's offers")
     return offer
 
 
@@ -57,8 +59,8 @@ def request_access(
 ) -> Entitlement:
     """Ask for an offer: approved at once when access is open, else put on the provider's waitlist."""
     principal.require_role(Role.member)
-    offer = session.get(Offer, offer_id)
-    if offer is None or offer.channel != "api":
+    offer = get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
+    if offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
