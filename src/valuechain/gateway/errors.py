@@ -76,13 +76,11 @@ def render(exc: BaseException) -> Response:
             ),
         )
         headers.update(exc.headers)
+    elif isinstance(exc, BackendError):  # before AppError: backend errors are UpstreamErrors
+        status = 502 if exc.status_code == 504 else exc.status_code  # OpenAI clients retry 502, not 504
+        body = error_body(status, exc.message, code=exc.code)
     elif isinstance(exc, AppError):
         status, body = exc.status_code, error_body(exc.status_code, exc.message, code=exc.code)
-    elif isinstance(exc, BackendError):
-        status = exc.status_code if exc.status_code != 504 else 502
-        if exc.status_code == 400:
-            status = 400
-        body = error_body(status, exc.message, code=exc.code)
     else:
         status, body = (
             500,

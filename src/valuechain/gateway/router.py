@@ -23,7 +23,7 @@ from valuechain.gateway.admission import Outcome, Ticket
 from valuechain.gateway.errors import GatewayError, bad_request, render
 from valuechain.gateway.serving import relay_stream, run_once, settle_shielded
 from valuechain.gateway.state import GatewayState, build_gateway
-from valuechain.runtime.base import BackendError, JsonDict
+from valuechain.runtime.base import JsonDict
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 log = logging.getLogger("valuechain.gateway")
@@ -38,7 +38,7 @@ def guard(handler: Handler) -> Handler:
     async def guarded(request: Request) -> Response:
         try:
             return await handler(request)
-        except (AppError, BackendError, pydantic.ValidationError) as exc:
+        except (AppError, pydantic.ValidationError) as exc:  # BackendError is an AppError
             return render(exc)
         except Exception as exc:  # a bug: logged with its trace, answered as an OpenAI-shaped 500
             log.exception("unexpected error on %s", request.url.path)

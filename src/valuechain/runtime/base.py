@@ -13,10 +13,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any
 
+from valuechain.core.errors import UpstreamError
+
 JsonDict = dict[str, Any]
 
 
-class BackendError(Exception):
+class BackendError(UpstreamError):
     """A backend failed; ``status_code`` is what the gateway answers (502 bad answer, 503 down, 504 slow)."""
 
     status_code = 502
