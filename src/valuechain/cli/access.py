@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
-from sqlalchemy import select
 
-from valuechain.accounts.models import Organization
-from valuechain.accounts.principal import Principal, system_principal
-from valuechain.cli.context import Format, FormatOption, database, emit, err, out
+from valuechain.cli.context import Format, FormatOption, database, emit, err, org_principal, out
 from valuechain.market import service as market
 from valuechain.market.terms import ApiTerms
 from valuechain.oversight import service as oversight
@@ -24,14 +20,6 @@ app = typer.Typer(
 AsOrg = typer.Option(..., "--as", help="The providing organisation (slug) acting.")
 
 
-def _acting(session: Any, slug: str) -> Principal:
-    org_id = session.execute(select(Organization.id).where(Organization.slug == slug)).scalar_one_or_none()
-    if org_id is None:
-        err.print(f"[red]error[/red]: organisation {slug} not found")
-        raise typer.Exit(code=1)
-    return system_principal(org_id=org_id, org_slug=slug)
-
-
 @app.command("terms")
 def set_terms(
     offer: str,
@@ -42,7 +30,7 @@ def set_terms(
     """Set access, price plan, limits and logging policy of an api offer."""
     terms = ApiTerms.model_validate(json.loads(file.read_text(encoding="utf-8")))
     with database() as db, db.unit_of_work() as session:
-        row = market.set_api_terms(session, offer, terms, principal=_acting(session, as_org))
+        row = market.set_api_terms(session, offer, terms, principal=org_principal(session, as_org))
         data = {"offer": row.id, "api": row.terms["api"]}
     emit(data, fmt, lambda d: out.print(f"terms of {d['offer']} set"))
 
@@ -51,7 +39,7 @@ def set_terms(
 def grant(offer: str, org: str, as_org: str = AsOrg, fmt: Format = FormatOption) -> None:
     """Entitle an organisation to an api offer (credits of the plan are granted once)."""
     with database() as db, db.unit_of_work() as session:
-        ent = market.grant(session, offer, org, principal=_acting(session, as_org))
+        ent = market.grant(session, offer, org, principal=org_principal(session, as_org))
         data = {"id": ent.id, "offer": ent.offer_id, "status": ent.status}
     emit(data, fmt, lambda d: out.print(f"{org} entitled to {d['offer']} ({d['id']})"))
 
@@ -80,7 +68,7 @@ def bind(
         if v
     }
     with database() as db, db.unit_of_work() as session:
-        principal = _acting(session, as_org)
+        principal = org_principal(session, as_org)
         row = session.get(Offer, offer)
         if row is None or row.by_org_id != principal.org_id:
             err.print(f"[red]error[/red]: offer {offer} of {as_org} not found")
@@ -110,7 +98,7 @@ def suspend(
     with database() as db, db.unit_of_work() as session:
         row = oversight.suspend(
             session,
-            principal=_acting(session, as_org),
+            principal=org_principal(session, as_org),
             subject_type="key" if key else "org",
             subject_id=subject,
             reason=reason,
@@ -133,7 +121,7 @@ def reinstate(
     with database() as db, db.unit_of_work() as session:
         rows = oversight.reinstate(
             session,
-            principal=_acting(session, as_org),
+            principal=org_principal(session, as_org),
             subject_type="key" if key else "org",
             subject_id=subject,
             reason=reason,

@@ -12,11 +12,14 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from sqlalchemy import select
 
+from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal, system_principal
 from valuechain.core import migrate
 from valuechain.core.audit import jsonable
 from valuechain.core.db import Database
-from valuechain.core.errors import AppError
+from valuechain.core.errors import AppError, NotFoundError
 from valuechain.core.settings import Settings
 
 out = Console(soft_wrap=True)
@@ -41,6 +44,22 @@ def database(settings: Settings | None = None) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
+
+
+def org_principal(session: Any, slug: str) -> Principal:
+    """The local CLI acting as one organisation's owner: scoped to it, unlike the operator principal."""
+    org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
+    if org_id is None:
+        raise NotFoundError(f"organisation `{slug}` not found")
+    operator = system_principal()
+    return Principal(
+        org_id=org_id,
+        org_slug=slug,
+        key_id=None,
+        user_id=operator.user_id,
+        role=operator.role,
+        scopes=operator.scopes,
+    )
 
 
 def emit(data: Any, fmt: Format, human: Callable[[Any], None] | None = None) -> None:

@@ -7,11 +7,9 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal, system_principal
-from valuechain.cli.context import Format, FormatOption, database, emit, err, out
+from valuechain.cli.context import Format, FormatOption, database, emit, err, org_principal, out
 from valuechain.core.clock import utcnow
 from valuechain.gateway.logs import purge_expired
 from valuechain.gateway.usage import usage_report
@@ -24,20 +22,8 @@ app = typer.Typer(
 
 
 def _principal(session: Any, org: str | None) -> Principal:
-    if org is None:
-        return system_principal()
-    org_id = session.execute(select(Organization.id).where(Organization.slug == org)).scalar_one_or_none()
-    if org_id is None:
-        err.print(f"[red]error[/red]: organisation {org} not found")
-        raise typer.Exit(code=1)
-    return Principal(
-        org_id=org_id,
-        org_slug=org,
-        key_id=None,
-        user_id="cli",
-        role=system_principal().role,
-        scopes=system_principal().scopes,
-    )
+    """Everything (the local operator), or one organisation's view."""
+    return system_principal() if org is None else org_principal(session, org)
 
 
 @app.command("downloads")
