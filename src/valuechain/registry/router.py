@@ -59,7 +59,7 @@ def list_versions(
 ) -> list[VersionPublic]:
     model = service.get_model(session, f"{org}/{name}", principal=principal)
     return [
-        views.version_public(model, v, service.artifacts_of(session, v.id))
+        views.version_public(model.slug, v, service.artifacts_of(session, v.id))
         for v in service.versions_of(session, model.id)
     ]
 
@@ -69,8 +69,7 @@ def create_version(
     org: str, name: str, data: VersionCreate, session: WriteSession, principal: CurrentPrincipal
 ) -> VersionPublic:
     version = service.create_version(session, f"{org}/{name}", data, principal=principal)
-    model = service.get_model(session, f"{org}/{name}", principal=principal)
-    return views.version_public(model, version, service.artifacts_of(session, version.id))
+    return views.version_public(f"{org}/{name}", version, service.artifacts_of(session, version.id))
 
 
 @router.get("/models/{org}/{name}/versions/{label}")
@@ -78,8 +77,7 @@ def read_version(
     org: str, name: str, label: str, session: ReadSession, principal: CurrentPrincipal
 ) -> VersionPublic:
     version = service.get_version(session, f"{org}/{name}", label, principal=principal)
-    model = service.get_model(session, f"{org}/{name}", principal=principal)
-    return views.version_public(model, version, service.artifacts_of(session, version.id))
+    return views.version_public(f"{org}/{name}", version, service.artifacts_of(session, version.id))
 
 
 @router.get("/models/{org}/{name}/lineage")

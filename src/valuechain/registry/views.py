@@ -98,9 +98,10 @@ def model_public(session: Session, model: Model, names: Names | None = None) -> 
     )
 
 
-def version_public(model: Model, version: ModelVersion, artifacts: list[Any]) -> VersionPublic:
+def version_public(model: str, version: ModelVersion, artifacts: list[Any]) -> VersionPublic:
+    """``model`` is the ``<org>/<name>`` the version belongs to (already resolved by the caller)."""
     return VersionPublic(
-        model=model.slug,
+        model=model,
         label=version.label,
         notes=version.notes,
         artifacts=[
