@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from valuechain.core.security import SECRET_PATTERN
 from valuechain.gateway.models import RequestLog
 from valuechain.market.terms import LoggingPolicy
 
 if TYPE_CHECKING:
     from valuechain.gateway.admission import Outcome
 
-_SECRET = re.compile(r"\b(?:vc_[a-z0-9]{10}_[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9_\-]{16,})")
+_SECRET = re.compile(rf"\b(?:{SECRET_PATTERN}|sk-[A-Za-z0-9_\-]{{16,}})")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d \-().]{7,}\d(?![\w])")
 
