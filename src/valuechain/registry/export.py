@@ -9,7 +9,9 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal
 from valuechain.registry import views
 from valuechain.registry.manifest import (
     ChainManifest,
@@ -30,6 +32,12 @@ from valuechain.registry.models import (
 )
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def export_visible(session: Session, *, principal: Principal) -> ChainManifest:
+    """The part of the chain ``principal`` may see (everything for an operator)."""
+    authorize(principal, Action.model_read)
+    return export_manifest(session, org_id=None if principal.is_operator else principal.org_id)
 
 
 def export_manifest(session: Session, *, org_id: str | None = None) -> ChainManifest:
