@@ -111,7 +111,7 @@ def model_tree(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) 
         children = lineage.children(session, repo.model_id, viewer_org_id=viewer)
         return {
             "id": repo.repo_id,
-            "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_hub} for p in parents],
+            "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_registry} for p in parents],
             "children": [{"id": c.id, "relation": c.relation} for c in children],
             "childrenModelCount": lineage.children_counts(children),
         }
