@@ -11,9 +11,17 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from tests.conftest import make_org
 from tests.hub.conftest import Orgs
 from tests.hub.test_api import auth, create, publish
+from valuechain.accounts.principal import system_principal
+from valuechain.core import migrate
+from valuechain.core.clock import utcnow
+from valuechain.core.db import Database
+from valuechain.hub import service
+from valuechain.hub.models import HubCommit, HubCommitFile, HubRepoObject
 
 WEIGHTS = b"gated weights " * 4096
 OID = hashlib.sha256(WEIGHTS).hexdigest()
@@ -141,3 +149,30 @@ def test_uploading_the_bytes_proves_possession(hub: TestClient, orgs: Orgs) -> N
     href = local(answer["actions"]["upload"]["href"])
     other = href.replace("repo=", "repo=x")
     assert hub.put(other, content=WEIGHTS).status_code == 401
+
+
+def test_the_migration_lets_repos_keep_the_objects_they_already_commit(db: Database) -> None:
+    migrate.downgrade(db, "0004_gateway")
+    try:
+        make_org(db, "olden")
+        owner = system_principal()
+        repo = service.create_repo(
+            db, principal=owner, namespace="olden", name="m", visibility="private", url="olden/m"
+        )
+        with db.unit_of_work() as session:
+            session.add(
+                HubCommit(id="c" * 40, repo_id=repo.id, title="t", author="key:k", created_at=utcnow())
+            )
+            session.flush()
+            for path, is_lfs in (("w.bin", True), ("config.json", False)):
+                session.add(
+                    HubCommitFile(
+                        commit_id="c" * 40, path=path, sha256=OID if is_lfs else "b" * 64, size=9,
+                        git_oid="d" * 40, is_lfs=is_lfs,
+                    )
+                )  # fmt: skip
+    finally:
+        migrate.upgrade(db)
+    with db.session() as session:
+        rows = session.execute(select(HubRepoObject.repo_id, HubRepoObject.sha256, HubRepoObject.size)).all()
+    assert [tuple(row) for row in rows] == [(repo.id, OID, 9)]

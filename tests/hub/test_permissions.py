@@ -121,3 +121,15 @@ def test_creating_a_repo_in_another_namespace_answers_alike_whether_it_exists_or
     absent = create(hub, orgs.outsider, "squat", org="no-such-org")
     assert existing.status_code == 403
     assert shape(existing, "acme") == shape(absent, "no-such-org")
+
+
+def test_deleting_a_hidden_repo_answers_like_deleting_a_missing_one(hub: TestClient, orgs: Orgs) -> None:
+    publish(hub, orgs, "hidden", private=True)
+    answers = [
+        hub.request("DELETE", "/hub/api/repos/delete", json={"name": name, "organization": "acme"},
+                    headers=auth(orgs.outsider))
+        for name in ("hidden", "absent")
+    ]  # fmt: skip
+    assert answers[0].status_code == 404
+    assert shape(answers[0], "acme/hidden") == shape(answers[1], "acme/absent")
+    assert hub.get("/hub/api/models/acme/hidden", headers=auth(orgs.provider)).status_code == 200
