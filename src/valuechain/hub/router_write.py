@@ -10,11 +10,11 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from valuechain.accounts.authz import Action
 from valuechain.hub import service
 from valuechain.hub.cards import card_errors
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
 from valuechain.hub.errors import XET_UNSUPPORTED_PATH
-from valuechain.hub.repos import find_repo, find_writable_repo
 from valuechain.hub.uploads import parse_commit, read_limited
 
 router = APIRouter(prefix="/api")
@@ -183,8 +183,8 @@ async def create_commit(
     store: StoreDep,
 ) -> dict[str, Any]:
     """NDJSON commit; a stale ``parentCommit`` or a concurrent commit to the branch gets 412."""
-    with db.session() as session:  # fail fast (404/403) before reading a large body
-        find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+    repo_id = f"{namespace}/{name}"
+    service.check_repo(db, principal=principal, repo_id=repo_id, action=Action.repo_write)  # before the body
     body = await read_limited(request.stream(), max_bytes=settings.hub_max_commit_bytes)
     commit_request = await to_thread.run_sync(
         lambda: parse_commit(body, store, max_file_bytes=settings.hub_max_file_bytes)
@@ -194,7 +194,7 @@ async def create_commit(
             db,
             store,
             principal=principal,
-            repo_id=f"{namespace}/{name}",
+            repo_id=repo_id,
             branch=revision,
             request=commit_request,
         )
@@ -210,8 +210,7 @@ def xet_token(
 ) -> Response:
     """Xet is not implemented. hf_xet reports only the URL it failed on, so the CAS URL handed out here
     spells the fix; every call under it then fails with the full message."""
-    with db.session() as session:
-        find_repo(session, f"{namespace}/{name}", principal=principal)
+    service.check_repo(db, principal=principal, repo_id=f"{namespace}/{name}", action=Action.repo_read)
     cas = f"{hub_url(request)}/{XET_UNSUPPORTED_PATH}"
     expires = str(int(time.time()) + 60)
     headers = {"X-Xet-Cas-Url": cas, "X-Xet-Access-Token": "unsupported", "X-Xet-Token-Expiration": expires}

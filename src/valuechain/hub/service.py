@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.directory import org_id_for_slug
@@ -341,9 +340,10 @@ def delete_ref(db: Database, *, principal: Principal, repo_id: str, kind: str, n
         repos.delete_ref(session, repo, kind=kind, name=name, principal=principal)
 
 
-def repo_for_provider(session: Session, *, principal: Principal, repo_id: str) -> HubRepo:
-    """A repo its owner manages (access lists, download statistics)."""
-    return find_managed_repo(session, repo_id, principal=principal)
+def check_repo(db: Database, *, principal: Principal, repo_id: str, action: Action) -> None:
+    """Fail early (RepoNotFound or Forbidden) before a long upload or a token hand-out."""
+    with db.session() as session:
+        find_repo(session, repo_id, principal=principal, action=action)
 
 
 def lfs_batch(
