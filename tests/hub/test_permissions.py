@@ -36,6 +36,7 @@ REPO_ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/api/models/{repo}/commit/main", None),
     ("POST", "/{repo}.git/info/lfs/objects/batch", {"operation": "upload", "objects": []}),
     ("GET", "/api/models/{repo}/xet-read-token/main", None),
+    ("GET", "/api/models/{repo}/xet-write-token/main", None),
 ]
 
 

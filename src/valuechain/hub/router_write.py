@@ -210,7 +210,8 @@ def xet_token(
 ) -> Response:
     """Xet is not implemented. hf_xet reports only the URL it failed on, so the CAS URL handed out here
     spells the fix; every call under it then fails with the full message."""
-    service.check_repo(db, principal=principal, repo_id=f"{namespace}/{name}", action=Action.repo_read)
+    action = Action.repo_write if "/xet-write-token/" in request.url.path else Action.repo_read
+    service.check_repo(db, principal=principal, repo_id=f"{namespace}/{name}", action=action)
     cas = f"{hub_url(request)}/{XET_UNSUPPORTED_PATH}"
     expires = str(int(time.time()) + 60)
     headers = {"X-Xet-Cas-Url": cas, "X-Xet-Access-Token": "unsupported", "X-Xet-Token-Expiration": expires}
