@@ -1,7 +1,7 @@
 """The API reference pages (/docs, /redoc) served from installed assets, so they work offline.
 
 Swagger UI and ReDoc come from the ``fastapi_offline`` package's static files; the pages name no external
-URL (ReDoc's Google Fonts are turned off). The bearer scheme lets "Authorize" send an API key.
+URL (ReDoc's Google Fonts are off, its one CDN image is cut out). The bearer scheme makes "Authorize" work.
 """
 
 from __future__ import annotations
