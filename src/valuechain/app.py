@@ -13,6 +13,7 @@ from sqlalchemy import text
 from valuechain import __version__
 from valuechain.accounts.router import router as accounts_router
 from valuechain.api.audit import router as audit_router
+from valuechain.api.docs import install_docs
 from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.compliance.router import router as compliance_router
@@ -43,6 +44,12 @@ ROUTERS = (
     gateway_router,
 )
 
+DESCRIPTION = (
+    "`/api/v1` is the REST API, `/v1` the OpenAI-compatible API; both take an API key as "
+    "`Authorization: Bearer <key>` (the **Authorize** button). The Hugging Face-compatible hub under `/hub` "
+    "has its own reference: [hub API](hub/docs) (`/hub/openapi.json`)."
+)
+
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; the database is migrated on start-up unless one is handed in."""
@@ -70,7 +77,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         title="valuechain",
         version=__version__,
         summary="Registry, release channels and accountability for the GPAI value chain.",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from installed assets: the pages work offline
+        redoc_url=None,
     )
     app.state.settings = settings
     if database is not None:
@@ -81,6 +91,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)
+    install_docs(app)
     mount_hub(app)  # the Hugging Face-compatible hub renders its own errors
     return app
 

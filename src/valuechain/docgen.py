@@ -1,4 +1,6 @@
-"""Generated references (settings, audit events, CLI, OpenAPI); ``python -m valuechain.docgen`` rewrites them.
+"""Generated references (settings, audit events, CLI, OpenAPI) and README examples.
+
+``python -m valuechain.docgen`` rewrites them.
 
 A test fails when a committed reference differs from what this module generates.
 """
@@ -6,15 +8,19 @@ A test fails when a committed reference differs from what this module generates.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
+from starlette.datastructures import State
 
 from valuechain.core.settings import Settings
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 
 
 def settings_reference() -> str:
@@ -88,18 +94,48 @@ def events_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+def hub_openapi_reference() -> str:
+    from valuechain.hub.app import create_hub_app
+
+    schema = create_hub_app(State()).openapi()
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
 REFERENCES = {
     "settings.md": settings_reference,
     "events.md": events_reference,
     "cli.md": cli_reference,
     "openapi.json": openapi_reference,
+    "openapi-hub.json": hub_openapi_reference,
 }
+
+# A README example: the file's text, then (when ``<file>.out`` exists) the output it prints, between markers.
+EXAMPLE = re.compile(r"<!-- example: (?P<path>\S+) -->\n.*?<!-- /example -->", re.S)
+LANGUAGES = {".py": "python", ".sh": "sh"}
+
+
+def example_block(path: str) -> str:
+    """The README text of the example at ``path`` (relative to the repository root)."""
+    source = ROOT / path
+    code = source.read_text(encoding="utf-8")
+    lines = [f"<!-- example: {path} -->", f"```{LANGUAGES[source.suffix]}", code.rstrip("\n"), "```"]
+    expected = source.with_name(source.name + ".out")
+    if expected.is_file():
+        lines += ["", "prints", "", "```text", expected.read_text(encoding="utf-8").rstrip("\n"), "```"]
+    return "\n".join([*lines, "<!-- /example -->"])
+
+
+def readme_with_examples(text: str) -> str:
+    """``text`` with every example region rewritten from its files."""
+    return EXAMPLE.sub(lambda m: example_block(m["path"]), text)
 
 
 def main() -> None:
     for name, render in REFERENCES.items():
         (DOCS / name).write_text(render(), encoding="utf-8")
         print(f"wrote docs/{name}", file=sys.stderr)
+    README.write_text(readme_with_examples(README.read_text(encoding="utf-8")), encoding="utf-8")
+    print("wrote the examples of README.md", file=sys.stderr)
 
 
 if __name__ == "__main__":

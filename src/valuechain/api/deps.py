@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import authenticate, key_use_is_stale, touch_key
+from valuechain.api.docs import DocumentedKey
 from valuechain.core.db import Database
 from valuechain.core.errors import AuthenticationError
 from valuechain.core.settings import Settings
@@ -42,7 +43,11 @@ def bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
-def current_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
+def current_principal(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    _documented: DocumentedKey,  # OpenAPI only: marks the route as keyed
+) -> Principal:
     secret = bearer_secret(request)
     with db.session() as session:
         principal = authenticate(session, secret)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response, StreamingResponse
 
+from valuechain.api.docs import SECURITY, json_body
 from valuechain.core.errors import AppError
 from valuechain.gateway import protocol as p
 from valuechain.gateway.admission import Outcome, Ticket
@@ -55,6 +56,14 @@ class OpenAIRoute(APIRoute):
 
 
 router = APIRouter(route_class=OpenAIRoute, tags=["openai"])
+# OpenAPI metadata: the handlers read the key and the body themselves (the hot path skips FastAPI's
+# dependency machinery), so the document learns both from here.
+KEYED: dict[str, Any] = {"security": SECURITY}
+
+
+def keyed_body(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """OpenAPI metadata of a keyed route whose JSON body is ``model``."""
+    return {**KEYED, **json_body(model)}
 
 
 def _state(request: Request) -> GatewayState:
@@ -110,7 +119,7 @@ def _prompt_size(prompts: list[Any]) -> int:
     return sum(len(x) if isinstance(x, list) else len(x.encode()) + 2 for x in prompts)
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", openapi_extra=KEYED)
 async def list_models(request: Request) -> Response:
     """Models this key may call."""
     caller = _state(request).admission.access.caller(_secret(request))
@@ -126,7 +135,7 @@ async def list_models(request: Request) -> Response:
     return _json({"object": "list", "data": list(seen.values())}, {})
 
 
-@router.get("/v1/models/{model_id:path}")
+@router.get("/v1/models/{model_id:path}", openapi_extra=KEYED)
 async def retrieve_model(model_id: str, request: Request) -> Response:
     """One model this key may call."""
     route = _state(request).admission.access.caller(_secret(request)).route(model_id)
@@ -192,7 +201,7 @@ def _completion_text(result: JsonDict) -> str:
     return "".join(c.get("text") or "" for c in result.get("choices") or [])
 
 
-@router.post("/v1/chat/completions")
+@router.post("/v1/chat/completions", openapi_extra=keyed_body(p.ChatCompletionRequest))
 async def create_chat_completion(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/chat/create"""
     req, body = await _parse(request, p.ChatCompletionRequest)
@@ -225,7 +234,7 @@ async def create_chat_completion(request: Request) -> Response:
     )
 
 
-@router.post("/v1/completions")
+@router.post("/v1/completions", openapi_extra=keyed_body(p.CompletionRequest))
 async def create_completion(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/completions/create"""
     req, body = await _parse(request, p.CompletionRequest)
@@ -258,7 +267,7 @@ async def create_completion(request: Request) -> Response:
     )
 
 
-@router.post("/v1/embeddings")
+@router.post("/v1/embeddings", openapi_extra=keyed_body(p.EmbeddingRequest))
 async def create_embedding(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/embeddings/create"""
     req, body = await _parse(request, p.EmbeddingRequest)
@@ -300,13 +309,13 @@ def _tokenizer_backend(request: Request, model: str | None) -> Any:
     return state.pool.get(route.version_id)
 
 
-@router.get("/tokenizer_info")
+@router.get("/tokenizer_info", openapi_extra=KEYED)
 async def tokenizer_info(request: Request) -> Response:
     """Tokenizer facts for lm-evaluation-harness's remote tokenizer (``?model=`` picks the model)."""
     return _json(await _tokenizer_backend(request, None).tokenizer_info(), {})
 
 
-@router.post("/tokenize")
+@router.post("/tokenize", openapi_extra=keyed_body(p.TokenizeRequest))
 async def tokenize(request: Request) -> Response:
     """``{"prompt", "add_special_tokens"}`` → ``{"tokens", "count", "max_model_len"}`` (vLLM's shape)."""
     req, _ = await _parse(request, p.TokenizeRequest)
@@ -316,7 +325,7 @@ async def tokenize(request: Request) -> Response:
     return _json({"tokens": tokens, "count": len(tokens)}, {})
 
 
-@router.post("/detokenize")
+@router.post("/detokenize", openapi_extra=keyed_body(p.DetokenizeRequest))
 async def detokenize(request: Request) -> Response:
     """``{"tokens"}`` → ``{"prompt"}``."""
     req, _ = await _parse(request, p.DetokenizeRequest)

@@ -2,27 +2,69 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
 from starlette.datastructures import State
 
+from valuechain import __version__
+from valuechain.api.docs import redoc_page, swagger_page
 from valuechain.core.errors import AppError
 from valuechain.hub.deps import HUB_PREFIX
 from valuechain.hub.errors import render_app_error, render_validation_error
+
+DESCRIPTION = (
+    "The Hugging Face Hub API as `huggingface_hub` and `transformers` call it: set "
+    "`HF_ENDPOINT=<server>/hub` and a valuechain API key as `HF_TOKEN`. Anonymous callers may read public "
+    "repositories; a key that is sent must be valid. The platform's own API: [reference](../docs)."
+)
 
 
 def create_hub_app(root_state: State) -> FastAPI:
     """The Hugging Face-compatible API; it shares the platform app's state (settings, database)."""
     from valuechain.hub import router_access, router_api, router_files, router_lfs, router_write
 
-    hub = FastAPI(title="valuechain hub", summary="Hugging Face-compatible model hub", openapi_url=None)
+    hub = FastAPI(
+        title="valuechain hub",
+        summary="Hugging Face-compatible model hub",
+        description=DESCRIPTION,
+        version=__version__,
+        servers=[{"url": HUB_PREFIX}],
+        docs_url=None,
+        redoc_url=None,
+    )
     hub.state.root = root_state
     hub.state.store = None
     hub.add_exception_handler(AppError, render_app_error)
     hub.add_exception_handler(RequestValidationError, render_validation_error)
-    for module in (router_access, router_api, router_write, router_lfs, router_files):
-        hub.include_router(module.router)
+    for module, tag in (
+        (router_access, "hub access"),
+        (router_api, "hub read"),
+        (router_write, "hub write"),
+        (router_lfs, "hub lfs"),
+        (router_files, "hub files"),
+    ):
+        hub.include_router(module.router, tags=[tag])
+    _add_docs_routes(hub)
     return hub
+
+
+def _add_docs_routes(hub: FastAPI) -> None:
+    """/hub/docs and /hub/redoc, with the assets the platform app serves (see ``valuechain.api.docs``)."""
+
+    def roots(request: Request) -> tuple[str, str]:
+        hub_root = request.scope.get("root_path", "")  # ".../hub" as mounted
+        return hub_root, hub_root.removesuffix(HUB_PREFIX)
+
+    @hub.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        hub_root, app_root = roots(request)
+        return swagger_page(openapi_url=f"{hub_root}/openapi.json", title="valuechain hub API", root=app_root)
+
+    @hub.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        hub_root, app_root = roots(request)
+        return redoc_page(openapi_url=f"{hub_root}/openapi.json", title="valuechain hub API", root=app_root)
 
 
 def mount_hub(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import authenticate
+from valuechain.api.docs import DocumentedKey
 from valuechain.core.db import Database
 from valuechain.core.errors import AuthenticationError
 from valuechain.core.settings import Settings
@@ -47,7 +48,11 @@ def get_store(request: Request) -> LocalBlobStore:
     return state.store  # type: ignore[no-any-return]
 
 
-def optional_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal | None:
+def optional_principal(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    _documented: DocumentedKey,  # OpenAPI only: the Authorize button
+) -> Principal | None:
     """Anonymous callers are allowed on the hub; a token that is sent must be valid."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")

@@ -28,7 +28,9 @@ class BlobResponse(FileResponse):
     chunk_size = 1024 * 1024
 
 
-@router.api_route("/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+# One route per method: OpenAPI needs one operation id per method.
+@router.get("/{namespace}/{name}/resolve/{revision}/{path:path}")
+@router.head("/{namespace}/{name}/resolve/{revision}/{path:path}")
 async def resolve_file(
     namespace: str,
     name: str,
@@ -90,7 +92,9 @@ def _media_type(path: str) -> str:
     return "application/octet-stream"
 
 
-@router.api_route("/" + XET_UNSUPPORTED_PATH + "/{rest:path}", methods=["GET", "POST", "PUT", "HEAD"])
+@router.api_route(
+    f"/{XET_UNSUPPORTED_PATH}/{{rest:path}}", methods=["GET", "POST", "PUT", "HEAD"], include_in_schema=False
+)
 def xet_unsupported(rest: str) -> None:
     """Every Xet CAS call ends here, with the message that says what to set."""
     raise XetNotSupportedError()
