@@ -1,4 +1,4 @@
-"""Every domain's tables in one metadata, for Alembic and test set-up (above all domains: core imports none)."""
+"""Every domain's tables in one metadata, for Alembic and test set-up (core imports no domain)."""
 
 from __future__ import annotations
 
