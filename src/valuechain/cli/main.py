@@ -9,7 +9,22 @@ import pydantic
 import typer
 from typer.core import TyperGroup
 
-from valuechain.cli import access, audit, chain, demo, hub, keys, models, obligations, orgs, server, usage
+from valuechain.cli import (
+    access,
+    audit,
+    chain,
+    demo,
+    hub,
+    keys,
+    login,
+    models,
+    obligations,
+    offers,
+    orgs,
+    server,
+    systems,
+    usage,
+)
 from valuechain.cli.context import fail
 from valuechain.core.errors import AppError, ValidationError
 
@@ -40,12 +55,15 @@ demo.register(app)
 app.add_typer(orgs.app, name="org")
 app.add_typer(keys.app, name="key")
 app.add_typer(models.app, name="model")
+app.add_typer(offers.app, name="offer")
+app.add_typer(systems.app, name="system")
 app.add_typer(chain.app, name="chain")
 app.add_typer(audit.app, name="audit")
 usage.register(app)
 access.register(app)
 obligations.register(app)
 hub.register(app)
+login.register(app)
 
 
 def main() -> None:

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from valuechain.accounts import service
 from valuechain.accounts.principal import system_principal
 from valuechain.accounts.roles import Role
 from valuechain.accounts.schemas import MemberCreate, OrgCreate, OrgPublic
 from valuechain.cli.context import Format, FormatOption, database, emit, out
+from valuechain.cli.render import say, table, when
 
 app = typer.Typer(help="Organisations: the actors of the value chain.", no_args_is_help=True)
 
 
 def _table(orgs: list[OrgPublic]) -> None:
-    table = Table("slug", "name", "country", "SME", "micro")
-    for o in orgs:
-        table.add_row(
-            o.slug, o.name, o.country, "yes" if o.is_sme else "", "yes" if o.is_microenterprise else ""
-        )
-    out.print(table)
+    rows = [
+        (o.slug, o.name, o.country, "yes" if o.is_sme else "", "yes" if o.is_microenterprise else "",
+         when(o.created_at))
+        for o in orgs
+    ]  # fmt: skip
+    out.print(table(("slug", "name", "country", "SME", "micro", "created"), rows, ids=("slug",)))
 
 
 @app.command("create")
@@ -76,4 +76,4 @@ def add_member(
             session, slug, MemberCreate(email=email, role=role), principal=system_principal()
         )
         result: dict[str, Any] = {"org": slug, "user_id": user.id, "email": user.email, "role": role.value}
-    emit(result, fmt, lambda r: out.print(f"{r['email']} is now {r['role']} of {r['org']}"))
+    emit(result, fmt, lambda r: say(out, f"{r['email']} is now {r['role']} of {r['org']}"))
