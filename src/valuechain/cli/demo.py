@@ -41,7 +41,10 @@ def demo(
 
 
 def _human(result: DemoResult, url: str, *, serving: bool, port: int | None) -> None:
-    key = result.keys.get(DEVELOPER) or "$VALUECHAIN_API_KEY"
+    secret = result.keys.get(DEVELOPER)
+    # A kept key cannot be shown again: the examples then read it from where the user saved it.
+    key = secret or "$VALUECHAIN_API_KEY"
+    py_key = repr(secret) if secret else 'os.environ["VALUECHAIN_API_KEY"]'
     if serving:
         say(out, f"valuechain demo ready at {url}")
     else:
@@ -50,7 +53,7 @@ def _human(result: DemoResult, url: str, *, serving: bool, port: int | None) -> 
     lines = [
         f"  API docs:       {url}/docs",
         f'  REST:           curl -H "Authorization: Bearer {key}" {url}/api/v1/models',
-        f'  OpenAI client:  OpenAI(base_url="{url}/v1", api_key="{key}")',
+        f'  OpenAI client:  OpenAI(base_url="{url}/v1", api_key={py_key})',
         f"                  model={BUNDLED_MODEL!r}",
         f"  Hugging Face:   HF_ENDPOINT={url}/hub HF_TOKEN={key} hf download {BUNDLED_MODEL}",
         f'  Obligations:    curl -H "Authorization: Bearer {key}" {url}/api/v1/obligations',

@@ -9,7 +9,7 @@ import typer
 from valuechain.accounts import service
 from valuechain.accounts.principal import system_principal
 from valuechain.accounts.roles import Role
-from valuechain.accounts.schemas import MemberCreate, OrgCreate, OrgPublic
+from valuechain.accounts.schemas import MemberCreate, MemberPublic, OrgCreate, OrgPublic
 from valuechain.cli.context import Format, FormatOption, database, emit, out
 from valuechain.cli.render import say, table, when
 
@@ -77,3 +77,24 @@ def add_member(
         )
         result: dict[str, Any] = {"org": slug, "user_id": user.id, "email": user.email, "role": role.value}
     emit(result, fmt, lambda r: say(out, f"{r['email']} is now {r['role']} of {r['org']}"))
+
+
+@app.command("members")
+def members(slug: str, fmt: Format = FormatOption) -> None:
+    """List an organisation's members and their roles."""
+    with database() as db, db.session() as session:
+        rows = [
+            MemberPublic(user_id=user.id, email=user.email, name=user.name, role=Role(membership.role))
+            for user, membership in service.list_members(session, slug, principal=system_principal())
+        ]
+    emit(
+        rows,
+        fmt,
+        lambda ms: out.print(
+            table(
+                ("email", "name", "role", "user id"),
+                [(m.email, m.name, m.role.value, m.user_id) for m in ms],
+                ids=("email", "user id"),
+            )
+        ),
+    )
