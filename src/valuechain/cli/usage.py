@@ -72,9 +72,8 @@ def report(
         rows = [r | {"org_slug": names.get(r["org"]), "key_name": names.get(r["key"])} for r in rows]
 
     def human(data: list[dict[str, Any]]) -> None:
-        columns = ("day", "model", "org", "key", "requests", "errors", "tokens in", "tokens out", "cost",
-                   "p50 ms", "p99 ms")  # fmt: skip
-        out.print(table(columns, [_usage_row(r) for r in data], ids=("model",)))
+        columns = ("day", "model", "org", "key", "requests", "tokens in/out", "cost", "ms p50/p99")
+        out.print(table(columns, [_usage_row(r) for r in data], ids=("day", "model", "key")))
         say(err, plural(sum(r["requests"] for r in data), "request"))
 
     emit(rows, fmt, human)
@@ -82,9 +81,10 @@ def report(
 
 def _usage_row(r: dict[str, Any]) -> tuple[Any, ...]:
     return (
-        r["day"], r["model"], r["org_slug"] or r["org"], r["key_name"] or r["key"] or "", r["requests"],
-        r["errors"], r["prompt_tokens"], r["completion_tokens"], f"{r['cost'] / 1e6:.6f} {r['currency']}",
-        f"{r['latency_ms_p50']:.1f}", f"{r['latency_ms_p99']:.1f}",
+        r["day"], r["model"], r["org_slug"] or r["org"], r["key_name"] or r["key"] or "",
+        f"{r['requests']} ({r['errors']} failed)" if r["errors"] else r["requests"],
+        f"{r['prompt_tokens']}/{r['completion_tokens']}", f"{r['cost'] / 1e6:.6f} {r['currency']}",
+        f"{r['latency_ms_p50']:.0f}/{r['latency_ms_p99']:.0f}",
     )  # fmt: skip
 
 
