@@ -44,13 +44,16 @@ def served(runner: CliRunner, tmp_path: Path) -> Iterator[str]:
     import uvicorn
 
     from valuechain.app import create_app
+    from valuechain.core.db import Database
     from valuechain.core.settings import Settings
 
     run(runner, "init")
     port = free_port()
     settings = Settings(home=tmp_path / "home", port=port, _env_file=None)  # type: ignore[call-arg]
+    # Handing the database in keeps the served-process tuning (GC) out of the test process.
+    db = Database(settings.resolved_database_url)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(settings, database=db), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -63,3 +66,4 @@ def served(runner: CliRunner, tmp_path: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+        db.dispose()
