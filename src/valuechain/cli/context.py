@@ -7,21 +7,23 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import select
 
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal, system_principal
 from valuechain.cli.render import clean, json_safe
-from valuechain.core.audit import jsonable
-from valuechain.core.db import Database
 from valuechain.core.errors import AppError, NotFoundError
 from valuechain.core.settings import Settings
+
+if TYPE_CHECKING:
+    from valuechain.core.db import Database
+
+# SQLAlchemy, the models and alembic load inside the functions that use them, so that a group's
+# `--help` costs no more than Typer and Rich.
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -41,7 +43,8 @@ AsOrgOption = typer.Option(
 @contextmanager
 def database(settings: Settings | None = None) -> Iterator[Database]:
     """The configured database, migrated to head."""
-    from valuechain.core import migrate  # alembic: only for commands that open the database
+    from valuechain.core import migrate
+    from valuechain.core.db import Database
 
     settings = settings or Settings()
     db = Database(settings.resolved_database_url)
@@ -54,6 +57,10 @@ def database(settings: Settings | None = None) -> Iterator[Database]:
 
 def org_principal(session: Any, slug: str) -> Principal:
     """The local CLI acting as one organisation's owner: scoped to it, unlike the operator principal."""
+    from sqlalchemy import select
+
+    from valuechain.accounts.models import Organization
+
     org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
     if org_id is None:
         raise NotFoundError(f"organisation `{slug}` not found")
@@ -75,6 +82,8 @@ def acting(session: Any, slug: str | None) -> Principal:
 
 def emit(data: Any, fmt: Format, human: Callable[[Any], None] | None = None) -> None:
     """Data to stdout: JSON for machines, or the human renderer."""
+    from valuechain.core.audit import jsonable
+
     if fmt is Format.json or human is None:
         if isinstance(data, BaseModel):
             data = data.model_dump(mode="json")
