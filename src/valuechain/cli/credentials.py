@@ -60,8 +60,11 @@ def _read() -> dict[str, Any]:
     path = credentials_path()
     if not path.is_file():
         return {"url": None, "servers": {}}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {"url": data.get("url"), "servers": dict(data.get("servers") or {})}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"url": data.get("url"), "servers": dict(data.get("servers") or {})}
+    except (ValueError, AttributeError, TypeError):
+        raise ValidationError(f"{path} is damaged; delete it and run `valuechain login` again") from None
 
 
 def _write(data: dict[str, Any]) -> Path:
