@@ -115,7 +115,7 @@ def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
     except pydantic.ValidationError as exc:
         # One pass reports both kinds: the records that passed the schema still get reference checks.
         problems = _schema_problems(exc, lines) + _partial_references(data, lines)
-        raise ManifestError(sorted(problems, key=lambda p: (p.line or 0, p.path)), source=source) from None
+        raise ManifestError(problems, source=source) from None
     problems = check_references(manifest, lines)
     if problems:
         raise ManifestError(problems, source=source)
