@@ -13,6 +13,8 @@ from valuechain.core.errors import NotFoundError
 from valuechain.market import service as market
 from valuechain.market.terms import ApiTerms
 from valuechain.oversight import service as oversight
+from valuechain.registry import service as registry
+from valuechain.registry import views
 from valuechain.registry.models import Offer
 from valuechain.runtime.service import bind_backend
 
@@ -41,9 +43,16 @@ def set_terms(
 def grant(offer: str, org: str, as_org: str = AsOrg, fmt: Format = FormatOption) -> None:
     """Entitle an organisation to an api offer (credits of the plan are granted once)."""
     with database() as db, db.unit_of_work() as session:
-        ent = market.grant(session, offer, org, principal=org_principal(session, as_org))
-        data = {"id": ent.id, "offer": ent.offer_id, "status": ent.status}
-    emit(data, fmt, lambda d: say(out, f"{org} entitled to {d['offer']} ({d['id']})"))
+        principal = org_principal(session, as_org)
+        ent = market.grant(session, offer, org, principal=principal)
+        row = registry.get_offer(session, ent.offer_id, principal=principal)
+        model = views.Names(session).version(row.version_id)
+        data = {"id": ent.id, "offer": ent.offer_id, "model": model, "org": org, "status": ent.status}
+    emit(
+        data,
+        fmt,
+        lambda d: say(out, f"{org} entitled to {d['model']} via offer {d['offer']} ({d['status']})"),
+    )
 
 
 @app.command("bind")
