@@ -60,3 +60,28 @@ def test_another_organisation_cannot_update_an_offer(chain: CliRunner) -> None:
     result = chain.invoke(app, ["offer", "update", offer_id, "--brand", "Stolen", "--as", "tuner"])
     assert result.exit_code == 1 and "not found" in result.output
     assert json.loads(run(chain, "offer", "show", offer_id, "--format", "json"))["brand"] == "openlab"
+
+
+def test_a_visible_offer_of_another_organisation_is_forbidden_not_changed(chain: CliRunner) -> None:
+    run(chain, "model", "update", "openlab/ol-7b", "--set", "visibility=public")
+    offer_id = json.loads(
+        run(
+            chain,
+            "offer",
+            "create",
+            "openlab/ol-7b",
+            "--channel",
+            "api",
+            "--as",
+            "openlab",
+            "--format",
+            "json",
+        )
+    )["id"]
+    assert (
+        json.loads(run(chain, "offer", "show", offer_id, "--as", "tuner", "--format", "json"))["id"]
+        == offer_id
+    )
+    result = chain.invoke(app, ["offer", "update", offer_id, "--no-eu", "--as", "tuner"])
+    assert result.exit_code == 1 and "belongs to another organisation" in result.output
+    assert json.loads(run(chain, "offer", "show", offer_id, "--format", "json"))["eu"] is True

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, Resource, authorize
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Scope
@@ -404,9 +405,7 @@ def get_offer(session: Session, offer_id: str, *, principal: Principal) -> Offer
 def update_system(session: Session, slug: str, data: SystemUpdate, *, principal: Principal) -> System:
     """Change fields of the caller's system; ``deployers``/``models`` replace the lists; audited."""
     system = get_system(session, slug, principal=principal)
-    principal.require(Scope.registry_write)
-    if not principal.is_operator and system.provider_org_id != principal.org_id:
-        raise NotFoundError(f"system `{slug}` not found among your organisation's systems")
+    authorize(principal, Action.system_write, Resource("system", f"`{slug}`", system.provider_org_id, True))
     before = views.system_public(session, system, views.Names(session)).model_dump(mode="json")
     changes = data.model_dump(exclude_unset=True, exclude={"deployers", "models"})
     for field, value in changes.items():
@@ -446,9 +445,7 @@ def _plain(value: Any) -> Any:
 def update_offer(session: Session, offer_id: str, data: OfferUpdate, *, principal: Principal) -> Offer:
     """Change the brand or EU availability of the caller's offer; audited."""
     offer = get_offer(session, offer_id, principal=principal)
-    principal.require(Scope.registry_write)
-    if not principal.is_operator and offer.by_org_id != principal.org_id:
-        raise NotFoundError(f"offer `{offer_id}` not found among your organisation's offers")
+    authorize(principal, Action.offer_write, Resource("offer", f"`{offer_id}`", offer.by_org_id, True))
     before = {"brand": offer.brand, "eu": offer.eu}
     changes = data.model_dump(exclude_unset=True)
     if "brand" in changes and changes["brand"] != offer.brand:
