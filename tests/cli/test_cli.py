@@ -55,20 +55,6 @@ def test_invalid_manifest_reports_lines_and_changes_nothing(runner: CliRunner, t
     assert json.loads(run(runner, "model", "list", "--format", "json")) == []
 
 
-def test_demo_is_idempotent_and_rotates_keys(runner: CliRunner) -> None:
-    first = json.loads(run(runner, "demo", "--format", "json"))
-    second = json.loads(run(runner, "demo", "--format", "json"))
-    assert set(first["keys"]) == {"demo-provider", "demo-developer", "demo-outsider"}
-    assert first["keys"]["demo-developer"] != second["keys"]["demo-developer"]
-    assert second["import"]["created"] == {} and second["import"]["updated"] == {}
-    keys = json.loads(run(runner, "key", "list", "--org", "demo-developer", "--format", "json"))
-    assert sum(1 for k in keys if k["revoked_at"] is None) == 1
-    models = {m["id"]: m for m in json.loads(run(runner, "model", "list", "--format", "json"))}
-    assert "demo-provider/smollm2-135m-instruct" in models
-    versions_ok = models["demo-provider/smollm2-135m-instruct"]["versions"] == ["1"]
-    assert versions_ok
-
-
 def test_unknown_org_is_a_clear_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["key", "create", "--org", "nope"])
     assert result.exit_code == 1

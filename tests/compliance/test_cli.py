@@ -37,7 +37,7 @@ def test_obligations_json(app: typer.Typer) -> None:
 def test_obligations_human_groups_by_actor_and_explains(app: typer.Typer) -> None:
     result = invoke(app, "obligations", "--chain", CHAIN)
     assert result.exit_code == 0, result.output
-    assert "tuner - 4 obligation(s)" in result.stdout
+    assert "tuner - 4 obligations" in result.stdout
     assert "must publish a sufficiently detailed summary" in result.stdout
 
 

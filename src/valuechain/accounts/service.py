@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -293,3 +294,18 @@ def touch_key(session: Session, key_id: str, *, now: datetime | None = None) -> 
     key = session.get(ApiKey, key_id)
     if key is not None and (key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY):
         key.last_used_at = now
+
+
+def display_names(
+    session: Session, *, org_ids: Iterable[str] = (), key_ids: Iterable[str] = ()
+) -> dict[str, str]:
+    """How a person reads ids in reports: organisation id → slug, key id → ``name (prefix)``."""
+    org_ids, key_ids = set(org_ids), set(key_ids)
+    names: dict[str, str] = {}
+    if org_ids:
+        rows = session.execute(select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids)))
+        names.update({org_id: slug for org_id, slug in rows})
+    if key_ids:
+        keys = session.execute(select(ApiKey.id, ApiKey.name, ApiKey.prefix).where(ApiKey.id.in_(key_ids)))
+        names.update({key_id: f"{name} ({prefix})" for key_id, name, prefix in keys})
+    return names

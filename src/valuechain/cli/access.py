@@ -7,10 +7,14 @@ from pathlib import Path
 
 import typer
 
-from valuechain.cli.context import Format, FormatOption, database, emit, err, org_principal, out
+from valuechain.cli.context import Format, FormatOption, database, emit, org_principal, out
+from valuechain.cli.render import plural, say
+from valuechain.core.errors import NotFoundError
 from valuechain.market import service as market
 from valuechain.market.terms import ApiTerms
 from valuechain.oversight import service as oversight
+from valuechain.registry import service as registry
+from valuechain.registry import views
 from valuechain.registry.models import Offer
 from valuechain.runtime.service import bind_backend
 
@@ -39,9 +43,16 @@ def set_terms(
 def grant(offer: str, org: str, as_org: str = AsOrg, fmt: Format = FormatOption) -> None:
     """Entitle an organisation to an api offer (credits of the plan are granted once)."""
     with database() as db, db.unit_of_work() as session:
-        ent = market.grant(session, offer, org, principal=org_principal(session, as_org))
-        data = {"id": ent.id, "offer": ent.offer_id, "status": ent.status}
-    emit(data, fmt, lambda d: out.print(f"{org} entitled to {d['offer']} ({d['id']})"))
+        principal = org_principal(session, as_org)
+        ent = market.grant(session, offer, org, principal=principal)
+        row = registry.get_offer(session, ent.offer_id, principal=principal)
+        model = views.Names(session).version(row.version_id)
+        data = {"id": ent.id, "offer": ent.offer_id, "model": model, "org": org, "status": ent.status}
+    emit(
+        data,
+        fmt,
+        lambda d: say(out, f"{org} entitled to {d['model']} via offer {d['offer']} ({d['status']})"),
+    )
 
 
 @app.command("bind")
@@ -71,8 +82,7 @@ def bind(
         principal = org_principal(session, as_org)
         row = session.get(Offer, offer)
         if row is None or row.by_org_id != principal.org_id:
-            err.print(f"[red]error[/red]: offer {offer} of {as_org} not found")
-            raise typer.Exit(code=1)
+            raise NotFoundError(f"offer `{offer}` of {as_org} not found")
         binding = bind_backend(
             session,
             version_id=row.version_id,
@@ -106,7 +116,7 @@ def suspend(
             throttle_rpm=throttle_rpm,
         )
         data = {"id": row.id, "subject": row.subject_id, "kind": row.kind}
-    emit(data, fmt, lambda d: out.print(f"{d['kind']}: {subject} ({d['id']})"))
+    emit(data, fmt, lambda d: say(out, f"{d['kind']}: {subject} ({d['id']})"))
 
 
 @app.command("reinstate")
@@ -127,7 +137,9 @@ def reinstate(
             reason=reason,
         )
         data = {"lifted": [r.id for r in rows]}
-    emit(data, fmt, lambda d: out.print(f"reinstated {subject} ({len(d['lifted'])} lifted)"))
+    emit(
+        data, fmt, lambda d: say(out, f"reinstated {subject} ({plural(len(d['lifted']), 'measure')} lifted)")
+    )
 
 
 def register(root: typer.Typer) -> None:

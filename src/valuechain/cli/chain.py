@@ -9,6 +9,7 @@ import typer
 
 from valuechain.accounts.principal import system_principal
 from valuechain.cli.context import Format, FormatOption, database, emit, err, out
+from valuechain.cli.render import plural, say
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import ManifestError, load_manifest
 from valuechain.registry.export import export_manifest, manifest_to_yaml
@@ -26,7 +27,8 @@ def check(file: Path, fmt: Format = FormatOption) -> None:
         raise typer.Exit(code=1) from None
     counts = {k: len(getattr(manifest, k)) for k in ("actors", "models", "derivations", "offers", "systems")}
     ok = {"file": str(file), "valid": True, "problems": [], "counts": counts}
-    emit(ok, fmt, lambda r: out.print(f"{file}: valid ({', '.join(f'{v} {k}' for k, v in counts.items())})"))
+    summary = ", ".join(plural(n, noun[:-1], noun) for noun, n in counts.items())
+    emit(ok, fmt, lambda r: say(out, f"{file}: valid ({summary})"))
 
 
 def _report_problems(file: Path, exc: ManifestError, fmt: Format) -> None:
@@ -38,10 +40,8 @@ def _report_problems(file: Path, exc: ManifestError, fmt: Format) -> None:
 
     def human(r: dict[str, Any]) -> None:
         for p in exc.problems:
-            out.print(
-                f"{file}:{p.line or '?'}: {p.path or '(root)'}: {p.message}", markup=False, highlight=False
-            )
-        err.print(f"{len(exc.problems)} problem(s)")
+            say(out, f"{file}:{p.line or '?'}: {p.path or '(root)'}: {p.message}")
+        say(err, plural(len(exc.problems), "problem"))
 
     emit(result, fmt, human)
 
@@ -56,7 +56,7 @@ def import_(file: Path, fmt: Format = FormatOption) -> None:
     def human(r: dict[str, dict[str, int]]) -> None:
         for what in ("created", "updated", "unchanged"):
             if r[what]:
-                out.print(f"{what}: " + ", ".join(f"{n} {k}" for k, n in sorted(r[what].items())))
+                say(out, f"{what}: " + ", ".join(plural(n, k) for k, n in sorted(r[what].items())))
         if not r["created"] and not r["updated"]:
             out.print("nothing to change")
 

@@ -7,20 +7,23 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from sqlalchemy import select
+from rich.markup import escape
 
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal, system_principal
-from valuechain.core import migrate
-from valuechain.core.audit import jsonable
-from valuechain.core.db import Database
+from valuechain.cli.render import clean, json_safe
 from valuechain.core.errors import AppError, NotFoundError
 from valuechain.core.settings import Settings
+
+if TYPE_CHECKING:
+    from valuechain.core.db import Database
+
+# SQLAlchemy, the models and alembic load inside the functions that use them, so that a group's
+# `--help` costs no more than Typer and Rich.
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -32,11 +35,17 @@ class Format(StrEnum):
 
 
 FormatOption = typer.Option(Format.human, "--format", "-f", help="Output format: human or json.")
+AsOrgOption = typer.Option(
+    None, "--as", help="Act as this organisation (slug); default: the local operator, who sees everything."
+)
 
 
 @contextmanager
 def database(settings: Settings | None = None) -> Iterator[Database]:
     """The configured database, migrated to head."""
+    from valuechain.core import migrate
+    from valuechain.core.db import Database
+
     settings = settings or Settings()
     db = Database(settings.resolved_database_url)
     try:
@@ -48,6 +57,10 @@ def database(settings: Settings | None = None) -> Iterator[Database]:
 
 def org_principal(session: Any, slug: str) -> Principal:
     """The local CLI acting as one organisation's owner: scoped to it, unlike the operator principal."""
+    from sqlalchemy import select
+
+    from valuechain.accounts.models import Organization
+
     org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
     if org_id is None:
         raise NotFoundError(f"organisation `{slug}` not found")
@@ -62,23 +75,30 @@ def org_principal(session: Any, slug: str) -> Principal:
     )
 
 
+def acting(session: Any, slug: str | None) -> Principal:
+    """``--as ORG``: that organisation's owner; without it, the local operator."""
+    return system_principal() if slug is None else org_principal(session, slug)
+
+
 def emit(data: Any, fmt: Format, human: Callable[[Any], None] | None = None) -> None:
     """Data to stdout: JSON for machines, or the human renderer."""
+    from valuechain.core.audit import jsonable
+
     if fmt is Format.json or human is None:
         if isinstance(data, BaseModel):
             data = data.model_dump(mode="json")
         elif isinstance(data, list) and data and isinstance(data[0], BaseModel):
             data = [d.model_dump(mode="json") for d in data]
-        sys.stdout.write(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_safe(json.dumps(jsonable(data), indent=2, ensure_ascii=False)) + "\n")
     else:
         human(data)
 
 
 def fail(exc: AppError) -> typer.Exit:
     """Print an expected error to stderr and return the exit to raise."""
-    err.print(f"[red]error[/red]: {exc.message}", markup=True, highlight=False)
+    err.print(f"[red]error[/red]: {escape(clean(exc.message))}", markup=True, highlight=False)
     for detail in exc.details[:50]:
         where = detail.get("path") or ""
         line = f"line {detail['line']}: " if detail.get("line") else ""
-        err.print(f"  {line}{where}: {detail.get('message', '')}", markup=False, highlight=False)
+        err.print(clean(f"  {line}{where}: {detail.get('message', '')}"), markup=False, highlight=False)
     return typer.Exit(code=1)

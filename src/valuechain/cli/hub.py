@@ -5,32 +5,49 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from valuechain.cli import credentials
 from valuechain.cli.context import Format, FormatOption, emit, err, out
-from valuechain.core.settings import Settings
-from valuechain.hub.client import HubClient, inline_operation, lfs_operation, scan_folder
+from valuechain.core.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from valuechain.hub.client import HubClient
 
 app = typer.Typer(
     help="The Hugging Face-compatible hub: push, pull, release, gated access.", no_args_is_help=True
 )
 
 EndpointOption = typer.Option(
-    None, "--endpoint", envvar="VALUECHAIN_HUB_ENDPOINT", help="Hub URL; default: <public_url>/hub."
+    None,
+    "--endpoint",
+    envvar="VALUECHAIN_HUB_ENDPOINT",
+    help="Hub URL; default: <server>/hub, the server of VALUECHAIN_URL or `valuechain login`.",
 )
 TokenOption = typer.Option(
-    None, "--token", envvar="VALUECHAIN_API_KEY", help="A valuechain API key (or set VALUECHAIN_API_KEY)."
+    None,
+    "--token",
+    help="A valuechain API key; default: VALUECHAIN_API_KEY, else the key `valuechain login` stored.",
 )
 RepoArgument = typer.Argument(..., help="<org>/<name>")
 
 
 @contextmanager
 def _client(endpoint: str | None, token: str | None) -> Iterator[HubClient]:
-    client = HubClient(endpoint or Settings().public_url.rstrip("/") + "/hub", token)
+    """A hub client with the key resolved like every remote command; a 401 says how to log in."""
+    from valuechain.hub.client import HubClient  # the hub package loads FastAPI: only when used
+
+    remote = credentials.resolve(url=endpoint, key=token)
+    if endpoint is None:
+        remote = credentials.Remote(remote.url + "/hub", remote.key, remote.source)
+    client = HubClient(remote.url, remote.key)
     try:
         yield client
+    except AuthenticationError as exc:
+        raise remote.unauthenticated(exc.message) from None
     finally:
         client.close()
 
@@ -52,6 +69,8 @@ def push(
     fmt: Format = FormatOption,
 ) -> None:
     """Upload a folder as one commit: small files inline, large ones through LFS."""
+    from valuechain.hub.client import inline_operation, lfs_operation, scan_folder
+
     total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     with _client(endpoint, token) as client, _progress() as bars:
         hashing = bars.add_task("hashing", total=total)

@@ -5,33 +5,46 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.table import Table
 
 from valuechain.accounts import service
 from valuechain.accounts.principal import system_principal
-from valuechain.accounts.roles import Role, Scope
+from valuechain.accounts.roles import ROLE_SCOPES, Role, Scope
 from valuechain.accounts.schemas import KeyCreate, KeyCreated, KeyPublic
 from valuechain.cli.context import Format, FormatOption, database, emit, err, out
+from valuechain.cli.render import say, table, when
 
 app = typer.Typer(help="API keys of an organisation.", no_args_is_help=True)
 
 
+def _state(key: KeyPublic) -> str:
+    if key.revoked_at is not None:
+        return f"revoked {when(key.revoked_at)}"
+    used = f"last used {when(key.last_used_at)}" if key.last_used_at else "never used"
+    return f"expires {when(key.expires_at)}, {used}" if key.expires_at else f"active, {used}"
+
+
+def _access(key: KeyPublic) -> str:
+    """The role, and the scopes only where the key was narrowed below the role's."""
+    if set(key.scopes) == ROLE_SCOPES[key.role]:
+        return key.role.value
+    return f"{key.role.value}: {' '.join(sorted(s.value for s in key.scopes))}"
+
+
 def _table(keys: list[KeyPublic]) -> None:
-    table = Table("id", "name", "prefix", "role", "scopes", "expires", "revoked", "last used")
-    for k in keys:
-        table.add_row(
-            k.id, k.name, k.prefix, k.role.value, ",".join(s.value for s in k.scopes),
-            str(k.expires_at or ""), str(k.revoked_at or ""), str(k.last_used_at or ""),
-        )  # fmt: skip
-    out.print(table)
+    rows = [(k.id, k.name, k.prefix, _access(k), _state(k)) for k in keys]
+    out.print(table(("id", "name", "prefix", "access", "state"), rows, ids=("id", "prefix")))
 
 
 @app.command("create")
 def create(
     org: str = typer.Option(..., "--org", help="Organisation slug."),
     name: str = typer.Option("cli", help="A name to recognise the key by."),
-    role: Role = typer.Option(Role.admin, help="Role the key acts with."),
-    scope: list[Scope] = typer.Option(None, "--scope", help="Limit to these scopes (repeatable)."),
+    role: Role = typer.Option(
+        Role.member, help="Role the key acts with; admin or owner only when asked (least privilege)."
+    ),
+    scope: list[Scope] = typer.Option(
+        None, "--scope", help="Limit to these scopes (repeatable); default: the role's scopes."
+    ),
     expires_at: datetime = typer.Option(None, help="Expiry, ISO 8601 with time zone."),
     operator: bool = typer.Option(False, help="A platform-operator key (all organisations)."),
     fmt: Format = FormatOption,
@@ -45,8 +58,8 @@ def create(
         created = KeyCreated(**KeyPublic.model_validate(key).model_dump(), key=secret)
 
     def human(k: KeyCreated) -> None:
-        err.print(f"created key {k.id} ({k.role.value}) for {org}; the secret is shown only now:")
-        out.print(k.key, markup=False, highlight=False)
+        say(err, f"created {k.role.value} key {k.id} for {org}; the secret is shown only now:")
+        say(out, k.key)
 
     emit(created, fmt, human)
 
@@ -73,4 +86,4 @@ def revoke(
         key = KeyPublic.model_validate(
             service.revoke_key(session, org, key_id, principal=system_principal(), reason=reason)
         )
-    emit(key, fmt, lambda k: err.print(f"revoked {k.id} ({k.prefix})"))
+    emit(key, fmt, lambda k: say(err, f"revoked {k.id} ({k.prefix}) at {when(k.revoked_at)}"))

@@ -2,55 +2,124 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from pathlib import Path
+from typing import Any
 
-from valuechain.accounts.principal import system_principal
-from valuechain.cli.context import Format, FormatOption, database, emit, out
+import typer
+
+from valuechain.cli.context import AsOrgOption, Format, FormatOption, acting, database, emit, err, out
+from valuechain.cli.render import say, table, when
+from valuechain.core.errors import ValidationError
 from valuechain.registry import service, views
 from valuechain.registry.schemas import LineagePublic, ModelPublic
 
 app = typer.Typer(help="Models in the registry.", no_args_is_help=True)
+ModelArg = typer.Argument(..., help="<org>/<name>")
 
 
 def _table(models: list[ModelPublic]) -> None:
-    table = Table("id", "released by", "licence", "params", "compute (FLOP)", "versions", "visibility")
-    for m in models:
-        compute = f"{m.training_compute_flop:.3g}" if m.training_compute_flop is not None else "?"
-        params = f"{m.parameters:.3g}" if m.parameters is not None else "?"
-        table.add_row(m.id, m.released_by, m.licence, params, compute, ",".join(m.versions), m.visibility)
-    out.print(table)
+    rows = [
+        (
+            m.id,
+            m.released_by,
+            m.licence,
+            f"{m.parameters:.3g}" if m.parameters is not None else "?",
+            f"{m.training_compute_flop:.3g}" if m.training_compute_flop is not None else "?",
+            " ".join(m.versions),
+            m.visibility,
+        )
+        for m in models
+    ]
+    columns = ("id", "released by", "licence", "params", "compute (FLOP)", "versions", "visibility")
+    out.print(table(columns, rows, ids=("id",)))
+
+
+def _details(model: ModelPublic) -> None:
+    data = model.model_dump(mode="json", exclude={"created_at", "updated_at"})
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        say(out, f"{key:<{width}}  {'' if shown is None else shown}")
+    say(out, f"{'updated':<{width}}  {when(model.updated_at)}")
 
 
 @app.command("list")
 def list_(
-    owner: str = typer.Option(None, help="Only this organisation's models."), fmt: Format = FormatOption
+    owner: str = typer.Option(None, help="Only this organisation's models."),
+    as_org: str = AsOrgOption,
+    fmt: Format = FormatOption,
 ) -> None:
     """List models."""
     with database() as db, db.session() as session:
         names = views.Names(session)
+        principal = acting(session, as_org)
         models = [
             views.model_public(session, m, names)
-            for m in service.list_models(session, principal=system_principal(), owner=owner)
+            for m in service.list_models(session, principal=principal, owner=owner)
         ]
     emit(models, fmt, _table)
 
 
 @app.command("show")
-def show(model_id: str = typer.Argument(..., help="<org>/<name>"), fmt: Format = FormatOption) -> None:
+def show(model_id: str = ModelArg, as_org: str = AsOrgOption, fmt: Format = FormatOption) -> None:
     """Show a model and its facts."""
     with database() as db, db.session() as session:
         model = views.model_public(
-            session, service.get_model(session, model_id, principal=system_principal())
+            session, service.get_model(session, model_id, principal=acting(session, as_org))
         )
-    emit(model, fmt, lambda m: out.print_json(m.model_dump_json()))
+    emit(model, fmt, _details)
+
+
+def _changes(settings: list[str], file: Path | None) -> dict[str, Any]:
+    """``--file`` (JSON or YAML mapping) then ``--set field=value`` (value read as YAML)."""
+    import yaml
+
+    changes: dict[str, Any] = {}
+    if file is not None:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise ValidationError(f"{file}: expected a mapping of fact → value")
+        changes.update(loaded)
+    for item in settings:
+        field, sep, raw = item.partition("=")
+        if not sep or not field.strip():
+            raise ValidationError(f"--set `{item}`: expected FIELD=VALUE, e.g. weights_public=true")
+        try:
+            changes[field.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            raise ValidationError(f"--set `{item}`: the value is not valid YAML") from None
+    if not changes:
+        raise ValidationError("nothing to change: give --set FIELD=VALUE or --file FILE")
+    return changes
+
+
+@app.command("update")
+def update(
+    model_id: str = ModelArg,
+    settings: list[str] = typer.Option(
+        None,
+        "--set",
+        "-s",
+        help="A fact to change, FIELD=VALUE with a YAML value, e.g. weights_public=true, "
+        "output_modalities=[text], eu_market=2025-09-01, parameters=null (repeatable).",
+    ),
+    file: Path = typer.Option(None, "--file", help="A JSON or YAML mapping of facts to change."),
+    as_org: str = AsOrgOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Change facts of a model (the fields of PATCH /api/v1/models/{org}/{name}); the change is audited."""
+    changes = _changes(settings or [], file)
+    with database() as db, db.unit_of_work() as session:
+        model = service.update_model(session, model_id, changes, principal=acting(session, as_org))
+        public = views.model_public(session, model)
+    emit(public, fmt, lambda m: say(err, f"updated {m.id}: {', '.join(sorted(changes))}"))
 
 
 @app.command("lineage")
-def lineage(model_id: str = typer.Argument(..., help="<org>/<name>"), fmt: Format = FormatOption) -> None:
+def lineage(model_id: str = ModelArg, as_org: str = AsOrgOption, fmt: Format = FormatOption) -> None:
     """Parents and children of a model."""
     with database() as db, db.session() as session:
-        parents, children = service.lineage(session, model_id, principal=system_principal())
+        parents, children = service.lineage(session, model_id, principal=acting(session, as_org))
         names = views.Names(session)
         result = LineagePublic(
             model=model_id,
@@ -60,9 +129,9 @@ def lineage(model_id: str = typer.Argument(..., help="<org>/<name>"), fmt: Forma
 
     def human(r: LineagePublic) -> None:
         for d in r.parents:
-            out.print(f"⬆ {d.parent or d.external_parent} → {d.child}  ({d.relation.value} by {d.by})")
-        out.print(f"● {r.model}")
+            say(out, f"⬆ {d.parent or d.external_parent} → {d.child}  ({d.relation.value} by {d.by})")
+        say(out, f"● {r.model}")
         for d in r.children:
-            out.print(f"⬇ {d.parent} → {d.child}  ({d.relation.value} by {d.by})")
+            say(out, f"⬇ {d.parent} → {d.child}  ({d.relation.value} by {d.by})")
 
     emit(result, fmt, human)

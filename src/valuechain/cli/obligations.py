@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich.markup import escape as _escape_markup
 
 from valuechain.cli.context import Format, FormatOption, database, emit, err, fail, out
+from valuechain.cli.render import clean, plural, table
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import build_document
 from valuechain.compliance.engine import Diff, Evaluation, Obligation, evaluate, model_entry
@@ -40,6 +40,11 @@ RegimeOption = typer.Option(
     DEFAULT_REGIME, "--regime", help="Regime pack, e.g. eu-ai-act or eu-ai-act@<version>."
 )
 ModelArg = typer.Argument(..., help="The model: <org>/<name>.")
+
+
+def escape(value: object) -> str:
+    """User data inside Rich markup: control characters and markup both made inert."""
+    return _escape_markup(clean(value))
 
 
 def _errors(func: F) -> F:
@@ -90,25 +95,23 @@ def _print_obligation(ob: Obligation, regime: str, marker: str = " ") -> None:
 
 
 def _human_evaluation(result: Evaluation, regime: str) -> None:
-    table = Table(title="Models")
-    for column in ("model", "GPAI", "systemic risk", "open-source exempt", "provider"):
-        table.add_column(column, overflow="fold")
     words = {True: "yes", False: "no", None: "cannot decide"}
+    rows = []
     for view in result.models:
         entry = model_entry(view)
-        table.add_row(
-            entry["id"],
-            words[entry["gpai"]],
-            words[entry["systemic_risk"]],
-            words[entry["open_source_exempt"]],
-            entry["provider"] or "-",
-        )
-    out.print(table)
+        rows.append(
+            (entry["id"], words[entry["gpai"]], words[entry["systemic_risk"]],
+             words[entry["open_source_exempt"]], entry["provider"] or "-")
+        )  # fmt: skip
+    columns = ("model", "GPAI", "systemic risk", "open-source exempt", "provider")
+    out.print(table(columns, rows, ids=("model",)))
     by_actor: dict[str, list[Obligation]] = {}
     for ob in result.obligations:
         by_actor.setdefault(ob.actor, []).append(ob)
     for actor, obligations in sorted(by_actor.items()):
-        out.print(f"\n[bold underline]{escape(actor)}[/bold underline] - {len(obligations)} obligation(s)")
+        out.print(
+            f"\n[bold underline]{escape(actor)}[/bold underline] - {plural(len(obligations), 'obligation')}"
+        )
         for ob in obligations:
             _print_obligation(ob, regime)
     if not result.obligations:
@@ -160,13 +163,14 @@ def _human_diff(diff: Diff, regime: str) -> None:
             if getattr(old, k) != getattr(new, k)
         ]
         out.print(
-            f" [yellow]~[/yellow] {new.actor} {new.rule} {escape(new.subject)}: "
+            f" [yellow]~[/yellow] {escape(new.actor)} {new.rule} {escape(new.subject)}: "
             f"{escape(', '.join(fields) or 'reasons changed')}",
             highlight=False,
         )
     if not (diff.added or diff.removed or diff.changed):
         out.print("no change in obligations")
-    err.print(f"re-evaluated {diff.recomputed_models} model(s) and {diff.recomputed_systems} system(s)")
+    models, systems = plural(diff.recomputed_models, "model"), plural(diff.recomputed_systems, "system")
+    err.print(f"re-evaluated {models} and {systems}")
 
 
 @_errors
@@ -260,7 +264,7 @@ def docs(
     data = render(doc, doc_format)
     if doc_format == "pdf" and out_path is None and sys.stdout.isatty():
         raise ValidationError("a PDF needs --out PATH (or redirect stdout)")
-    _write(data, out_path, f"{kind} ({len(doc.missing)} field(s) not yet recorded)")
+    _write(data, out_path, f"{kind} ({plural(len(doc.missing), 'field')} not yet recorded)")
 
 
 @_errors

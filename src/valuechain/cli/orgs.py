@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from valuechain.accounts import service
 from valuechain.accounts.principal import system_principal
 from valuechain.accounts.roles import Role
-from valuechain.accounts.schemas import MemberCreate, OrgCreate, OrgPublic
+from valuechain.accounts.schemas import MemberCreate, MemberPublic, OrgCreate, OrgPublic
 from valuechain.cli.context import Format, FormatOption, database, emit, out
+from valuechain.cli.render import say, table, when
 
 app = typer.Typer(help="Organisations: the actors of the value chain.", no_args_is_help=True)
 
 
 def _table(orgs: list[OrgPublic]) -> None:
-    table = Table("slug", "name", "country", "SME", "micro")
-    for o in orgs:
-        table.add_row(
-            o.slug, o.name, o.country, "yes" if o.is_sme else "", "yes" if o.is_microenterprise else ""
-        )
-    out.print(table)
+    rows = [
+        (o.slug, o.name, o.country, "yes" if o.is_sme else "", "yes" if o.is_microenterprise else "",
+         when(o.created_at))
+        for o in orgs
+    ]  # fmt: skip
+    out.print(table(("slug", "name", "country", "SME", "micro", "created"), rows, ids=("slug",)))
 
 
 @app.command("create")
@@ -81,4 +81,25 @@ def add_member(
             "email": member.email,
             "role": role.value,
         }
-    emit(result, fmt, lambda r: out.print(f"{r['email']} is now {r['role']} of {r['org']}"))
+    emit(result, fmt, lambda r: say(out, f"{r['email']} is now {r['role']} of {r['org']}"))
+
+
+@app.command("members")
+def members(slug: str, fmt: Format = FormatOption) -> None:
+    """List an organisation's members and their roles."""
+    with database() as db, db.session() as session:
+        rows = [
+            MemberPublic(user_id=m.user_id, email=m.email, name=m.name, role=m.role)
+            for m in service.list_members(session, slug, principal=system_principal())
+        ]
+    emit(
+        rows,
+        fmt,
+        lambda ms: out.print(
+            table(
+                ("email", "name", "role", "user id"),
+                [(m.email, m.name, m.role.value, m.user_id) for m in ms],
+                ids=("email", "user id"),
+            )
+        ),
+    )

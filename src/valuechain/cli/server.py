@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from valuechain.cli.context import database, err
+from valuechain.cli.render import say
 from valuechain.core.settings import Settings
 
 
@@ -16,11 +19,13 @@ def serve(
     """Serve the platform over HTTP (migrates the database first)."""
     import uvicorn
 
-    settings = Settings()
+    settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v})
     with database(settings):
         pass
-    host, port = host or settings.host, port or settings.port
-    err.print(f"valuechain serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    host, port, url = settings.host, settings.port, settings.resolved_public_url
+    # The app (and every worker) builds its own Settings: let it see the address it is served at.
+    os.environ.update(VALUECHAIN_HOST=host, VALUECHAIN_PORT=str(port))
+    say(err, f"valuechain serving at {url}  (API docs: {url}/docs)")
     uvicorn.run(
         "valuechain.app:create_app",
         factory=True,
@@ -37,7 +42,7 @@ def init() -> None:
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     with database(settings) as db:
-        err.print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+        say(err, f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
 def register(app: typer.Typer) -> None:

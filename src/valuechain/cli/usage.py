@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from valuechain.accounts.principal import Principal, system_principal
-from valuechain.cli.context import Format, FormatOption, database, emit, err, org_principal, out
+from valuechain.accounts.service import display_names
+from valuechain.cli.context import Format, FormatOption, acting, database, emit, err, out
+from valuechain.cli.render import plural, say, table
 from valuechain.core.clock import utcnow
 from valuechain.gateway.logs import purge_expired
 from valuechain.gateway.usage import usage_report
@@ -19,11 +19,6 @@ app = typer.Typer(
     help="Usage of the release channels: API reports, downloads, ledger check, log retention.",
     no_args_is_help=True,
 )
-
-
-def _principal(session: Any, org: str | None) -> Principal:
-    """Everything (the local operator), or one organisation's view."""
-    return system_principal() if org is None else org_principal(session, org)
 
 
 @app.command("downloads")
@@ -40,17 +35,15 @@ def downloads(
     with database() as db, db.session() as session:
         rows = downloads_report(
             session,
-            principal=_principal(session, org),
+            principal=acting(session, org),
             view=view,
             since=date.fromisoformat(since) if since else None,
             until=date.fromisoformat(until) if until else None,
         )
 
     def human(data: list[dict[str, Any]]) -> None:
-        table = Table("day", "model", "version", "org", "downloads")
-        for r in data:
-            table.add_row(r["day"], r["model"], str(r["version"]), r["org"], str(r["downloads"]))
-        out.print(table)
+        rows = [(r["day"], r["model"], r["version"] or "", r["org"], r["downloads"]) for r in data]
+        out.print(table(("day", "model", "version", "org", "downloads"), rows, ids=("model",)))
 
     emit(rows, fmt, human)
 
@@ -69,43 +62,30 @@ def report(
     with database() as db, db.session() as session:
         rows = usage_report(
             session,
-            principal=_principal(session, org),
+            principal=acting(session, org),
             view=view,
             since=date.fromisoformat(since) if since else None,
             until=date.fromisoformat(until) if until else None,
         )
+        names = display_names(session, org_ids={r["org"] for r in rows}, key_ids={r["key"] for r in rows})
+        # People read slugs and key names; the ids stay for machines.
+        rows = [r | {"org_slug": names.get(r["org"]), "key_name": names.get(r["key"])} for r in rows]
 
     def human(data: list[dict[str, Any]]) -> None:
-        table = Table(
-            "day",
-            "model",
-            "org",
-            "key",
-            "requests",
-            "errors",
-            "tokens in",
-            "tokens out",
-            "cost",
-            "p50 ms",
-            "p99 ms",
-        )
-        for r in data:
-            table.add_row(
-                r["day"],
-                r["model"],
-                r["org"],
-                str(r["key"]),
-                str(r["requests"]),
-                str(r["errors"]),
-                str(r["prompt_tokens"]),
-                str(r["completion_tokens"]),
-                f"{r['cost'] / 1e6:.6f} {r['currency']}",
-                f"{r['latency_ms_p50']:.1f}",
-                f"{r['latency_ms_p99']:.1f}",
-            )
-        out.print(table)
+        columns = ("day", "model", "org", "key", "requests", "tokens in/out", "cost", "ms p50/p99")
+        out.print(table(columns, [_usage_row(r) for r in data], ids=("day", "model", "key")))
+        say(err, plural(sum(r["requests"] for r in data), "request"))
 
     emit(rows, fmt, human)
+
+
+def _usage_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        r["day"], r["model"], r["org_slug"] or r["org"], r["key_name"] or r["key"] or "",
+        f"{r['requests']} ({r['errors']} failed)" if r["errors"] else r["requests"],
+        f"{r['prompt_tokens']}/{r['completion_tokens']}", f"{r['cost'] / 1e6:.6f} {r['currency']}",
+        f"{r['latency_ms_p50']:.0f}/{r['latency_ms_p99']:.0f}",
+    )  # fmt: skip
 
 
 @app.command("ledger-check")
@@ -116,7 +96,7 @@ def ledger_check(fmt: Format = FormatOption) -> None:
 
     def human(data: dict[str, Any]) -> None:
         if data["ok"]:
-            out.print(f"ledger balanced: {data['transactions']} transactions")
+            out.print(f"ledger balanced: {plural(data['transactions'], 'transaction')}")
         for problem in data["problems"]:
             err.print(f"[red]unbalanced[/red]: {problem}")
 
@@ -134,7 +114,9 @@ def purge_logs(fmt: Format = FormatOption) -> None:
     """Delete request logs past their offer's retention period."""
     with database() as db, db.unit_of_work() as session:
         count = purge_expired(session, now=utcnow())
-    emit({"deleted": count}, fmt, lambda d: out.print(f"deleted {d['deleted']} expired request logs"))
+    emit(
+        {"deleted": count}, fmt, lambda d: out.print(f"deleted {plural(d['deleted'], 'expired request log')}")
+    )
 
 
 @app.command("renew-subscriptions")
@@ -144,7 +126,7 @@ def renew_subscriptions(fmt: Format = FormatOption) -> None:
 
     with database() as db, db.unit_of_work() as session:
         count = renew_all(session)
-    emit({"renewed": count}, fmt, lambda d: out.print(f"renewed {d['renewed']} subscriptions"))
+    emit({"renewed": count}, fmt, lambda d: out.print(f"renewed {plural(d['renewed'], 'subscription')}"))
 
 
 def register(root: typer.Typer) -> None:

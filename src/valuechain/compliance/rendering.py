@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from valuechain.compliance.documentation import Document
 from valuechain.core.errors import ValidationError
 
@@ -61,6 +58,10 @@ def _latin1(text: str) -> str:
 
 def to_pdf(doc: Document) -> bytes:
     """A simple PDF of the same content as the Markdown."""
+    # fpdf (and PIL, which it imports) load only here: every CLI command would pay for them otherwise.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()

@@ -215,3 +215,34 @@ def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:
         yield from rows
         last = rows[-1].seq
         session.expunge_all()
+
+
+def list_events(
+    session: Session,
+    *,
+    org_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch: int = 1000,
+) -> Iterator[AuditEvent]:
+    """Events oldest first, filtered by organisation, action (``key.create``, or ``key.*`` for a
+    prefix) and time (``since`` inclusive, ``until`` exclusive); read in batches."""
+    query = select(AuditEvent).order_by(AuditEvent.seq).limit(batch)
+    if org_id is not None:
+        query = query.where(AuditEvent.org_id == org_id)
+    if action is not None and action.endswith("*"):
+        query = query.where(AuditEvent.action.startswith(action.rstrip("*"), autoescape=True))
+    elif action is not None:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    last = 0
+    while True:
+        rows = session.scalars(query.where(AuditEvent.seq > last)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].seq

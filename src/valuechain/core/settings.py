@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="info", description="Log level of the server (debug, info, warning, error)."
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Base URL under which this server is reachable; used in printed hints and links.",
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL under which this server is reachable; used in printed hints and links. "
+        "Default: http://HOST:PORT (127.0.0.1 when HOST binds every address).",
     )
 
     hub_blob_dir: Path | None = Field(
@@ -85,6 +86,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.home / 'valuechain.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        """The URL printed to users: ``public_url``, else built from ``host`` and ``port``."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def resolved_hub_blob_dir(self) -> Path:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from valuechain.core.errors import AppError, NotFoundError, ValidationError
+from valuechain.core.errors import AppError, AuthenticationError, NotFoundError, ValidationError
 from valuechain.hub.paths import check_file_path
 
 CHUNK = 1024 * 1024
@@ -47,7 +47,7 @@ class HubClient:
         response = self.http.request(method, url, **kwargs)
         if response.status_code >= 400:
             message = response.headers.get("x-error-message") or response.text[:500]
-            error = NotFoundError if response.status_code == 404 else AppError
+            error = {401: AuthenticationError, 404: NotFoundError}.get(response.status_code, AppError)
             raise error(f"{method} {url}: {response.status_code} {message}")
         return response
 

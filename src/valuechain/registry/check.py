@@ -12,7 +12,15 @@ import yaml
 import yaml_rs
 
 from valuechain.core.errors import ValidationError
-from valuechain.registry.manifest import ChainManifest, split_ref
+from valuechain.registry.manifest import (
+    ChainManifest,
+    ManifestActor,
+    ManifestDerivation,
+    ManifestModel,
+    ManifestOffer,
+    ManifestSystem,
+    split_ref,
+)
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 
@@ -105,7 +113,9 @@ def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
     try:
         manifest = ChainManifest.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ManifestError(_schema_problems(exc, lines), source=source) from None
+        # One pass reports both kinds: the records that passed the schema still get reference checks.
+        problems = _schema_problems(exc, lines) + _partial_references(data, lines)
+        raise ManifestError(problems, source=source) from None
     problems = check_references(manifest, lines)
     if problems:
         raise ManifestError(problems, source=source)
@@ -153,12 +163,25 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_references(manifest: ChainManifest, lines: _Lines | None = None) -> list[Problem]:
-    """Cross-record checks: duplicates, dangling references, contradictions, lineage cycles."""
+def check_references(
+    manifest: ChainManifest,
+    lines: _Lines | None = None,
+    *,
+    positions: dict[str, list[int]] | None = None,
+    declared: dict[str, set[str]] | None = None,
+) -> list[Problem]:
+    """Cross-record checks: duplicates, dangling references, contradictions, lineage cycles.
+
+    ``positions`` maps a section's record index to its index in the document (when only some records
+    are checked); ``declared`` holds ids declared by records left out, which are then not "unknown".
+    """
     lines = lines or _Lines(None)
     problems: list[Problem] = []
+    declared = declared or {}
 
     def report(loc: tuple[Any, ...], message: str) -> None:
+        if positions and len(loc) > 1 and loc[0] in positions:
+            loc = (loc[0], positions[loc[0]][loc[1]], *loc[2:])
         problems.append(Problem(lines.line(loc), format_path(loc), message))
 
     actors = _unique(manifest.actors, "actors", "actor", report)
@@ -166,12 +189,12 @@ def check_references(manifest: ChainManifest, lines: _Lines | None = None) -> li
     _unique(manifest.systems, "systems", "system", report)
 
     def need_actor(loc: tuple[Any, ...], actor: str | None) -> None:
-        if actor is not None and actor not in actors:
+        if actor is not None and actor not in actors and actor not in declared.get("actors", ()):
             report(loc, f"unknown actor `{actor}` (declare it under actors)")
 
     def need_model(loc: tuple[Any, ...], ref: str) -> None:
         model_id, _ = split_ref(ref)
-        if model_id not in models:
+        if model_id not in models and model_id not in declared.get("models", ()):
             report(loc, f"unknown model `{model_id}` (declare it under models)")
 
     for i, actor in enumerate(manifest.actors):
@@ -200,8 +223,36 @@ def check_references(manifest: ChainManifest, lines: _Lines | None = None) -> li
             need_actor(("systems", i, "deployers", j), deployer)
         for j, ref in enumerate(system.models):
             need_model(("systems", i, "models", j), ref)
-    problems.extend(_cycles(manifest, lines))
+    for loc, message in _cycles(manifest):
+        report(loc, message)
     return problems
+
+
+_SECTIONS: dict[str, type[pydantic.BaseModel]] = {
+    "actors": ManifestActor,
+    "models": ManifestModel,
+    "derivations": ManifestDerivation,
+    "offers": ManifestOffer,
+    "systems": ManifestSystem,
+}
+
+
+def _partial_references(data: dict[str, Any], lines: _Lines) -> list[Problem]:
+    """Reference checks over the records that pass the schema (ids of the others count as declared)."""
+    kept: dict[str, list[Any]] = {section: [] for section in _SECTIONS}
+    positions: dict[str, list[int]] = {section: [] for section in _SECTIONS}
+    declared: dict[str, set[str]] = {section: set() for section in _SECTIONS}
+    for section, record in _SECTIONS.items():
+        items = data.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                kept[section].append(record.model_validate(item))
+                positions[section].append(i)
+            except pydantic.ValidationError:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    declared[section].add(item["id"])
+    partial = ChainManifest.model_construct(valuechain=1, **kept)
+    return check_references(partial, lines, positions=positions, declared=declared)
 
 
 def _unique(items: list[Any], section: str, noun: str, report: Any) -> dict[str, Any]:
@@ -214,13 +265,13 @@ def _unique(items: list[Any], section: str, noun: str, report: Any) -> dict[str,
     return seen
 
 
-def _cycles(manifest: ChainManifest, lines: _Lines) -> list[Problem]:
+def _cycles(manifest: ChainManifest) -> list[tuple[tuple[Any, ...], str]]:
     """Lineage must be acyclic (model level); report the edge that closes a cycle."""
     children: dict[str, list[tuple[int, str]]] = {}
     for i, drv in enumerate(manifest.derivations):
         children.setdefault(split_ref(drv.parent)[0], []).append((i, split_ref(drv.child)[0]))
     state: dict[str, int] = {}
-    problems: list[Problem] = []
+    problems: list[tuple[tuple[Any, ...], str]] = []
     for start in list(children):
         if state.get(start):
             continue
@@ -236,10 +287,7 @@ def _cycles(manifest: ChainManifest, lines: _Lines) -> list[Problem]:
             stack[-1] = (node, idx + 1)
             edge_index, child = edges[idx]
             if state.get(child) == 1:
-                loc = ("derivations", edge_index, "child")
-                problems.append(
-                    Problem(lines.line(loc), format_path(loc), f"lineage cycle through `{child}`")
-                )
+                problems.append((("derivations", edge_index, "child"), f"lineage cycle through `{child}`"))
             elif not state.get(child):
                 state[child] = 1
                 stack.append((child, 0))

@@ -142,3 +142,24 @@ class OfferPublic(BaseModel):
     brand: str
     eu: bool
     created_at: datetime
+
+
+class SystemUpdate(_In):
+    """Fields of a system to change; omitted fields stay. ``deployers`` and ``models`` replace the lists."""
+
+    deployers: list[str] | None = Field(default=None, max_length=1000)
+    models: list[str] | None = Field(default=None, max_length=1000)
+    intended_purpose: str | None = Field(default=None, max_length=10_000)
+    interacts_with_persons: bool | None = None
+    synthetic_output: list[SyntheticOutput] | None = None
+    deep_fake: bool | None = None
+    public_interest_text: bool | None = None
+    annex_iii: list[AnnexIII] | None = None
+    eu_market: date | None = None
+
+
+class OfferUpdate(_In):
+    """Fields of an offer to change; the model version, provider and channel make the offer and stay."""
+
+    brand: str | None = Field(default=None, min_length=1, max_length=200)
+    eu: bool | None = None

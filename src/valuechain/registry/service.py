@@ -30,7 +30,9 @@ from valuechain.registry.schemas import (
     DerivationCreate,
     ModelCreate,
     OfferCreate,
+    OfferUpdate,
     SystemCreate,
+    SystemUpdate,
     VersionCreate,
 )
 
@@ -460,4 +462,77 @@ def get_offer(session: Session, offer_id: str, *, principal: Principal) -> Offer
     )
     visible = model is not None and (model.visibility == "public" or model.owner_org_id == principal.org_id)
     authorize(principal, Action.offer_read, Resource("offer", offer_id, offer.by_org_id, is_visible=visible))
+    return offer
+
+
+def update_system(session: Session, slug: str, data: SystemUpdate, *, principal: Principal) -> System:
+    """Change fields of the caller's system; ``deployers``/``models`` replace the lists; audited."""
+    system = get_system(session, slug, principal=principal)
+    authorize(principal, Action.system_write, Resource("system", f"`{slug}`", system.provider_org_id, True))
+    before = views.system_public(session, system, views.Names(session)).model_dump(mode="json")
+    changes = data.model_dump(exclude_unset=True, exclude={"deployers", "models"})
+    for field, value in changes.items():
+        if value is None and field != "eu_market":
+            raise ValidationError(f"{field} cannot be null; omit it to leave it unchanged")
+        setattr(system, field, value if field == "eu_market" else _plain(value))
+    if data.deployers is not None:
+        orgs = [named_org(session, s, principal=principal) for s in dict.fromkeys(data.deployers)]
+        session.execute(SystemDeployer.__table__.delete().where(SystemDeployer.system_id == system.id))
+        session.add_all(SystemDeployer(system_id=system.id, org_id=org.id) for org in orgs)
+    if data.models is not None:
+        versions = {resolve_ref(session, r, principal=principal)[1].id for r in dict.fromkeys(data.models)}
+        session.execute(SystemModel.__table__.delete().where(SystemModel.system_id == system.id))
+        session.add_all(SystemModel(system_id=system.id, version_id=v) for v in sorted(versions))
+    system.updated_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=system.provider_org_id,
+        action="system.update",
+        subject_type="system",
+        subject_id=slug,
+        before=before,
+        after=views.system_public(session, system, views.Names(session)).model_dump(mode="json"),
+    )
+    return system
+
+
+def _plain(value: Any) -> Any:
+    """Enum members (and lists of them) as the strings the JSON columns hold."""
+    if isinstance(value, list):
+        return [getattr(v, "value", v) for v in value]
+    return getattr(value, "value", value)
+
+
+def update_offer(session: Session, offer_id: str, data: OfferUpdate, *, principal: Principal) -> Offer:
+    """Change the brand or EU availability of the caller's offer; audited."""
+    offer = get_offer(session, offer_id, principal=principal)
+    authorize(principal, Action.offer_write, Resource("offer", f"`{offer_id}`", offer.by_org_id, True))
+    before = {"brand": offer.brand, "eu": offer.eu}
+    changes = data.model_dump(exclude_unset=True)
+    if "brand" in changes and changes["brand"] != offer.brand:
+        clash = select(Offer.id).where(
+            Offer.version_id == offer.version_id,
+            Offer.by_org_id == offer.by_org_id,
+            Offer.channel == offer.channel,
+            Offer.brand == changes["brand"],
+        )
+        if session.scalar(clash):
+            raise ConflictError(f"an offer of this version and channel under `{changes['brand']}` exists")
+    for field, value in changes.items():
+        if value is None:
+            raise ValidationError(f"{field} cannot be null; omit it to leave it unchanged")
+        setattr(offer, field, value)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=offer.by_org_id,
+        action="offer.update",
+        subject_type="offer",
+        subject_id=offer.id,
+        before=before,
+        after={"brand": offer.brand, "eu": offer.eu},
+    )
     return offer
