@@ -58,6 +58,12 @@ system_update = EventType(
 offer_create = EventType(
     "offer.create", "offer", "A model version was offered through a channel.", OfferPayload
 )
+version_artifacts_add = EventType(
+    "version.artifacts.add",
+    "version",
+    "Files were added to an existing labelled version (a hub commit reusing a version label).",
+    VersionPayload,
+)
 offer_update = EventType("offer.update", "offer", "An offer's EU availability changed.", OfferUpdatePayload)
 
 declare(
@@ -65,6 +71,7 @@ declare(
     model_create,
     model_update,
     version_create,
+    version_artifacts_add,
     derivation_create,
     derivation_update,
     system_create,
