@@ -50,6 +50,9 @@ class Action(StrEnum):
     repo_write = "hub.repo.write"
     repo_manage = "hub.repo.manage"
     compliance_read = "compliance.obligation.read"
+    claim_read = "registry.claim.read"
+    agreement_read = "registry.agreement.read"
+    agreement_manage = "registry.agreement.manage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,9 @@ RULES: dict[Action, Rule] = {
     Action.repo_write: Rule(Scope.hub_write, Role.member, writes=True),
     Action.repo_manage: Rule(Scope.hub_write, Role.admin, writes=True),
     Action.compliance_read: Rule(_R),
+    Action.claim_read: Rule(_R),
+    Action.agreement_read: Rule(_R),
+    Action.agreement_manage: Rule(_W, Role.admin, writes=True),
 }
 
 

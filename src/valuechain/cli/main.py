@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from valuechain.cli import access, audit, chain, demo, hub, keys, models, obligations, orgs, server, usage
+from valuechain.cli.claims import agreement_app, claim_app
 from valuechain.cli.context import fail
 from valuechain.core.errors import AppError, ValidationError
 
@@ -46,6 +47,8 @@ usage.register(app)
 access.register(app)
 obligations.register(app)
 hub.register(app)
+app.add_typer(claim_app, name="claim")
+app.add_typer(agreement_app, name="agreement")
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ from valuechain.core.audit import record_event
 from valuechain.core.ids import new_id
 from valuechain.hub.cards import CardData
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
+from valuechain.registry.claims import Naming, record_claims
 from valuechain.registry.models import Artifact, Derivation, Model, ModelVersion, Offer
+from valuechain.registry.schemas import ClaimField
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def record_version(
     )
     commit.version_id = version.id
     if card is not None:
-        _apply_card(session, model=model, version=version, card=card, repo=repo, now=now)
+        _apply_card(session, model=model, version=version, card=card, repo=repo, now=now, actor=actor)
     record_event(
         session, actor=actor, org_id=repo.org_id, action="model.version.create", subject_type="model_version",
         subject_id=version.id, after={"model": model.slug, "commit": commit.id, "files": len(files)},
@@ -99,7 +101,14 @@ def record_version(
 
 
 def _apply_card(
-    session: Session, *, model: Model, version: ModelVersion, card: CardData, repo: HubRepo, now: datetime
+    session: Session,
+    *,
+    model: Model,
+    version: ModelVersion,
+    card: CardData,
+    repo: HubRepo,
+    now: datetime,
+    actor: str,
 ) -> None:
     if card.license:
         model.licence = card.license_name if card.license == "other" and card.license_name else card.license
@@ -114,9 +123,10 @@ def _apply_card(
         parent_version_id = _latest_version_of(session, base)
         if (parent_version_id or f"external:{base}") in existing:
             continue
+        derivation_id = new_id("drv")
         session.add(
             Derivation(
-                id=new_id("drv"),
+                id=derivation_id,
                 parent_version_id=parent_version_id,
                 external_parent=None if parent_version_id else base,
                 parent_key=parent_version_id or f"external:{base}",
@@ -126,6 +136,17 @@ def _apply_card(
                 created_at=now,
             )
         )
+        if parent_version_id is not None:  # naming the parent's owner needs its consent (issue 9)
+            _claim_parent(session, derivation_id, base, f"{base}->{model.slug}", repo.org_id, actor)
+
+
+def _claim_parent(
+    session: Session, derivation_id: str, parent_slug: str, label: str, org_id: str, actor: str
+) -> None:
+    owner = session.scalar(select(Model.owner_org_id).where(Model.slug == parent_slug))
+    if owner is not None:
+        naming = Naming(ClaimField.parent_supplier, "derivation", derivation_id, label, org_id, owner)
+        record_claims(session, [naming], actor=actor)
 
 
 def _latest_version_of(session: Session, slug: str) -> str | None:
