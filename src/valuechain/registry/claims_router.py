@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query
 
 from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
 from valuechain.registry import claims
@@ -64,7 +64,7 @@ def list_agreements(session: ReadSession, principal: CurrentPrincipal) -> list[A
     return [claims.agreement_public(a, names) for a in claims.list_agreements(session, principal=principal)]
 
 
-@router.post("/agreements", status_code=status.HTTP_201_CREATED)
+@router.post("/agreements", status_code=201)
 def create_agreement(
     data: AgreementCreate, session: WriteSession, principal: CurrentPrincipal
 ) -> AgreementPublic:
