@@ -19,7 +19,7 @@ from valuechain.app import create_app
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings, normalise_database_url
-from valuechain.core.tables import metadata
+from valuechain.migrations.tables import metadata
 
 PG_ENV = "VALUECHAIN_TEST_POSTGRES_URL"
 REDIS_ENV = "VALUECHAIN_TEST_REDIS_URL"

@@ -1,4 +1,4 @@
-"""Generated references (settings, CLI, OpenAPI); ``python -m valuechain.docgen`` rewrites them.
+"""Generated references (settings, audit events, CLI, OpenAPI); ``python -m valuechain.docgen`` rewrites them.
 
 A test fails when a committed reference differs from what this module generates.
 """
@@ -67,8 +67,30 @@ def openapi_reference() -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
+def events_reference() -> str:
+    from valuechain.core.events import EVENTS
+
+    lines = [
+        "# Audit event types",
+        "",
+        "Generated from the domains' `events.py` by `make docs`; do not edit by hand.",
+        "Every action in the audit log is one of these; `record_event` refuses any other, and any event",
+        "about another kind of subject or with a payload missing a listed field.",
+        "",
+        "| action | subject | payload fields | declared by | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for event in EVENTS:
+        fields = ", ".join(f"`{name}`" for name in (event.payload.model_fields if event.payload else {}))
+        lines.append(
+            f"| `{event.name}` | {event.subject} | {fields or '—'} | {event.domain} | {event.description} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 REFERENCES = {
     "settings.md": settings_reference,
+    "events.md": events_reference,
     "cli.md": cli_reference,
     "openapi.json": openapi_reference,
 }

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from valuechain.core import migrate
 from valuechain.core.db import Database
-from valuechain.core.tables import metadata
+from valuechain.migrations.tables import metadata
 
 
 def _roundtrip(db: Database) -> None:

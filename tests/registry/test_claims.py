@@ -37,6 +37,9 @@ def keys(client: TestClient, db: Database) -> dict[str, str]:
     found = {org: make_key(db, org, "admin") for org in ("alpha", "beta", "gamma")}
     found["beta-member"] = make_key(db, "beta", "member")
     found["operator"] = make_key(db, "ops", "owner", operator=True)
+    for org in ("alpha", "beta", "gamma"):  # a public model makes each a public actor others may name
+        body = {"name": "showcase", "visibility": "public"}
+        assert call(client, "POST", "/api/v1/models", found[org], json=body).status_code == 201
     return found
 
 
@@ -294,7 +297,7 @@ def test_the_engine_over_a_manifest_file_takes_its_statements_as_given() -> None
 def test_namings_recorded_before_claims_existed_become_pending_claims(db: Database) -> None:
     with db.unit_of_work() as session:
         import_manifest(session, parse_manifest(CHAIN), principal=system_principal())
-    migrate.downgrade(db, "0004_gateway")
+    migrate.downgrade(db, "0005_hub_repo_objects")
     migrate.upgrade(db)
     with db.session() as session:
         rows = session.execute(text("SELECT field, status FROM registry_claims ORDER BY field")).all()

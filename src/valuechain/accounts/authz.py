@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import ROLE_RANK, Role, Scope
+from valuechain.accounts.roles import ROLE_RANK, ROLE_SCOPES, Role, Scope
 from valuechain.core.errors import ForbiddenError, NotFoundError
 
 
@@ -50,6 +50,9 @@ class Action(StrEnum):
     repo_write = "hub.repo.write"
     repo_manage = "hub.repo.manage"
     compliance_read = "compliance.obligation.read"
+    audit_verify = "audit.chain.verify"
+    org_name = "accounts.org.name"
+    operator_key_create = "accounts.key.create_operator"
     claim_read = "registry.claim.read"
     agreement_read = "registry.agreement.read"
     agreement_manage = "registry.agreement.manage"
@@ -82,7 +85,7 @@ RULES: dict[Action, Rule] = {
     Action.system_write: Rule(_W, Role.member, writes=True),
     Action.offer_read: Rule(_R),
     Action.offer_write: Rule(_W, Role.member, writes=True),
-    Action.chain_import: Rule(_W, Role.member, writes=True),
+    Action.chain_import: Rule(_W, Role.member, writes=True, operator_only=True),
     Action.claim_answer: Rule(_W, Role.admin, writes=True),
     Action.terms_write: Rule(_W, Role.admin, writes=True),
     Action.entitlement_request: Rule(Scope.inference, Role.member, writes=True),
@@ -95,6 +98,9 @@ RULES: dict[Action, Rule] = {
     Action.repo_write: Rule(Scope.hub_write, Role.member, writes=True),
     Action.repo_manage: Rule(Scope.hub_write, Role.admin, writes=True),
     Action.compliance_read: Rule(_R),
+    Action.audit_verify: Rule(Scope.audit_read, Role.admin, operator_only=True),
+    Action.org_name: Rule(_R),
+    Action.operator_key_create: Rule(Scope.keys_manage, Role.admin, writes=True, operator_only=True),
     Action.claim_read: Rule(_R),
     Action.agreement_read: Rule(_R),
     Action.agreement_manage: Rule(_W, Role.admin, writes=True),
@@ -118,7 +124,7 @@ class Resource:
 
 
 def authorize(principal: Principal, action: Action, resource: Resource | None = None) -> None:
-    """Raise ``NotFoundError`` or ``ForbiddenError`` unless ``principal`` may do ``action`` to ``resource``."""
+    """Raise ``NotFoundError`` or ``ForbiddenError`` unless ``principal`` may do ``action`` to it."""
     rule = RULES[action]
     is_owner = (
         resource is None
@@ -127,16 +133,23 @@ def authorize(principal: Principal, action: Action, resource: Resource | None = 
         or resource.owner_org_id == principal.org_id
     )
     if resource is not None and not is_owner and not resource.is_visible:
-        raise NotFoundError(f"{resource.kind} {resource.label} not found")
+        raise not_found(resource.kind, resource.label)
     if rule.operator_only and not principal.is_operator:
         raise ForbiddenError("only a platform operator may do this")
-    if rule.scope not in principal.scopes:
+    if rule.scope not in principal.scopes or rule.scope not in ROLE_SCOPES[principal.role]:
         raise ForbiddenError(f"this key lacks the scope `{rule.scope.value}`")
     if ROLE_RANK[principal.role] < ROLE_RANK[rule.role]:
-        raise ForbiddenError(f"requires role {rule.role.value} or higher; this key has {principal.role.value}")
+        raise ForbiddenError(
+            f"requires role {rule.role.value} or higher; this key has {principal.role.value}"
+        )
     if rule.writes and not is_owner:
         assert resource is not None
-        raise ForbiddenError(f"{resource.kind} {resource.label} belongs to another organisation")
+        raise ForbiddenError(f"{resource.kind} `{resource.label}` belongs to another organisation")
+
+
+def not_found(kind: str, label: str) -> NotFoundError:
+    """The one answer for a missing record and for one the caller may not see."""
+    return NotFoundError(f"{kind} `{label}` not found")
 
 
 def is_allowed(principal: Principal, action: Action, resource: Resource | None = None) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from valuechain.accounts import service
@@ -13,6 +11,7 @@ from valuechain.accounts.schemas import (
     KeyPublic,
     MemberCreate,
     MemberPublic,
+    MePublic,
     OrgCreate,
     OrgPublic,
     OrgUpdate,
@@ -23,15 +22,15 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.get("/me")
-def read_me(principal: CurrentPrincipal) -> dict[str, Any]:
+def read_me(principal: CurrentPrincipal) -> MePublic:
     """Who the key belongs to and what it may do."""
-    return {
-        "org": principal.org_slug,
-        "key_id": principal.key_id,
-        "role": principal.role.value,
-        "scopes": sorted(s.value for s in principal.scopes),
-        "is_operator": principal.is_operator,
-    }
+    return MePublic(
+        org=principal.org_slug,
+        key_id=principal.key_id,
+        role=principal.role,
+        scopes=sorted(principal.scopes),
+        is_operator=principal.is_operator,
+    )
 
 
 @router.get("/orgs")
@@ -56,16 +55,14 @@ def update_org(slug: str, data: OrgUpdate, session: WriteSession, principal: Cur
 
 @router.get("/orgs/{slug}/members")
 def list_members(slug: str, session: ReadSession, principal: CurrentPrincipal) -> list[MemberPublic]:
-    rows = service.list_members(session, slug, principal=principal)
-    return [MemberPublic(user_id=u.id, email=u.email, name=u.name, role=m.role) for u, m in rows]  # type: ignore[arg-type]
+    return [MemberPublic.model_validate(m) for m in service.list_members(session, slug, principal=principal)]
 
 
 @router.post("/orgs/{slug}/members", status_code=status.HTTP_201_CREATED)
 def add_member(
     slug: str, data: MemberCreate, session: WriteSession, principal: CurrentPrincipal
 ) -> MemberPublic:
-    user = service.add_member(session, slug, data, principal=principal)
-    return MemberPublic(user_id=user.id, email=user.email, name=user.name, role=data.role)
+    return MemberPublic.model_validate(service.add_member(session, slug, data, principal=principal))
 
 
 @router.get("/orgs/{slug}/keys")

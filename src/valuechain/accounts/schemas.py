@@ -59,10 +59,22 @@ class MemberCreate(_In):
 
 
 class MemberPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     user_id: str
     email: str
     name: str
     role: Role
+
+
+class MePublic(BaseModel):
+    """The caller: its organisation and what its key may do."""
+
+    org: str
+    key_id: str | None
+    role: Role
+    scopes: list[Scope]
+    is_operator: bool
 
 
 class KeyCreate(_In):

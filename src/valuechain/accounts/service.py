@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import events
+from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.models import ApiKey, Membership, Organization, User
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import ROLE_RANK, ROLE_SCOPES, Role, Scope
@@ -17,13 +20,27 @@ from valuechain.core.errors import (
     AuthenticationError,
     ConflictError,
     ForbiddenError,
-    NotFoundError,
     ValidationError,
 )
 from valuechain.core.ids import new_id
 from valuechain.core.security import generate_secret, hash_secret, looks_like_secret
 
 LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user's membership of one organisation, as the service hands it to routes and the CLI."""
+
+    user_id: str
+    email: str
+    name: str
+    role: Role
+
+
+def org_resource(org: Organization) -> Resource:
+    """An organisation as the permission check sees it: its own members only."""
+    return Resource("organisation", org.slug, owner_org_id=org.id)
 
 
 def org_snapshot(org: Organization) -> dict[str, object]:
@@ -50,8 +67,7 @@ def key_snapshot(key: ApiKey) -> dict[str, object]:
 
 def create_org(session: Session, data: OrgCreate, *, principal: Principal) -> Organization:
     """Create an organisation (platform operators only)."""
-    if not principal.is_operator:
-        raise ForbiddenError("only a platform operator can create organisations")
+    authorize(principal, Action.org_create)
     if data.is_microenterprise and not data.is_sme:
         raise ValidationError("a microenterprise is an SME: set is_sme too")
     if session.scalar(select(Organization.id).where(Organization.slug == data.slug)):
@@ -63,7 +79,7 @@ def create_org(session: Session, data: OrgCreate, *, principal: Principal) -> Or
         session,
         actor=principal.actor,
         org_id=org.id,
-        action="org.create",
+        action=events.org_create,
         subject_type="org",
         subject_id=org.id,
         after=org_snapshot(org),
@@ -73,13 +89,19 @@ def create_org(session: Session, data: OrgCreate, *, principal: Principal) -> Or
 
 def get_org(session: Session, slug: str, *, principal: Principal) -> Organization:
     """An organisation the caller belongs to (operators see all); others are 'not found'."""
+    return _org(session, slug, principal, Action.org_read)
+
+
+def _org(session: Session, slug: str, principal: Principal, action: Action) -> Organization:
     org = session.scalar(select(Organization).where(Organization.slug == slug))
-    if org is None or not (principal.is_operator or org.id == principal.org_id):
-        raise NotFoundError(f"organisation `{slug}` not found")
+    if org is None:
+        raise not_found("organisation", slug)
+    authorize(principal, action, org_resource(org))
     return org
 
 
 def list_orgs(session: Session, *, principal: Principal) -> list[Organization]:
+    authorize(principal, Action.org_read)
     query = select(Organization).order_by(Organization.slug)
     if not principal.is_operator:
         query = query.where(Organization.id == principal.org_id)
@@ -87,8 +109,7 @@ def list_orgs(session: Session, *, principal: Principal) -> list[Organization]:
 
 
 def update_org(session: Session, slug: str, data: OrgUpdate, *, principal: Principal) -> Organization:
-    org = get_org(session, slug, principal=principal)
-    principal.require(Scope.org_manage)
+    org = _org(session, slug, principal, Action.org_update)
     before = org_snapshot(org)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(org, field, value)
@@ -98,7 +119,7 @@ def update_org(session: Session, slug: str, data: OrgUpdate, *, principal: Princ
         session,
         actor=principal.actor,
         org_id=org.id,
-        action="org.update",
+        action=events.org_update,
         subject_type="org",
         subject_id=org.id,
         before=before,
@@ -107,10 +128,13 @@ def update_org(session: Session, slug: str, data: OrgUpdate, *, principal: Princ
     return org
 
 
-def add_member(session: Session, slug: str, data: MemberCreate, *, principal: Principal) -> User:
-    """Add a user (created on first use) to an organisation with a role."""
-    org = get_org(session, slug, principal=principal)
-    principal.require(Scope.org_manage)
+def add_member(session: Session, slug: str, data: MemberCreate, *, principal: Principal) -> Member:
+    """Add a user (created on first use) to an organisation with a role.
+
+    The answer echoes what the caller sent: whether the e-mail already had an account elsewhere (and
+    under which name) is another organisation's business (issue 9, no oracles).
+    """
+    org = _org(session, slug, principal, Action.member_manage)
     _check_grantable(principal, data.role)
     user = session.scalar(select(User).where(User.email == data.email))
     if user is None:
@@ -128,22 +152,23 @@ def add_member(session: Session, slug: str, data: MemberCreate, *, principal: Pr
         session,
         actor=principal.actor,
         org_id=org.id,
-        action="member.add",
+        action=events.member_add,
         subject_type="user",
         subject_id=user.id,
         after={"email": user.email, "role": data.role.value},
     )
-    return user
+    return Member(user_id=user.id, email=data.email, name=data.name, role=data.role)
 
 
-def list_members(session: Session, slug: str, *, principal: Principal) -> list[tuple[User, Membership]]:
-    org = get_org(session, slug, principal=principal)
+def list_members(session: Session, slug: str, *, principal: Principal) -> list[Member]:
+    org = _org(session, slug, principal, Action.member_read)
     rows = session.execute(
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org.id)
+        .order_by(Membership.created_at, Membership.id)
     )
-    return [(user, membership) for user, membership in rows]
+    return [Member(user_id=u.id, email=u.email, name=u.name, role=Role(m.role)) for u, m in rows]
 
 
 def _check_grantable(principal: Principal, role: Role) -> None:
@@ -155,11 +180,10 @@ def create_key(
     session: Session, slug: str, data: KeyCreate, *, principal: Principal, is_operator: bool = False
 ) -> tuple[ApiKey, str]:
     """Issue an API key; returns the record and the secret, which is never stored."""
-    org = get_org(session, slug, principal=principal)
-    principal.require(Scope.keys_manage)
+    org = _org(session, slug, principal, Action.key_manage)
     _check_grantable(principal, data.role)
-    if is_operator and not principal.is_operator:
-        raise ForbiddenError("only a platform operator can create operator keys")
+    if is_operator:
+        authorize(principal, Action.operator_key_create)
     allowed = ROLE_SCOPES[data.role]
     scopes = set(data.scopes) if data.scopes is not None else set(allowed)
     if not scopes <= allowed:
@@ -187,7 +211,7 @@ def create_key(
         session,
         actor=principal.actor,
         org_id=org.id,
-        action="key.create",
+        action=events.key_create,
         subject_type="key",
         subject_id=key.id,
         after=key_snapshot(key),
@@ -196,19 +220,20 @@ def create_key(
 
 
 def list_keys(session: Session, slug: str, *, principal: Principal) -> list[ApiKey]:
-    org = get_org(session, slug, principal=principal)
-    principal.require(Scope.keys_manage)
+    org = _org(session, slug, principal, Action.key_read)
     return list(session.scalars(select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.created_at)))
 
 
 def revoke_key(
     session: Session, slug: str, key_id: str, *, principal: Principal, reason: str | None = None
 ) -> ApiKey:
-    org = get_org(session, slug, principal=principal)
-    principal.require(Scope.keys_manage)
-    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org.id))
+    """Revoke a key of the organisation named by its id or its prefix (another org's key: not found)."""
+    org = _org(session, slug, principal, Action.key_manage)
+    key = session.scalar(
+        select(ApiKey).where(or_(ApiKey.id == key_id, ApiKey.prefix == key_id), ApiKey.org_id == org.id)
+    )
     if key is None:
-        raise NotFoundError(f"key `{key_id}` not found")
+        raise not_found("key", key_id)
     if key.revoked_at is not None:
         return key
     before = key_snapshot(key)
@@ -217,7 +242,7 @@ def revoke_key(
         session,
         actor=principal.actor,
         org_id=org.id,
-        action="key.revoke",
+        action=events.key_revoke,
         subject_type="key",
         subject_id=key.id,
         before=before,

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from valuechain.accounts.roles import Scope
+from valuechain.accounts.authz import Action, authorize
 from valuechain.api.deps import CurrentPrincipal, ReadSession
 from valuechain.core.audit import AuditEvent, verify_chain
-from valuechain.core.errors import ForbiddenError
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -30,6 +29,12 @@ class EventPublic(BaseModel):
     hash: str
 
 
+class VerifyPublic(BaseModel):
+    ok: bool
+    events: int
+    problems: list[str]
+
+
 @router.get("")
 def list_events(
     session: ReadSession,
@@ -38,7 +43,7 @@ def list_events(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[EventPublic]:
     """Events of the caller's organisation, oldest first, paged by sequence number."""
-    principal.require(Scope.audit_read)
+    authorize(principal, Action.audit_read)
     query = select(AuditEvent).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq).limit(limit)
     if not principal.is_operator:
         query = query.where(AuditEvent.org_id == principal.org_id)
@@ -46,9 +51,8 @@ def list_events(
 
 
 @router.get("/verify")
-def verify(session: ReadSession, principal: CurrentPrincipal) -> dict[str, Any]:
+def verify(session: ReadSession, principal: CurrentPrincipal) -> VerifyPublic:
     """Recompute the whole hash chain (platform operators)."""
-    if not principal.is_operator:
-        raise ForbiddenError("only a platform operator can verify the whole audit chain")
+    authorize(principal, Action.audit_verify)
     result = verify_chain(session)
-    return {"ok": result.ok, "events": result.events, "problems": result.problems}
+    return VerifyPublic(ok=result.ok, events=result.events, problems=result.problems)

@@ -72,8 +72,13 @@ def add_member(
 ) -> None:
     """Add a user to an organisation with a role."""
     with database() as db, db.unit_of_work() as session:
-        user = service.add_member(
+        member = service.add_member(
             session, slug, MemberCreate(email=email, role=role), principal=system_principal()
         )
-        result: dict[str, Any] = {"org": slug, "user_id": user.id, "email": user.email, "role": role.value}
+        result: dict[str, Any] = {
+            "org": slug,
+            "user_id": member.user_id,
+            "email": member.email,
+            "role": role.value,
+        }
     emit(result, fmt, lambda r: out.print(f"{r['email']} is now {r['role']} of {r['org']}"))

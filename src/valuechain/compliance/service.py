@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import Scope
+from valuechain.compliance import events
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
@@ -28,7 +29,7 @@ from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
-from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.core.errors import ValidationError
 from valuechain.hub.models import HubAccess, HubRepo
 from valuechain.market.models import Entitlement
 from valuechain.registry.claims import Consent, consent
@@ -37,17 +38,17 @@ from valuechain.registry.manifest import ChainManifest
 from valuechain.registry.models import Model, ModelVersion, Offer
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
-DOC_ACTION = "compliance.document_generated"
+DOC_ACTION = events.document_generated.name
 
 
 def registry_manifest(session: Session, *, principal: Principal | None = None) -> ChainManifest:
-    """The whole registry as a manifest of what counts: unconfirmed namings left out (registry read)."""
+    """The whole registry as a manifest of what counts: unconfirmed namings left out (obligations read)."""
     return _registry_chain(session, principal)[0]
 
 
 def _registry_chain(session: Session, principal: Principal | None) -> tuple[ChainManifest, Consent]:
     if principal is not None:
-        principal.require(Scope.registry_read)
+        authorize(principal, Action.compliance_read)
     agreed = consent(session)
     return export_manifest(session, org_id=None, consent=agreed), agreed
 
@@ -167,7 +168,7 @@ def _check_edits(manifest: ChainManifest, edits: list[Edit], principal: Principa
             "offers": edit.key.split(",")[0] in visible,
         }[edit.section]
         if not allowed:
-            raise NotFoundError(f"what-if: no {edit.section[:-1]} `{edit.key}` among the records you may see")
+            raise not_found(edit.section[:-1], edit.key)
 
 
 def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
@@ -204,30 +205,26 @@ def _check_access(
     model_id: str,
     kind: str,
     principal: Principal | None,
-    session: Session | None = None,
+    session: Session,
 ) -> None:
     if model_id not in facts.models:
-        raise NotFoundError(f"model `{model_id}` not found")
-    if principal is None or principal.is_operator:
+        raise not_found("model", model_id)
+    if principal is None:
         return
     me = principal.org_slug
     model = next(m for m in manifest.models if m.id == model_id)
     is_provider = me in (model.owner, model.releaser)
     visible = model.public or is_provider
-    entitled = _entitled(facts, model_id, me) or (
-        session is not None and _uses_through_a_channel(session, model_id, principal.org_id)
-    )
+    entitled = _entitled(facts, model_id, me) or _uses_through_a_channel(session, model_id, principal.org_id)
     allowed = {
         "annex-xi": is_provider,
         "annex-xii": is_provider or entitled,
         "summary": visible or entitled,
         "bom": visible,
     }[kind]
-    if not allowed:
-        # Same answer as for a model that does not exist: no existence leak (errors.NotFoundError).
-        raise NotFoundError(
-            f"model `{model_id}` not found, or your organisation is not entitled to its {kind}"
-        )
+    # Not entitled: the same answer as for a model that does not exist (issue 9, no oracles).
+    owner = session.scalar(select(Model.owner_org_id).where(Model.slug == model_id))
+    authorize(principal, Action.compliance_read, Resource("model", model_id, owner, is_visible=allowed))
 
 
 def model_document(
@@ -254,7 +251,7 @@ def model_document(
             session,
             actor=principal.actor if principal else "cli",
             org_id=principal.org_id if principal and principal.org_id else None,
-            action=DOC_ACTION,
+            action=events.document_generated,
             subject_type="model",
             subject_id=model_id,
             after={"kind": kind, "provider": doc.provider, "missing": len(doc.missing)},
@@ -268,9 +265,9 @@ def model_bom(
     """The model's CycloneDX ML-BOM, built only from what the caller may see."""
     principal_org = None if principal is None or principal.is_operator else principal.org_id
     if principal is not None:
-        principal.require(Scope.registry_read)
+        authorize(principal, Action.compliance_read)
     manifest = export_manifest(session, org_id=principal_org)
     facts = facts_from_manifest(manifest)
     if model_id not in facts.models:
-        raise NotFoundError(f"model `{model_id}` not found")
+        raise not_found("model", model_id)
     return build_bom(facts, model_id, as_of=as_of)

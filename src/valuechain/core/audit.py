@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Base, IdColumn, UTCDateTime
+from valuechain.core.events import EVENTS, EventType
 
 GENESIS_HASH = "0" * 64
 
@@ -102,22 +103,33 @@ def record_event(
     *,
     actor: str,
     org_id: str | None,
-    action: str,
+    action: str | EventType,
     subject_type: str,
     subject_id: str,
     before: Any = None,
     after: Any = None,
     reason: str | None = None,
 ) -> None:
-    """Append one event inside the caller's transaction."""
-    change = Change(
-        actor, org_id, action, subject_type, subject_id, jsonable(before), jsonable(after), reason
-    )
+    """Append one event inside the caller's transaction; ``action`` must be a declared event type."""
+    name = action.name if isinstance(action, EventType) else action
+    change = Change(actor, org_id, name, subject_type, subject_id, jsonable(before), jsonable(after), reason)
     record_changes(session, [change])
 
 
+def check_change(change: Change) -> None:
+    """Raise ``EventError`` unless the change is a declared event type, about its kind of subject."""
+    payload = change.after if change.after is not None else change.before
+    EVENTS.check(change.action, change.subject_type, payload)
+
+
 def record_changes(session: Session, changes: Iterable[Change], *, at: datetime | None = None) -> int:
-    """Append events in order inside the caller's transaction; returns how many were written."""
+    """Append events in order inside the caller's transaction; returns how many were written.
+
+    Every change is checked against the declared event types first, so nothing is written if one is not.
+    """
+    changes = list(changes)
+    for change in changes:
+        check_change(change)
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     at = at or utcnow()
     seq, prev = head.seq, head.hash

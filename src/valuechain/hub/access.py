@@ -7,15 +7,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts.directory import org_id_for_slug, slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.hub import lineage
 from valuechain.hub.errors import GatedRepoError
 from valuechain.hub.licences import find_licence, require_release_licence
 from valuechain.hub.models import ACCESS_STATUSES, GATE_MODES, HubAccess, HubRepo
 from valuechain.hub.repos import DEFAULT_BRANCH, has_download_access, resolve_revision
-from valuechain.registry.models import Model
 
 
 def _snapshot(repo: HubRepo) -> dict[str, object]:
@@ -36,11 +36,7 @@ def set_visibility(
             repo.licence, repo.licence_name = licence.id, licence.name
     repo.visibility = visibility
     repo.updated_at = now
-    if repo.model_id:
-        model = session.get(Model, repo.model_id)
-        if model is not None:
-            model.visibility = visibility
-            model.weights_public = visibility == "public"  # gated weights are still published
+    lineage.publish_visibility(session, repo, actor=principal.actor)
     record_event(
         session,
         actor=principal.actor,
@@ -116,17 +112,18 @@ def accept_terms(session: Session, *, repo: HubRepo, principal: Principal, now: 
 def decide_access(
     session: Session, *, repo: HubRepo, principal: Principal, org_slug: str, status: str, now: datetime
 ) -> HubAccess:
-    """The provider grants, rejects or resets an organisation's access."""
+    """The provider grants, rejects or resets the access of an organisation that asked for it.
+
+    Only organisations that accepted the terms of this repo can be named: any other slug, existing or
+    not, gets the same not-found answer (issue 9: a write never reveals that an organisation exists).
+    """
     if status not in ACCESS_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(ACCESS_STATUSES)}")
-    org = session.scalar(select(Organization).where(Organization.slug == org_slug))
-    if org is None:
-        raise NotFoundError(f"organisation {org_slug} not found")
-    access = session.get(HubAccess, (repo.id, org.id))
-    before = _access_snapshot(access) if access else None
+    org_id = org_id_for_slug(session, org_slug)
+    access = session.get(HubAccess, (repo.id, org_id)) if org_id else None
     if access is None:
-        access = HubAccess(repo_id=repo.id, org_id=org.id, status=status)
-        session.add(access)
+        raise NotFoundError(f"no access request from organisation {org_slug} for {repo.repo_id}")
+    before = _access_snapshot(access)
     access.status = status
     access.decided_by = principal.key_id or principal.user_id
     access.decided_at = now
@@ -146,15 +143,12 @@ def decide_access(
 
 def list_access(session: Session, *, repo: HubRepo, status: str | None = None) -> list[tuple[HubAccess, str]]:
     """Access records of a repo with the organisation slug (for its provider)."""
-    query = (
-        select(HubAccess, Organization.slug)
-        .join(Organization, Organization.id == HubAccess.org_id)
-        .where(HubAccess.repo_id == repo.id)
-        .order_by(Organization.slug)
-    )
+    query = select(HubAccess).where(HubAccess.repo_id == repo.id)
     if status:
         query = query.where(HubAccess.status == status)
-    return [(access, slug) for access, slug in session.execute(query).all()]
+    records = list(session.scalars(query))
+    slugs = slugs_for_ids(session, (r.org_id for r in records))
+    return sorted(((r, slugs.get(r.org_id, r.org_id)) for r in records), key=lambda pair: pair[1])
 
 
 def _access_snapshot(access: HubAccess) -> dict[str, object]:

@@ -28,6 +28,15 @@ class FileChange:
     is_lfs: bool
 
 
+@dataclass(frozen=True)
+class LfsReference:
+    """An LFS file a commit names by sha256; the service resolves it only if the repo may reference it."""
+
+    path: str
+    oid: str
+    size: int | None
+
+
 @dataclass
 class CommitRequest:
     """What one ``create_commit`` asks for."""
@@ -35,7 +44,7 @@ class CommitRequest:
     summary: str
     description: str = ""
     parent_commit: str | None = None
-    additions: list[FileChange] = field(default_factory=list)
+    additions: list[FileChange | LfsReference] = field(default_factory=list)
     deleted_files: list[str] = field(default_factory=list)
     deleted_folders: list[str] = field(default_factory=list)
     version_label: str | None = None  # registry version to attach to; default: a new one named by the commit
@@ -131,6 +140,8 @@ def _apply_changes(files: dict[str, HubCommitFile | FileChange], request: Commit
         for path in doomed:
             del files[path]
     for change in request.additions:
+        if not isinstance(change, FileChange):  # hub.objects.resolve_references runs first
+            raise TypeError(f"unresolved LFS reference {change.path}")
         check_file_path(change.path)
         files[change.path] = change
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role, Scope
 from valuechain.core.db import Database
@@ -46,7 +46,7 @@ distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND.
 def _org_principal(db: Database, slug: str) -> Principal:
     """The organisation itself, acting through the local CLI (the demo has no user keys to spare)."""
     with db.session() as session:
-        org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
+        org_id = org_id_for_slug(session, slug)
     assert org_id is not None, f"demo organisation {slug} is missing"
     return Principal(
         org_id=org_id, org_slug=slug, key_id=None, user_id="demo", role=Role.admin, scopes=frozenset(Scope)

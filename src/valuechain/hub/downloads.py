@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts.directory import slugs_for_ids
 from valuechain.hub.models import HubCommit, HubDownload, HubRepo
 
 ANONYMOUS = "anonymous"
@@ -54,19 +54,19 @@ def download_totals(session: Session, repo: HubRepo, *, today: date) -> tuple[in
 def download_rows(session: Session, repo: HubRepo) -> list[dict[str, object]]:
     """Per version × organisation × day, for the provider."""
     rows = session.execute(
-        select(HubDownload, HubCommit.version_id, Organization.slug)
+        select(HubDownload, HubCommit.version_id)
         .join(HubCommit, HubCommit.id == HubDownload.commit_id)
-        .outerjoin(Organization, Organization.id == HubDownload.org_key)
         .where(HubDownload.repo_id == repo.id)
         .order_by(HubDownload.day, HubDownload.commit_id, HubDownload.org_key)
     ).all()
+    slugs = slugs_for_ids(session, (d.org_key for d, _ in rows))
     return [
         {
             "commit": d.commit_id,
             "version_id": version_id,
-            "org": slug or ANONYMOUS,
+            "org": slugs.get(d.org_key, ANONYMOUS),
             "day": d.day.isoformat(),
             "downloads": d.count,
         }
-        for d, version_id, slug in rows
+        for d, version_id in rows
     ]

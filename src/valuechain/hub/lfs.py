@@ -1,6 +1,8 @@
 """Git LFS batch API (basic transfer): https://github.com/git-lfs/git-lfs/blob/main/docs/api/batch.md
 
-The client PUTs the bytes without its token, so upload URLs carry a short-lived HMAC signature.
+The client PUTs the bytes without its token, so upload URLs carry a short-lived HMAC signature over the
+repo, the object, its size and the uploader. Which objects need an upload is decided from the repo alone
+(``hub.objects``): an object stored for another repo gets the same answer as one never seen.
 """
 
 from __future__ import annotations
@@ -11,21 +13,23 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from valuechain.core.errors import AuthenticationError, ValidationError
-from valuechain.hub.storage import LocalBlobStore, is_sha256
+from valuechain.hub.storage import is_sha256
 
 UPLOAD_URL_TTL_S = 24 * 3600
 
 
 @dataclass(frozen=True)
 class UploadGrant:
-    """What a signed upload URL allows: one object of one size into one repo."""
+    """What a signed upload URL allows: one object of one size into one repo (its internal id), by one key."""
 
-    repo_id: str
+    repo_pk: str
     oid: str
     size: int
     expires: int
+    by: str
 
 
 class UrlSigner:
@@ -35,7 +39,7 @@ class UrlSigner:
         self._key = (key or secrets.token_hex(32)).encode()
 
     def sign(self, grant: UploadGrant) -> str:
-        message = f"{grant.repo_id}|{grant.oid}|{grant.size}|{grant.expires}".encode()
+        message = f"{grant.repo_pk}|{grant.oid}|{grant.size}|{grant.expires}|{grant.by}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def check(self, grant: UploadGrant, signature: str, *, now: float | None = None) -> None:
@@ -45,16 +49,27 @@ class UrlSigner:
             raise AuthenticationError("upload URL expired; request a new one through the LFS batch API")
 
 
+def requested_oids(body: dict[str, Any]) -> list[str]:
+    """The well-formed object ids of a batch request."""
+    return [
+        str(item.get("oid", "")) for item in body.get("objects", []) if is_sha256(str(item.get("oid", "")))
+    ]
+
+
 def batch_response(
     body: dict[str, Any],
     *,
-    repo_id: str,
-    store: LocalBlobStore,
+    repo_pk: str,
+    held: dict[str, int],
+    uploader: str,
     signer: UrlSigner,
     base_url: str,
     max_file_bytes: int,
 ) -> dict[str, Any]:
-    """Answer an upload batch: present objects need no action; others get a signed PUT and a verify."""
+    """Answer an upload batch: objects this repo holds need no action; others get a signed PUT and a verify.
+
+    ``held`` holds this repo's objects only, never the blob store's: existence elsewhere must not show.
+    """
     if body.get("operation") != "upload":
         raise ValidationError("only the upload operation is supported; download files through /resolve")
     objects = []
@@ -68,11 +83,13 @@ def batch_response(
         elif size > max_file_bytes:
             message = f"file of {size} bytes exceeds the limit of {max_file_bytes} bytes"
             objects.append({"oid": oid, "size": size, "error": {"code": 413, "message": message}})
-        elif (existing := store.stat(oid)) is not None and existing.size == size:
+        elif held.get(oid) == size:
             objects.append({"oid": oid, "size": size})
         else:
-            grant = UploadGrant(repo_id=repo_id, oid=oid, size=size, expires=expires)
-            query = f"repo={repo_id}&size={size}&expires={expires}&sig={signer.sign(grant)}"
+            grant = UploadGrant(repo_pk=repo_pk, oid=oid, size=size, expires=expires, by=uploader)
+            query = urlencode(
+                {"repo": repo_pk, "size": size, "expires": expires, "by": uploader, "sig": signer.sign(grant)}
+            )
             objects.append(
                 {
                     "oid": oid,

@@ -1,4 +1,5 @@
-"""Hub tables: repositories, immutable commits with their full file trees, refs, access grants, downloads."""
+"""Hub tables: repositories, immutable commits with their full file trees, the LFS objects each repo may
+reference, refs, access grants, downloads."""
 
 from __future__ import annotations
 
@@ -70,6 +71,24 @@ class HubCommitFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     git_oid: Mapped[str] = mapped_column(String(40))
     is_lfs: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HubRepoObject(Base):
+    """An LFS object a repo holds: uploaded to it or committed to it (issue 9: per-repo content).
+
+    Blobs are shared on disk by content, but a commit may reference an object only if its repo holds it
+    or the committer can read a repo that does; a sha256 alone grants nothing.
+    """
+
+    __tablename__ = "hub_repo_objects"
+
+    repo_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("hub_repos.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    added_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class HubRef(Base):

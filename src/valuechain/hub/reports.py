@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts.authz import Action, authorize
+from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import Scope
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ValidationError
 from valuechain.hub.downloads import ANONYMOUS
 from valuechain.hub.models import HubCommit, HubDownload, HubRepo
-from valuechain.registry.models import ModelVersion
+from valuechain.registry import releases
 
 
 def downloads_report(
@@ -27,7 +27,7 @@ def downloads_report(
     until: date | None = None,
 ) -> list[dict[str, Any]]:
     """``provider``: downloads of the caller's repos; ``consumer``: the caller's own downloads."""
-    principal.require(Scope.registry_read)
+    authorize(principal, Action.repo_read)
     if view not in ("provider", "consumer"):
         raise ValidationError("view must be provider or consumer")
     until = until or utcnow().date()
@@ -37,27 +37,28 @@ def downloads_report(
             HubDownload.day,
             HubRepo.namespace,
             HubRepo.name,
-            ModelVersion.label,
-            Organization.slug,
+            HubCommit.version_id,
+            HubDownload.org_key,
             HubDownload.count,
         )
         .join(HubRepo, HubRepo.id == HubDownload.repo_id)
         .join(HubCommit, HubCommit.id == HubDownload.commit_id)
-        .outerjoin(ModelVersion, ModelVersion.id == HubCommit.version_id)
-        .outerjoin(Organization, Organization.id == HubDownload.org_key)
         .where(HubDownload.day >= since, HubDownload.day <= until)
         .order_by(HubDownload.day, HubRepo.namespace, HubRepo.name, HubDownload.org_key)
     )
     if not principal.is_operator:
         own = HubRepo.org_id if view == "provider" else HubDownload.org_key
         query = query.where(own == principal.org_id)
+    rows = session.execute(query).all()
+    labels = releases.version_labels(session, (row.version_id for row in rows if row.version_id))
+    slugs = slugs_for_ids(session, (row.org_key for row in rows))
     return [
         {
             "day": day.isoformat(),
             "model": f"{namespace}/{name}",
-            "version": label,
-            "org": slug or ANONYMOUS,
+            "version": labels.get(version_id) if version_id else None,
+            "org": slugs.get(org_key, ANONYMOUS),
             "downloads": count,
         }
-        for day, namespace, name, label, slug, count in session.execute(query)
+        for day, namespace, name, version_id, org_key, count in rows
     ]

@@ -7,10 +7,10 @@ import re
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, Resource, authorize
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import Scope
 from valuechain.core.audit import record_event
-from valuechain.core.errors import ConflictError, ForbiddenError, ValidationError
+from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.hub.errors import EntryNotFoundError, RepoNotFoundError, RevisionNotFoundError
 from valuechain.hub.models import HubAccess, HubCommit, HubCommitFile, HubRef, HubRepo
 
@@ -31,33 +31,66 @@ def is_owner(repo: HubRepo, principal: Principal | None) -> bool:
     return principal is not None and (principal.is_operator or principal.org_id == repo.org_id)
 
 
-def can_see(repo: HubRepo, principal: Principal | None) -> bool:
-    """Public and gated repos are listed to everyone; private ones only to their organisation."""
-    return repo.visibility == "public" or is_owner(repo, principal)
+def repo_resource(repo: HubRepo, *, label: str | None = None) -> Resource:
+    """The repo as the permission check sees it; public (gated or not) repos are visible to everyone."""
+    return Resource(
+        kind="Repository",
+        label=label or repo.repo_id,
+        owner_org_id=repo.org_id,
+        is_visible=repo.visibility == "public",
+    )
 
 
-def find_repo(session: Session, repo_id: str, *, principal: Principal | None) -> HubRepo:
-    """The repo if the caller may see it; otherwise RepositoryNotFound, whether or not it exists."""
+def authorize_repo(principal: Principal | None, action: Action, repo: HubRepo, *, label: str) -> None:
+    """The one permission check, in the hub's words: a repo the caller may not see is RepoNotFound, exactly
+    as a missing one (same status, code and message); a visible one it may not act on is Forbidden."""
+    if principal is None:
+        if repo.visibility != "public":
+            raise RepoNotFoundError(label)
+        if action is not Action.repo_read:
+            raise ForbiddenError("this call needs a valuechain API key as the token")
+        return
+    try:
+        authorize(principal, action, repo_resource(repo, label=label))
+    except NotFoundError as exc:
+        raise RepoNotFoundError(label) from exc
+
+
+def can_read(repo: HubRepo, principal: Principal | None) -> bool:
+    """Whether the caller may read this repo (the same decision as :func:`authorize_repo`)."""
+    try:
+        authorize_repo(principal, Action.repo_read, repo, label=repo.repo_id)
+    except (ForbiddenError, NotFoundError):
+        return False
+    return True
+
+
+def find_repo(
+    session: Session, repo_id: str, *, principal: Principal | None, action: Action = Action.repo_read
+) -> HubRepo:
+    """The repo if the caller may do ``action`` to it; RepositoryNotFound if it may not see it or it is
+    missing (the same answer)."""
     namespace, name = split_repo_id(repo_id)
     repo = session.scalar(select(HubRepo).where(HubRepo.namespace == namespace, HubRepo.name == name))
-    if repo is None or not can_see(repo, principal):
+    if repo is None:
         raise RepoNotFoundError(repo_id)
+    authorize_repo(principal, action, repo, label=repo_id)
     return repo
 
 
 def find_writable_repo(session: Session, repo_id: str, *, principal: Principal | None) -> HubRepo:
     """The repo if the caller's organisation owns it and the key may write to the hub."""
-    repo = find_repo(session, repo_id, principal=principal)
-    if not is_owner(repo, principal):
-        raise ForbiddenError(f"you cannot write to {repo_id}: it belongs to another organisation")
-    assert principal is not None
-    principal.require(Scope.hub_write)
-    return repo
+    return find_repo(session, repo_id, principal=principal, action=Action.repo_write)
+
+
+def find_managed_repo(session: Session, repo_id: str, *, principal: Principal | None) -> HubRepo:
+    """The repo if the caller may manage it: settings, release, access decisions, statistics."""
+    return find_repo(session, repo_id, principal=principal, action=Action.repo_manage)
 
 
 def has_download_access(session: Session, repo: HubRepo, principal: Principal | None) -> bool:
-    """Files are served if public and ungated, to the owner, or to an org with accepted access."""
-    if not can_see(repo, principal):
+    """Files are served if readable and ungated, to the owner, or to an org with accepted access."""
+    if not can_read(repo, principal):
         return False
     if repo.gated is None or is_owner(repo, principal):
         return True
@@ -162,11 +195,12 @@ def delete_ref(session: Session, repo: HubRepo, *, kind: str, name: str, princip
     )
 
 
-def visible_repos_query(principal: Principal | None) -> Select[HubRepo]:
-    """Repos the caller may list: public ones and its own organisation's."""
+def visible_repos_query(principal: Principal | None) -> Select[tuple[HubRepo]]:
+    """Repos the caller may list: public ones and its own organisation's (needs ``hub:read``)."""
     query = select(HubRepo)
     if principal is None:
         return query.where(HubRepo.visibility == "public")
+    authorize(principal, Action.repo_read)
     if principal.is_operator:
         return query
     return query.where((HubRepo.visibility == "public") | (HubRepo.org_id == principal.org_id))

@@ -8,11 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
-from valuechain.core.clock import utcnow
-from valuechain.hub import access, lineage, service
+from valuechain.hub import browse, service
 from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal
-from valuechain.hub.downloads import download_rows, download_totals
-from valuechain.hub.repos import DEFAULT_BRANCH, find_repo, resolve_revision
 from valuechain.hub.views import iso
 
 router = APIRouter(prefix="/api/models/{namespace}/{name}")
@@ -61,23 +58,7 @@ def list_access_requests(
     namespace: str, name: str, status: str, db: DbDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     """Organisations by access status, with who accepted which terms when."""
-    with db.session() as session:
-        repo = service.repo_for_provider(session, principal=principal, repo_id=f"{namespace}/{name}")
-        rows = access.list_access(session, repo=repo, status=status)
-        return [
-            {
-                "user": {"user": slug, "type": "org"},
-                "username": slug,
-                "status": record.status,
-                "timestamp": iso(record.accepted_at or record.decided_at or utcnow()),
-                "fields": {
-                    "terms": record.terms,
-                    "terms_sha256": record.terms_sha256,
-                    "accepted_by": record.accepted_by,
-                },
-            }
-            for record, slug in rows
-        ]
+    return browse.list_access_requests(db, principal=principal, repo_id=f"{namespace}/{name}", status=status)
 
 
 @router.post("/release")
@@ -103,29 +84,10 @@ def release(
 @router.get("/lineage")
 def model_tree(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) -> dict[str, Any]:
     """The model tree: base models (on this hub or external) and derived models."""
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        head = resolve_revision(session, repo, DEFAULT_BRANCH)
-        parents = lineage.parents(session, head.version_id)
-        viewer = principal.org_id if principal else None
-        children = lineage.children(session, repo.model_id, viewer_org_id=viewer)
-        return {
-            "id": repo.repo_id,
-            "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_hub} for p in parents],
-            "children": [{"id": c.id, "relation": c.relation} for c in children],
-            "childrenModelCount": lineage.children_counts(children),
-        }
+    return browse.model_tree(db, principal=principal, repo_id=f"{namespace}/{name}")
 
 
 @router.get("/downloads")
 def downloads(namespace: str, name: str, db: DbDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Download counts per version, organisation and day (provider only)."""
-    with db.session() as session:
-        repo = service.repo_for_provider(session, principal=principal, repo_id=f"{namespace}/{name}")
-        recent, all_time = download_totals(session, repo, today=utcnow().date())
-        return {
-            "id": repo.repo_id,
-            "downloads": recent,
-            "downloadsAllTime": all_time,
-            "rows": download_rows(session, repo),
-        }
+    return browse.download_statistics(db, principal=principal, repo_id=f"{namespace}/{name}")

@@ -6,11 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
-from valuechain.core.clock import utcnow
-from valuechain.hub import listing
+from valuechain.hub import browse
 from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal
-from valuechain.hub.repos import find_repo, has_download_access, list_commits, list_refs, resolve_revision
-from valuechain.hub.views import iso, model_info
 
 router = APIRouter(prefix="/api")
 
@@ -45,18 +42,16 @@ def list_models(
     offset: int = Query(default=0, ge=0),
 ) -> list[dict[str, Any]]:
     """``list_models``: public repos and the caller's own, paged through a ``Link`` header."""
-    with db.session() as session:
-        page, more = listing.list_models(
-            session,
-            principal=principal,
-            search=search,
-            author=author,
-            tags=filter,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            today=utcnow().date(),
-        )
+    page, more = browse.list_models(
+        db,
+        principal=principal,
+        search=search,
+        author=author,
+        tags=filter,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
     if more:
         next_url = request.url.include_query_params(offset=offset + len(page))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
@@ -74,13 +69,9 @@ def get_model_info(
     blobs: bool = False,
 ) -> dict[str, Any]:
     """``model_info`` / ``repo_info``; readable for gated repos, invisible for others' private ones."""
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        info = model_info(
-            session, repo, principal=principal, revision=revision, with_blobs=blobs, today=utcnow().date()
-        )
-        info["valuechain"]["can_download"] = has_download_access(session, repo, principal)
-    return info
+    return browse.get_model_info(
+        db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision, with_blobs=blobs
+    )
 
 
 @router.get("/models/{namespace}/{name}/tree/{revision}")
@@ -95,10 +86,14 @@ def list_tree(
     recursive: bool = False,
 ) -> list[dict[str, Any]]:
     """``list_repo_tree``: files and folders under ``path`` at a revision."""
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        commit = resolve_revision(session, repo, revision)
-        return listing.tree(session, commit, path=path.strip("/"), recursive=recursive)
+    return browse.list_tree(
+        db,
+        principal=principal,
+        repo_id=f"{namespace}/{name}",
+        revision=revision,
+        path=path,
+        recursive=recursive,
+    )
 
 
 @router.post("/models/{namespace}/{name}/paths-info/{revision}")
@@ -111,21 +106,15 @@ def paths_info(
     paths: list[str] = Form(default=[]),
 ) -> list[dict[str, Any]]:
     """``get_paths_info``: the entries for the given paths (form-encoded); unknown paths are skipped."""
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        commit = resolve_revision(session, repo, revision)
-        return listing.paths_info(session, commit, paths)
+    return browse.paths_info(
+        db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision, paths=paths
+    )
 
 
 @router.get("/models/{namespace}/{name}/refs")
 def get_refs(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) -> dict[str, Any]:
     """``list_repo_refs``."""
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        refs = [(r.kind, r.name, r.commit_id) for r in list_refs(session, repo)]
-    branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for k, n, c in refs if k == "branch"]
-    tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": c} for k, n, c in refs if k == "tag"]
-    return {"branches": branches, "tags": tags, "converts": [], "pullRequests": []}
+    return browse.list_repo_refs(db, principal=principal, repo_id=f"{namespace}/{name}")
 
 
 @router.get("/models/{namespace}/{name}/commits/{revision}")
@@ -133,27 +122,11 @@ def get_commits(
     namespace: str, name: str, revision: str, db: DbDep, principal: MaybePrincipal
 ) -> list[dict[str, Any]]:
     """``list_repo_commits``: newest first."""
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        history = list_commits(session, repo, resolve_revision(session, repo, revision))
-        return [
-            {
-                "id": c.id,
-                "authors": [{"user": c.author}],
-                "date": iso(c.created_at),
-                "title": c.title,
-                "message": c.message,
-            }
-            for c in history
-        ]
+    return browse.list_repo_commits(db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision)
 
 
 @router.get("/models/{namespace}/{name}/auth-check")
 def auth_check(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) -> dict[str, Any]:
     """``auth_check``: RepoNotFound or GatedRepo unless the caller can read the files."""
-    from valuechain.hub.access import check_download
-
-    with db.session() as session:
-        repo = find_repo(session, f"{namespace}/{name}", principal=principal)
-        check_download(session, repo, principal)
+    browse.check_files_access(db, principal=principal, repo_id=f"{namespace}/{name}")
     return {"ok": True}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
 from valuechain.core.errors import ValidationError
+from valuechain.hub import service
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
-from valuechain.hub.lfs import UploadGrant, UrlSigner, batch_response
-from valuechain.hub.repos import find_writable_repo
+from valuechain.hub.lfs import UploadGrant, UrlSigner
 from valuechain.hub.uploads import stream_to_store
 
 router = APIRouter()
@@ -32,17 +33,14 @@ def lfs_batch(
     db: DbDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
-    store: StoreDep,
     body: dict[str, Any] = Body(),
 ) -> JSONResponse:
     """Which objects to upload, with where to PUT them."""
-    repo_id = f"{namespace}/{name}"
-    with db.session() as session:
-        find_writable_repo(session, repo_id, principal=principal)
-    answer = batch_response(
-        body,
-        repo_id=repo_id,
-        store=store,
+    answer = service.lfs_batch(
+        db,
+        principal=principal,
+        repo_id=f"{namespace}/{name}",
+        body=body,
         signer=_signer(request, settings),
         base_url=hub_url(request),
         max_file_bytes=settings.hub_max_file_bytes,
@@ -50,29 +48,34 @@ def lfs_batch(
     return JSONResponse(answer, media_type=LFS_JSON)
 
 
-def _grant(oid: str, repo: str, size: int, expires: int) -> UploadGrant:
-    return UploadGrant(repo_id=repo, oid=oid, size=size, expires=expires)
+def _grant(oid: str, repo: str, size: int, expires: int, by: str) -> UploadGrant:
+    return UploadGrant(repo_pk=repo, oid=oid, size=size, expires=expires, by=by)
 
 
 @router.put("/api/lfs/upload/{oid}")
 async def lfs_upload(
     oid: str,
     request: Request,
+    db: DbDep,
     settings: SettingsDep,
     store: StoreDep,
     repo: str,
     size: int,
     expires: int,
+    by: str,
     sig: str,
 ) -> dict[str, Any]:
-    """Stream the body to a temporary file, verify sha256 and size, then publish it atomically."""
-    _signer(request, settings).check(_grant(oid, repo, size, expires), sig)
+    """Stream the body to a temporary file, verify sha256 and size, publish it atomically (bytes already on
+    disk stay as they are), then record that the signed grant's repo holds the object."""
+    grant = _grant(oid, repo, size, expires, by)
+    _signer(request, settings).check(grant, sig)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) != size:
         raise ValidationError(f"Content-Length {declared} differs from the declared size {size}")
     blob = await stream_to_store(
         request.stream(), store, expected_sha256=oid, expected_size=size, max_size=settings.hub_max_file_bytes
     )
+    await to_thread.run_sync(lambda: service.record_upload(db, grant=grant))
     return {"oid": blob.sha256, "size": blob.size}
 
 
@@ -80,16 +83,17 @@ async def lfs_upload(
 def lfs_verify(
     oid: str,
     request: Request,
+    db: DbDep,
     settings: SettingsDep,
     store: StoreDep,
     repo: str,
     size: int,
     expires: int,
+    by: str,
     sig: str,
 ) -> dict[str, Any]:
-    """Confirm the object is stored with the declared size."""
-    _signer(request, settings).check(_grant(oid, repo, size, expires), sig)
-    blob = store.stat(oid)
-    if blob is None or blob.size != size:
-        raise ValidationError(f"object {oid} is not stored with size {size}")
+    """Confirm the object is stored and held by the repo with the declared size."""
+    grant = _grant(oid, repo, size, expires, by)
+    _signer(request, settings).check(grant, sig)
+    service.verify_upload(db, store, grant=grant)
     return {"oid": oid, "size": size}

@@ -10,18 +10,11 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from valuechain.accounts.authz import Action
 from valuechain.hub import service
 from valuechain.hub.cards import card_errors
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
 from valuechain.hub.errors import XET_UNSUPPORTED_PATH
-from valuechain.hub.repos import (
-    create_ref,
-    delete_ref,
-    find_repo,
-    find_writable_repo,
-    get_file,
-    resolve_revision,
-)
 from valuechain.hub.uploads import parse_commit, read_limited
 
 router = APIRouter(prefix="/api")
@@ -104,10 +97,10 @@ def create_branch(
     principal: CurrentPrincipal,
     body: dict[str, Any] | None = Body(default=None),
 ) -> dict[str, str]:
-    with db.unit_of_work() as session:
-        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
-        start = resolve_revision(session, repo, (body or {}).get("startingPoint") or "main")
-        create_ref(session, repo, kind="branch", name=branch, commit=start, principal=principal)
+    start = str((body or {}).get("startingPoint") or "main")
+    service.create_ref(
+        db, principal=principal, repo_id=f"{namespace}/{name}", kind="branch", name=branch, target=start
+    )
     return {}
 
 
@@ -115,9 +108,7 @@ def create_branch(
 def delete_branch(
     namespace: str, name: str, branch: str, db: DbDep, principal: CurrentPrincipal
 ) -> dict[str, str]:
-    with db.unit_of_work() as session:
-        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
-        delete_ref(session, repo, kind="branch", name=branch, principal=principal)
+    service.delete_ref(db, principal=principal, repo_id=f"{namespace}/{name}", kind="branch", name=branch)
     return {}
 
 
@@ -130,20 +121,16 @@ def create_tag(
     principal: CurrentPrincipal,
     body: dict[str, Any] = Body(),
 ) -> dict[str, str]:
-    with db.unit_of_work() as session:
-        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
-        target = resolve_revision(session, repo, revision)
-        create_ref(
-            session, repo, kind="tag", name=str(body.get("tag", "")), commit=target, principal=principal
-        )
+    tag = str(body.get("tag", ""))
+    service.create_ref(
+        db, principal=principal, repo_id=f"{namespace}/{name}", kind="tag", name=tag, target=revision
+    )
     return {}
 
 
 @router.delete("/models/{namespace}/{name}/tag/{tag:path}")
 def delete_tag(namespace: str, name: str, tag: str, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
-    with db.unit_of_work() as session:
-        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
-        delete_ref(session, repo, kind="tag", name=tag, principal=principal)
+    service.delete_ref(db, principal=principal, repo_id=f"{namespace}/{name}", kind="tag", name=tag)
     return {}
 
 
@@ -167,32 +154,21 @@ def preupload(
     body: dict[str, Any] = Body(),
 ) -> dict[str, Any]:
     """Small files go inline ("regular"), large ones through LFS; ``oid`` lets the client skip unchanged."""
-    with db.session() as session:
-        repo = find_writable_repo(session, f"{namespace}/{name}", principal=principal)
-        head = resolve_revision(session, repo, revision)
-        answers = []
-        for item in body.get("files", []):
-            path, size = str(item.get("path", "")), int(item.get("size", 0))
-            mode = "regular" if size <= settings.hub_inline_max_bytes else "lfs"
-            answers.append(
-                {
-                    "path": path,
-                    "uploadMode": mode,
-                    "shouldIgnore": False,
-                    "oid": _remote_oid(session, head, path, mode),
-                }
-            )
-    return {"files": answers}
-
-
-def _remote_oid(session: Any, head: Any, path: str, mode: str) -> str | None:
-    try:
-        entry = get_file(session, head, path)
-    except Exception:  # an absent file simply has no remote oid
-        return None
-    if mode == "lfs":
-        return entry.sha256
-    return None if entry.is_lfs else entry.git_oid
+    files = [(str(item.get("path", "")), int(item.get("size", 0))) for item in body.get("files", [])]
+    answers = service.preupload(
+        db,
+        principal=principal,
+        repo_id=f"{namespace}/{name}",
+        revision=revision,
+        files=files,
+        inline_max_bytes=settings.hub_inline_max_bytes,
+    )
+    return {
+        "files": [
+            {"path": a.path, "uploadMode": a.upload_mode, "shouldIgnore": False, "oid": a.remote_oid}
+            for a in answers
+        ]
+    }
 
 
 @router.post("/models/{namespace}/{name}/commit/{revision}")
@@ -207,8 +183,8 @@ async def create_commit(
     store: StoreDep,
 ) -> dict[str, Any]:
     """NDJSON commit; a stale ``parentCommit`` or a concurrent commit to the branch gets 412."""
-    with db.session() as session:  # fail fast (404/403) before reading a large body
-        find_writable_repo(session, f"{namespace}/{name}", principal=principal)
+    repo_id = f"{namespace}/{name}"
+    service.check_repo(db, principal=principal, repo_id=repo_id, action=Action.repo_write)  # before the body
     body = await read_limited(request.stream(), max_bytes=settings.hub_max_commit_bytes)
     commit_request = await to_thread.run_sync(
         lambda: parse_commit(body, store, max_file_bytes=settings.hub_max_file_bytes)
@@ -218,7 +194,7 @@ async def create_commit(
             db,
             store,
             principal=principal,
-            repo_id=f"{namespace}/{name}",
+            repo_id=repo_id,
             branch=revision,
             request=commit_request,
         )
@@ -234,8 +210,8 @@ def xet_token(
 ) -> Response:
     """Xet is not implemented. hf_xet reports only the URL it failed on, so the CAS URL handed out here
     spells the fix; every call under it then fails with the full message."""
-    with db.session() as session:
-        find_repo(session, f"{namespace}/{name}", principal=principal)
+    action = Action.repo_write if "/xet-write-token/" in request.url.path else Action.repo_read
+    service.check_repo(db, principal=principal, repo_id=f"{namespace}/{name}", action=action)
     cas = f"{hub_url(request)}/{XET_UNSUPPORTED_PATH}"
     expires = str(int(time.time()) + 60)
     headers = {"X-Xet-Cas-Url": cas, "X-Xet-Access-Token": "unsupported", "X-Xet-Token-Expiration": expires}

@@ -4,35 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts.authz import Action, authorize
+from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import Scope
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.errors import ForbiddenError, ValidationError
 from valuechain.core.ids import new_id
-from valuechain.hub import access, lineage
+from valuechain.hub import access, lfs, lineage, objects, repos
 from valuechain.hub.cards import CardData, parse_card
-from valuechain.hub.commits import CommitRequest, apply_commit, initial_commit
-from valuechain.hub.errors import RepoExistsError, StaleParentError
+from valuechain.hub.commits import CommitRequest, FileChange, apply_commit, initial_commit
+from valuechain.hub.errors import RepoExistsError, RepoNotFoundError, StaleParentError
 from valuechain.hub.licences import find_licence, require_release_licence
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
 from valuechain.hub.paths import check_repo_part
 from valuechain.hub.repos import (
     DEFAULT_BRANCH,
+    find_managed_repo,
     find_repo,
     find_writable_repo,
     get_file,
-    is_owner,
+    list_files,
     resolve_revision,
 )
 from valuechain.hub.storage import BlobStore
-from valuechain.registry.models import Offer
+from valuechain.registry.releases import OfferRecord
 
 MAX_CARD_BYTES = 1024 * 1024
 COMMIT_ATTEMPTS = 3
@@ -61,14 +62,19 @@ def create_repo(
     url: str,
     now: datetime | None = None,
 ) -> HubRepo:
-    """A new repo of the caller's organisation, with an empty initial commit on ``main``."""
+    """A new repo of the caller's organisation, with an empty initial commit on ``main``.
+
+    Any namespace but the caller's own answers the same, whether or not that organisation exists.
+    """
     check_repo_part(namespace, what="organisation")
     check_repo_part(name, what="repository name")
-    principal.require(Scope.hub_write)
+    authorize(principal, Action.repo_write)
     now = now or utcnow()
     with db.unit_of_work() as session:
-        org = session.scalar(select(Organization).where(Organization.slug == namespace))
-        if org is None or (org.id != principal.org_id and not principal.is_operator):
+        org_id = principal.org_id if namespace == principal.org_slug else None
+        if org_id is None and principal.is_operator:
+            org_id = org_id_for_slug(session, namespace)
+        if org_id is None:
             raise ForbiddenError(
                 f"you can only create repos in your organisation's namespace ({principal.org_slug})"
             )
@@ -76,7 +82,7 @@ def create_repo(
             raise RepoExistsError(f"{namespace}/{name}", url=url)
         repo = HubRepo(
             id=new_id("hrp"),
-            org_id=org.id,
+            org_id=org_id,
             namespace=namespace,
             name=name,
             visibility="private",
@@ -86,11 +92,11 @@ def create_repo(
         session.add(repo)
         session.flush()
         initial_commit(session, repo=repo, author=principal.actor, now=now)
-        lineage.ensure_model(session, repo, actor=principal.actor, now=now)
+        lineage.ensure_model(session, repo, actor=principal.actor)
         record_event(
             session,
             actor=principal.actor,
-            org_id=org.id,
+            org_id=org_id,
             action="hub.repo.create",
             subject_type="hub_repo",
             subject_id=repo.id,
@@ -112,7 +118,7 @@ def update_settings(
     """``update_repo_settings``: visibility and gating (``gated`` False turns gating off)."""
     now = utcnow()
     with db.unit_of_work() as session:
-        repo = find_writable_repo(session, repo_id, principal=principal)
+        repo = find_managed_repo(session, repo_id, principal=principal)
         if gated is not None:
             access.set_gated(session, repo=repo, principal=principal, gated=gated or None, now=now)  # type: ignore[arg-type]
         if visibility is not None:
@@ -123,7 +129,7 @@ def update_settings(
 def delete_repo(db: Database, *, principal: Principal, repo_id: str) -> None:
     """Delete a repo and its commits (blobs stay: they are shared by content)."""
     with db.unit_of_work() as session:
-        repo = find_writable_repo(session, repo_id, principal=principal)
+        repo = find_managed_repo(session, repo_id, principal=principal)
         record_event(
             session,
             actor=principal.actor,
@@ -147,6 +153,9 @@ def commit_files(
 ) -> HubCommit:
     """Apply a commit, then record it as a model version with its card, licence and lineage.
 
+    LFS files are named by sha256; each must be held by this repo or by one the committer may download
+    from (``hub.objects``), otherwise the commit fails exactly as for an object never uploaded.
+
     A commit that named no parent and lost a race (PostgreSQL: the branch moved under it) is retried on the
     new head; one that named its parent gets the conflict.
     """
@@ -167,16 +176,19 @@ def _commit_once(
     now = utcnow()
     with db.unit_of_work() as session:
         repo = find_writable_repo(session, repo_id, principal=principal)
+        request = objects.resolve_references(session, store, repo=repo, principal=principal, request=request)
         commit, files = apply_commit(
             session, repo=repo, branch=branch, request=request, author=principal.actor, now=now
         )
+        added = [change for change in request.additions if isinstance(change, FileChange)]
+        objects.hold_committed(session, repo=repo, files=added, actor=principal.actor, now=now)
         card = _read_card(store, files)
         commit.card = card.raw if card else None
         if repo.visibility == "public" and branch == DEFAULT_BRANCH:
             licence = require_release_licence(session, commit, repo_id=repo.repo_id)
             repo.licence, repo.licence_name = licence.id, licence.name
         lineage.record_version(
-            session, repo=repo, commit=commit, files=files, card=card, actor=principal.actor, now=now,
+            session, repo=repo, commit=commit, files=files, card=card, actor=principal.actor,
             label=request.version_label,
         )  # fmt: skip
         repo.updated_at = now
@@ -204,11 +216,11 @@ def _read_card(store: BlobStore, files: list[HubCommitFile]) -> CardData | None:
 
 def release_open_weights(
     db: Database, *, principal: Principal, repo_id: str, gated: str | None, eu: bool = True
-) -> Offer:
+) -> OfferRecord:
     """Publish the head of ``main`` as open weights: public (maybe gated), with an ``open_weights`` offer."""
     now = utcnow()
     with db.unit_of_work() as session:
-        repo = find_writable_repo(session, repo_id, principal=principal)
+        repo = find_managed_repo(session, repo_id, principal=principal)
         head = resolve_revision(session, repo, DEFAULT_BRANCH)
         if head.version_id is None:
             raise ValidationError(f"{repo_id} has no files to release; push them first")
@@ -216,7 +228,7 @@ def release_open_weights(
         access.set_visibility(session, repo=repo, principal=principal, visibility="public", now=now)
         repo.released_at = now
         return lineage.open_weights_offer(
-            session, repo=repo, version_id=head.version_id, actor=principal.actor, eu=eu, now=now
+            session, repo=repo, version_id=head.version_id, actor=principal.actor, eu=eu
         )
 
 
@@ -235,9 +247,9 @@ def accept_terms(db: Database, *, principal: Principal, repo_id: str) -> dict[st
 
 
 def decide_access(db: Database, *, principal: Principal, repo_id: str, org_slug: str, status: str) -> None:
-    """The provider grants, rejects or resets an organisation's access to its gated repo."""
+    """The provider grants, rejects or resets the access an organisation asked for."""
     with db.unit_of_work() as session:
-        repo = find_writable_repo(session, repo_id, principal=principal)
+        repo = find_managed_repo(session, repo_id, principal=principal)
         access.decide_access(
             session, repo=repo, principal=principal, org_slug=org_slug, status=status, now=utcnow()
         )
@@ -277,10 +289,104 @@ def record_download(
         )
 
 
-def repo_for_provider(session: Session, *, principal: Principal, repo_id: str) -> HubRepo:
-    """A repo its owner manages (access lists, download statistics)."""
-    repo = find_repo(session, repo_id, principal=principal)
-    if not is_owner(repo, principal):
-        raise ForbiddenError(f"only the provider of {repo_id} sees its access list and download statistics")
-    principal.require(Scope.hub_read)
-    return repo
+@dataclass(frozen=True)
+class PreuploadAnswer:
+    """How the client should send one file, and the oid it has here (so an unchanged file is skipped)."""
+
+    path: str
+    upload_mode: str
+    remote_oid: str | None
+
+
+def preupload(
+    db: Database,
+    *,
+    principal: Principal,
+    repo_id: str,
+    revision: str,
+    files: list[tuple[str, int]],
+    inline_max_bytes: int,
+) -> list[PreuploadAnswer]:
+    """Small files go inline ("regular"), large ones through LFS; ``remote_oid`` is this repo's only."""
+    with db.session() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        head = resolve_revision(session, repo, revision)
+        existing = {f.path: f for f in list_files(session, head)}
+    answers = []
+    for path, size in files:
+        mode = "regular" if size <= inline_max_bytes else "lfs"
+        entry = existing.get(path)
+        oid = None
+        if entry is not None:
+            oid = entry.sha256 if mode == "lfs" else (None if entry.is_lfs else entry.git_oid)
+        answers.append(PreuploadAnswer(path=path, upload_mode=mode, remote_oid=oid))
+    return answers
+
+
+def create_ref(
+    db: Database, *, principal: Principal, repo_id: str, kind: str, name: str, target: str
+) -> None:
+    """A new branch or tag at ``target`` (a branch, tag or commit of the repo)."""
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        commit = resolve_revision(session, repo, target)
+        repos.create_ref(session, repo, kind=kind, name=name, commit=commit, principal=principal)
+
+
+def delete_ref(db: Database, *, principal: Principal, repo_id: str, kind: str, name: str) -> None:
+    """Remove a branch (never ``main``) or a tag."""
+    with db.unit_of_work() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        repos.delete_ref(session, repo, kind=kind, name=name, principal=principal)
+
+
+def check_repo(db: Database, *, principal: Principal, repo_id: str, action: Action) -> None:
+    """Fail early (RepoNotFound or Forbidden) before a long upload or a token hand-out."""
+    with db.session() as session:
+        find_repo(session, repo_id, principal=principal, action=action)
+
+
+def lfs_batch(
+    db: Database,
+    *,
+    principal: Principal,
+    repo_id: str,
+    body: dict[str, Any],
+    signer: lfs.UrlSigner,
+    base_url: str,
+    max_file_bytes: int,
+) -> dict[str, Any]:
+    """The LFS batch answer: what this repo holds needs no upload; everything else gets an upload URL."""
+    with db.session() as session:
+        repo = find_writable_repo(session, repo_id, principal=principal)
+        held = objects.held_sizes(session, repo, lfs.requested_oids(body))
+        return lfs.batch_response(
+            body,
+            repo_pk=repo.id,
+            held=held,
+            uploader=principal.actor,
+            signer=signer,
+            base_url=base_url,
+            max_file_bytes=max_file_bytes,
+        )
+
+
+def record_upload(db: Database, *, grant: lfs.UploadGrant) -> None:
+    """After a verified PUT: the repo of the signed grant now holds the object."""
+    with db.unit_of_work() as session:
+        repo = session.get(HubRepo, grant.repo_pk)
+        if repo is None:  # deleted since the URL was signed
+            raise RepoNotFoundError(grant.repo_pk)
+        objects.hold(
+            session, repo_pk=repo.id, sha256=grant.oid, size=grant.size, actor=grant.by, now=utcnow()
+        )
+
+
+def verify_upload(db: Database, store: BlobStore, *, grant: lfs.UploadGrant) -> None:
+    """The LFS verify call: the object is stored and held by the grant's repo with the declared size."""
+    with db.session() as session:
+        repo = session.get(HubRepo, grant.repo_pk)
+        held = objects.held_sizes(session, repo, [grant.oid]) if repo is not None else {}
+    blob = store.stat(grant.oid)
+    if held.get(grant.oid) != grant.size or blob is None or blob.size != grant.size:
+        raise ValidationError(f"object {grant.oid} is not stored with size {grant.size}")

@@ -14,7 +14,7 @@ from typing import Any
 from anyio import to_thread
 
 from valuechain.core.errors import PayloadTooLargeError, ValidationError
-from valuechain.hub.commits import CommitRequest, FileChange, git_blob_oid, lfs_git_oid
+from valuechain.hub.commits import CommitRequest, FileChange, LfsReference, git_blob_oid
 from valuechain.hub.paths import check_file_path
 from valuechain.hub.storage import LocalBlobStore, StoredBlob, is_sha256
 
@@ -64,7 +64,7 @@ async def stream_to_store(
 
 
 def parse_commit(body: bytes, store: LocalBlobStore, *, max_file_bytes: int) -> CommitRequest:
-    """The operations of an NDJSON commit; inline files are stored, LFS files must already be uploaded."""
+    """The operations of an NDJSON commit; inline files are stored, LFS files are named by sha256."""
     request = CommitRequest(summary="")
     for number, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
@@ -88,7 +88,7 @@ def _apply_line(
     elif key == "file":
         request.additions.append(_inline_file(value, store, max_file_bytes=max_file_bytes))
     elif key == "lfsFile":
-        request.additions.append(_lfs_file(value, store))
+        request.additions.append(_lfs_file(value))
     elif key == "deletedFile":
         request.deleted_files.append(check_file_path(str(value.get("path", ""))))
     elif key == "deletedFolder":
@@ -113,18 +113,13 @@ def _inline_file(value: dict[str, Any], store: LocalBlobStore, *, max_file_bytes
     )
 
 
-def _lfs_file(value: dict[str, Any], store: LocalBlobStore) -> FileChange:
+def _lfs_file(value: dict[str, Any]) -> LfsReference:
+    """An LFS file by sha256; whether this repo may reference it is decided in the service (hub.objects)."""
     path = check_file_path(str(value.get("path", "")))
     oid = str(value.get("oid", ""))
     if value.get("algo", "sha256") != "sha256" or not is_sha256(oid):
         raise ValidationError(f"{path}: LFS files are identified by a sha256 oid")
-    blob = store.stat(oid)
-    if blob is None:
-        raise ValidationError(
-            f"{path}: LFS object {oid} was not uploaded; upload it through the LFS batch API first"
-        )
-    if value.get("size") is not None and int(value["size"]) != blob.size:
-        raise ValidationError(
-            f"{path}: declared size {value['size']} differs from the uploaded {blob.size} bytes"
-        )
-    return FileChange(path=path, sha256=oid, size=blob.size, git_oid=lfs_git_oid(oid, blob.size), is_lfs=True)
+    size = value.get("size")
+    if size is not None and (not isinstance(size, int) or size < 0):
+        raise ValidationError(f"{path}: size must be a non-negative integer")
+    return LfsReference(path=path, oid=oid, size=size)

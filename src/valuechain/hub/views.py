@@ -97,7 +97,7 @@ def model_info(
 
 
 def _extension(
-    repo: HubRepo, commit: HubCommit, children: list[lineage.TreeNode], principal: Principal | None
+    repo: HubRepo, commit: HubCommit, children: list[lineage.LineageNode], principal: Principal | None
 ) -> dict[str, Any]:
     """Our additions to ModelInfo (the client keeps unknown keys)."""
     return {

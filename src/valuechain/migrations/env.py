@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from valuechain.core.tables import metadata
+from valuechain.migrations.tables import metadata
 
 config = context.config
 

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import Change, jsonable, record_changes
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ForbiddenError
 from valuechain.core.ids import new_id
 from valuechain.registry import views
 from valuechain.registry.claims import CONFIRMED_BY_OPERATOR_IMPORT, Naming, record_claims
@@ -133,14 +133,18 @@ class _Importer:
                         **wanted,
                     }
                 )
-                self.note("model", "create", wanted["owner_org_id"], item.id, None, wanted)
+                self.note(
+                    "model", "create", wanted["owner_org_id"], item.id, None, {"slug": item.id, **wanted}
+                )
                 self._spill(Model, new_rows)
             else:
                 model_id = row.id
                 before = {k: getattr(row, k) for k in wanted}
                 if before != wanted:
                     updates.append({"id": row.id, "updated_at": self.now, **wanted})
-                    self.note("model", "update", row.owner_org_id, item.id, before, wanted)
+                    self.note(
+                        "model", "update", row.owner_org_id, item.id, before, {"slug": item.id, **wanted}
+                    )
                 else:
                     self.report.unchanged["model"] += 1
             self.models[item.id] = model_id
@@ -241,7 +245,8 @@ class _Importer:
                         "created_at": self.now,
                     }
                 )
-                self.note("offer", "create", key[1], subject, None, {"eu": item.eu})
+                after = {"model": item.model, "channel": key[2], "brand": key[3], "eu": item.eu}
+                self.note("offer", "create", key[1], subject, None, after)
             elif row.eu != item.eu:
                 updates.append({"id": row.id, "eu": item.eu})
                 self.note("offer", "update", key[1], subject, {"eu": row.eu}, {"eu": item.eu})
@@ -346,8 +351,7 @@ def _system_links(session: Session, system_id: str) -> tuple[list[str], list[str
 
 def import_manifest(session: Session, manifest: ChainManifest, *, principal: Principal) -> ImportReport:
     """Load a checked manifest into the registry in the caller's transaction (all or nothing)."""
-    if not principal.is_operator:
-        raise ForbiddenError("importing a whole chain needs a platform operator")
+    authorize(principal, Action.chain_import)  # a whole chain names every organisation: operators only
     importer = _Importer(session, principal.actor)
     importer.actors(manifest)
     importer.models_(manifest)

@@ -6,12 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from valuechain.accounts.roles import Scope
 from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
 from valuechain.core.errors import ValidationError
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import ManifestError, parse_manifest
-from valuechain.registry.export import export_manifest, manifest_to_yaml
+from valuechain.registry.export import export_visible, manifest_to_yaml
 
 router = APIRouter(prefix="/api/v1/chain", tags=["chain"])
 
@@ -51,6 +50,5 @@ async def import_chain(
 @router.get("/export", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})
 def export_chain(session: ReadSession, principal: CurrentPrincipal) -> Response:
     """The part of the chain the caller may see, as a manifest."""
-    principal.require(Scope.registry_read)
-    manifest = export_manifest(session, org_id=None if principal.is_operator else principal.org_id)
+    manifest = export_visible(session, principal=principal)
     return Response(manifest_to_yaml(manifest), media_type="application/yaml")

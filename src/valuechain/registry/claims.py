@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from valuechain.accounts.authz import Action, Resource, authorize
+from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import Change, record_changes, record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, ForbiddenError, ValidationError
 from valuechain.core.ids import new_id
+from valuechain.registry import events
 from valuechain.registry.models import (
     Agreement,
     Claim,
@@ -127,12 +128,26 @@ def _record_chunk(
         if found is None:
             row = _new_row(naming, now, confirm_reason, decided_by)
             new_rows.append(row)
-            # One event per claim: created pending by the claimant, or created confirmed for the named.
-            org = naming.named_org_id if confirm_reason else naming.claimant_org_id
-            action = "claim.confirm" if confirm_reason else "claim.create"
-            changes.append(
-                Change(actor, org, action, "claim", row["id"], None, _snapshot(row), confirm_reason)
-            )
+            # One event per claim: created confirmed for the named organisation, or pending by the claimant.
+            if confirm_reason:
+                changes.append(
+                    Change(
+                        actor, naming.named_org_id, "claim.confirm", "claim", row["id"],
+                        None, _snapshot(row), confirm_reason,
+                    )
+                )  # fmt: skip
+            else:
+                changes.append(
+                    Change(
+                        actor,
+                        naming.claimant_org_id,
+                        "claim.create",
+                        "claim",
+                        row["id"],
+                        None,
+                        _snapshot(row),
+                    )
+                )
         elif confirm_reason and found[1] != ClaimStatus.confirmed:
             confirmations.append(
                 {
@@ -237,7 +252,7 @@ def get_claim(session: Session, claim_id: str, *, principal: Principal) -> Claim
     authorize(principal, Action.claim_read)
     claim = session.scalar(select(Claim).where(Claim.id == claim_id, _claim_visible(principal)))
     if claim is None:
-        raise NotFoundError(f"claim `{claim_id}` not found")
+        raise not_found("claim", claim_id)
     return claim
 
 
@@ -249,11 +264,11 @@ def answer_claim(
         raise ValidationError("a claim is answered with confirmed or rejected")
     claim = session.get(Claim, claim_id)
     if claim is None:
-        raise NotFoundError(f"claim `{claim_id}` not found")
+        raise not_found("claim", claim_id)
     is_claimant = claim.claimant_org_id == principal.org_id
     if is_claimant and not principal.is_operator and claim.named_org_id != principal.org_id:
         raise ForbiddenError("only the organisation named by a claim may confirm or reject it")
-    label = f"`{claim_id}`"
+    label = claim_id
     authorize(
         principal, Action.claim_answer, Resource("claim", label, claim.named_org_id, is_visible=is_claimant)
     )
@@ -263,17 +278,19 @@ def answer_claim(
     claim.status, claim.decided_at, claim.decided_by = status.value, utcnow(), principal.actor
     if reason is None and principal.is_operator and principal.org_id != claim.named_org_id:
         reason = CONFIRMED_BY_OPERATOR if status is ClaimStatus.confirmed else "rejected by operator"
-    record_event(
-        session,
-        actor=principal.actor,
-        org_id=claim.named_org_id,
-        action="claim.confirm" if status is ClaimStatus.confirmed else "claim.reject",
-        subject_type="claim",
-        subject_id=claim.id,
-        before={"status": before},
-        after={"status": claim.status},
-        reason=reason,
-    )
+    change: dict[str, Any] = {
+        "actor": principal.actor,
+        "org_id": claim.named_org_id,
+        "subject_type": "claim",
+        "subject_id": claim.id,
+        "before": {"status": before},
+        "after": {"status": claim.status},
+        "reason": reason,
+    }
+    if status is ClaimStatus.confirmed:
+        record_event(session, action=events.claim_confirm, **change)
+    else:
+        record_event(session, action=events.claim_reject, **change)
     return claim
 
 
@@ -422,7 +439,7 @@ def _agreement_visible(principal: Principal) -> Any:
 
 def create_agreement(session: Session, data: AgreementCreate, *, principal: Principal) -> Agreement:
     """A model's owner lets an agent organisation offer it (or all its models) through some channels."""
-    from valuechain.registry.service import get_model, org_by_slug
+    from valuechain.registry.service import get_model, named_org
 
     authorize(principal, Action.agreement_manage)
     owner_id, model_id = principal.org_id, None
@@ -431,12 +448,12 @@ def create_agreement(session: Session, data: AgreementCreate, *, principal: Prin
         authorize(
             principal,
             Action.agreement_manage,
-            Resource("model", f"`{data.model}`", model.owner_org_id, is_visible=True),
+            Resource("model", data.model, model.owner_org_id, is_visible=True),
         )
         owner_id, model_id = model.owner_org_id, model.id
     if not owner_id:
         raise ValidationError("the platform operator gives agreements only for a named model (--model)")
-    agent = org_by_slug(session, data.agent)
+    agent = named_org(session, data.agent, principal=principal)
     if agent.id == owner_id:
         raise ValidationError("an agreement is made with another organisation")
     agreement = Agreement(
@@ -454,7 +471,7 @@ def create_agreement(session: Session, data: AgreementCreate, *, principal: Prin
         session,
         actor=principal.actor,
         org_id=owner_id,
-        action="agreement.create",
+        action=events.agreement_create,
         subject_type="agreement",
         subject_id=agreement.id,
         after={"agent": data.agent, "model": data.model, "channels": agreement.channels},
@@ -473,10 +490,10 @@ def revoke_agreement(session: Session, agreement_id: str, *, principal: Principa
     """The owner ends an agreement: no new offers under it (existing offers keep their confirmed claims)."""
     agreement = session.get(Agreement, agreement_id)
     if agreement is None:
-        raise NotFoundError(f"agreement `{agreement_id}` not found")
+        raise not_found("agreement", agreement_id)
     resource = Resource(
         "agreement",
-        f"`{agreement_id}`",
+        agreement_id,
         agreement.owner_org_id,
         is_visible=agreement.agent_org_id == principal.org_id,
     )
@@ -488,7 +505,7 @@ def revoke_agreement(session: Session, agreement_id: str, *, principal: Principa
         session,
         actor=principal.actor,
         org_id=agreement.owner_org_id,
-        action="agreement.revoke",
+        action=events.agreement_revoke,
         subject_type="agreement",
         subject_id=agreement.id,
         before={"revoked": False},

@@ -9,7 +9,9 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.models import Organization
+from valuechain.accounts.principal import Principal
 from valuechain.registry import views
 from valuechain.registry.claims import Consent
 from valuechain.registry.manifest import (
@@ -32,6 +34,12 @@ from valuechain.registry.models import (
 from valuechain.registry.schemas import ClaimField
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def export_visible(session: Session, *, principal: Principal) -> ChainManifest:
+    """The part of the chain ``principal`` may see (everything for an operator)."""
+    authorize(principal, Action.model_read)
+    return export_manifest(session, org_id=None if principal.is_operator else principal.org_id)
 
 
 def export_manifest(

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import Scope
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, ValidationError
 from valuechain.core.ids import new_id
-from valuechain.registry import claims, views
+from valuechain.registry import claims, events, views
 from valuechain.registry.manifest import ModelFacts, split_ref
 from valuechain.registry.models import (
     Artifact,
@@ -38,11 +38,63 @@ from valuechain.registry.schemas import (
 FACT_FIELDS = tuple(ModelFacts.model_fields)
 
 
-def org_by_slug(session: Session, slug: str) -> Organization:
+def named_org(session: Session, slug: str, *, principal: Principal) -> Organization:
+    """An organisation the caller names as a party (releaser, deployer, on whose behalf it worked).
+
+    The caller may name organisations it may see (:func:`org_visible`); any other answers exactly as
+    one that does not exist, so naming never reveals that an organisation exists (issue 9, no oracles).
+    """
     org = session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
-        raise ValidationError(f"unknown organisation `{slug}`")
+        raise not_found("organisation", slug)
+    visible = org.id == principal.org_id or org_visible(session, org.id, principal=principal)
+    authorize(principal, Action.org_name, Resource("organisation", slug, org.id, is_visible=visible))
     return org
+
+
+def org_visible(session: Session, org_id: str, *, principal: Principal) -> bool:
+    """Whether the caller may see another organisation: it is a public actor, or already linked to it.
+
+    A public actor owns or released a public model. Linked: one provides a system the other deploys,
+    one made a derivation on behalf of the other, or one offers the other's model.
+    """
+    me = principal.org_id
+    public = select(Model.id).where(
+        or_(Model.owner_org_id == org_id, Model.released_by_org_id == org_id), Model.visibility == "public"
+    )
+    deploys = (
+        select(SystemDeployer.system_id)
+        .join(System, System.id == SystemDeployer.system_id)
+        .where(
+            or_(
+                and_(System.provider_org_id == me, SystemDeployer.org_id == org_id),
+                and_(System.provider_org_id == org_id, SystemDeployer.org_id == me),
+            )
+        )
+    )
+    derived = select(Derivation.id).where(
+        or_(
+            and_(Derivation.by_org_id == me, Derivation.on_behalf_of_org_id == org_id),
+            and_(Derivation.by_org_id == org_id, Derivation.on_behalf_of_org_id == me),
+        )
+    )
+    offered = (
+        select(Offer.id)
+        .join(ModelVersion, ModelVersion.id == Offer.version_id)
+        .join(Model, Model.id == ModelVersion.model_id)
+        .where(
+            or_(
+                and_(Offer.by_org_id == me, Model.owner_org_id == org_id),
+                and_(Offer.by_org_id == org_id, Model.owner_org_id == me),
+            )
+        )
+    )
+    return any(session.scalar(q.limit(1)) is not None for q in (public, deploys, derived, offered))
+
+
+def model_resource(model: Model) -> Resource:
+    """A model as the permission check sees it: public models are visible to every organisation."""
+    return Resource("model", model.slug, model.owner_org_id, is_visible=model.visibility == "public")
 
 
 def model_visible(principal: Principal) -> Any:
@@ -53,24 +105,24 @@ def model_visible(principal: Principal) -> Any:
 
 
 def get_model(session: Session, slug: str, *, principal: Principal) -> Model:
-    principal.require(Scope.registry_read)
-    model = session.scalar(select(Model).where(Model.slug == slug, model_visible(principal)))
-    if model is None:
-        raise NotFoundError(f"model `{slug}` not found")
-    return model
+    return _model(session, slug, principal, Action.model_read)
 
 
 def own_model(session: Session, slug: str, *, principal: Principal) -> Model:
     """A model the caller may change: owned by its organisation."""
-    model = get_model(session, slug, principal=principal)
-    principal.require(Scope.registry_write)
-    if not principal.is_operator and model.owner_org_id != principal.org_id:
-        raise NotFoundError(f"model `{slug}` not found among your organisation's models")
+    return _model(session, slug, principal, Action.model_write)
+
+
+def _model(session: Session, slug: str, principal: Principal, action: Action) -> Model:
+    model = session.scalar(select(Model).where(Model.slug == slug))
+    if model is None:
+        raise not_found("model", slug)
+    authorize(principal, action, model_resource(model))
     return model
 
 
 def list_models(session: Session, *, principal: Principal, owner: str | None = None) -> list[Model]:
-    principal.require(Scope.registry_read)
+    authorize(principal, Action.model_read)
     query = select(Model).where(model_visible(principal)).order_by(Model.slug)
     if owner is not None:
         query = query.join(Organization, Organization.id == Model.owner_org_id).where(
@@ -80,11 +132,11 @@ def list_models(session: Session, *, principal: Principal, owner: str | None = N
 
 
 def create_model(session: Session, data: ModelCreate, *, principal: Principal) -> Model:
-    principal.require(Scope.registry_write)
+    authorize(principal, Action.model_write)
     slug = f"{principal.org_slug}/{data.name}"
     if session.scalar(select(Model.id).where(Model.slug == slug)):
         raise ConflictError(f"model `{slug}` already exists")
-    released_by = org_by_slug(session, data.released_by).id if data.released_by else None
+    released_by = named_org(session, data.released_by, principal=principal).id if data.released_by else None
     now = utcnow()
     model = Model(
         id=new_id("mdl"),
@@ -105,7 +157,7 @@ def create_model(session: Session, data: ModelCreate, *, principal: Principal) -
         session,
         actor=principal.actor,
         org_id=principal.org_id,
-        action="model.create",
+        action=events.model_create,
         subject_type="model",
         subject_id=slug,
         after=views.model_snapshot(model),
@@ -133,7 +185,7 @@ def update_model(session: Session, slug: str, changes: dict[str, Any], *, princi
         session,
         actor=principal.actor,
         org_id=model.owner_org_id,
-        action="model.update",
+        action=events.model_update,
         subject_type="model",
         subject_id=slug,
         before=before,
@@ -169,7 +221,7 @@ def create_version(session: Session, slug: str, data: VersionCreate, *, principa
         session,
         actor=principal.actor,
         org_id=model.owner_org_id,
-        action="version.create",
+        action=events.version_create,
         subject_type="version",
         subject_id=f"{slug}@{data.label}",
         after=data.model_dump(),
@@ -183,7 +235,7 @@ def get_version(session: Session, slug: str, label: str, *, principal: Principal
         select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.label == label)
     )
     if version is None:
-        raise NotFoundError(f"version `{slug}@{label}` not found")
+        raise not_found("version", f"{slug}@{label}")
     return version
 
 
@@ -207,7 +259,7 @@ def resolve_ref(session: Session, ref: str, *, principal: Principal) -> tuple[Mo
 
 def create_derivation(session: Session, data: DerivationCreate, *, principal: Principal) -> Derivation:
     """Record that the caller's model version was made from a parent version."""
-    principal.require(Scope.registry_write)
+    authorize(principal, Action.model_write)
     if (data.parent is None) == (data.external_parent is None):
         raise ValidationError("give exactly one of parent and external_parent")
     child_model, child = resolve_ref(session, data.child, principal=principal)
@@ -225,7 +277,7 @@ def create_derivation(session: Session, data: DerivationCreate, *, principal: Pr
         )
     ):
         raise ConflictError("this derivation is already recorded")
-    on_behalf = org_by_slug(session, data.on_behalf_of).id if data.on_behalf_of else None
+    on_behalf = named_org(session, data.on_behalf_of, principal=principal).id if data.on_behalf_of else None
     derivation = Derivation(
         id=new_id("drv"),
         parent_version_id=parent_id,
@@ -250,7 +302,7 @@ def create_derivation(session: Session, data: DerivationCreate, *, principal: Pr
         session,
         actor=principal.actor,
         org_id=principal.org_id,
-        action="derivation.create",
+        action=events.derivation_create,
         subject_type="derivation",
         subject_id=derivation.id,
         after=data.model_dump(mode="json"),
@@ -299,11 +351,11 @@ def system_visible(principal: Principal) -> Any:
 
 
 def create_system(session: Session, data: SystemCreate, *, principal: Principal) -> System:
-    principal.require(Scope.registry_write)
+    authorize(principal, Action.system_write)
     slug = f"{principal.org_slug}/{data.name}"
     if session.scalar(select(System.id).where(System.slug == slug)):
         raise ConflictError(f"system `{slug}` already exists")
-    deployers = [org_by_slug(session, s) for s in dict.fromkeys(data.deployers)]
+    deployers = [named_org(session, s, principal=principal) for s in dict.fromkeys(data.deployers)]
     versions = [resolve_ref(session, ref, principal=principal)[1] for ref in dict.fromkeys(data.models)]
     now = utcnow()
     fields = data.model_dump(exclude={"name", "deployers", "models"}, mode="json")
@@ -329,7 +381,7 @@ def create_system(session: Session, data: SystemCreate, *, principal: Principal)
         session,
         actor=principal.actor,
         org_id=principal.org_id,
-        action="system.create",
+        action=events.system_create,
         subject_type="system",
         subject_id=slug,
         after=data.model_dump(mode="json"),
@@ -338,15 +390,21 @@ def create_system(session: Session, data: SystemCreate, *, principal: Principal)
 
 
 def get_system(session: Session, slug: str, *, principal: Principal) -> System:
-    principal.require(Scope.registry_read)
-    system = session.scalar(select(System).where(System.slug == slug, system_visible(principal)))
+    system = session.scalar(select(System).where(System.slug == slug))
     if system is None:
-        raise NotFoundError(f"system `{slug}` not found")
+        raise not_found("system", slug)
+    deployed = session.scalar(
+        select(SystemDeployer.org_id).where(
+            SystemDeployer.system_id == system.id, SystemDeployer.org_id == principal.org_id
+        )
+    )
+    resource = Resource("system", slug, system.provider_org_id, is_visible=deployed is not None)
+    authorize(principal, Action.system_read, resource)
     return system
 
 
 def list_systems(session: Session, *, principal: Principal) -> list[System]:
-    principal.require(Scope.registry_read)
+    authorize(principal, Action.system_read)
     return list(session.scalars(select(System).where(system_visible(principal)).order_by(System.slug)))
 
 
@@ -361,7 +419,7 @@ def offer_visible(principal: Principal) -> Any:
 
 def create_offer(session: Session, data: OfferCreate, *, principal: Principal) -> Offer:
     """Release a model version through a channel under the caller's name or brand."""
-    principal.require(Scope.registry_write)
+    authorize(principal, Action.offer_write)
     model, version = resolve_ref(session, data.model, principal=principal)
     agreement = claims.offer_agreement(session, model, data.channel.value, principal=principal)
     brand = data.brand or principal.org_slug
@@ -395,7 +453,7 @@ def create_offer(session: Session, data: OfferCreate, *, principal: Principal) -
         session,
         actor=principal.actor,
         org_id=principal.org_id,
-        action="offer.create",
+        action=events.offer_create,
         subject_type="offer",
         subject_id=offer.id,
         after=data.model_dump(mode="json") | {"brand": brand},
@@ -404,7 +462,7 @@ def create_offer(session: Session, data: OfferCreate, *, principal: Principal) -
 
 
 def list_offers(session: Session, *, principal: Principal, channel: str | None = None) -> list[Offer]:
-    principal.require(Scope.registry_read)
+    authorize(principal, Action.offer_read)
     query = select(Offer).where(offer_visible(principal)).order_by(Offer.created_at)
     if channel is not None:
         query = query.where(Offer.channel == channel)
@@ -412,8 +470,14 @@ def list_offers(session: Session, *, principal: Principal, channel: str | None =
 
 
 def get_offer(session: Session, offer_id: str, *, principal: Principal) -> Offer:
-    principal.require(Scope.registry_read)
-    offer = session.scalar(select(Offer).where(Offer.id == offer_id, offer_visible(principal)))
+    offer = session.scalar(select(Offer).where(Offer.id == offer_id))
     if offer is None:
-        raise NotFoundError(f"offer `{offer_id}` not found")
+        raise not_found("offer", offer_id)
+    model = session.scalar(
+        select(Model)
+        .join(ModelVersion, ModelVersion.model_id == Model.id)
+        .where(ModelVersion.id == offer.version_id)
+    )
+    visible = model is not None and (model.visibility == "public" or model.owner_org_id == principal.org_id)
+    authorize(principal, Action.offer_read, Resource("offer", offer_id, offer.by_org_id, is_visible=visible))
     return offer

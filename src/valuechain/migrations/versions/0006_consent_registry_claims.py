@@ -3,8 +3,8 @@
 Existing namings of another organisation become pending claims, so that they count only once the named
 organisation (or an operator's import) confirms them.
 
-Revision ID: 0005_consent_registry_claims
-Revises: 0004_gateway
+Revision ID: 0006_consent_registry_claims
+Revises: 0005_hub_repo_objects
 Create Date: 2026-11-29 14:20:00.000000
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from valuechain.core.ids import new_id
 
-revision = "0005_consent_registry_claims"
-down_revision = "0004_gateway"
+revision = "0006_consent_registry_claims"
+down_revision = "0005_hub_repo_objects"
 branch_labels = None
 depends_on = None
 

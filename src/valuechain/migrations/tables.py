@@ -1,4 +1,4 @@
-"""Imports every domain's tables so that ``metadata`` is complete (for Alembic and test set-up)."""
+"""Every domain's tables in one metadata, for Alembic and test set-up (above all domains: core imports none)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,173 @@
+"""Read use cases of the hub: model info and listings, trees, refs, history, lineage, access lists and
+download statistics. Each opens one read session and authorizes once (``repos.find_repo``); the answers are
+the JSON shapes huggingface_hub parses (``views.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from valuechain.accounts.principal import Principal
+from valuechain.core.clock import utcnow
+from valuechain.core.db import Database
+from valuechain.hub import access, lineage, listing
+from valuechain.hub.downloads import download_rows, download_totals
+from valuechain.hub.repos import (
+    DEFAULT_BRANCH,
+    find_managed_repo,
+    find_repo,
+    has_download_access,
+    list_commits,
+    list_refs,
+    resolve_revision,
+)
+from valuechain.hub.views import iso, model_info
+
+
+def list_models(
+    db: Database,
+    *,
+    principal: Principal | None,
+    search: str | None,
+    author: str | None,
+    tags: list[str],
+    sort: str | None,
+    limit: int | None,
+    offset: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """``list_models``: one page of the repos the caller may see, and whether more follow."""
+    with db.session() as session:
+        return listing.list_models(
+            session,
+            principal=principal,
+            search=search,
+            author=author,
+            tags=tags,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+            today=utcnow().date(),
+        )
+
+
+def get_model_info(
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str | None, with_blobs: bool
+) -> dict[str, Any]:
+    """``model_info``: readable for gated repos, RepoNotFound for repos the caller may not see."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        info = model_info(
+            session,
+            repo,
+            principal=principal,
+            revision=revision,
+            with_blobs=with_blobs,
+            today=utcnow().date(),
+        )
+        info["valuechain"]["can_download"] = has_download_access(session, repo, principal)
+    return info
+
+
+def list_tree(
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str, path: str, recursive: bool
+) -> list[dict[str, Any]]:
+    """``list_repo_tree``: files and folders under ``path`` at a revision."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        commit = resolve_revision(session, repo, revision)
+        return listing.tree(session, commit, path=path.strip("/"), recursive=recursive)
+
+
+def paths_info(
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str, paths: list[str]
+) -> list[dict[str, Any]]:
+    """``get_paths_info``: the entries of the given paths; unknown paths are skipped."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        return listing.paths_info(session, resolve_revision(session, repo, revision), paths)
+
+
+def list_repo_refs(db: Database, *, principal: Principal | None, repo_id: str) -> dict[str, Any]:
+    """``list_repo_refs``: branches and tags with their commits."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        refs = [(r.kind, r.name, r.commit_id) for r in list_refs(session, repo)]
+    branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for k, n, c in refs if k == "branch"]
+    tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": c} for k, n, c in refs if k == "tag"]
+    return {"branches": branches, "tags": tags, "converts": [], "pullRequests": []}
+
+
+def list_repo_commits(
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str
+) -> list[dict[str, Any]]:
+    """``list_repo_commits``: newest first."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        history = list_commits(session, repo, resolve_revision(session, repo, revision))
+        return [
+            {
+                "id": c.id,
+                "authors": [{"user": c.author}],
+                "date": iso(c.created_at),
+                "title": c.title,
+                "message": c.message,
+            }
+            for c in history
+        ]
+
+
+def check_files_access(db: Database, *, principal: Principal | None, repo_id: str) -> None:
+    """``auth_check``: RepoNotFound or GatedRepo unless the caller can download the files."""
+    with db.session() as session:
+        access.check_download(session, find_repo(session, repo_id, principal=principal), principal)
+
+
+def model_tree(db: Database, *, principal: Principal | None, repo_id: str) -> dict[str, Any]:
+    """The model tree: base models (on this hub or external) and the derived models the caller may see."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        head = resolve_revision(session, repo, DEFAULT_BRANCH)
+        parents = lineage.parents(session, head.version_id)
+        viewer = principal.org_id if principal else None
+        children = lineage.children(session, repo.model_id, viewer_org_id=viewer)
+        return {
+            "id": repo.repo_id,
+            "parents": [{"id": p.id, "relation": p.relation, "on_hub": p.on_registry} for p in parents],
+            "children": [{"id": c.id, "relation": c.relation} for c in children],
+            "childrenModelCount": lineage.children_counts(children),
+        }
+
+
+def list_access_requests(
+    db: Database, *, principal: Principal, repo_id: str, status: str
+) -> list[dict[str, Any]]:
+    """For the provider: organisations by access status, with who accepted which terms when."""
+    with db.session() as session:
+        repo = find_managed_repo(session, repo_id, principal=principal)
+        rows = access.list_access(session, repo=repo, status=status)
+        return [
+            {
+                "user": {"user": slug, "type": "org"},
+                "username": slug,
+                "status": record.status,
+                "timestamp": iso(record.accepted_at or record.decided_at or utcnow()),
+                "fields": {
+                    "terms": record.terms,
+                    "terms_sha256": record.terms_sha256,
+                    "accepted_by": record.accepted_by,
+                },
+            }
+            for record, slug in rows
+        ]
+
+
+def download_statistics(db: Database, *, principal: Principal, repo_id: str) -> dict[str, Any]:
+    """For the provider: download counts per version, organisation and day."""
+    with db.session() as session:
+        repo = find_managed_repo(session, repo_id, principal=principal)
+        recent, all_time = download_totals(session, repo, today=utcnow().date())
+        return {
+            "id": repo.repo_id,
+            "downloads": recent,
+            "downloadsAllTime": all_time,
+            "rows": download_rows(session, repo),
+        }

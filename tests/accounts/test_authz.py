@@ -1,0 +1,119 @@
+"""The one permission check: visibility and ownership, operator actions, scopes and roles, in that order."""
+
+from __future__ import annotations
+
+import pytest
+
+from valuechain.accounts.authz import RULES, Action, Resource, authorize, is_allowed, not_found
+from valuechain.accounts.principal import Principal, system_principal
+from valuechain.accounts.roles import ROLE_SCOPES, Role, Scope
+from valuechain.core.errors import ForbiddenError, NotFoundError
+
+
+def key(
+    role: Role = Role.owner, *, org: str = "org_a", scopes: set[Scope] | None = None, **kw: bool
+) -> Principal:
+    """A key of ``org`` with ``role`` and (by default) every scope the role allows."""
+    granted = ROLE_SCOPES[role] if scopes is None else frozenset(scopes)
+    return Principal(org, org.removeprefix("org_"), "key_x", None, role, frozenset(granted), **kw)
+
+
+PRIVATE = Resource("model", "a/private", "org_a")
+PUBLIC = Resource("model", "a/open", "org_a", is_visible=True)
+PLATFORM = Resource("audit log", "all", None)
+
+
+def test_every_action_has_a_rule() -> None:
+    assert set(RULES) == set(Action)
+
+
+@pytest.mark.parametrize(
+    ("principal", "action", "resource", "error", "message"),
+    [
+        # Owner of the record: allowed (role and scopes permitting).
+        (key(), Action.model_write, PRIVATE, None, ""),
+        (key(Role.viewer), Action.model_read, PRIVATE, None, ""),
+        (key(Role.member), Action.model_write, None, None, ""),
+        # A record the caller may not see answers as a missing one, whatever the action or the key.
+        (key(org="org_b"), Action.model_read, PRIVATE, NotFoundError, "model `a/private` not found"),
+        (key(org="org_b"), Action.model_write, PRIVATE, NotFoundError, "model `a/private` not found"),
+        (
+            key(Role.viewer, org="org_b", scopes=set()),
+            Action.model_write,
+            PRIVATE,
+            NotFoundError,
+            "not found",
+        ),
+        # A visible record of another organisation: readable, not writable.
+        (key(org="org_b"), Action.model_read, PUBLIC, None, ""),
+        (key(org="org_b"), Action.model_write, PUBLIC, ForbiddenError, "belongs to another organisation"),
+        # Scopes: the key's scopes, whatever its role.
+        (key(scopes={Scope.inference}), Action.model_read, PRIVATE, ForbiddenError, "`registry:read`"),
+        (key(scopes={Scope.registry_read}), Action.offer_write, PRIVATE, ForbiddenError, "`registry:write`"),
+        (key(scopes={Scope.registry_read}), Action.terms_write, PRIVATE, ForbiddenError, "`registry:write`"),
+        (key(scopes={Scope.inference}), Action.oversight_manage, None, ForbiddenError, "`org:manage`"),
+        (key(scopes={Scope.registry_read}), Action.repo_read, None, ForbiddenError, "`hub:read`"),
+        # A scope the key holds but its role does not allow is not enough (defence in depth).
+        (key(Role.viewer, scopes={Scope.registry_write}), Action.model_write, None, ForbiddenError, "scope"),
+        # Roles.
+        (key(Role.viewer), Action.model_write, PRIVATE, ForbiddenError, "`registry:write`"),
+        (key(Role.member), Action.key_manage, None, ForbiddenError, "`keys:manage`"),
+        (
+            key(Role.member, scopes={Scope.registry_read}),
+            Action.audit_read,
+            None,
+            ForbiddenError,
+            "audit:read",
+        ),
+        # Operator-only actions, and operators acting on any organisation's records.
+        (key(), Action.org_create, None, ForbiddenError, "platform operator"),
+        (key(), Action.audit_verify, PLATFORM, ForbiddenError, "platform operator"),
+        (key(), Action.chain_import, None, ForbiddenError, "platform operator"),
+        (key(is_operator=True), Action.org_create, None, None, ""),
+        (key(org="org_ops", is_operator=True), Action.model_write, PRIVATE, None, ""),
+        (system_principal(), Action.chain_import, None, None, ""),
+        # A platform-wide record (no owner) is governed by role and scope alone.
+        (key(Role.admin), Action.audit_read, PLATFORM, None, ""),
+    ],
+)
+def test_authorize(
+    principal: Principal,
+    action: Action,
+    resource: Resource | None,
+    error: type[Exception] | None,
+    message: str,
+) -> None:
+    if error is None:
+        authorize(principal, action, resource)
+        assert is_allowed(principal, action, resource)
+        return
+    with pytest.raises(error) as raised:
+        authorize(principal, action, resource)
+    assert message in str(raised.value)
+    assert not is_allowed(principal, action, resource)
+
+
+def test_hidden_and_missing_answer_alike() -> None:
+    """The not-found of a hidden record is the not-found of a missing one: same type, same words."""
+    with pytest.raises(NotFoundError) as hidden:
+        authorize(key(org="org_b"), Action.model_write, PRIVATE)
+    missing = not_found("model", "a/private")
+    assert (type(hidden.value), hidden.value.message) == (type(missing), missing.message)
+
+
+def test_visibility_is_decided_before_scopes() -> None:
+    """A key without the scope learns nothing about another organisation's hidden record either."""
+    bare = key(Role.viewer, org="org_b", scopes=set())
+    with pytest.raises(NotFoundError):
+        authorize(bare, Action.model_read, PRIVATE)
+    with pytest.raises(ForbiddenError):
+        authorize(bare, Action.model_read, PUBLIC)
+
+
+def test_every_rule_is_satisfiable_by_some_role() -> None:
+    """No rule asks for a scope that the role it requires can never hold."""
+    for action, rule in RULES.items():
+        roles = [r for r in Role if rule.scope in ROLE_SCOPES[r]]
+        assert roles, action
+        principal = key(max(roles, key=list(Role).index), is_operator=rule.operator_only)
+        authorize(principal, action)
