@@ -106,4 +106,10 @@ agreement_revoke = EventType(
     "agreement.revoke", "agreement", "A model owner ended an offer agreement.", AgreementRevokePayload
 )
 
+# A hub commit naming an existing version (the demo's "1") adds its files to it.
+version_artifacts_add = EventType(
+    "version.artifacts.add", "version", "Files were added to an existing model version.", VersionPayload
+)
+
+declare("registry", version_artifacts_add)
 declare("registry", claim_create, claim_confirm, claim_reject, agreement_create, agreement_revoke)

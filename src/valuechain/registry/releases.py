@@ -135,12 +135,19 @@ def record_channel_version(
         "notes": version.notes,
         "artifacts": [{"path": a.path, "sha256": a.sha256, "size": a.size} for a in added],
     }
-    if created or added:
+    subject = {"actor": actor, "org_id": model.owner_org_id, "subject_type": "version"}
+    if created:
         record_event(
-            session, actor=actor, org_id=model.owner_org_id,
-            action="version.create" if created else "version.artifacts.add", subject_type="version",
-            subject_id=f"{model.slug}@{label}", after=payload,
-        )  # fmt: skip
+            session, action="version.create", subject_id=f"{model.slug}@{label}", after=payload, **subject
+        )
+    elif added:
+        record_event(
+            session,
+            action="version.artifacts.add",
+            subject_id=f"{model.slug}@{label}",
+            after=payload,
+            **subject,
+        )
     return version.id
 
 
