@@ -28,6 +28,7 @@ from valuechain.gateway.state import build_gateway, tune_gc_for_serving
 from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
 from valuechain.registry.chain_router import router as chain_router
+from valuechain.registry.claims_router import router as claims_router
 from valuechain.registry.router import router as registry_router
 
 log = logging.getLogger("valuechain")
@@ -37,6 +38,7 @@ ROUTERS = (
     accounts_router,
     registry_router,
     chain_router,
+    claims_router,
     audit_router,
     compliance_router,
     api_channel_router,

@@ -203,6 +203,29 @@ CASES = [
         scope=Scope.org_manage,
         scope_lands_with=GATEWAY,
     ),
+    # Consent along the chain (issue 9): beta named alpha as a deployer; alpha lets beta resell a model.
+    Case("GET", "/api/v1/claims", EVERYONE),
+    Case("GET", "/api/v1/claims/{claim}", EVERYONE),
+    Case(
+        "POST", "/api/v1/claims/{claim}/confirm", _expect(200, member=403, viewer=403, outsider=403), scope=W
+    ),
+    Case(
+        "POST", "/api/v1/claims/{claim}/reject", _expect(200, member=403, viewer=403, outsider=403), scope=W
+    ),
+    Case("GET", "/api/v1/agreements", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/agreements",
+        _expect(201, member=403, viewer=403, outsider=404),
+        body={"agent": "beta", "model": "alpha/private", "channels": ["marketplace"]},
+        scope=W,
+    ),
+    Case(
+        "DELETE",
+        "/api/v1/agreements/{agreement}",
+        _expect(409, owner=200, member=403, viewer=403, outsider=403),
+        scope=W,
+    ),
 ]
 
 OPERATOR_ROUTES = {
@@ -233,7 +256,19 @@ def _world(client: TestClient, db: Database) -> dict[str, Any]:
     entitlement = client.post(f"/api/v1/offers/{offer['id']}/entitlements", headers=ops).json()
     suspension = {"subject_type": "org", "subject_id": "beta", "reason": "probing"}
     assert client.post("/api/v1/suspensions", json=suspension, headers=h).status_code == 201
-    return {"keys": keys, "offer": offer["id"], "entitlement": entitlement["id"]}
+    # Consent (issue 9): beta names alpha as a deployer (a claim alpha answers); alpha lets beta resell.
+    kiosk = {"name": "kiosk", "deployers": ["alpha"], "intended_purpose": "kiosk"}
+    assert client.post("/api/v1/systems", json=kiosk, headers=auth(keys["outsider"])).status_code == 201
+    [claim] = client.get("/api/v1/claims", headers=h).json()
+    resale = {"agent": "beta", "model": "alpha/private", "channels": ["white_label"]}
+    agreement = client.post("/api/v1/agreements", json=resale, headers=h).json()
+    return {
+        "keys": keys,
+        "offer": offer["id"],
+        "entitlement": entitlement["id"],
+        "claim": claim["id"],
+        "agreement": agreement["id"],
+    }
 
 
 def _fill(value: Any, who: str) -> Any:
@@ -244,6 +279,7 @@ def _fill(value: Any, who: str) -> Any:
 
 def _request(client: TestClient, db: Database, case: Case, world: dict[str, Any], who: str) -> Any:
     path = case.path.replace("{offer}", world["offer"]).replace("{entitlement}", world["entitlement"])
+    path = path.replace("{claim}", world["claim"]).replace("{agreement}", world["agreement"])
     if "{victim}" in path:
         make_key(db, "alpha", "viewer")
         key_id = client.get("/api/v1/orgs/alpha/keys", headers=auth(world["keys"]["owner"])).json()[-1]["id"]
@@ -315,6 +351,8 @@ def _normalise(method: str, path: str) -> tuple[str, str]:
         ("{offer_id}", "{offer}"),
         ("{key_id}", "{victim}"),
         ("{entitlement_id}/{decision}", "{entitlement}/approve"),
+        ("{claim_id}", "{claim}"),
+        ("{agreement_id}", "{agreement}"),
         ("alpha/open", "alpha/private"),
         ("alpha/bot", "alpha/private"),
     ):

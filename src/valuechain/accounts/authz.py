@@ -53,6 +53,9 @@ class Action(StrEnum):
     audit_verify = "audit.chain.verify"
     org_name = "accounts.org.name"
     operator_key_create = "accounts.key.create_operator"
+    claim_read = "registry.claim.read"
+    agreement_read = "registry.agreement.read"
+    agreement_manage = "registry.agreement.manage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,9 @@ RULES: dict[Action, Rule] = {
     Action.audit_verify: Rule(Scope.audit_read, Role.admin, operator_only=True),
     Action.org_name: Rule(_R),
     Action.operator_key_create: Rule(Scope.keys_manage, Role.admin, writes=True, operator_only=True),
+    Action.claim_read: Rule(_R),
+    Action.agreement_read: Rule(_R),
+    Action.agreement_manage: Rule(_W, Role.admin, writes=True),
 }
 
 

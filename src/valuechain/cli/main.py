@@ -73,6 +73,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "whoami",
         "Show the server, organisation, role and scopes of the key the CLI would use.",
     ),
+    "claim": (
+        "claims",
+        "claim_app",
+        "Claims naming another organisation; the named one confirms or rejects.",
+    ),
+    "agreement": ("claims", "agreement_app", "Agreements letting another organisation offer your models."),
 }
 
 

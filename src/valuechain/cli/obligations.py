@@ -116,6 +116,8 @@ def _human_evaluation(result: Evaluation, regime: str) -> None:
             _print_obligation(ob, regime)
     if not result.obligations:
         out.print("no obligations")
+    for note in result.notes:  # claims the named organisation has not confirmed (issue 9)
+        out.print(f"[yellow]note[/yellow]: {escape(note.note)}", highlight=False)
     err.print(f"{result.regime} {result.regime_version}, as of {result.as_of.isoformat()}")
 
 
@@ -139,6 +141,7 @@ def obligations(
         result = evaluate(_facts(chain), regime=regime, as_of=day, rules=rule or None)
     if actor:
         result.obligations = [o for o in result.obligations if o.actor == actor]
+        result.notes = [n for n in result.notes if actor in (n.actor, n.claimed_by)]
     emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime))
 
 

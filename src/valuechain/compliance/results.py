@@ -44,6 +44,28 @@ class Obligation:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimNote:
+    """A registry statement naming an organisation that has not confirmed it: no obligation attaches to it."""
+
+    actor: str
+    subject: str
+    role: str
+    claimed_by: str
+    status: str
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "subject": self.subject,
+            "role": self.role,
+            "claimed_by": self.claimed_by,
+            "status": self.status,
+            "note": self.note,
+        }
+
+
 def model_entry(view: ModelView) -> dict[str, Any]:
     """The ``models[]`` item of the output."""
     return {
@@ -65,15 +87,19 @@ class Evaluation:
     as_of: date
     models: list[ModelView]
     obligations: list[Obligation]
+    notes: list[ClaimNote] = field(default_factory=list)  # registry-backed only: unconfirmed claims
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "regime": self.regime,
             "regime_version": self.regime_version,
             "as_of": self.as_of.isoformat(),
             "models": [model_entry(v) for v in self.models],
             "obligations": [o.as_dict() for o in self.obligations],
         }
+        if self.notes:  # a manifest file's statements are taken as given: no notes there
+            out["notes"] = [n.as_dict() for n in self.notes]
+        return out
 
 
 @dataclass

@@ -32,6 +32,17 @@ class ObligationPublic(BaseModel):
     because: list[str] = Field(description="The facts that triggered it.")
 
 
+class ClaimNotePublic(BaseModel):
+    """A statement naming an organisation that has not confirmed it; it creates no obligation for it."""
+
+    actor: str = Field(description="The organisation named.")
+    subject: str = Field(description="The record naming it: model, system, derivation or offer.")
+    role: str = Field(description="released_by, deployer, parent_supplier, on_behalf_of or offer_upstream.")
+    claimed_by: str
+    status: str = Field(description="pending or rejected.")
+    note: str = Field(description="e.g. `... claimed by X, not confirmed`.")
+
+
 class ObligationsPublic(BaseModel):
     """The evaluation of the chain."""
 
@@ -40,6 +51,9 @@ class ObligationsPublic(BaseModel):
     as_of: date
     models: list[ModelStatusPublic]
     obligations: list[ObligationPublic]
+    notes: list[ClaimNotePublic] = Field(
+        default_factory=list, description="Claims not confirmed by the organisation they name (issue 9)."
+    )
 
 
 class WhatIfRequest(BaseModel):

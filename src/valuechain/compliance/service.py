@@ -5,6 +5,10 @@ gets back is limited to its own obligations and the models it may see. Documents
 Annex XI for the provider, Annex XII also for entitled downstream organisations (a derivation from the model
 or a system using it, an approved entitlement to an offer of it, or accepted hub access), the public
 summary and the BOM for anyone who may see the model.
+
+Only registry-backed facts carry claim status (issue 9): a naming of another organisation that it has not
+confirmed is left out of the facts and reported as a note ("claimed by X, not confirmed"). A manifest file
+evaluated directly is taken as given.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
+from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
 from valuechain.core.errors import ValidationError
 from valuechain.hub.models import HubAccess, HubRepo
 from valuechain.market.models import Entitlement
+from valuechain.registry.claims import Consent, consent
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
 from valuechain.registry.models import Model, ModelVersion, Offer
@@ -36,10 +42,25 @@ DOC_ACTION = events.document_generated.name
 
 
 def registry_manifest(session: Session, *, principal: Principal | None = None) -> ChainManifest:
-    """The whole registry as a manifest (``principal`` only needs to read obligations)."""
+    """The whole registry as a manifest of what counts: unconfirmed namings left out (obligations read)."""
+    return _registry_chain(session, principal)[0]
+
+
+def _registry_chain(session: Session, principal: Principal | None) -> tuple[ChainManifest, Consent]:
     if principal is not None:
         authorize(principal, Action.compliance_read)
-    return export_manifest(session, org_id=None)
+    agreed = consent(session)
+    return export_manifest(session, org_id=None, consent=agreed), agreed
+
+
+def claim_notes(agreed: Consent, principal: Principal | None) -> list[ClaimNote]:
+    """Unconfirmed claims as notes; an organisation sees those it made and those naming it."""
+    me = None if principal is None or principal.is_operator else principal.org_slug
+    return [
+        ClaimNote(n.named, n.subject, n.field.value, n.claimant, n.status.value, n.note)
+        for n in agreed.unconfirmed
+        if me is None or me in (n.named, n.claimant)
+    ]
 
 
 def registry_facts(session: Session, *, principal: Principal | None = None) -> ChainFacts:
@@ -78,6 +99,7 @@ def restrict(result: Evaluation, manifest: ChainManifest, principal: Principal |
         as_of=result.as_of,
         models=[v for v in result.models if v.fact.id in visible],
         obligations=[o for o in result.obligations if o.actor == me or o.subject.split("/", 1)[0] == me],
+        notes=result.notes,
     )
 
 
@@ -89,11 +111,12 @@ def list_obligations(
     regime: str = "eu-ai-act",
     rules: list[str] | None = None,
 ) -> Evaluation:
-    """Evaluate the registry; a non-operator sees its own obligations and the models it may see."""
-    manifest = registry_manifest(session, principal=principal)
+    """Evaluate the registry; a non-operator sees its own obligations, the models it may see, its claims."""
+    manifest, agreed = _registry_chain(session, principal)
     result = evaluate(
         facts_from_manifest(manifest), regime=regime, as_of=as_of, evidence=evidence(session), rules=rules
     )
+    result.notes = claim_notes(agreed, principal)
     return restrict(result, manifest, principal)
 
 

@@ -17,6 +17,7 @@ from valuechain.core.audit import Change, jsonable, record_changes
 from valuechain.core.clock import utcnow
 from valuechain.core.ids import new_id
 from valuechain.registry import views
+from valuechain.registry.claims import CONFIRMED_BY_OPERATOR_IMPORT, Naming, record_claims
 from valuechain.registry.manifest import ChainManifest, ManifestModel, split_ref
 from valuechain.registry.models import (
     Derivation,
@@ -27,6 +28,7 @@ from valuechain.registry.models import (
     SystemDeployer,
     SystemModel,
 )
+from valuechain.registry.schemas import ClaimField
 
 _ORG_FIELDS = ("name", "country", "is_sme", "is_microenterprise")
 _SYSTEM_FIELDS = (
@@ -65,6 +67,7 @@ class _Importer:
 
     def __init__(self, session: Session, actor: str) -> None:
         self.session, self.actor, self.now = session, actor, utcnow()
+        self.namings: list[Naming] = []  # other organisations the manifest names (issue 9: consent)
         self.report = ImportReport()
         self.changes: list[Change] = []
         self.orgs: dict[str, str] = {}
@@ -146,6 +149,8 @@ class _Importer:
                     self.report.unchanged["model"] += 1
             self.models[item.id] = model_id
             self.default_version[item.id] = item.version
+            if wanted["released_by_org_id"] is not None:
+                self.name(ClaimField.released_by, "model", model_id, item.id, item.owner, item.releaser)
         self._write(Model, new_rows, updates)
 
     def versions_(self, manifest: ChainManifest) -> None:
@@ -188,10 +193,18 @@ class _Importer:
             }
             row = existing.get((parent, child))
             subject = f"{item.parent}->{item.child}"
+            derivation_id = row.id if row is not None else new_id("drv")
+            self.name(
+                ClaimField.parent_supplier, "derivation", derivation_id, subject, item.by, _owner(item.parent)
+            )
+            if item.on_behalf_of:
+                self.name(
+                    ClaimField.on_behalf_of, "derivation", derivation_id, subject, item.by, item.on_behalf_of
+                )
             if row is None:
                 new_rows.append(
                     {
-                        "id": new_id("drv"),
+                        "id": derivation_id,
                         "parent_version_id": parent,
                         "parent_key": parent,
                         "child_version_id": child,
@@ -217,10 +230,12 @@ class _Importer:
             key = (self.version_id(item.model), self.orgs[item.by], item.channel.value, item.brand or item.by)
             row = existing.get(key)
             subject = f"{item.model}:{item.channel.value}:{key[3]}"
+            offer_id = row.id if row is not None else new_id("off")
+            self.name(ClaimField.offer_upstream, "offer", offer_id, subject, item.by, _owner(item.model))
             if row is None:
                 new_rows.append(
                     {
-                        "id": new_id("off"),
+                        "id": offer_id,
                         "version_id": key[0],
                         "by_org_id": key[1],
                         "channel": key[2],
@@ -249,8 +264,10 @@ class _Importer:
             versions = sorted({self.version_id(r) for r in item.models})
             row = existing.get(item.id)
             after = {**wanted, "deployers": item.deployers, "models": item.models}
+            system_id = row.id if row is not None else new_id("sys")
+            for deployer in item.deployers:
+                self.name(ClaimField.deployer, "system", system_id, item.id, item.provider, deployer)
             if row is None:
-                system_id = new_id("sys")
                 self.session.execute(
                     insert(System),
                     [
@@ -276,6 +293,19 @@ class _Importer:
             self.session.query(SystemModel).filter(SystemModel.system_id == row.id).delete()
             self._links(row.id, deployers, versions)
             self.note("system", "update", wanted["provider_org_id"], item.id, before, after)
+
+    def name(
+        self, field: ClaimField, kind: str, subject_id: str, label: str, claimant: str, named: str
+    ) -> None:
+        """Note that ``claimant`` names ``named`` in this record (a claim unless they are the same)."""
+        if claimant != named:
+            self.namings.append(Naming(field, kind, subject_id, label, self.orgs[claimant], self.orgs[named]))
+
+    def claims(self, *, confirm: bool) -> None:
+        """Record the claims the manifest's namings need: confirmed by an operator, else pending."""
+        self.flush_changes()
+        reason = CONFIRMED_BY_OPERATOR_IMPORT if confirm else None
+        record_claims(self.session, self.namings, actor=self.actor, confirm_reason=reason)
 
     def _links(self, system_id: str, deployers: list[str], versions: list[str]) -> None:
         if deployers:
@@ -308,6 +338,11 @@ def _model_columns(item: ManifestModel, orgs: dict[str, str]) -> dict[str, Any]:
     return columns
 
 
+def _owner(ref: str) -> str:
+    """The organisation owning a referenced model (its id is ``<owner>/<name>``)."""
+    return split_ref(ref)[0].split("/", 1)[0]
+
+
 def _system_links(session: Session, system_id: str) -> tuple[list[str], list[str]]:
     deployers = session.scalars(select(SystemDeployer.org_id).where(SystemDeployer.system_id == system_id))
     versions = session.scalars(select(SystemModel.version_id).where(SystemModel.system_id == system_id))
@@ -325,4 +360,5 @@ def import_manifest(session: Session, manifest: ChainManifest, *, principal: Pri
     importer.offers(manifest)
     importer.systems(manifest)
     importer.flush_changes()
+    importer.claims(confirm=principal.is_operator)
     return importer.report

@@ -79,3 +79,44 @@ declare(
     offer_create,
     offer_update,
 )
+
+
+class ClaimPayload(Payload):
+    """A claim's status; its creation also records subject, field, claimant and named organisation."""
+
+    status: str
+
+
+class AgreementPayload(Payload):
+    channels: list[str]
+
+
+class AgreementRevokePayload(Payload):
+    revoked: bool
+
+
+# Consent along the chain (issue 9): a claim is about one organisation naming another in a record.
+claim_create = EventType(
+    "claim.create", "claim", "A record named another organisation: a pending claim.", ClaimPayload
+)
+claim_confirm = EventType(
+    "claim.confirm", "claim", "The named organisation (or an operator) confirmed a claim.", ClaimPayload
+)
+claim_reject = EventType("claim.reject", "claim", "The named organisation rejected a claim.", ClaimPayload)
+agreement_create = EventType(
+    "agreement.create",
+    "agreement",
+    "A model owner let another organisation offer its model(s).",
+    AgreementPayload,
+)
+agreement_revoke = EventType(
+    "agreement.revoke", "agreement", "A model owner ended an offer agreement.", AgreementRevokePayload
+)
+
+# A hub commit naming an existing version (the demo's "1") adds its files to it.
+version_artifacts_add = EventType(
+    "version.artifacts.add", "version", "Files were added to an existing model version.", VersionPayload
+)
+
+declare("registry", version_artifacts_add)
+declare("registry", claim_create, claim_confirm, claim_reject, agreement_create, agreement_revoke)

@@ -13,6 +13,7 @@ from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.registry import views
+from valuechain.registry.claims import Consent
 from valuechain.registry.manifest import (
     ChainManifest,
     ManifestActor,
@@ -30,6 +31,7 @@ from valuechain.registry.models import (
     SystemDeployer,
     SystemModel,
 )
+from valuechain.registry.schemas import ClaimField
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -40,8 +42,16 @@ def export_visible(session: Session, *, principal: Principal) -> ChainManifest:
     return export_manifest(session, org_id=None if principal.is_operator else principal.org_id)
 
 
-def export_manifest(session: Session, *, org_id: str | None = None) -> ChainManifest:
-    """The registry as a manifest; with ``org_id``, only records that organisation may see."""
+def export_manifest(
+    session: Session, *, org_id: str | None = None, consent: Consent | None = None
+) -> ChainManifest:
+    """The registry as a manifest; with ``org_id``, only records that organisation may see.
+
+    With ``consent`` (:func:`valuechain.registry.claims.consent`), namings the named organisation has not
+    confirmed are left out: unconfirmed releasers, deployers and commissioning organisations, derivations
+    from another's model and offers of another's model. The engine then attaches nothing to them.
+    """
+    consent = consent or Consent()
     orgs = {org_id: slug for org_id, slug in session.execute(select(Organization.id, Organization.slug))}
     query = select(Model).order_by(Model.slug)
     if org_id is not None:
@@ -49,8 +59,10 @@ def export_manifest(session: Session, *, org_id: str | None = None) -> ChainMani
     rows = list(session.scalars(query))
     model_slugs = {m.id: m.slug for m in rows}
     refs, default_label = _version_refs(session, model_slugs)
-    models = [_manifest_model(m, orgs, default_label[m.slug]) for m in rows if m.slug in default_label]
-    derivations = _derivations(session, refs, orgs)
+    models = [
+        _manifest_model(m, orgs, default_label[m.slug], consent) for m in rows if m.slug in default_label
+    ]
+    derivations = _derivations(session, refs, orgs, consent)
     offers = sorted(
         (
             ManifestOffer(
@@ -62,11 +74,12 @@ def export_manifest(session: Session, *, org_id: str | None = None) -> ChainMani
             )
             for o in session.scalars(select(Offer))
             if o.version_id in refs
+            and consent.counts(ClaimField.offer_upstream, o.id)
             and (org_id is None or o.by_org_id == org_id or o.channel != "customer_specific")
         ),
         key=lambda o: (o.model, o.by, o.channel.value, o.brand or ""),
     )
-    systems = _systems(session, refs, orgs, org_id)
+    systems = _systems(session, refs, orgs, org_id, consent)
     used = {org_id} if org_id else set(orgs)
     used |= {m.owner_org_id for m in rows} | {m.released_by_org_id for m in rows if m.released_by_org_id}
     used |= {orgs_id for orgs_id, slug in orgs.items() if _mentioned(slug, derivations, offers, systems)}
@@ -103,19 +116,29 @@ def _version_refs(session: Session, model_slugs: dict[str, str]) -> tuple[dict[s
     return refs, default_label
 
 
-def _manifest_model(model: Model, orgs: dict[str, str], label: str) -> ManifestModel:
+def _manifest_model(model: Model, orgs: dict[str, str], label: str, consent: Consent) -> ManifestModel:
+    released_by = model.released_by_org_id
+    if released_by and not consent.counts(ClaimField.released_by, model.id, released_by):
+        released_by = None
     return ManifestModel(
         id=model.slug,
-        released_by=orgs[model.released_by_org_id] if model.released_by_org_id else None,
+        released_by=orgs[released_by] if released_by else None,
         version=label,
         public=model.visibility == "public",
         **views.columns_to_facts(model),
     )
 
 
-def _derivations(session: Session, refs: dict[str, str], orgs: dict[str, str]) -> list[ManifestDerivation]:
+def _derivations(
+    session: Session, refs: dict[str, str], orgs: dict[str, str], consent: Consent
+) -> list[ManifestDerivation]:
     out = []
     for d in session.scalars(select(Derivation)):
+        if not consent.counts(ClaimField.parent_supplier, d.id):
+            continue  # the parent's owner has not confirmed: the child is assessed on its own
+        on_behalf = d.on_behalf_of_org_id
+        if on_behalf and not consent.counts(ClaimField.on_behalf_of, d.id, on_behalf):
+            on_behalf = None
         if d.parent_version_id in refs and d.child_version_id in refs:
             out.append(
                 ManifestDerivation(
@@ -124,7 +147,7 @@ def _derivations(session: Session, refs: dict[str, str], orgs: dict[str, str]) -
                     by=orgs[d.by_org_id],
                     relation=d.relation,
                     compute_flop=d.compute_flop,
-                    on_behalf_of=orgs[d.on_behalf_of_org_id] if d.on_behalf_of_org_id else None,
+                    on_behalf_of=orgs[on_behalf] if on_behalf else None,
                     data_summary=d.data_summary,
                 )
             )
@@ -132,7 +155,7 @@ def _derivations(session: Session, refs: dict[str, str], orgs: dict[str, str]) -
 
 
 def _systems(
-    session: Session, refs: dict[str, str], orgs: dict[str, str], org_id: str | None
+    session: Session, refs: dict[str, str], orgs: dict[str, str], org_id: str | None, consent: Consent
 ) -> list[ManifestSystem]:
     deployers: dict[str, list[str]] = {}
     for system_id, deployer in session.execute(select(SystemDeployer.system_id, SystemDeployer.org_id)):
@@ -148,7 +171,9 @@ def _systems(
             ManifestSystem(
                 id=s.slug,
                 provider=orgs[s.provider_org_id],
-                deployers=sorted(orgs[d] for d in deployers.get(s.id, [])),
+                deployers=sorted(
+                    orgs[d] for d in deployers.get(s.id, []) if consent.counts(ClaimField.deployer, s.id, d)
+                ),
                 models=sorted(refs[v] for v in versions.get(s.id, []) if v in refs),
                 intended_purpose=s.intended_purpose,
                 interacts_with_persons=s.interacts_with_persons,

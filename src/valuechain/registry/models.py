@@ -1,4 +1,4 @@
-"""Tables of the registry: models, versions, artifacts, derivations, systems and offers."""
+"""Tables of the registry: models, versions, artifacts, derivations, systems, offers, claims, agreements."""
 
 from __future__ import annotations
 
@@ -157,3 +157,40 @@ class Offer(Base):
     eu: Mapped[bool] = mapped_column(Boolean, default=True)
     terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Claim(Base):
+    """One organisation naming another in the chain; counts only once the named organisation confirms."""
+
+    __tablename__ = "registry_claims"
+    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "field", "named_org_id"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(IdColumn, index=True)
+    subject_label: Mapped[str] = mapped_column(String(600))
+    field: Mapped[str] = mapped_column(String(32))
+    claimant_org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    named_org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Agreement(Base):
+    """A model owner's consent that an agent organisation offers its model (or all its models)."""
+
+    __tablename__ = "registry_agreements"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    owner_org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    agent_org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    model_id: Mapped[str | None] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

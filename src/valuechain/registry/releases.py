@@ -19,7 +19,9 @@ from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.ids import new_id
 from valuechain.registry import views
+from valuechain.registry.claims import Naming, record_claims
 from valuechain.registry.models import Artifact, Derivation, Model, ModelVersion, Offer
+from valuechain.registry.schemas import ClaimField
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +135,19 @@ def record_channel_version(
         "notes": version.notes,
         "artifacts": [{"path": a.path, "sha256": a.sha256, "size": a.size} for a in added],
     }
-    if created or added:
+    subject = {"actor": actor, "org_id": model.owner_org_id, "subject_type": "version"}
+    if created:
         record_event(
-            session, actor=actor, org_id=model.owner_org_id,
-            action="version.create" if created else "version.artifacts.add", subject_type="version",
-            subject_id=f"{model.slug}@{label}", after=payload,
-        )  # fmt: skip
+            session, action="version.create", subject_id=f"{model.slug}@{label}", after=payload, **subject
+        )
+    elif added:
+        record_event(
+            session,
+            action="version.artifacts.add",
+            subject_id=f"{model.slug}@{label}",
+            after=payload,
+            **subject,
+        )
     return version.id
 
 
@@ -190,6 +199,11 @@ def record_base_models(
             session, actor=actor, org_id=by_org_id, action="derivation.create", subject_type="derivation",
             subject_id=derivation.id, after=after,
         )  # fmt: skip
+        if parent is not None:  # naming the parent's owner needs its consent (issue 9)
+            owner = _model(session, parent.model_id).owner_org_id
+            label = f"{after['parent']}->{after['child']}"
+            naming = Naming(ClaimField.parent_supplier, "derivation", derivation.id, label, by_org_id, owner)
+            record_claims(session, [naming], actor=actor)
 
 
 def open_weights_offer(

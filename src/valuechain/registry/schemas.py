@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -163,3 +164,62 @@ class OfferUpdate(_In):
 
     brand: str | None = Field(default=None, min_length=1, max_length=200)
     eu: bool | None = None
+
+
+class ClaimField(StrEnum):
+    """How a claim names another organisation."""
+
+    released_by = "released_by"
+    deployer = "deployer"
+    parent_supplier = "parent_supplier"
+    on_behalf_of = "on_behalf_of"
+    offer_upstream = "offer_upstream"
+
+
+class ClaimStatus(StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+class ClaimPublic(BaseModel):
+    """A statement of one organisation naming another; it counts only once the named one confirms."""
+
+    id: str
+    subject_kind: str = Field(description="model, system, derivation or offer.")
+    subject_id: str
+    subject: str = Field(description="The record as people name it, e.g. `org/name` or `parent->child`.")
+    field: ClaimField
+    claimant: str = Field(description="The organisation that made the statement.")
+    named: str = Field(description="The organisation named; only it may confirm or reject.")
+    status: ClaimStatus
+    note: str = Field(description="What the obligations output says about it.")
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+class ClaimAnswer(_In):
+    reason: str | None = Field(default=None, max_length=2000, description="Kept in the audit log.")
+
+
+class AgreementCreate(_In):
+    agent: str = Field(pattern=SLUG, description="The organisation allowed to offer the model(s).")
+    model: str | None = Field(
+        default=None, pattern=MODEL_REF, description="One of your models, <org>/<name>; omit for all of them."
+    )
+    channels: list[Channel] = Field(min_length=1, description="The kinds of offer allowed.")
+
+
+class AgreementPublic(BaseModel):
+    """A model owner's consent that another organisation offers its model(s) through some channels."""
+
+    id: str
+    owner: str
+    agent: str
+    model: str | None = Field(description="null: every model of the owner.")
+    channels: list[Channel]
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    revoked_by: str | None

@@ -14,7 +14,7 @@ from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ConflictError, ValidationError
 from valuechain.core.ids import new_id
-from valuechain.registry import events, views
+from valuechain.registry import claims, events, views
 from valuechain.registry.manifest import ModelFacts, split_ref
 from valuechain.registry.models import (
     Artifact,
@@ -27,6 +27,7 @@ from valuechain.registry.models import (
     SystemModel,
 )
 from valuechain.registry.schemas import (
+    ClaimField,
     DerivationCreate,
     ModelCreate,
     OfferCreate,
@@ -151,6 +152,9 @@ def create_model(session: Session, data: ModelCreate, *, principal: Principal) -
     )
     session.add(model)
     session.flush()
+    if released_by is not None:  # naming another organisation needs its consent (issue 9)
+        naming = claims.Naming(ClaimField.released_by, "model", model.id, slug, principal.org_id, released_by)
+        claims.name_party(session, naming, principal=principal)
     record_event(
         session,
         actor=principal.actor,
@@ -263,11 +267,12 @@ def create_derivation(session: Session, data: DerivationCreate, *, principal: Pr
     child_model, child = resolve_ref(session, data.child, principal=principal)
     own_model(session, child_model.slug, principal=principal)
     parent_id, parent_key = None, f"external:{data.external_parent}"
+    parent_owner = None
     if data.parent is not None:
         parent_model, parent = resolve_ref(session, data.parent, principal=principal)
         if parent_model.id == child_model.id:
             raise ValidationError("a model cannot be derived from itself")
-        parent_id, parent_key = parent.id, parent.id
+        parent_id, parent_key, parent_owner = parent.id, parent.id, parent_model.owner_org_id
     if session.scalar(
         select(Derivation.id).where(
             Derivation.parent_key == parent_key, Derivation.child_version_id == child.id
@@ -290,6 +295,11 @@ def create_derivation(session: Session, data: DerivationCreate, *, principal: Pr
     )
     session.add(derivation)
     session.flush()
+    label = f"{data.parent or data.external_parent}->{data.child}"
+    for field, named in ((ClaimField.parent_supplier, parent_owner), (ClaimField.on_behalf_of, on_behalf)):
+        if named is not None:  # naming another organisation needs its consent (issue 9)
+            naming = claims.Naming(field, "derivation", derivation.id, label, principal.org_id, named)
+            claims.name_party(session, naming, principal=principal)
     record_event(
         session,
         actor=principal.actor,
@@ -363,6 +373,9 @@ def create_system(session: Session, data: SystemCreate, *, principal: Principal)
     session.add(system)
     session.flush()
     session.add_all(SystemDeployer(system_id=system.id, org_id=org.id) for org in deployers)
+    for org in deployers:  # naming another organisation needs its consent (issue 9)
+        naming = claims.Naming(ClaimField.deployer, "system", system.id, slug, principal.org_id, org.id)
+        claims.name_party(session, naming, principal=principal)
     session.add_all(
         SystemModel(system_id=system.id, version_id=v.id) for v in {v.id: v for v in versions}.values()
     )
@@ -409,7 +422,8 @@ def offer_visible(principal: Principal) -> Any:
 def create_offer(session: Session, data: OfferCreate, *, principal: Principal) -> Offer:
     """Release a model version through a channel under the caller's name or brand."""
     authorize(principal, Action.offer_write)
-    _, version = resolve_ref(session, data.model, principal=principal)
+    model, version = resolve_ref(session, data.model, principal=principal)
+    agreement = claims.offer_agreement(session, model, data.channel.value, principal=principal)
     brand = data.brand or principal.org_slug
     exists = select(Offer.id).where(
         Offer.version_id == version.id,
@@ -431,6 +445,12 @@ def create_offer(session: Session, data: OfferCreate, *, principal: Principal) -
     )
     session.add(offer)
     session.flush()
+    if model.owner_org_id != principal.org_id:  # the owner is named upstream (issue 9)
+        label = f"{model.slug}@{version.label}:{data.channel.value}:{brand}"
+        naming = claims.Naming(
+            ClaimField.offer_upstream, "offer", offer.id, label, principal.org_id, model.owner_org_id
+        )
+        claims.name_party(session, naming, principal=principal, agreement=agreement)
     record_event(
         session,
         actor=principal.actor,
