@@ -308,3 +308,16 @@ def test_namings_recorded_before_claims_existed_become_pending_claims(db: Databa
         assert {n.role for n in list_obligations(session, principal=None).notes} == {
             "deployer", "offer_upstream", "on_behalf_of", "parent_supplier", "released_by",
         }  # fmt: skip
+
+
+def test_a_claim_links_both_sides_so_the_named_owner_can_answer_with_an_agreement(
+    client: TestClient, keys: dict[str, str], db: Database
+) -> None:
+    """An organisation nobody may see yet cannot be named; once it names another, the two are linked."""
+    make_org(db, "delta")
+    delta = make_key(db, "delta", "admin")
+    resale = {"agent": "delta", "channels": ["white_label"]}
+    assert call(client, "POST", "/api/v1/agreements", keys["alpha"], json=resale).status_code == 404
+    kiosk = {"name": "kiosk", "deployers": ["alpha"], "intended_purpose": "kiosk"}
+    assert call(client, "POST", "/api/v1/systems", delta, json=kiosk).status_code == 201
+    assert call(client, "POST", "/api/v1/agreements", keys["alpha"], json=resale).status_code == 201

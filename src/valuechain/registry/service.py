@@ -18,6 +18,7 @@ from valuechain.registry import claims, events, views
 from valuechain.registry.manifest import ModelFacts, split_ref
 from valuechain.registry.models import (
     Artifact,
+    Claim,
     Derivation,
     Model,
     ModelVersion,
@@ -58,7 +59,8 @@ def org_visible(session: Session, org_id: str, *, principal: Principal) -> bool:
     """Whether the caller may see another organisation: it is a public actor, or already linked to it.
 
     A public actor owns or released a public model. Linked: one provides a system the other deploys,
-    one made a derivation on behalf of the other, or one offers the other's model.
+    one made a derivation on behalf of the other, one offers the other's model, or a claim of one names
+    the other (both sides of a claim see it, issue 9).
     """
     me = principal.org_id
     public = select(Model.id).where(
@@ -91,7 +93,14 @@ def org_visible(session: Session, org_id: str, *, principal: Principal) -> bool:
             )
         )
     )
-    return any(session.scalar(q.limit(1)) is not None for q in (public, deploys, derived, offered))
+    claimed = select(Claim.id).where(
+        or_(
+            and_(Claim.claimant_org_id == me, Claim.named_org_id == org_id),
+            and_(Claim.claimant_org_id == org_id, Claim.named_org_id == me),
+        )
+    )
+    links = (public, deploys, derived, offered, claimed)
+    return any(session.scalar(q.limit(1)) is not None for q in links)
 
 
 def model_resource(model: Model) -> Resource:
