@@ -42,6 +42,7 @@ class Action(StrEnum):
     terms_write = "market.terms.write"
     entitlement_request = "market.entitlement.request"
     entitlement_manage = "market.entitlement.manage"
+    entitlement_read = "market.entitlement.read"
     usage_read = "market.usage.read"
     oversight_read = "oversight.event.read"
     oversight_manage = "oversight.rule.manage"
@@ -84,6 +85,7 @@ RULES: dict[Action, Rule] = {
     Action.terms_write: Rule(_W, Role.admin, writes=True),
     Action.entitlement_request: Rule(Scope.inference, Role.member, writes=True),
     Action.entitlement_manage: Rule(_W, Role.admin, writes=True),
+    Action.entitlement_read: Rule(_R),
     Action.usage_read: Rule(_R),
     Action.oversight_read: Rule(_R, Role.admin),
     Action.oversight_manage: Rule(Scope.org_manage, Role.admin, writes=True),
@@ -127,7 +129,9 @@ def authorize(principal: Principal, action: Action, resource: Resource | None = 
     if rule.scope not in principal.scopes:
         raise ForbiddenError(f"this key lacks the scope `{rule.scope.value}`")
     if ROLE_RANK[principal.role] < ROLE_RANK[rule.role]:
-        raise ForbiddenError(f"requires role {rule.role.value} or higher; this key has {principal.role.value}")
+        raise ForbiddenError(
+            f"requires role {rule.role.value} or higher; this key has {principal.role.value}"
+        )
     if rule.writes and not is_owner:
         assert resource is not None
         raise ForbiddenError(f"{resource.kind} {resource.label} belongs to another organisation")

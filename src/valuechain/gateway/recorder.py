@@ -1,6 +1,10 @@
 """Durable metering with group commit: each request awaits the commit of the batch holding its usage
-record, ledger entries and request log, so the record is durable before the response completes, and
-concurrent requests share one transaction (one small write per request, amortised).
+record, ledger entries, request log and misuse events, so the record is durable before the response
+completes, and concurrent requests share one transaction (one small write per request, amortised).
+
+The batch writer owns the transaction; each row is written by its table's owner: usage records and request
+logs here, ledger postings by ``market.ledger.post_usage_charges``, misuse events by
+``oversight.service.insert_events``.
 """
 
 from __future__ import annotations
@@ -8,39 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON
-
+from valuechain.core.bulk import BulkSql
 from valuechain.core.db import Database
 from valuechain.gateway.models import RequestLog, UsageRecord
-from valuechain.market.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from valuechain.oversight.models import MisuseEvent
+from valuechain.gateway.records import Entry
+from valuechain.market.ledger import post_usage_charges
+from valuechain.oversight.service import insert_events
 
 log = logging.getLogger("valuechain.gateway")
 
-
-@dataclass(slots=True)
-class Charge:
-    """A usage charge: ``cost`` moves from the payer's wallet to the provider's revenue."""
-
-    transaction_id: str
-    wallet_account_id: str
-    revenue_account_id: str
-    cost: int
-
-
-@dataclass(slots=True)
-class Entry:
-    """Everything one request writes."""
-
-    usage: dict[str, Any]
-    charge: Charge | None = None
-    request_log: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+_USAGE, _LOG = UsageRecord.__table__, RequestLog.__table__
 
 
 class UsageRecorder:
@@ -52,7 +35,7 @@ class UsageRecorder:
         self._queue: asyncio.Queue[tuple[Entry, asyncio.Future[None]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-writer")
-        self._sql = _Sql(sqlite=db.is_sqlite)
+        self._sql = BulkSql(sqlite=db.is_sqlite)
         self._conn: Any = None  # the writer thread's own connection
 
     def _ensure_started(self) -> asyncio.Queue[tuple[Entry, asyncio.Future[None]]]:
@@ -88,10 +71,6 @@ class UsageRecorder:
     def _write(self, entries: list[Entry]) -> None:
         """One transaction for the whole batch on the writer's own DBAPI connection, as pre-written SQL
         (SQLAlchemy's per-statement overhead cost several times the SQLite commit itself)."""
-        usage = [e.usage for e in entries]
-        charges = [e.charge for e in entries if e.charge is not None and e.charge.cost > 0]
-        logs = [e.request_log for e in entries if e.request_log is not None]
-        events = [ev for e in entries for ev in e.events]
         sql = self._sql
         if self._conn is None:
             self._conn = self._db.engine.raw_connection()
@@ -100,13 +79,12 @@ class UsageRecorder:
         try:
             if sql.sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-            cur.executemany(sql.usage, [sql.row(u) for u in usage])
-            if charges:
-                _write_charges(cur, sql, charges, {u["id"]: u for u in usage})
+            cur.executemany(sql.insert(_USAGE), [sql.record(_USAGE, e.usage) for e in entries])
+            post_usage_charges(cur, sql, [e.charge for e in entries if e.charge is not None])
+            logs = [sql.record(_LOG, e.request_log) for e in entries if e.request_log is not None]
             if logs:
-                cur.executemany(sql.log, [sql.row(r) for r in logs])
-            if events:
-                cur.executemany(sql.event, [sql.row(r) for r in events])
+                cur.executemany(sql.insert(_LOG), logs)
+            insert_events(cur, sql, [ev for e in entries for ev in e.events])
             if sql.sqlite:
                 cur.execute("COMMIT")
             else:
@@ -137,80 +115,3 @@ class UsageRecorder:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-def _write_charges(
-    cur: Any, sql: _Sql, charges: list[Charge], usage_by_tx: dict[str, dict[str, Any]]
-) -> None:
-    txs: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
-    deltas: dict[str, int] = {}
-    for c in charges:
-        u = usage_by_tx.get(c.transaction_id.removeprefix("usage:"), {})
-        memo = f"{u.get('endpoint', '')} {u.get('model', '')}"[:500]
-        txs.append(
-            sql.row(
-                {
-                    "id": c.transaction_id,
-                    "idempotency_key": c.transaction_id,
-                    "kind": "usage",
-                    "org_id": u.get("org_id"),
-                    "memo": memo,
-                    "created_at": u.get("created_at"),
-                }
-            )
-        )
-        entries.append(
-            {"transaction_id": c.transaction_id, "account_id": c.wallet_account_id, "amount": -c.cost}
-        )
-        entries.append(
-            {"transaction_id": c.transaction_id, "account_id": c.revenue_account_id, "amount": c.cost}
-        )
-        deltas[c.wallet_account_id] = deltas.get(c.wallet_account_id, 0) - c.cost
-        deltas[c.revenue_account_id] = deltas.get(c.revenue_account_id, 0) + c.cost
-    cur.executemany(sql.tx, txs)
-    cur.executemany(sql.entry, entries)
-    cur.executemany(sql.balance, [{"id": k, "delta": v} for k, v in deltas.items()])
-
-
-class _Sql:
-    """INSERT/UPDATE statements of the metering batch in the driver's parameter style."""
-
-    def __init__(self, *, sqlite: bool) -> None:
-        self.sqlite = sqlite
-        self.usage = self._insert(UsageRecord.__table__)
-        self.log = self._insert(RequestLog.__table__)
-        self.event = self._insert(MisuseEvent.__table__)
-        self.tx = self._insert(LedgerTransaction.__table__)
-        entry_cols = ["transaction_id", "account_id", "amount"]
-        self.entry = self._insert(LedgerEntry.__table__, entry_cols)
-        self.balance = (
-            f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {self._p('delta')} "
-            f"WHERE id = {self._p('id')}"
-        )
-        self._json = {
-            c.name
-            for t in (RequestLog.__table__, MisuseEvent.__table__)
-            for c in t.columns
-            if isinstance(c.type, JSON)
-        }
-
-    def _p(self, name: str) -> str:
-        return f":{name}" if self.sqlite else f"%({name})s"
-
-    def _insert(self, table: Any, columns: list[str] | None = None) -> str:
-        cols = columns or [c.name for c in table.columns]
-        return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(self._p(c) for c in cols)})"
-
-    def row(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Values as the driver takes them: JSON as text, UTC datetimes as SQLAlchemy stores them."""
-        out = {}
-        for k, v in values.items():
-            if isinstance(v, datetime):
-                v = v.astimezone(UTC)
-                if self.sqlite:
-                    v = v.strftime("%Y-%m-%d %H:%M:%S.%f")
-            elif k in self._json and v is not None:
-                v = orjson.dumps(v, default=str).decode()
-            out[k] = v
-        return out
