@@ -46,6 +46,7 @@ class Admission:
         self.reservations = reservations
         self.recorder = recorder
         self.rules = rules
+        self.in_flight = 0  # admitted, not yet settled
 
     async def admit(self, request: AdmissionRequest) -> Ticket:
         """Authorise, limit and reserve; raises the core or gateway error with the right status otherwise."""
@@ -84,6 +85,7 @@ class Admission:
                 error_type="insufficient_quota",
                 headers={"x-should-retry": "false"},
             )
+        self.in_flight += 1
         return Ticket(
             request_id=request_id,
             caller=caller,
@@ -149,6 +151,8 @@ class Admission:
         if ticket.settled:
             return
         ticket.settled = True
+        alone = self.in_flight == 1
+        self.in_flight -= 1
         route, p = ticket.route, ticket.caller.principal
         used = outcome.prompt_tokens + outcome.completion_tokens
         covered = ticket.allowance_hold > 0
@@ -183,7 +187,7 @@ class Admission:
             events=events,
         )
         try:
-            await self.recorder.record(entry)
+            await self.recorder.record(entry, alone=alone)
         finally:
             if covered:
                 key = _allowance_key(ticket.caller, route)

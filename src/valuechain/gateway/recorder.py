@@ -6,10 +6,10 @@ The batch writer owns the transaction; each row is written by its table's owner:
 logs here, ledger postings by ``market.ledger.post_usage_charges``, misuse events by
 ``oversight.service.insert_events``.
 
-On SQLite, a request that finds the writer idle commits its entry inline on the event loop's own
-connection, without waiting for the SQLite lock (``busy_timeout`` 0: a locked database falls back to the
-queue): at concurrency 1 this saves two thread hand-offs per request, and the loop has nothing else to
-do meanwhile. Under load the writer is busy and requests share its batches.
+On SQLite, the only request in flight commits its entry inline on the event loop's own connection when
+the writer is idle, without waiting for the SQLite lock (``busy_timeout`` 0: a locked database falls back
+to the queue): at concurrency 1 this saves two thread hand-offs per request, and the loop has nothing else
+to do meanwhile. Concurrent requests share the writer's batches (inline commits would forgo batching).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ class UsageRecorder:
             self._task = asyncio.get_running_loop().create_task(self._run(self._queue))
         return self._queue
 
-    async def record(self, entry: Entry) -> None:
-        """Commit ``entry`` (inline, or queued and awaited); raises if the commit failed."""
+    async def record(self, entry: Entry, *, alone: bool = False) -> None:
+        """Commit ``entry`` (inline when ``alone`` in flight, else queued and awaited); raises on failure."""
         idle = not self._busy and (self._queue is None or self._queue.empty())
-        if idle and self._sql.sqlite and self._write_inline(entry):
+        if alone and idle and self._sql.sqlite and self._write_inline(entry):
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._ensure_started().put_nowait((entry, future))
