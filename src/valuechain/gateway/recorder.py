@@ -10,6 +10,8 @@ On SQLite, the only request in flight commits its entry inline on the event loop
 the writer is idle, without waiting for the SQLite lock (``busy_timeout`` 0: a locked database falls back
 to the queue): at concurrency 1 this saves two thread hand-offs per request, and the loop has nothing else
 to do meanwhile. Concurrent requests share the writer's batches (inline commits would forgo batching).
+The metering connections never checkpoint the WAL themselves (a checkpoint fsyncs): the writer thread
+checkpoints every ``CHECKPOINT_EVERY`` entries, off the request path.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from valuechain.oversight.service import insert_events
 log = logging.getLogger("valuechain.gateway")
 
 _USAGE, _LOG = UsageRecord.__table__, RequestLog.__table__
+CHECKPOINT_EVERY = 2000  # entries between WAL checkpoints (SQLite's own default is ~1,000 pages)
 
 
 class UsageRecorder:
@@ -45,6 +48,7 @@ class UsageRecorder:
         self._conn: Any = None  # the writer thread's own connection
         self._inline: Any = None  # the event loop's connection for inline commits (SQLite)
         self._busy = False  # a batch is being written by the writer thread
+        self._since_checkpoint = 0
 
     def _ensure_started(self) -> asyncio.Queue[tuple[Entry, asyncio.Future[None]]]:
         if self._queue is None or self._task is None or self._task.done():
@@ -54,6 +58,7 @@ class UsageRecorder:
 
     async def record(self, entry: Entry, *, alone: bool = False) -> None:
         """Commit ``entry`` (inline when ``alone`` in flight, else queued and awaited); raises on failure."""
+        self._counted(1)
         idle = not self._busy and (self._queue is None or self._queue.empty())
         if alone and idle and self._sql.sqlite and self._write_inline(entry):
             return
@@ -82,10 +87,31 @@ class UsageRecorder:
                 if not fut.done():
                     fut.set_result(None)
 
+    def _connect(self) -> Any:
+        conn = self._db.engine.raw_connection()
+        if self._sql.sqlite:
+            conn.cursor().execute("PRAGMA wal_autocheckpoint=0")
+        return conn
+
+    def _counted(self, entries: int) -> None:
+        """Schedule a WAL checkpoint on the writer thread every ``CHECKPOINT_EVERY`` entries."""
+        self._since_checkpoint += entries
+        if self._sql.sqlite and self._since_checkpoint >= CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            self._pool.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next round retries; SQLite's own readers keep working meanwhile
+            log.warning("WAL checkpoint failed", exc_info=True)
+
     def _write(self, entries: list[Entry]) -> None:
         """The writer thread's batch, on its own DBAPI connection."""
         if self._conn is None:
-            self._conn = self._db.engine.raw_connection()
+            self._conn = self._connect()
         try:
             self._commit(self._conn, entries)
         except BaseException:
@@ -96,7 +122,7 @@ class UsageRecorder:
     def _write_inline(self, entry: Entry) -> bool:
         """Commit one entry on the loop's connection unless SQLite is locked; False when it was."""
         if self._inline is None:
-            self._inline = self._db.engine.raw_connection()
+            self._inline = self._connect()
             self._inline.cursor().execute("PRAGMA busy_timeout=0")
         try:
             self._commit(self._inline, [entry])
@@ -151,10 +177,10 @@ class UsageRecorder:
         self._pool.submit(self._release).result()
         self._pool.shutdown(wait=True)
         if self._inline is not None:
-            self._inline.invalidate()  # closed for good: its busy_timeout must not reach the pool
+            self._inline.invalidate()  # closed for good: its pragmas must not reach the pool
             self._inline = None
 
     def _release(self) -> None:
         if self._conn is not None:
-            self._conn.close()
+            self._conn.invalidate()  # closed for good: its pragmas must not reach the pool
             self._conn = None
