@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ import orjson
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger("valuechain.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,7 +95,10 @@ class Database:
         if tables:
             changed = frozenset(tables)
             for hook in list(self._commit_hooks):
-                hook(changed)
+                try:
+                    hook(changed)
+                except Exception:  # the transaction is committed: a failing hook must not fail it
+                    log.exception("after-commit hook failed")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
