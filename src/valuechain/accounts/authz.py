@@ -129,9 +129,7 @@ def authorize(principal: Principal, action: Action, resource: Resource | None = 
     if rule.scope not in principal.scopes:
         raise ForbiddenError(f"this key lacks the scope `{rule.scope.value}`")
     if ROLE_RANK[principal.role] < ROLE_RANK[rule.role]:
-        raise ForbiddenError(
-            f"requires role {rule.role.value} or higher; this key has {principal.role.value}"
-        )
+        raise ForbiddenError(f"requires role {rule.role.value} or higher; this key has {principal.role.value}")
     if rule.writes and not is_owner:
         assert resource is not None
         raise ForbiddenError(f"{resource.kind} {resource.label} belongs to another organisation")
