@@ -36,7 +36,7 @@ from valuechain.market.ledger import (
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.oversight.service import active_suspensions
 from valuechain.registry.models import Model, ModelVersion, Offer
-from valuechain.runtime.models import BackendBinding
+from valuechain.runtime.service import context_lengths
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ def resolve_caller(session: Session, secret: str) -> Caller:
     ).all()
     entitlements = market.entitlement_statuses(session, principal.org_id)
     suspensions = active_suspensions(session, org_id=principal.org_id, key_id=principal.key_id)
-    bindings = {b.version_id: b for b in session.execute(select(BackendBinding)).scalars()}
+    contexts = context_lengths(session)
     accounts = _accounts(session, principal.org_id, offers)
     slugs = _org_slugs(session, {o.by_org_id for o, _, _ in offers})
     routes: dict[str, Route] = {}
@@ -182,7 +182,6 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             if visible:
                 denied.update(dict.fromkeys(names, reason))
             continue
-        binding = bindings.get(version.id)
         route = Route(
             model=model.slug,
             offer_id=offer.id,
@@ -191,7 +190,7 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             provider_slug=slugs.get(offer.by_org_id, ""),
             terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
-            context_length=binding.context_length if binding else 2048,
+            context_length=contexts.get(version.id, 2048),
             wallet_account_id=accounts.get(wallet_code(principal.org_id)),
             revenue_account_id=accounts.get(revenue_code(offer.by_org_id)),
             throttle_rpm=suspension.throttle_rpm if suspension is not None else None,
