@@ -3,7 +3,7 @@
 admit: caller (key) → route (entitlement, suspension) → oversight's misuse rules on the prompt → limits
 (key and org, atomic) → hold of the maximum cost on the org's wallet (atomic). settle: usage record,
 ledger entries, request log and misuse events committed together → hold released to the real cost →
-token counters corrected. ``serving.OpenAIServing.settlement`` is the one caller of ``settle``, on every
+token counters corrected. ``serving.Settlement`` is the one caller of ``settle``, on every
 exit path: success, backend error, timeout and client disconnect (what was generated before it is billed).
 """
 
