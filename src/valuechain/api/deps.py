@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import authenticate, key_use_is_stale, touch_key
-from valuechain.api.docs import DocumentedKey
 from valuechain.accounts.tokens import parse_bearer
+from valuechain.api.docs import DocumentedKey
 from valuechain.core.db import Database
 from valuechain.core.errors import AuthenticationError
 from valuechain.core.settings import Settings

@@ -31,8 +31,8 @@ from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
 from valuechain.core.errors import ValidationError
 from valuechain.hub.models import HubAccess, HubRepo
-from valuechain.registry.claims import Consent, consent
 from valuechain.market.service import is_entitled
+from valuechain.registry.claims import Consent, consent
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
 from valuechain.registry.models import Model, ModelVersion, Offer

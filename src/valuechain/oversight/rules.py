@@ -18,8 +18,8 @@ from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.errors import ForbiddenError
 from valuechain.core.ids import new_id
-from valuechain.oversight.records import MisuseEventRecord, Subject
 from valuechain.oversight.models import MisuseRule
+from valuechain.oversight.records import MisuseEventRecord, Subject
 from valuechain.oversight.service import apply_rule_actions
 
 # Rules scan at most this much of a prompt or output: patterns are providers' regular expressions, and the

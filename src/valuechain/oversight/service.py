@@ -23,8 +23,8 @@ from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
-from valuechain.oversight.records import MisuseEventRecord
 from valuechain.oversight.models import MisuseEvent, MisuseRule, Suspension
+from valuechain.oversight.records import MisuseEventRecord
 
 ACTIONS = ("flag", "throttle", "suspend")
 
