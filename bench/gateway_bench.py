@@ -5,7 +5,13 @@ reservation, metering and metadata logging on, (c) the LiteLLM proxy (one worker
 in front of it: requests/s at concurrency 1 and 32 and added latency p50/p99. Then tokens/s of the bundled
 model through /v1/completions against llama.cpp called in-process.
 
-Usage: .venv/bin/python bench/gateway_bench.py [--seconds 5] [--skip-litellm]
+Usage: .venv/bin/python bench/gateway_bench.py [--seconds 5] [--skip-litellm] [--skip-tokens]
+       [--baseline SRC] [--profile OUT.txt]
+
+``--baseline SRC`` also serves the valuechain sources in SRC (e.g. a ``git archive`` of the previous
+commit) and measures both side by side, alternating, so that noise on a shared machine hits both.
+``--profile OUT.txt`` runs the served valuechain under pyinstrument (importable from ``PYINSTRUMENT_PATH``,
+kept out of the product's venv) and writes its text report for the measured period.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -148,45 +155,87 @@ def tokens_per_second(vc_port: int, key: str, n: int = 128, pairs: int = 5) -> d
     return {"in_process_tok_s": d, "api_tok_s": a, "ratio": a / d}
 
 
+def serve_valuechain(
+    home: Path, port: int, *, src: Path | None = None, profile: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A one-worker uvicorn serving valuechain from ``src`` (default: the importable one)."""
+    args = [
+        "valuechain.app:create_app",
+        "--factory",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    env = {"VALUECHAIN_HOME": str(home)}
+    paths = [str(src)] if src else []
+    if profile is not None:
+        paths.append(os.environ["PYINSTRUMENT_PATH"])
+        cmd = [
+            sys.executable,
+            "-m",
+            "pyinstrument",
+            "-r",
+            "text",
+            "-o",
+            str(profile),
+            "--show-all",
+            "-m",
+            "uvicorn",
+        ]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn"]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])
+    return start(cmd + args, env)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--skip-litellm", action="store_true")
+    ap.add_argument("--skip-tokens", action="store_true")
+    ap.add_argument("--baseline", type=Path, help="also serve these valuechain sources, side by side")
+    ap.add_argument("--profile", type=Path, help="profile the served valuechain (c=1 only) into this file")
     args = ap.parse_args()
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        fake_port, vc_port, ll_port = free_port(), free_port(), free_port()
+        fake_port, vc_port, ll_port, base_port = free_port(), free_port(), free_port(), free_port()
         procs.append(start([sys.executable, str(ROOT / "bench" / "fake_backend.py"), str(fake_port)]))
         home = Path(tempfile.mkdtemp(prefix="vc-bench-"))
         key, _ = seed(home, fake_port)
-        procs.append(
-            start(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "valuechain.app:create_app",
-                    "--factory",
-                    "--port",
-                    str(vc_port),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                ],
-                {"VALUECHAIN_HOME": str(home)},
-            )
-        )
+        vc = serve_valuechain(home, vc_port, profile=args.profile)
+        procs.append(vc)
+        targets = {"valuechain": (vc_port, key)}
+        if args.baseline is not None:
+            base_home = Path(tempfile.mkdtemp(prefix="vc-bench-base-"))
+            base_key, _ = seed(base_home, fake_port)
+            procs.append(serve_valuechain(base_home, base_port, src=args.baseline.resolve()))
+            targets = {"baseline": (base_port, base_key), **targets}
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models")
-        wait_http(f"http://127.0.0.1:{vc_port}/healthz")
+        for port, _ in targets.values():
+            wait_http(f"http://127.0.0.1:{port}/healthz")
         results: dict[str, object] = {}
         results["direct"] = measure(
             fake_port, loadgen.chat_request("/v1/chat/completions", "x", None, "fake"), args.seconds
         )
-        results["valuechain"] = measure(
-            vc_port,
-            loadgen.chat_request("/v1/chat/completions", "x", key, "bench-provider/fake"),
-            args.seconds,
-        )
+        if args.profile is not None:
+            request = loadgen.chat_request("/v1/chat/completions", "x", key, "bench-provider/fake")
+            results["valuechain"] = {
+                "c1": asyncio.run(loadgen.run(vc_port, request, concurrency=1, seconds=args.seconds))
+            }
+            vc.send_signal(signal.SIGINT)
+            vc.wait(timeout=60)
+            print(json.dumps(results, indent=2))
+            return
+        for concurrency in (1, 32):  # alternate the targets per concurrency: noise hits both
+            for name, (port, k) in targets.items():
+                request = loadgen.chat_request("/v1/chat/completions", "x", k, "bench-provider/fake")
+                outcome = asyncio.run(
+                    loadgen.run(port, request, concurrency=concurrency, seconds=args.seconds)
+                )
+                results.setdefault(name, {})[f"c{concurrency}"] = outcome  # type: ignore[index]
         if not args.skip_litellm and LITELLM.exists():
             cfg = home / "litellm.yaml"
             cfg.write_text(
@@ -214,7 +263,8 @@ def main() -> None:
             results["litellm"] = measure(
                 ll_port, loadgen.chat_request("/v1/chat/completions", "x", "sk-bench", "fake"), args.seconds
             )
-        results["tokens"] = tokens_per_second(vc_port, key)
+        if not args.skip_tokens:
+            results["tokens"] = tokens_per_second(vc_port, key)
         print(json.dumps(results, indent=2))
     finally:
         for p in procs:

@@ -27,6 +27,8 @@ from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway, tune_gc_for_serving
 from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
+from valuechain.market.router import router as market_router
+from valuechain.oversight.router import router as oversight_router
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.claims_router import router as claims_router
 from valuechain.registry.router import router as registry_router
@@ -41,6 +43,8 @@ ROUTERS = (
     claims_router,
     audit_router,
     compliance_router,
+    market_router,
+    oversight_router,
     api_channel_router,
     hub_api_router,
     gateway_router,
@@ -65,7 +69,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             migrate.upgrade(db)
         app.state.settings, app.state.db = settings, db
         app.state.gateway = build_gateway(settings, db)
-        app.state.gateway.start_housekeeping(db)
+        app.state.gateway.start(db)
         if database is None:  # a served process, not a test handing in its database
             tune_gc_for_serving()
         try:

@@ -536,9 +536,9 @@ HUB_CASES = [
     HubCase("DELETE", RS + "/tag/v0", HUB_WRITE, scope=Scope.hub_write),
     HubCase("POST", RS + "/preupload/main", HUB_WRITE, scope=Scope.hub_write, json={"files": [{"path": "a.txt", "size": 1, "sample": "YQ=="}]}),
     HubCase("POST", RS + "/commit/main", HUB_WRITE, scope=Scope.hub_write, content=_commit_body()),
-    # Xet is refused (400) to whoever may see the repo; the others learn nothing (RepoNotFound).
-    HubCase("GET", RS + "/xet-write-token/main", _hub(400, outsider=404, anonymous=401), scope=None),
-    HubCase("GET", RS + "/xet-read-token/main", _hub(400, outsider=404, anonymous=401), scope=None),
+    # Xet tokens point whoever may see the repo at the Xet refusal; the others learn nothing (RepoNotFound).
+    HubCase("GET", RS + "/xet-write-token/main", _hub(200, outsider=404, anonymous=401), scope=Scope.hub_write, scope_lands_with=HUB),
+    HubCase("GET", RS + "/xet-read-token/main", _hub(200, outsider=404, anonymous=401), scope_lands_with=HUB),
     HubCase("POST", "/alpha/secret.git/info/lfs/objects/batch", HUB_WRITE, scope=Scope.hub_write,
             json={"operation": "upload", "transfers": ["basic"], "objects": [{"oid": LFS_OID, "size": 7}]}),
     # Uploads are authorised by the signed URL the batch answer hands out, not by a key: unsigned, 400.

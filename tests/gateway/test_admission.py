@@ -6,7 +6,7 @@ import asyncio
 
 import openai
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.gateway.conftest import MODEL, World, _org_id, default_terms, setup_world
 from tests.gateway.helpers import fresh_minute, set_wallet
@@ -124,3 +124,18 @@ async def test_backend_error_releases_hold_and_bills_nothing(world: World) -> No
         ).one()
     assert tuple(row) == (503, 0)
     assert await world.gateway.admission.reservations.held(org) == 0
+
+
+async def test_metering_connections_do_not_leak_their_pragmas_to_the_pool(
+    db: Database, settings: Settings, sqlite_only: None
+) -> None:
+    """The metering connections skip WAL checkpoints and lock waits; sessions must keep SQLite's defaults."""
+    world = setup_world(db, settings, default_terms())
+    for _ in range(3):
+        assert not isinstance(await _chat(world), Exception)
+    await asyncio.gather(*[_chat(world) for _ in range(8)])  # the writer thread's connection too
+    await world.gateway.close()
+    for _ in range(3):
+        with db.session() as session:
+            assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000

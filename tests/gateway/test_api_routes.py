@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import openai
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import make_key
 from tests.gateway.conftest import MODEL, World, _org_id
 from tests.gateway.helpers import fresh_minute
+from valuechain.accounts.models import ApiKey
+from valuechain.accounts.principal import system_principal
+from valuechain.accounts.service import revoke_key
+from valuechain.market import service as market
+from valuechain.oversight.models import Suspension
+from valuechain.registry.models import Offer
 
 
 async def test_provider_suspends_and_reinstates_over_http(world: World) -> None:
@@ -87,3 +94,69 @@ async def test_misuse_rule_over_http_and_events_visible_to_provider_only(world: 
     assert [e["action"] for e in mine.json()] == ["flag"]
     assert mine.json()[0]["org"] == _org_id(world.db, "devco")
     assert theirs.json() == []
+
+
+async def test_read_scoped_key_cannot_change_prices(world: World) -> None:
+    """Probe (issue 9): a key scoped `registry:read` changed an offer's prices."""
+    reader = make_key(world.db, "acme", "admin", scopes=["registry:read"])
+    terms = {"plan": {"input_per_mtok": 1, "output_per_mtok": 1}}
+    async with world.http() as http:
+        r = await http.put(
+            f"/api/v1/offers/{world.offer_id}/api-terms",
+            json=terms,
+            headers={"Authorization": f"Bearer {reader}"},
+        )
+    assert r.status_code == 403 and "registry:write" in r.json()["error"]["message"]
+    with world.db.session() as session:
+        offer = session.get(Offer, world.offer_id)
+        assert offer is not None and offer.terms["api"]["plan"]["input_per_mtok"] == 1_000_000
+
+
+async def test_inference_only_key_cannot_suspend_an_organisation(world: World) -> None:
+    """Probe (issue 9): an `inference`-only key suspended another organisation."""
+    caller = make_key(world.db, "acme", "admin", scopes=["inference"])
+    body = {"subject_type": "org", "subject_id": "devco", "reason": "probe"}
+    async with world.http() as http:
+        r = await http.post("/api/v1/suspensions", json=body, headers={"Authorization": f"Bearer {caller}"})
+        assert r.status_code == 403 and "org:manage" in r.json()["error"]["message"]
+        rule = {"name": "x", "kind": "pattern", "action": "suspend", "pattern": "."}
+        r = await http.post("/api/v1/misuse-rules", json=rule, headers={"Authorization": f"Bearer {caller}"})
+        assert r.status_code == 403
+    with world.db.session() as session:
+        assert session.execute(select(Suspension)).first() is None
+    assert await world.client().chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+    )
+
+
+async def test_revocations_apply_on_the_next_request(world: World) -> None:
+    """The access cache is dropped after the commit: no waiting for its TTL."""
+    client = world.client()
+    await client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+    )
+    provider = system_principal(org_id=_org_id(world.db, "acme"), org_slug="acme")
+    with world.db.session() as session:
+        ent_id = market.list_entitlements(session, principal=provider)[0].id
+    with world.db.unit_of_work() as session:
+        market.revoke(session, ent_id, principal=provider, reason="contract ended")
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        await client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+        )
+    assert "revoked" in info.value.message
+    outsider = world.client(world.outsider_key)
+    with pytest.raises(openai.PermissionDeniedError):
+        await outsider.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+        )
+    with world.db.session() as session:
+        key_id = session.execute(
+            select(ApiKey.id).where(ApiKey.org_id == _org_id(world.db, "outco"))
+        ).scalar_one()
+    with world.db.unit_of_work() as session:
+        revoke_key(session, "outco", key_id, principal=system_principal(), reason="leaked")
+    with pytest.raises(openai.AuthenticationError):
+        await outsider.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+        )

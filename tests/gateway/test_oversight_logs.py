@@ -37,7 +37,6 @@ async def test_manual_suspend_and_reinstate_are_audited(world: World) -> None:
             subject_id="devco",
             reason="scraping the model",
         )
-    world.gateway.admission.access.invalidate()
     with pytest.raises(openai.PermissionDeniedError) as info:
         await _chat(world)
     assert "suspended" in info.value.message and "scraping the model" in info.value.message
@@ -49,7 +48,6 @@ async def test_manual_suspend_and_reinstate_are_audited(world: World) -> None:
             subject_id="devco",
             reason="agreed to the usage policy",
         )
-    world.gateway.admission.access.invalidate()
     assert await _chat(world)
     with world.db.session() as session:
         actions = {(e.action, e.reason) for e in session.execute(select(AuditEvent)).scalars()}

@@ -12,10 +12,12 @@ import redis
 from tests.gateway.conftest import MODEL, World, _org_id, default_terms, setup_world
 from tests.gateway.fakes import FakeBackend
 from tests.gateway.helpers import fresh_minute, set_wallet
+from valuechain.accounts.principal import system_principal
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.state import build_gateway, random_prefix
 from valuechain.market import ledger
+from valuechain.market import service as market
 from valuechain.market.terms import Limits
 
 REDIS_URL = (
@@ -111,3 +113,39 @@ async def test_200_concurrent_never_overspend_with_redis(
     assert await a.gateway.admission.reservations.held(org) == 0
     await a.gateway.close()
     await b.gateway.close()
+
+
+async def test_revocation_reaches_the_other_replica_at_once(db: Database, settings: Settings) -> None:
+    """A replica with its own database handle drops its cache when another publishes the revocation."""
+    url = _redis_or_skip()
+    shared = Settings(home=settings.home, redis_url=url, _env_file=None)  # type: ignore[call-arg]
+    prefix = random_prefix()
+    a = setup_world(db, shared, default_terms(), redis_prefix=prefix)
+    other_db = Database(db.url)
+    from valuechain.app import create_app
+
+    b_app = create_app(shared, database=other_db)
+    b_app.state.gateway = build_gateway(shared, other_db, redis_prefix=prefix)
+    b_app.state.gateway.pool.put(a.version_id, FakeBackend())
+    assert b_app.state.gateway.invalidations is not None
+    b_app.state.gateway.invalidations.start()
+    await asyncio.wait_for(b_app.state.gateway.invalidations.ready.wait(), 5)
+    b = World(**{**a.__dict__, "app": b_app, "gateway": b_app.state.gateway})
+    assert await _chat(b)  # B now caches the caller for its TTL (2 s)
+    provider = system_principal(org_id=_org_id(db, "acme"), org_slug="acme")
+    with db.session() as session:
+        ent_id = market.list_entitlements(session, principal=provider)[0].id
+    with db.unit_of_work() as session:  # A's database handle: A's commit hook publishes
+        market.revoke(session, ent_id, principal=provider, reason="contract ended")
+    denied = False
+    for _ in range(50):  # well inside the TTL
+        await asyncio.sleep(0.02)
+        try:
+            await _chat(b)
+        except openai.PermissionDeniedError:
+            denied = True
+            break
+    assert denied
+    await a.gateway.close()
+    await b.gateway.close()
+    other_db.dispose()

@@ -42,6 +42,7 @@ class Action(StrEnum):
     terms_write = "market.terms.write"
     entitlement_request = "market.entitlement.request"
     entitlement_manage = "market.entitlement.manage"
+    entitlement_read = "market.entitlement.read"
     usage_read = "market.usage.read"
     oversight_read = "oversight.event.read"
     oversight_manage = "oversight.rule.manage"
@@ -90,6 +91,7 @@ RULES: dict[Action, Rule] = {
     Action.terms_write: Rule(_W, Role.admin, writes=True),
     Action.entitlement_request: Rule(Scope.inference, Role.member, writes=True),
     Action.entitlement_manage: Rule(_W, Role.admin, writes=True),
+    Action.entitlement_read: Rule(_R),
     Action.usage_read: Rule(_R),
     Action.oversight_read: Rule(_R, Role.admin),
     Action.oversight_manage: Rule(Scope.org_manage, Role.admin, writes=True),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import authenticate, key_use_is_stale, touch_key
+from valuechain.accounts.tokens import parse_bearer
 from valuechain.api.docs import DocumentedKey
 from valuechain.core.db import Database
 from valuechain.core.errors import AuthenticationError
@@ -36,11 +37,10 @@ def write_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]
 
 
 def bearer_secret(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = parse_bearer(request.headers.get("authorization"))
+    if secret is None:
         raise AuthenticationError("missing API key: send `Authorization: Bearer <key>`")
-    return secret.strip()
+    return secret
 
 
 def current_principal(

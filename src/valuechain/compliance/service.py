@@ -31,7 +31,7 @@ from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
 from valuechain.core.errors import ValidationError
 from valuechain.hub.models import HubAccess, HubRepo
-from valuechain.market.models import Entitlement
+from valuechain.market.service import is_entitled
 from valuechain.registry.claims import Consent, consent
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
@@ -188,15 +188,12 @@ def _uses_through_a_channel(session: Session, model_id: str, org_id: str) -> boo
         .join(ModelVersion, ModelVersion.id == Offer.version_id)
         .where(ModelVersion.model_id == model)
     )
-    via_offer = select(Entitlement.id).where(
-        Entitlement.org_id == org_id, Entitlement.status == "approved", Entitlement.offer_id.in_(offers)
-    )
     via_hub = (
         select(HubAccess.org_id)
         .join(HubRepo, HubRepo.id == HubAccess.repo_id)
         .where(HubRepo.model_id == model, HubAccess.org_id == org_id, HubAccess.status == "accepted")
     )
-    return session.scalar(via_offer.limit(1)) is not None or session.scalar(via_hub.limit(1)) is not None
+    return is_entitled(session, org_id, offers) or session.scalar(via_hub.limit(1)) is not None
 
 
 def _check_access(

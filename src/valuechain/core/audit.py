@@ -113,13 +113,18 @@ def record_event(
     """Append one event inside the caller's transaction; ``action`` must be a declared event type."""
     name = action.name if isinstance(action, EventType) else action
     change = Change(actor, org_id, name, subject_type, subject_id, jsonable(before), jsonable(after), reason)
-    record_changes(session, [change])
+    check_change(change, types=True)
+    _append(session, [change])
 
 
-def check_change(change: Change) -> None:
-    """Raise ``EventError`` unless the change is a declared event type, about its kind of subject."""
+def check_change(change: Change, *, types: bool = False) -> None:
+    """Raise ``EventError`` unless the change is a declared event type, about its kind of subject.
+
+    The payload (``after``, or ``before`` for a removal) must carry the type's fields; with ``types``
+    their values are validated too (single events; bulk appends check presence only, for speed).
+    """
     payload = change.after if change.after is not None else change.before
-    EVENTS.check(change.action, change.subject_type, payload)
+    EVENTS.check(change.action, change.subject_type, payload, types=types)
 
 
 def record_changes(session: Session, changes: Iterable[Change], *, at: datetime | None = None) -> int:
@@ -130,6 +135,10 @@ def record_changes(session: Session, changes: Iterable[Change], *, at: datetime 
     changes = list(changes)
     for change in changes:
         check_change(change)
+    return _append(session, changes, at=at)
+
+
+def _append(session: Session, changes: list[Change], *, at: datetime | None = None) -> int:
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     at = at or utcnow()
     seq, prev = head.seq, head.hash

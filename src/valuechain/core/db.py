@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger("valuechain.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,6 +76,29 @@ class Database:
         # committed in between (WAL snapshot rule).
         writer = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         self._write_sessions = sessionmaker(writer, expire_on_commit=False)
+        self._commit_hooks: list[Callable[[frozenset[str]], None]] = []
+        event.listen(self._write_sessions, "after_flush", _note_flushed_tables)
+        event.listen(self._write_sessions, "do_orm_execute", _note_executed_table)
+        event.listen(self._write_sessions, "after_commit", self._after_commit)
+        event.listen(self._write_sessions, "after_rollback", _forget_tables)
+
+    def on_commit(self, hook: Callable[[frozenset[str]], None]) -> Callable[[], None]:
+        """Call ``hook`` with the names of the tables a unit of work changed, after it commits.
+
+        Returns the function that removes the hook again.
+        """
+        self._commit_hooks.append(hook)
+        return lambda: self._commit_hooks.remove(hook)
+
+    def _after_commit(self, session: Session) -> None:
+        tables = session.info.pop(_CHANGED, None)
+        if tables:
+            changed = frozenset(tables)
+            for hook in list(self._commit_hooks):
+                try:
+                    hook(changed)
+                except Exception:  # the transaction is committed: a failing hook must not fail it
+                    log.exception("after-commit hook failed")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -96,6 +122,34 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_CHANGED = "valuechain.changed_tables"
+# Columns whose change alone is no change for the hooks (a key's last use is touched once a minute).
+_BOOKKEEPING = frozenset({"last_used_at"})
+
+
+def _note_flushed_tables(session: Session, _context: Any) -> None:
+    """Remember which tables this transaction wrote (for the after-commit hooks)."""
+    changed = session.info.setdefault(_CHANGED, set())
+    for obj in (*session.new, *session.deleted):
+        changed.add(getattr(obj, "__tablename__", ""))
+    for obj in session.dirty:
+        if not set(inspect(obj).committed_state) <= _BOOKKEEPING:
+            changed.add(getattr(obj, "__tablename__", ""))
+    changed.discard("")
+
+
+def _note_executed_table(state: Any) -> None:
+    """Bulk ``update()``/``delete()``/``insert()`` statements bypass the flush: note their table too."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if table is not None:
+            state.session.info.setdefault(_CHANGED, set()).add(table.name)
+
+
+def _forget_tables(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def _json_dumps(value: Any) -> str:

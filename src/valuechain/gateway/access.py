@@ -2,14 +2,17 @@
 
 The hot path must not query the database per request, so a caller's resolved access is cached for
 ``ttl_s`` (2 s by default) keyed by the SHA-256 of the secret (the secret itself is never kept).
-Revocations, suspensions and entitlement changes made in this process bump ``generation`` and take
-effect at once; other processes see them within ``ttl_s``.
+The cache is dropped after every commit in this process that changes keys, organisations, offers,
+entitlements, suspensions, backends or ledger accounts (``Database.on_commit``), so a revocation takes
+effect on the next request; with Redis configured the drop is published to the other processes too.
+Other processes without Redis see changes within ``ttl_s``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +25,18 @@ from valuechain.accounts.service import authenticate, key_use_is_stale, touch_ke
 from valuechain.core.db import Database
 from valuechain.core.errors import AppError, AuthenticationError
 from valuechain.gateway.errors import GatewayError
-from valuechain.market.ledger import allowance_code, allowance_source_code, revenue_code, wallet_code
-from valuechain.market.models import Entitlement, LedgerAccount
+from valuechain.market import service as market
+from valuechain.market.ledger import (
+    account_ids,
+    allowance_code,
+    allowance_source_code,
+    revenue_code,
+    wallet_code,
+)
 from valuechain.market.terms import ApiTerms, parse_terms
-from valuechain.oversight.models import Suspension
+from valuechain.oversight.service import active_suspensions
 from valuechain.registry.models import Model, ModelVersion, Offer
-from valuechain.runtime.models import BackendBinding
+from valuechain.runtime.service import context_lengths
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +82,38 @@ class Caller:
         )
 
 
+# Tables whose committed changes can change what a key may call (names, not imports: the owners' tables).
+ACCESS_TABLES = frozenset(
+    {
+        "api_keys",
+        "organizations",
+        "offers",
+        "models",
+        "model_versions",
+        "runtime_backends",
+        "market_entitlements",
+        "ledger_accounts",
+        "oversight_suspensions",
+    }
+)
+
+
 class AccessResolver:
-    """Resolves secrets to callers against the database, with a short cache."""
+    """Resolves secrets to callers against the database, with a short cache dropped after commits."""
 
     def __init__(self, db: Database, *, ttl_s: float = 2.0) -> None:
         self._db = db
         self._ttl_s = ttl_s
         self._cache: dict[str, tuple[float, int, Caller | AppError]] = {}
         self.generation = 0
+        self.on_invalidate: list[Callable[[], None]] = []  # e.g. publish to the other processes
+        self.close = db.on_commit(self._after_commit)
+
+    def _after_commit(self, tables: frozenset[str]) -> None:
+        if tables & ACCESS_TABLES:
+            self.invalidate()
+            for hook in self.on_invalidate:
+                hook()
 
     def invalidate(self) -> None:
         """Forget every cached caller (after a revocation, suspension or entitlement change)."""
@@ -132,27 +165,23 @@ def resolve_caller(session: Session, secret: str) -> Caller:
         .where(Offer.channel == "api")
         .order_by(ModelVersion.created_at)
     ).all()
-    entitlements = {
-        e.offer_id: e
-        for e in session.execute(select(Entitlement).where(Entitlement.org_id == principal.org_id)).scalars()
-    }
-    suspensions = _active_suspensions(session, principal)
-    bindings = {b.version_id: b for b in session.execute(select(BackendBinding)).scalars()}
+    entitlements = market.entitlement_statuses(session, principal.org_id)
+    suspensions = active_suspensions(session, org_id=principal.org_id, key_id=principal.key_id)
+    contexts = context_lengths(session)
     accounts = _accounts(session, principal.org_id, offers)
     slugs = _org_slugs(session, {o.by_org_id for o, _, _ in offers})
     routes: dict[str, Route] = {}
     denied: dict[str, str] = {}
     for offer, version, model in offers:
         names = (model.slug, f"{model.slug}@{version.label}")
-        ent = entitlements.get(offer.id)
-        visible = model.visibility == "public" or ent is not None or model.owner_org_id == principal.org_id
-        reason = _denial(ent, suspensions.get(offer.by_org_id), offer.id)
+        status = entitlements.get(offer.id)
+        suspension = suspensions.get(offer.by_org_id)
+        visible = model.visibility == "public" or status is not None or model.owner_org_id == principal.org_id
+        reason = (suspension.denial if suspension else None) or market.denial(status, offer.id)
         if reason is not None:
             if visible:
                 denied.update(dict.fromkeys(names, reason))
             continue
-        binding = bindings.get(version.id)
-        throttle = suspensions.get(offer.by_org_id)
         route = Route(
             model=model.slug,
             offer_id=offer.id,
@@ -161,12 +190,10 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             provider_slug=slugs.get(offer.by_org_id, ""),
             terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
-            context_length=binding.context_length if binding else 2048,
+            context_length=contexts.get(version.id, 2048),
             wallet_account_id=accounts.get(wallet_code(principal.org_id)),
             revenue_account_id=accounts.get(revenue_code(offer.by_org_id)),
-            throttle_rpm=throttle.throttle_rpm
-            if throttle is not None and throttle.kind == "throttle"
-            else None,
+            throttle_rpm=suspension.throttle_rpm if suspension is not None else None,
             allowance_account_id=accounts.get(allowance_code(principal.org_id, offer.id)),
             allowance_source_account_id=accounts.get(allowance_source_code(offer.by_org_id)),
         )
@@ -174,33 +201,6 @@ def resolve_caller(session: Session, secret: str) -> Caller:
         for name in names:
             denied.pop(name, None)
     return Caller(principal=principal, routes=routes, denied=denied)
-
-
-def _denial(ent: Entitlement | None, suspension: Suspension | None, offer_id: str) -> str | None:
-    if suspension is not None and suspension.kind == "suspend":
-        subject = "this API key" if suspension.subject_type == "key" else "your organisation"
-        return f"{subject} is suspended by the provider: {suspension.reason}"
-    if ent is None:
-        return f"your organisation is not entitled to offer {offer_id}; request access first"
-    if ent.status == "pending":
-        return f"your request for offer {offer_id} is on the waitlist, awaiting the provider's approval"
-    if ent.status != "approved":
-        return f"your entitlement to offer {offer_id} is {ent.status}"
-    return None
-
-
-def _active_suspensions(session: Session, principal: Principal) -> dict[str, Suspension]:
-    """Active suspensions (or throttles) of this key or org, by provider; suspend beats throttle."""
-    subjects = [principal.org_id] + ([principal.key_id] if principal.key_id else [])
-    rows = session.execute(
-        select(Suspension).where(Suspension.subject_id.in_(subjects), Suspension.lifted_at.is_(None))
-    ).scalars()
-    out: dict[str, Suspension] = {}
-    for s in rows:
-        current = out.get(s.provider_org_id)
-        if current is None or (current.kind == "throttle" and s.kind == "suspend"):
-            out[s.provider_org_id] = s
-    return out
 
 
 def _accounts(session: Session, org_id: str, offers: Any) -> dict[str, str]:
@@ -211,11 +211,7 @@ def _accounts(session: Session, org_id: str, offers: Any) -> dict[str, str]:
             allowance_code(org_id, offer.id),
             allowance_source_code(offer.by_org_id),
         ]
-    return dict(
-        session.execute(
-            select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes))
-        ).all()
-    )
+    return account_ids(session, codes)
 
 
 def _org_slugs(session: Session, org_ids: set[str]) -> dict[str, str]:

@@ -1,60 +1,30 @@
 """Admission and settlement of one /v1 request.
 
-admit: caller (key) → route (entitlement, suspension) → misuse rules on the prompt → limits (key and org,
-atomic) → hold of the maximum cost on the org's wallet (atomic). settle: usage record, ledger entries
-and request log committed together → hold released to the real cost → token counters corrected. The
-router calls ``settle`` in a ``finally`` shielded from cancellation, so every exit path settles: success,
-backend error, timeout and client disconnect (what was generated before it is billed).
+admit: caller (key) → route (entitlement, suspension) → oversight's misuse rules on the prompt → limits
+(key and org, atomic) → hold of the maximum cost on the org's wallet (atomic). settle: usage record,
+ledger entries, request log and misuse events committed together → hold released to the real cost →
+token counters corrected. ``serving.Settlement`` is the one caller of ``settle``, on every
+exit path: success, backend error, timeout and client disconnect (what was generated before it is billed).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from valuechain.core.clock import utcnow
+from valuechain.core.db import Database
 from valuechain.core.ids import new_id
 from valuechain.gateway.access import AccessResolver, Caller, Route
 from valuechain.gateway.errors import GatewayError, bad_request
 from valuechain.gateway.logs import build_log
-from valuechain.gateway.recorder import Charge, Entry, UsageRecorder
+from valuechain.gateway.recorder import UsageRecorder
+from valuechain.gateway.records import AdmissionRequest, Entry, Outcome, Ticket, UsageRow
+from valuechain.market.ledger import UsageCharge, account_balance, wallet_balance
 from valuechain.market.limits import Counter, Limiter, counters_for
 from valuechain.market.reservations import Reservations
 from valuechain.market.terms import Limits
+from valuechain.oversight.records import Subject
 from valuechain.oversight.rules import RuleBook
-
-
-@dataclass(slots=True)
-class Ticket:
-    """An admitted request, carried to settlement."""
-
-    request_id: str
-    caller: Caller
-    route: Route
-    endpoint: str
-    stream: bool
-    prompt_estimate: int
-    max_output: int
-    token_estimate: int
-    counters: list[Counter]
-    hold: int
-    started: float
-    allowance_hold: int = 0
-    headers: dict[str, str] = field(default_factory=dict)
-    settled: bool = False
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What happened: status, usage and (for full logging) the bodies."""
-
-    status: int = 200
-    error_code: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    request_body: Any = None
-    response_text: str | None = None
 
 
 class Admission:
@@ -63,46 +33,36 @@ class Admission:
     def __init__(
         self,
         *,
+        db: Database,
         access: AccessResolver,
         limiter: Limiter,
         reservations: Reservations,
         recorder: UsageRecorder,
         rules: RuleBook,
-        wallet_balance: Any,
-        account_balance: Any = None,
     ) -> None:
+        self._db = db
         self.access = access
         self.limiter = limiter
         self.reservations = reservations
         self.recorder = recorder
         self.rules = rules
-        self._wallet_balance = wallet_balance
-        self._account_balance = account_balance
+        self.in_flight = 0  # admitted, not yet settled
 
-    async def admit(
-        self,
-        *,
-        secret: str,
-        model: str,
-        endpoint: str,
-        stream: bool,
-        prompt_estimate: int,
-        max_output: int | None,
-        choices: int,
-        prompt_text: str,
-    ) -> Ticket:
-        """Authorise, limit and reserve; raises a GatewayError with the right status otherwise."""
-        caller = self.access.caller(secret)
-        route = caller.route(model)
+    async def admit(self, request: AdmissionRequest) -> Ticket:
+        """Authorise, limit and reserve; raises the core or gateway error with the right status otherwise."""
+        caller = self.access.caller(request.secret)
+        route = caller.route(request.model)
         terms = route.terms
         cap = min(terms.max_output_tokens, route.context_length)
+        max_output = request.max_output
         if max_output is None:
             max_output = cap
         elif max_output > cap:
             raise bad_request(
                 f"max_tokens {max_output} exceeds this model's limit of {cap}", param="max_tokens"
             )
-        await self.rules.check_prompt(caller, route, prompt_text)
+        self.rules.check_prompt(_subject(caller, route), request.prompt_text)
+        prompt_estimate, choices = request.prompt_estimate, request.choices
         tokens = prompt_estimate + max_output * choices
         counters = self._counters(caller, route, tokens)
         result = await self.limiter.hit(counters)
@@ -125,12 +85,13 @@ class Admission:
                 error_type="insufficient_quota",
                 headers={"x-should-retry": "false"},
             )
+        self.in_flight += 1
         return Ticket(
             request_id=request_id,
             caller=caller,
             route=route,
-            endpoint=endpoint,
-            stream=stream,
+            endpoint=request.endpoint,
+            stream=request.stream,
             prompt_estimate=prompt_estimate,
             max_output=max_output,
             token_estimate=tokens,
@@ -145,17 +106,19 @@ class Admission:
         org_id = caller.principal.org_id
 
         async def load() -> int:
-            return int(self._wallet_balance(org_id))
+            with self._db.session() as session:
+                return wallet_balance(session, org_id)
 
         return await self.reservations.reserve(org_id, request_id, hold, load=load)
 
     async def _reserve_allowance(self, caller: Caller, route: Route, request_id: str, tokens: int) -> bool:
         account_id = route.allowance_account_id
-        if account_id is None or self._account_balance is None:
+        if account_id is None:
             return False
 
         async def load() -> int:
-            return int(self._account_balance(account_id))
+            with self._db.session() as session:
+                return account_balance(session, account_id)
 
         key = _allowance_key(caller, route)
         return await self.reservations.reserve(key, request_id, tokens, load=load)
@@ -188,43 +151,35 @@ class Admission:
         if ticket.settled:
             return
         ticket.settled = True
+        alone = self.in_flight == 1
+        self.in_flight -= 1
         route, p = ticket.route, ticket.caller.principal
         used = outcome.prompt_tokens + outcome.completion_tokens
         covered = ticket.allowance_hold > 0
         cost = 0 if covered else route.terms.plan.cost(outcome.prompt_tokens, outcome.completion_tokens)
-        now = utcnow()
-        usage = {
-            "id": ticket.request_id,
-            "created_at": now,
-            "org_id": p.org_id,
-            "key_id": p.key_id,
-            "provider_org_id": route.provider_org_id,
-            "offer_id": route.offer_id,
-            "version_id": route.version_id,
-            "model": route.model,
-            "endpoint": ticket.endpoint,
-            "stream": ticket.stream,
-            "status": outcome.status,
-            "error_code": outcome.error_code,
-            "prompt_tokens": outcome.prompt_tokens,
-            "completion_tokens": outcome.completion_tokens,
-            "latency_ms": (time.perf_counter() - ticket.started) * 1000.0,
-            "cost": cost,
-            "currency": route.terms.plan.currency,
-        }
-        charge = None
-        if covered and used and route.allowance_account_id and route.allowance_source_account_id:
-            charge = Charge(
-                f"usage:{ticket.request_id}",
-                route.allowance_account_id,
-                route.allowance_source_account_id,
-                used,
-            )
-        elif cost > 0 and route.wallet_account_id and route.revenue_account_id:
-            charge = Charge(
-                f"usage:{ticket.request_id}", route.wallet_account_id, route.revenue_account_id, cost
-            )
-        events = self.rules.check_output(ticket.caller, route, ticket.request_id, outcome.response_text)
+        usage = UsageRow(
+            id=ticket.request_id,
+            created_at=utcnow(),
+            org_id=p.org_id,
+            key_id=p.key_id,
+            provider_org_id=route.provider_org_id,
+            offer_id=route.offer_id,
+            version_id=route.version_id,
+            model=route.model,
+            endpoint=ticket.endpoint,
+            stream=ticket.stream,
+            status=outcome.status,
+            error_code=outcome.error_code,
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
+            latency_ms=(time.perf_counter() - ticket.started) * 1000.0,
+            cost=cost,
+            currency=route.terms.plan.currency,
+        )
+        charge = _charge(usage, route, used if covered else cost, covered=covered)
+        events = self.rules.check_output(
+            _subject(ticket.caller, route), ticket.request_id, outcome.response_text
+        )
         entry = Entry(
             usage=usage,
             charge=charge,
@@ -232,7 +187,7 @@ class Admission:
             events=events,
         )
         try:
-            await self.recorder.record(entry)
+            await self.recorder.record(entry, alone=alone)
         finally:
             if covered:
                 key = _allowance_key(ticket.caller, route)
@@ -247,7 +202,33 @@ class Admission:
                 ]
             )
         if events:
-            await self.rules.apply(events)
+            self.rules.apply(events, recorded=True)
+
+
+def _subject(caller: Caller, route: Route) -> Subject:
+    p = caller.principal
+    return Subject(org_id=p.org_id, key_id=p.key_id, provider_org_id=route.provider_org_id)
+
+
+def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> UsageCharge | None:
+    """The ledger posting of a request: included tokens from the allowance, else money from the wallet."""
+    if amount <= 0:
+        return None
+    if covered:
+        payer, payee = route.allowance_account_id, route.allowance_source_account_id
+    else:
+        payer, payee = route.wallet_account_id, route.revenue_account_id
+    if payer is None or payee is None:
+        return None
+    return UsageCharge(
+        transaction_id=f"usage:{usage.id}",
+        org_id=usage.org_id,
+        payer_account_id=payer,
+        payee_account_id=payee,
+        amount=amount,
+        memo=f"{usage.endpoint} {usage.model}",
+        created_at=usage.created_at,
+    )
 
 
 def _allowance_key(caller: Caller, route: Route) -> str:

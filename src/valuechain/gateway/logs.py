@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from valuechain.core.security import SECRET_PATTERN
 from valuechain.gateway.models import RequestLog
+from valuechain.gateway.records import Outcome, RequestLogRow, UsageRow
 from valuechain.market.terms import LoggingPolicy
-
-if TYPE_CHECKING:
-    from valuechain.gateway.admission import Outcome
 
 _SECRET = re.compile(rf"\b(?:{SECRET_PATTERN}|sk-[A-Za-z0-9_\-]{{16,}})")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -41,43 +39,40 @@ def _redact_any(value: Any, *, pii: bool) -> Any:
     return value
 
 
-def build_log(policy: LoggingPolicy, usage: dict[str, Any], outcome: Outcome) -> dict[str, Any] | None:
+def build_log(policy: LoggingPolicy, usage: UsageRow, outcome: Outcome) -> RequestLogRow | None:
     """The log row of one request, or None when the policy is ``off``."""
     if policy.mode == "off":
         return None
-    created: datetime = usage["created_at"]
     meta = {
-        k: usage[k]
-        for k in (
-            "endpoint",
-            "model",
-            "stream",
-            "status",
-            "error_code",
-            "prompt_tokens",
-            "completion_tokens",
-            "latency_ms",
-            "cost",
-        )
+        "endpoint": usage.endpoint,
+        "model": usage.model,
+        "stream": usage.stream,
+        "status": usage.status,
+        "error_code": usage.error_code,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "latency_ms": usage.latency_ms,
+        "cost": usage.cost,
     }
-    row: dict[str, Any] = {
-        "id": usage["id"],
-        "created_at": created,
-        "expires_at": created + timedelta(days=policy.retention_days),
-        "org_id": usage["org_id"],
-        "provider_org_id": usage["provider_org_id"],
-        "key_id": usage["key_id"],
-        "offer_id": usage["offer_id"],
-        "mode": policy.mode,
-        "meta": meta,
-        "request_body": None,
-        "response_body": None,
-    }
+    request_body = response_body = None
     if policy.mode == "full":
-        row["request_body"] = _redact_any(outcome.request_body, pii=policy.redact_pii)
+        request_body = _redact_any(outcome.request_body, pii=policy.redact_pii)
         if outcome.response_text is not None:
-            row["response_body"] = {"text": redact(outcome.response_text, pii=policy.redact_pii)}
-    return row
+            response_body = {"text": redact(outcome.response_text, pii=policy.redact_pii)}
+    created: datetime = usage.created_at
+    return RequestLogRow(
+        id=usage.id,
+        created_at=created,
+        expires_at=created + timedelta(days=policy.retention_days),
+        org_id=usage.org_id,
+        provider_org_id=usage.provider_org_id,
+        key_id=usage.key_id,
+        offer_id=usage.offer_id,
+        mode=policy.mode,
+        meta=meta,
+        request_body=request_body,
+        response_body=response_body,
+    )
 
 
 def purge_expired(session: Session, *, now: datetime) -> int:

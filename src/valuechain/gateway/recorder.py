@@ -1,46 +1,38 @@
 """Durable metering with group commit: each request awaits the commit of the batch holding its usage
-record, ledger entries and request log, so the record is durable before the response completes, and
-concurrent requests share one transaction (one small write per request, amortised).
+record, ledger entries, request log and misuse events, so the record is durable before the response
+completes, and concurrent requests share one transaction (one small write per request, amortised).
+
+The batch writer owns the transaction; each row is written by its table's owner: usage records and request
+logs here, ledger postings by ``market.ledger.post_usage_charges``, misuse events by
+``oversight.service.insert_events``.
+
+On SQLite, the only request in flight commits its entry inline on the event loop's own connection when
+the writer is idle, without waiting for the SQLite lock (``busy_timeout`` 0: a locked database falls back
+to the queue): at concurrency 1 this saves two thread hand-offs per request, and the loop has nothing else
+to do meanwhile. Concurrent requests share the writer's batches (inline commits would forgo batching).
+The metering connections never checkpoint the WAL themselves (a checkpoint fsyncs): the writer thread
+checkpoints every ``CHECKPOINT_EVERY`` entries, off the request path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON
-
+from valuechain.core.bulk import BulkSql
 from valuechain.core.db import Database
 from valuechain.gateway.models import RequestLog, UsageRecord
-from valuechain.market.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from valuechain.oversight.models import MisuseEvent
+from valuechain.gateway.records import Entry
+from valuechain.market.ledger import post_usage_charges
+from valuechain.oversight.service import insert_events
 
 log = logging.getLogger("valuechain.gateway")
 
-
-@dataclass(slots=True)
-class Charge:
-    """A usage charge: ``cost`` moves from the payer's wallet to the provider's revenue."""
-
-    transaction_id: str
-    wallet_account_id: str
-    revenue_account_id: str
-    cost: int
-
-
-@dataclass(slots=True)
-class Entry:
-    """Everything one request writes."""
-
-    usage: dict[str, Any]
-    charge: Charge | None = None
-    request_log: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+_USAGE, _LOG = UsageRecord.__table__, RequestLog.__table__
+CHECKPOINT_EVERY = 2000  # entries between WAL checkpoints (SQLite's own default is ~1,000 pages)
 
 
 class UsageRecorder:
@@ -52,8 +44,11 @@ class UsageRecorder:
         self._queue: asyncio.Queue[tuple[Entry, asyncio.Future[None]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-writer")
-        self._sql = _Sql(sqlite=db.is_sqlite)
+        self._sql = BulkSql(sqlite=db.is_sqlite)
         self._conn: Any = None  # the writer thread's own connection
+        self._inline: Any = None  # the event loop's connection for inline commits (SQLite)
+        self._busy = False  # a batch is being written by the writer thread
+        self._since_checkpoint = 0
 
     def _ensure_started(self) -> asyncio.Queue[tuple[Entry, asyncio.Future[None]]]:
         if self._queue is None or self._task is None or self._task.done():
@@ -61,8 +56,12 @@ class UsageRecorder:
             self._task = asyncio.get_running_loop().create_task(self._run(self._queue))
         return self._queue
 
-    async def record(self, entry: Entry) -> None:
-        """Queue ``entry`` and wait until it is committed (raises if the commit failed)."""
+    async def record(self, entry: Entry, *, alone: bool = False) -> None:
+        """Commit ``entry`` (inline when ``alone`` in flight, else queued and awaited); raises on failure."""
+        self._counted(1)
+        idle = not self._busy and (self._queue is None or self._queue.empty())
+        if alone and idle and self._sql.sqlite and self._write_inline(entry):
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._ensure_started().put_nowait((entry, future))
         await future
@@ -73,6 +72,7 @@ class UsageRecorder:
             batch = [await queue.get()]
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
+            self._busy = True
             try:
                 await loop.run_in_executor(self._pool, self._write, [e for e, _ in batch])
             except Exception as exc:
@@ -81,45 +81,89 @@ class UsageRecorder:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
+            finally:
+                self._busy = False
             for _, fut in batch:
                 if not fut.done():
                     fut.set_result(None)
 
+    def _connect(self) -> Any:
+        conn = self._db.engine.raw_connection()
+        if self._sql.sqlite:
+            conn.cursor().execute("PRAGMA wal_autocheckpoint=0")
+        return conn
+
+    def _counted(self, entries: int) -> None:
+        """Schedule a WAL checkpoint on the writer thread every ``CHECKPOINT_EVERY`` entries."""
+        self._since_checkpoint += entries
+        if self._sql.sqlite and self._since_checkpoint >= CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            self._pool.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next round retries; SQLite's own readers keep working meanwhile
+            log.warning("WAL checkpoint failed", exc_info=True)
+
     def _write(self, entries: list[Entry]) -> None:
-        """One transaction for the whole batch on the writer's own DBAPI connection, as pre-written SQL
-        (SQLAlchemy's per-statement overhead cost several times the SQLite commit itself)."""
-        usage = [e.usage for e in entries]
-        charges = [e.charge for e in entries if e.charge is not None and e.charge.cost > 0]
-        logs = [e.request_log for e in entries if e.request_log is not None]
-        events = [ev for e in entries for ev in e.events]
-        sql = self._sql
+        """The writer thread's batch, on its own DBAPI connection."""
         if self._conn is None:
-            self._conn = self._db.engine.raw_connection()
-        conn = self._conn
+            self._conn = self._connect()
+        try:
+            self._commit(self._conn, entries)
+        except BaseException:
+            self._conn, conn = None, self._conn
+            conn.invalidate()
+            raise
+
+    def _write_inline(self, entry: Entry) -> bool:
+        """Commit one entry on the loop's connection unless SQLite is locked; False when it was."""
+        if self._inline is None:
+            self._inline = self._connect()
+            self._inline.cursor().execute("PRAGMA busy_timeout=0")
+        try:
+            self._commit(self._inline, [entry])
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            self._inline, conn = None, self._inline
+            conn.invalidate()
+            raise
+        except BaseException:
+            self._inline, conn = None, self._inline
+            conn.invalidate()
+            raise
+        return True
+
+    def _commit(self, conn: Any, entries: list[Entry]) -> None:
+        """One transaction for the entries, as pre-written SQL (SQLAlchemy's per-statement overhead cost
+        several times the SQLite commit itself); rolled back on any error."""
+        sql = self._sql
         cur = conn.cursor()
         try:
             if sql.sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-            cur.executemany(sql.usage, [sql.row(u) for u in usage])
-            if charges:
-                _write_charges(cur, sql, charges, {u["id"]: u for u in usage})
+            cur.executemany(sql.insert(_USAGE), [sql.record(_USAGE, e.usage) for e in entries])
+            post_usage_charges(cur, sql, [e.charge for e in entries if e.charge is not None])
+            logs = [sql.record(_LOG, e.request_log) for e in entries if e.request_log is not None]
             if logs:
-                cur.executemany(sql.log, [sql.row(r) for r in logs])
-            if events:
-                cur.executemany(sql.event, [sql.row(r) for r in events])
+                cur.executemany(sql.insert(_LOG), logs)
+            insert_events(cur, sql, [ev for e in entries for ev in e.events])
             if sql.sqlite:
                 cur.execute("COMMIT")
             else:
                 conn.commit()
         except BaseException:
-            self._conn = None
             try:
                 if sql.sqlite:
                     cur.execute("ROLLBACK")
                 else:
                     conn.rollback()
-            finally:
-                conn.invalidate()
+            except Exception:  # the connection is discarded by the caller anyway
+                log.debug("rollback failed", exc_info=True)
             raise
         finally:
             cur.close()
@@ -132,85 +176,11 @@ class UsageRecorder:
             self._task.cancel()
         self._pool.submit(self._release).result()
         self._pool.shutdown(wait=True)
+        if self._inline is not None:
+            self._inline.invalidate()  # closed for good: its pragmas must not reach the pool
+            self._inline = None
 
     def _release(self) -> None:
         if self._conn is not None:
-            self._conn.close()
+            self._conn.invalidate()  # closed for good: its pragmas must not reach the pool
             self._conn = None
-
-
-def _write_charges(
-    cur: Any, sql: _Sql, charges: list[Charge], usage_by_tx: dict[str, dict[str, Any]]
-) -> None:
-    txs: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
-    deltas: dict[str, int] = {}
-    for c in charges:
-        u = usage_by_tx.get(c.transaction_id.removeprefix("usage:"), {})
-        memo = f"{u.get('endpoint', '')} {u.get('model', '')}"[:500]
-        txs.append(
-            sql.row(
-                {
-                    "id": c.transaction_id,
-                    "idempotency_key": c.transaction_id,
-                    "kind": "usage",
-                    "org_id": u.get("org_id"),
-                    "memo": memo,
-                    "created_at": u.get("created_at"),
-                }
-            )
-        )
-        entries.append(
-            {"transaction_id": c.transaction_id, "account_id": c.wallet_account_id, "amount": -c.cost}
-        )
-        entries.append(
-            {"transaction_id": c.transaction_id, "account_id": c.revenue_account_id, "amount": c.cost}
-        )
-        deltas[c.wallet_account_id] = deltas.get(c.wallet_account_id, 0) - c.cost
-        deltas[c.revenue_account_id] = deltas.get(c.revenue_account_id, 0) + c.cost
-    cur.executemany(sql.tx, txs)
-    cur.executemany(sql.entry, entries)
-    cur.executemany(sql.balance, [{"id": k, "delta": v} for k, v in deltas.items()])
-
-
-class _Sql:
-    """INSERT/UPDATE statements of the metering batch in the driver's parameter style."""
-
-    def __init__(self, *, sqlite: bool) -> None:
-        self.sqlite = sqlite
-        self.usage = self._insert(UsageRecord.__table__)
-        self.log = self._insert(RequestLog.__table__)
-        self.event = self._insert(MisuseEvent.__table__)
-        self.tx = self._insert(LedgerTransaction.__table__)
-        entry_cols = ["transaction_id", "account_id", "amount"]
-        self.entry = self._insert(LedgerEntry.__table__, entry_cols)
-        self.balance = (
-            f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {self._p('delta')} "
-            f"WHERE id = {self._p('id')}"
-        )
-        self._json = {
-            c.name
-            for t in (RequestLog.__table__, MisuseEvent.__table__)
-            for c in t.columns
-            if isinstance(c.type, JSON)
-        }
-
-    def _p(self, name: str) -> str:
-        return f":{name}" if self.sqlite else f"%({name})s"
-
-    def _insert(self, table: Any, columns: list[str] | None = None) -> str:
-        cols = columns or [c.name for c in table.columns]
-        return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(self._p(c) for c in cols)})"
-
-    def row(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Values as the driver takes them: JSON as text, UTC datetimes as SQLAlchemy stores them."""
-        out = {}
-        for k, v in values.items():
-            if isinstance(v, datetime):
-                v = v.astimezone(UTC)
-                if self.sqlite:
-                    v = v.strftime("%Y-%m-%d %H:%M:%S.%f")
-            elif k in self._json and v is not None:
-                v = orjson.dumps(v, default=str).decode()
-            out[k] = v
-        return out

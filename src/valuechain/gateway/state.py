@@ -6,16 +6,22 @@ import asyncio
 import gc
 import logging
 import secrets
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.access import AccessResolver
 from valuechain.gateway.admission import Admission
+from valuechain.gateway.invalidation import RedisInvalidations
 from valuechain.gateway.recorder import UsageRecorder
+from valuechain.gateway.serving_chat import OpenAIServingChat
+from valuechain.gateway.serving_completion import OpenAIServingCompletion
+from valuechain.gateway.serving_embedding import OpenAIServingEmbedding
+from valuechain.gateway.serving_models import OpenAIServingModels, OpenAIServingTokenization
 from valuechain.market.limits import Limiter, MemoryLimiter, RedisLimiter
 from valuechain.market.reservations import MemoryReservations, RedisReservations, Reservations
+from valuechain.oversight.rules import RuleBook
 from valuechain.runtime.pool import BackendPool
 
 log = logging.getLogger("valuechain.gateway")
@@ -23,13 +29,26 @@ log = logging.getLogger("valuechain.gateway")
 
 @dataclass
 class GatewayState:
-    """Admission, backends and limits of one process."""
+    """Admission, backends, limits and the serving class of each endpoint, for one process."""
 
     admission: Admission
     pool: BackendPool
     max_body_bytes: int
+    chat: OpenAIServingChat
+    completion: OpenAIServingCompletion
+    embedding: OpenAIServingEmbedding
+    models: OpenAIServingModels
+    tokenization: OpenAIServingTokenization
+    invalidations: RedisInvalidations | None = None
+    unsubscribe: list[Callable[[], None]] = field(default_factory=list)
 
     housekeeping: asyncio.Task[None] | None = None
+
+    def start(self, db: Database) -> None:
+        """Start the background tasks of a serving process: housekeeping and the invalidation listener."""
+        self.start_housekeeping(db)
+        if self.invalidations is not None:
+            self.invalidations.start()
 
     def start_housekeeping(self, db: Database, *, every_s: float = 3600.0) -> None:
         """Purge expired request logs and renew monthly subscriptions now, then every ``every_s`` seconds."""
@@ -45,6 +64,10 @@ class GatewayState:
     async def close(self) -> None:
         if self.housekeeping is not None:
             self.housekeeping.cancel()
+        if self.invalidations is not None:
+            await self.invalidations.close()
+        for unsubscribe in self.unsubscribe:
+            unsubscribe()
         await self.admission.recorder.close()
         await self.admission.limiter.close()
         await self.admission.reservations.close()
@@ -53,47 +76,47 @@ class GatewayState:
 
 def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None = None) -> GatewayState:
     """Everything the /v1 surface needs; Redis-backed counters when ``VALUECHAIN_REDIS_URL`` is set."""
-    from valuechain.market.ledger import wallet_balance
-    from valuechain.oversight.rules import RuleBook
-    from valuechain.oversight.service import apply_rule_actions
-
     limiter: Limiter
     reservations: Reservations
+    invalidations = None
+    access = AccessResolver(db)
+    rules = RuleBook(db)
+    unsubscribe_rules = db.on_commit(
+        lambda tables: rules.invalidate() if "oversight_rules" in tables else None
+    )
     if settings.redis_url:
         prefix = redis_prefix if redis_prefix is not None else settings.redis_key_prefix
         limiter = RedisLimiter(settings.redis_url, prefix=prefix + "lim:")
         reservations = RedisReservations(settings.redis_url, prefix=prefix + "res:")
+        invalidations = RedisInvalidations(
+            settings.redis_url,
+            channel=prefix + "access",
+            on_remote=lambda: (access.invalidate(), rules.invalidate()),
+        )
+        access.on_invalidate.append(invalidations.publish)
     else:
         limiter, reservations = MemoryLimiter(), MemoryReservations()
-    access = AccessResolver(db)
-
-    def balance(org_id: str) -> int:
-        with db.session() as session:
-            return wallet_balance(session, org_id)
-
-    def account_balance(account_id: str) -> int:
-        from valuechain.market.models import LedgerAccount
-
-        with db.session() as session:
-            return int(session.get(LedgerAccount, account_id).balance)  # type: ignore[union-attr]
-
-    rules = RuleBook(db)
     admission = Admission(
+        db=db,
         access=access,
         limiter=limiter,
         reservations=reservations,
         recorder=UsageRecorder(db),
         rules=rules,
-        wallet_balance=balance,
-        account_balance=account_balance,
     )
-
-    def on_action(events: list[dict[str, Any]]) -> None:
-        apply_rule_actions(db, events)
-        access.invalidate()
-
-    rules.on_action = on_action
-    return GatewayState(admission=admission, pool=BackendPool(db), max_body_bytes=settings.max_request_bytes)
+    pool = BackendPool(db)
+    return GatewayState(
+        admission=admission,
+        pool=pool,
+        max_body_bytes=settings.max_request_bytes,
+        chat=OpenAIServingChat(admission=admission, pool=pool),
+        completion=OpenAIServingCompletion(admission=admission, pool=pool),
+        embedding=OpenAIServingEmbedding(admission=admission, pool=pool),
+        models=OpenAIServingModels(access=access),
+        tokenization=OpenAIServingTokenization(access=access, pool=pool),
+        invalidations=invalidations,
+        unsubscribe=[access.close, unsubscribe_rules],
+    )
 
 
 def _purge_logs(db: Database) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.principal import Principal
 from valuechain.core.clock import utcnow
 from valuechain.gateway.models import UsageRecord
@@ -29,6 +30,7 @@ def usage_report(
     group_by: tuple[str, ...] = GROUPS,
 ) -> list[dict[str, Any]]:
     """Rows of aggregated usage; ``view`` is ``consumer`` (own calls) or ``provider`` (own offers)."""
+    authorize(principal, Action.usage_read)
     until = until or utcnow().date()
     since = since or until - timedelta(days=30)
     start = datetime.combine(since, time.min).astimezone()

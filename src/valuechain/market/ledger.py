@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from valuechain.core.bulk import BulkSql
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ValidationError
 from valuechain.core.ids import new_id
@@ -98,6 +100,77 @@ def wallet_balance(session: Session, org_id: str) -> int:
         select(LedgerAccount.balance).where(LedgerAccount.code == wallet_code(org_id))
     ).scalar_one_or_none()
     return int(value or 0)
+
+
+def account_balance(session: Session, account_id: str) -> int:
+    """Posted balance of one account (0 when it does not exist)."""
+    value = session.execute(select(LedgerAccount.balance).where(LedgerAccount.id == account_id)).scalar()
+    return int(value or 0)
+
+
+def account_ids(session: Session, codes: list[str]) -> dict[str, str]:
+    """The ids of the existing accounts among ``codes``, by code."""
+    rows = session.execute(select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(codes)))
+    return {code: account_id for code, account_id in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCharge:
+    """A metered request's charge: ``amount`` moves from the payer's account to the payee's."""
+
+    transaction_id: str
+    org_id: str
+    payer_account_id: str
+    payee_account_id: str
+    amount: int
+    memo: str
+    created_at: datetime
+
+
+def post_usage_charges(cursor: Any, sql: BulkSql, charges: list[UsageCharge]) -> None:
+    """Post usage charges inside a group commit the caller holds open on a raw DBAPI ``cursor``.
+
+    The ledger's own writer for the gateway's metering batch: one balanced transaction per charge (its
+    request id is its idempotency key), two entries, and each account's balance moved by the batch's net.
+    """
+    charges = [c for c in charges if c.amount > 0]
+    if not charges:
+        return
+    tx_table, entry_table = LedgerTransaction.__table__, LedgerEntry.__table__
+    deltas: dict[str, int] = {}
+    txs, entries = [], []
+    for c in charges:
+        txs.append(
+            sql.row(
+                tx_table,
+                {
+                    "id": c.transaction_id,
+                    "idempotency_key": c.transaction_id,
+                    "kind": "usage",
+                    "org_id": c.org_id,
+                    "memo": c.memo[:500],
+                    "created_at": c.created_at,
+                },
+            )
+        )
+        entries.append(
+            {"transaction_id": c.transaction_id, "account_id": c.payer_account_id, "amount": -c.amount}
+        )
+        entries.append(
+            {"transaction_id": c.transaction_id, "account_id": c.payee_account_id, "amount": c.amount}
+        )
+        deltas[c.payer_account_id] = deltas.get(c.payer_account_id, 0) - c.amount
+        deltas[c.payee_account_id] = deltas.get(c.payee_account_id, 0) + c.amount
+    cursor.executemany(sql.insert(tx_table), txs)  # type: ignore[arg-type]
+    cursor.executemany(sql.insert(entry_table, _ENTRY_COLUMNS), entries)  # type: ignore[arg-type]
+    balance = (
+        f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {sql.param('delta')} "
+        f"WHERE id = {sql.param('id')}"
+    )
+    cursor.executemany(balance, [{"id": k, "delta": v} for k, v in deltas.items()])
+
+
+_ENTRY_COLUMNS = ("transaction_id", "account_id", "amount")
 
 
 def grant_credits(

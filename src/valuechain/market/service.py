@@ -1,15 +1,19 @@
-"""Use cases of the market: API offer terms, entitlements (open or by approval), credits."""
+"""Use cases of the market: API offer terms, entitlements (open or by approval), credits.
+
+Every entry point asks :func:`valuechain.accounts.authz.authorize` first; "is this organisation entitled?"
+is answered here only (:func:`entitlement_statuses`, :func:`denial`, :func:`is_entitled`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, Resource, authorize
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
-from valuechain.accounts.roles import Role
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
@@ -21,21 +25,48 @@ from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.registry.models import Offer
 from valuechain.registry.service import get_offer
 
+APPROVED = "approved"
 
-def _own_api_offer(session: Session, offer_id: str, principal: Principal) -> Offer:
+
+def entitlement_statuses(session: Session, org_id: str) -> dict[str, str]:
+    """The status of each of an organisation's entitlements, by offer id."""
+    rows = session.execute(
+        select(Entitlement.offer_id, Entitlement.status).where(Entitlement.org_id == org_id)
+    )
+    return {offer_id: status for offer_id, status in rows}
+
+
+def denial(status: str | None, offer_id: str) -> str | None:
+    """Why an organisation with an entitlement in ``status`` may not use ``offer_id``; None if entitled."""
+    if status is None:
+        return f"your organisation is not entitled to offer {offer_id}; request access first"
+    if status == "pending":
+        return f"your request for offer {offer_id} is on the waitlist, awaiting the provider's approval"
+    if status != APPROVED:
+        return f"your entitlement to offer {offer_id} is {status}"
+    return None
+
+
+def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | list[str]) -> bool:
+    """Whether the organisation holds an approved entitlement to any of ``offer_ids``."""
+    query = select(Entitlement.id).where(
+        Entitlement.org_id == org_id, Entitlement.status == APPROVED, Entitlement.offer_id.in_(offer_ids)
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> Offer:
+    """The ``api`` offer, once ``principal`` may do ``action`` to it (another org's answers as absent)."""
     offer = session.get(Offer, offer_id)
     if offer is None or offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
-    if offer.by_org_id != principal.org_id and not principal.is_operator:
-        # Another organisation's offer answers as absent, like every record the caller does not own.
-        raise NotFoundError(f"api offer {offer_id} not found among your organisation's offers")
+    authorize(principal, action, Resource("api offer", offer_id, offer.by_org_id))
     return offer
 
 
 def set_api_terms(session: Session, offer_id: str, terms: ApiTerms, *, principal: Principal) -> Offer:
     """Set the access, price plan, limits and logging policy of an ``api`` offer."""
-    principal.require_role(Role.admin)
-    offer = _own_api_offer(session, offer_id, principal)
+    offer = _api_offer(session, offer_id, principal, Action.terms_write)
     before = dict(offer.terms or {})
     offer.terms = {**before, "api": terms.model_dump(mode="json")}
     ledger.ensure_account(
@@ -58,7 +89,7 @@ def request_access(
     session: Session, offer_id: str, *, principal: Principal, now: datetime | None = None
 ) -> Entitlement:
     """Ask for an offer: approved at once when access is open, else put on the provider's waitlist."""
-    principal.require_role(Role.member)
+    authorize(principal, Action.entitlement_request)
     offer = get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
     if offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
@@ -96,11 +127,7 @@ def decide(
     note: str | None = None,
 ) -> Entitlement:
     """The provider approves or rejects a waiting request (working through the waitlist)."""
-    principal.require_role(Role.admin)
-    ent = session.get(Entitlement, entitlement_id)
-    if ent is None:
-        raise NotFoundError(f"entitlement {entitlement_id} not found")
-    offer = _own_api_offer(session, ent.offer_id, principal)
+    ent, offer = _managed_entitlement(session, entitlement_id, principal)
     if ent.status != "pending":
         raise ConflictError(f"entitlement {entitlement_id} is already {ent.status}")
     if approve:
@@ -121,8 +148,7 @@ def decide(
 
 def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principal) -> Entitlement:
     """The provider entitles an organisation directly (approved, credits granted)."""
-    principal.require_role(Role.admin)
-    offer = _own_api_offer(session, offer_id, principal)
+    offer = _api_offer(session, offer_id, principal, Action.entitlement_manage)
     org = session.execute(select(Organization).where(Organization.slug == org_slug)).scalar_one_or_none()
     if org is None:
         raise NotFoundError(f"organisation {org_slug} not found")
@@ -142,11 +168,7 @@ def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principa
 
 def revoke(session: Session, entitlement_id: str, *, principal: Principal, reason: str) -> Entitlement:
     """End an organisation's access to an offer."""
-    principal.require_role(Role.admin)
-    ent = session.get(Entitlement, entitlement_id)
-    if ent is None:
-        raise NotFoundError(f"entitlement {entitlement_id} not found")
-    _own_api_offer(session, ent.offer_id, principal)
+    ent, _ = _managed_entitlement(session, entitlement_id, principal)
     if not reason.strip():
         raise ValidationError("revocation needs a reason")
     ent.status, ent.decided_at, ent.decided_by, ent.note = "revoked", utcnow(), principal.actor, reason
@@ -160,6 +182,18 @@ def revoke(session: Session, entitlement_id: str, *, principal: Principal, reaso
         reason=reason,
     )
     return ent
+
+
+def _managed_entitlement(
+    session: Session, entitlement_id: str, principal: Principal
+) -> tuple[Entitlement, Offer]:
+    """An entitlement to one of the caller's offers; another provider's answers as absent."""
+    ent = session.get(Entitlement, entitlement_id)
+    offer = session.get(Offer, ent.offer_id) if ent is not None else None
+    if ent is None or offer is None:
+        raise NotFoundError(f"entitlement {entitlement_id} not found")
+    authorize(principal, Action.entitlement_manage, Resource("entitlement", entitlement_id, offer.by_org_id))
+    return ent, offer
 
 
 def _approve(
@@ -205,6 +239,7 @@ def list_entitlements(
     session: Session, *, principal: Principal, offer_id: str | None = None
 ) -> list[Entitlement]:
     """An org's own entitlements, or (for a provider) the requests on its offers."""
+    authorize(principal, Action.entitlement_read)
     query = select(Entitlement).join(Offer, Offer.id == Entitlement.offer_id)
     if not principal.is_operator:
         query = query.where((Entitlement.org_id == principal.org_id) | (Offer.by_org_id == principal.org_id))

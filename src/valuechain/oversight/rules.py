@@ -1,33 +1,36 @@
-"""Misuse rules evaluated on the gateway's hot path: patterns in prompts or outputs, rate anomalies.
+"""Misuse rules as an admission stage of the gateway: patterns in prompts or outputs, rate anomalies.
 
-Rules are read from the database per provider and cached briefly. A match becomes a ``MisuseEvent``
-(written with the request's usage record) and, per the rule, flags, throttles or suspends the key or org.
-A suspending prompt rule also refuses the request that matched.
+Rules are read from the database per provider and cached briefly. A match becomes a typed
+:class:`MisuseEventRecord` (written with the request's usage record, or at once for prompt-time matches)
+and, per the rule, flags, throttles or suspends the key or org. A suspending prompt rule also refuses the
+request that matched, with :class:`SuspendedError` (a core ``ForbiddenError``): the gateway renders it.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
+from valuechain.core.errors import ForbiddenError
 from valuechain.core.ids import new_id
-from valuechain.gateway.errors import GatewayError
 from valuechain.oversight.models import MisuseRule
-
-if TYPE_CHECKING:
-    from valuechain.gateway.access import Caller, Route
-
+from valuechain.oversight.records import MisuseEventRecord, Subject
+from valuechain.oversight.service import apply_rule_actions
 
 # Rules scan at most this much of a prompt or output: patterns are providers' regular expressions, and the
 # scan runs on the request path (bounded input bounds the cost of a pathological pattern).
 SCAN_CHARS = 100_000
+
+
+class SuspendedError(ForbiddenError):
+    """The request matched a suspending misuse rule, or its sender is suspended."""
+
+    code = "suspended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +47,13 @@ class CompiledRule:
 
 
 class RuleBook:
-    """Compiled rules per provider; ``on_action`` applies throttle/suspend (with audit) off the hot path."""
+    """Compiled rules per provider; matches are recorded and acted on through the oversight service."""
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        on_action: Callable[[list[dict[str, Any]]], Any] | None = None,
-        ttl_s: float = 5.0,
-    ) -> None:
+    def __init__(self, db: Database, *, ttl_s: float = 5.0) -> None:
         self._db = db
         self._ttl_s = ttl_s
         self._rules: dict[str, tuple[float, list[CompiledRule]]] = {}
         self._rates: dict[str, tuple[int, int]] = {}
-        self.on_action = on_action
 
     def invalidate(self) -> None:
         self._rules.clear()
@@ -68,15 +64,11 @@ class RuleBook:
         if cached is not None and cached[0] > now:
             return cached[1]
         with self._db.session() as session:
-            rows = (
-                session.execute(
-                    select(MisuseRule).where(
-                        MisuseRule.provider_org_id == provider_org_id, MisuseRule.enabled.is_(True)
-                    )
+            rows = session.execute(
+                select(MisuseRule).where(
+                    MisuseRule.provider_org_id == provider_org_id, MisuseRule.enabled.is_(True)
                 )
-                .scalars()
-                .all()
-            )
+            ).scalars()
             rules = [
                 CompiledRule(
                     r.id,
@@ -94,72 +86,72 @@ class RuleBook:
         self._rules[provider_org_id] = (now + self._ttl_s, rules)
         return rules
 
-    def _event(
-        self, rule: CompiledRule, caller: Caller, route: Route, request_id: str | None, detail: dict[str, Any]
-    ) -> dict[str, Any]:
-        p = caller.principal
-        return {
-            "id": new_id("mev"),
-            "created_at": utcnow(),
-            "provider_org_id": route.provider_org_id,
-            "rule_id": rule.id,
-            "org_id": p.org_id,
-            "key_id": p.key_id,
-            "request_id": request_id,
-            "action": rule.action,
-            "detail": {"rule": rule.name, "scope": rule.scope, "throttle_rpm": rule.throttle_rpm, **detail},
-        }
-
-    async def check_prompt(self, caller: Caller, route: Route, text: str) -> None:
+    def check_prompt(self, subject: Subject, text: str) -> None:
         """Rate and prompt-pattern rules before the backend call; a suspending match refuses the request."""
-        rules = self.rules_of(route.provider_org_id)
+        rules = self.rules_of(subject.provider_org_id)
         if not rules:
             return
         events = []
         for rule in rules:
-            if rule.kind == "rate" and rule.threshold_rpm and self._over_rate(rule, caller):
-                events.append(self._event(rule, caller, route, None, {"match": "rate"}))
-            elif rule.kind == "pattern" and rule.target in ("prompt", "both") and rule.regex is not None:
-                m = rule.regex.search(text[:SCAN_CHARS])
-                if m:
-                    events.append(self._event(rule, caller, route, None, {"match": "prompt"}))
-        if events:
-            await self.apply(events, record=True)
-            suspending = [e for e in events if e["action"] == "suspend"]
-            if suspending:
-                raise GatewayError(
-                    f"request refused and access suspended by the provider's misuse rule "
-                    f"`{suspending[0]['detail']['rule']}`",
-                    status_code=403,
-                    code="suspended",
-                )
+            if rule.kind == "rate" and rule.threshold_rpm and self._over_rate(rule, subject):
+                events.append(_event(rule, subject, None, "rate"))
+            elif _matches(rule, ("prompt", "both"), text):
+                events.append(_event(rule, subject, None, "prompt"))
+        if not events:
+            return
+        self.apply(events, recorded=False)
+        suspending = [e for e in events if e.action == "suspend"]
+        if suspending:
+            raise SuspendedError(
+                "request refused and access suspended by the provider's misuse rule "
+                f"`{suspending[0].rule_name}`"
+            )
 
-    def _over_rate(self, rule: CompiledRule, caller: Caller) -> bool:
-        subject = caller.principal.key_id if rule.scope == "key" else caller.principal.org_id
-        key, minute = f"{rule.id}:{subject}", int(time.time() // 60)
+    def _over_rate(self, rule: CompiledRule, subject: Subject) -> bool:
+        who = subject.key_id if rule.scope == "key" else subject.org_id
+        key, minute = f"{rule.id}:{who}", int(time.time() // 60)
         count_minute, count = self._rates.get(key, (minute, 0))
         count = count + 1 if count_minute == minute else 1
         self._rates[key] = (minute, count)
         return count == (rule.threshold_rpm or 0) + 1
 
-    def check_output(
-        self, caller: Caller, route: Route, request_id: str, text: str | None
-    ) -> list[dict[str, Any]]:
-        """Output-pattern rules after the response; events go into the request's usage batch."""
+    def check_output(self, subject: Subject, request_id: str, text: str | None) -> list[MisuseEventRecord]:
+        """Output-pattern rules after the response; the events go into the request's metering batch."""
         if not text:
             return []
         return [
-            self._event(r, caller, route, request_id, {"match": "output"})
-            for r in self.rules_of(route.provider_org_id)
-            if r.kind == "pattern"
-            and r.target in ("output", "both")
-            and r.regex
-            and r.regex.search(text[:SCAN_CHARS])
+            _event(r, subject, request_id, "output")
+            for r in self.rules_of(subject.provider_org_id)
+            if _matches(r, ("output", "both"), text)
         ]
 
-    async def apply(self, events: list[dict[str, Any]], *, record: bool = False) -> None:
-        """Throttle or suspend per the events' rules (and record them when not already batched)."""
-        if self.on_action is not None:
-            result = self.on_action(events if record else [dict(e, recorded=True) for e in events])
-            if hasattr(result, "__await__"):
-                await result
+    def apply(self, events: list[MisuseEventRecord], *, recorded: bool) -> None:
+        """Throttle or suspend per the events' rules; record the events too unless already ``recorded``."""
+        apply_rule_actions(self._db, events, recorded=recorded)
+
+
+def _matches(rule: CompiledRule, targets: tuple[str, ...], text: str) -> bool:
+    """A pattern rule aimed at one of ``targets`` finds its pattern in (the scanned part of) ``text``."""
+    return (
+        rule.kind == "pattern"
+        and rule.target in targets
+        and rule.regex is not None
+        and rule.regex.search(text[:SCAN_CHARS]) is not None
+    )
+
+
+def _event(rule: CompiledRule, subject: Subject, request_id: str | None, match: str) -> MisuseEventRecord:
+    return MisuseEventRecord(
+        id=new_id("mev"),
+        created_at=utcnow(),
+        provider_org_id=subject.provider_org_id,
+        rule_id=rule.id,
+        rule_name=rule.name,
+        org_id=subject.org_id,
+        key_id=subject.key_id,
+        request_id=request_id,
+        action=rule.action,
+        scope=rule.scope,
+        throttle_rpm=rule.throttle_rpm,
+        match=match,
+    )

@@ -1,22 +1,30 @@
-"""Misuse response: rules, events, and suspension or reinstatement of keys and orgs (always audited)."""
+"""Misuse response: rules, events, and suspension or reinstatement of keys and orgs (always audited).
+
+Every entry point asks :func:`valuechain.accounts.authz.authorize` first. This module is the only writer
+of the oversight tables; the gateway's metering batch writes its events through :func:`insert_events`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, authorize, is_allowed
 from valuechain.accounts.models import ApiKey, Organization
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role
 from valuechain.core.audit import record_event
+from valuechain.core.bulk import BulkSql
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.oversight.models import MisuseEvent, MisuseRule, Suspension
+from valuechain.oversight.records import MisuseEventRecord
 
 ACTIONS = ("flag", "throttle", "suspend")
 
@@ -35,7 +43,7 @@ def create_rule(
     throttle_rpm: int | None = None,
 ) -> MisuseRule:
     """A misuse rule over the traffic of the caller's own offers."""
-    principal.require_role(Role.admin)
+    authorize(principal, Action.oversight_manage)
     import re
 
     if kind not in ("pattern", "rate") or action not in ACTIONS or scope not in ("key", "org"):
@@ -80,7 +88,9 @@ def create_rule(
 
 
 def list_events(session: Session, *, principal: Principal, limit: int = 100) -> list[MisuseEvent]:
-    """Events on the caller's offers (providers see only their own)."""
+    """Events on the caller's offers (providers' admins see only their own; others see none)."""
+    if not is_allowed(principal, Action.oversight_read):
+        return []
     query = select(MisuseEvent).order_by(MisuseEvent.created_at.desc()).limit(limit)
     if not principal.is_operator:
         query = query.where(MisuseEvent.provider_org_id == principal.org_id)
@@ -115,7 +125,30 @@ def suspend(
     now: datetime | None = None,
 ) -> Suspension:
     """Cut a key or org off from the caller's offers (or throttle it); audited with the reason."""
-    principal.require_role(Role.admin)
+    authorize(principal, Action.oversight_manage)
+    return _impose(
+        session,
+        principal=principal,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        reason=reason,
+        kind=kind,
+        throttle_rpm=throttle_rpm,
+        now=now,
+    )
+
+
+def _impose(
+    session: Session,
+    *,
+    principal: Principal,
+    subject_type: str,
+    subject_id: str,
+    reason: str,
+    kind: str,
+    throttle_rpm: int | None,
+    now: datetime | None,
+) -> Suspension:
     if subject_type not in ("key", "org") or kind not in ("suspend", "throttle"):
         raise ValidationError("subject_type must be key|org and kind suspend|throttle")
     if not reason.strip():
@@ -159,7 +192,7 @@ def reinstate(
     now: datetime | None = None,
 ) -> list[Suspension]:
     """Lift the caller's active suspensions and throttles of a key or org; audited with the reason."""
-    principal.require_role(Role.admin)
+    authorize(principal, Action.oversight_manage)
     if not reason.strip():
         raise ValidationError("reinstatement needs a reason")
     resolved = _subject_org(session, subject_type, subject_id)
@@ -189,41 +222,86 @@ def reinstate(
     return rows
 
 
-def apply_rule_actions(db: Database, events: list[dict[str, Any]]) -> None:
-    """Record prompt-time events and throttle/suspend per rule (as the provider, with the rule as reason)."""
+def apply_rule_actions(db: Database, events: list[MisuseEventRecord], *, recorded: bool) -> None:
+    """Record prompt-time events (unless ``recorded``) and throttle/suspend per rule, as the provider.
+
+    The rule was authorised when its provider created it; its actions are the provider's, audited with
+    the rule as actor and reason.
+    """
     with db.unit_of_work() as session:
-        fresh = [{k: v for k, v in e.items() if k != "recorded"} for e in events if not e.get("recorded")]
-        if fresh:
-            session.execute(insert(MisuseEvent), fresh)
+        if not recorded:
+            session.execute(insert(MisuseEvent), [e.row() for e in events])
         for e in events:
-            if e["action"] == "flag":
+            if e.action == "flag":
                 continue
-            scope = e["detail"].get("scope", "key")
-            subject = e["key_id"] if scope == "key" and e["key_id"] else e["org_id"]
+            subject = e.key_id if e.scope == "key" and e.key_id else e.org_id
             active = session.execute(
                 select(Suspension.id).where(
-                    Suspension.provider_org_id == e["provider_org_id"],
+                    Suspension.provider_org_id == e.provider_org_id,
                     Suspension.subject_id == subject,
-                    Suspension.kind == e["action"],
+                    Suspension.kind == e.action,
                     Suspension.lifted_at.is_(None),
                 )
             ).first()
             if active is not None:
                 continue
             actor = Principal(
-                org_id=e["provider_org_id"],
+                org_id=e.provider_org_id,
                 org_slug="",
                 key_id=None,
-                user_id=f"rule:{e['rule_id']}",
+                user_id=f"rule:{e.rule_id}",
                 role=Role.owner,
                 scopes=frozenset(),
             )
-            suspend(
+            _impose(
                 session,
                 principal=actor,
-                subject_type="key" if subject == e["key_id"] else "org",
+                subject_type="key" if subject == e.key_id else "org",
                 subject_id=subject,
-                kind=e["action"],
-                throttle_rpm=e["detail"].get("throttle_rpm"),
-                reason=f"misuse rule `{e['detail'].get('rule')}` matched ({e['detail'].get('match')})",
+                kind=e.action,
+                throttle_rpm=e.throttle_rpm,
+                reason=f"misuse rule `{e.rule_name}` matched ({e.match})",
+                now=None,
             )
+
+
+def insert_events(cursor: Any, sql: BulkSql, events: list[MisuseEventRecord]) -> None:
+    """Write events inside a group commit the caller holds open on a raw DBAPI ``cursor``."""
+    if events:
+        table = MisuseEvent.__table__
+        cursor.executemany(sql.insert(table), [sql.row(table, e.row()) for e in events])  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSuspension:
+    """A provider's suspension (or throttle) in force on a key or org."""
+
+    provider_org_id: str
+    subject_type: str
+    kind: str
+    throttle_rpm: int | None
+    reason: str
+
+    @property
+    def denial(self) -> str | None:
+        """Why requests are refused, or None for a throttle."""
+        if self.kind != "suspend":
+            return None
+        subject = "this API key" if self.subject_type == "key" else "your organisation"
+        return f"{subject} is suspended by the provider: {self.reason}"
+
+
+def active_suspensions(session: Session, *, org_id: str, key_id: str | None) -> dict[str, ActiveSuspension]:
+    """Suspensions or throttles in force on this key or org, by provider; a suspension beats a throttle."""
+    subjects = [org_id] + ([key_id] if key_id else [])
+    rows = session.execute(
+        select(Suspension).where(Suspension.subject_id.in_(subjects), Suspension.lifted_at.is_(None))
+    ).scalars()
+    out: dict[str, ActiveSuspension] = {}
+    for s in rows:
+        current = out.get(s.provider_org_id)
+        if current is None or (current.kind == "throttle" and s.kind == "suspend"):
+            out[s.provider_org_id] = ActiveSuspension(
+                s.provider_org_id, s.subject_type, s.kind, s.throttle_rpm, s.reason
+            )
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
@@ -11,6 +9,7 @@ from valuechain.core.errors import ValidationError
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import ManifestError, parse_manifest
 from valuechain.registry.export import export_visible, manifest_to_yaml
+from valuechain.registry.schemas import ChainCheckPublic, ImportReportPublic, ProblemPublic
 
 router = APIRouter(prefix="/api/v1/chain", tags=["chain"])
 
@@ -27,24 +26,24 @@ async def _manifest_text(request: Request) -> str:
 
 
 @router.post("/check", openapi_extra=_YAML_BODY)
-async def check_chain(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+async def check_chain(request: Request, principal: CurrentPrincipal) -> ChainCheckPublic:
     """Validate a manifest (YAML body); lists every problem with line, field and message."""
     text = await _manifest_text(request)
     try:
         manifest = parse_manifest(text)
     except ManifestError as exc:
-        return {"valid": False, "problems": [p.as_dict() for p in exc.problems]}
+        return ChainCheckPublic(valid=False, problems=[ProblemPublic(**p.as_dict()) for p in exc.problems])
     counts = {k: len(getattr(manifest, k)) for k in ("actors", "models", "derivations", "offers", "systems")}
-    return {"valid": True, "problems": [], "counts": counts}
+    return ChainCheckPublic(valid=True, problems=[], counts=counts)
 
 
 @router.post("/import", openapi_extra=_YAML_BODY)
 async def import_chain(
     request: Request, session: WriteSession, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ImportReportPublic:
     """Load a manifest into the registry, all or nothing (platform operators)."""
     manifest = parse_manifest(await _manifest_text(request))
-    return import_manifest(session, manifest, principal=principal).as_dict()
+    return ImportReportPublic(**import_manifest(session, manifest, principal=principal).as_dict())
 
 
 @router.get("/export", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})

@@ -223,3 +223,25 @@ class AgreementPublic(BaseModel):
     created_by: str
     revoked_at: datetime | None
     revoked_by: str | None
+
+
+class ProblemPublic(BaseModel):
+    line: int | None = Field(description="Line of the manifest, where known.")
+    path: str = Field(description="Where in the manifest, e.g. `models[0].released_by`.")
+    message: str
+
+
+class ChainCheckPublic(BaseModel):
+    """The outcome of checking a manifest: every problem, or the number of records of each kind."""
+
+    valid: bool
+    problems: list[ProblemPublic]
+    counts: dict[str, int] | None = None
+
+
+class ImportReportPublic(BaseModel):
+    """How many records of each kind an import created, updated and left unchanged."""
+
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]

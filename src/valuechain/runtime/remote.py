@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -17,6 +18,7 @@ from valuechain.runtime.base import (
     BackendUnavailableError,
     JsonDict,
 )
+from valuechain.runtime.http1 import Http1Pool
 
 
 class RemoteBackend(Backend):
@@ -44,6 +46,10 @@ class RemoteBackend(Backend):
         )
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        parts = urlsplit(self.base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._http1 = Http1Pool(self._origin, headers=self._headers, max_idle=max_connections)
+        self._timeout_s, self._connect_timeout_s = timeout_s, connect_timeout_s
         self.retry_after_s = 1.0
         self._down_until = 0.0
 
@@ -54,6 +60,7 @@ class RemoteBackend(Backend):
         return self._session
 
     async def close(self) -> None:
+        self._http1.close()
         if self._session is not None:
             await self._session.close()
 
@@ -68,18 +75,21 @@ class RemoteBackend(Backend):
             raise BackendUnavailableError(f"backend at {self.base_url} is down (retrying shortly)")
 
     async def _post(self, url: str, body: JsonDict) -> JsonDict:
+        """A whole JSON answer, over the lean keep-alive client (``runtime/http1.py``)."""
         self._check_up()
         try:
-            async with self._client().post(
-                url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= 400:
-                    raise _error_from_status(resp.status, raw, self.base_url)
-        except aiohttp.ClientConnectionError as exc:
-            raise self._down() from exc
-        except TimeoutError as exc:
+            status, raw = await self._http1.post(
+                url.removeprefix(self._origin),
+                orjson.dumps(body),
+                timeout_s=self._timeout_s,
+                connect_timeout_s=self._connect_timeout_s,
+            )
+        except TimeoutError as exc:  # before OSError: TimeoutError is one
             raise BackendTimeoutError(f"backend at {self.base_url} timed out") from exc
+        except OSError as exc:  # refused, reset, closed before answering
+            raise self._down() from exc
+        if status >= 400:
+            raise _error_from_status(status, raw, self.base_url)
         try:
             result: JsonDict = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

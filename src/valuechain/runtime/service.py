@@ -64,3 +64,9 @@ def bind_backend(
         after={"kind": kind, "config": config, "context_length": context_length},
     )
     return binding
+
+
+def context_lengths(session: Session) -> dict[str, int]:
+    """The context length each bound model version is served with, by version id."""
+    rows = session.execute(select(BackendBinding.version_id, BackendBinding.context_length))
+    return {version_id: context_length for version_id, context_length in rows}

@@ -1,0 +1,59 @@
+"""Pre-written INSERT/UPDATE statements for group commits on a raw DBAPI cursor.
+
+The gateway's metering batch writes a few rows per request; SQLAlchemy's per-statement overhead cost
+several times the SQLite commit itself, so each owning domain writes its rows of the batch as plain SQL in
+the driver's parameter style through this helper, inside the one transaction the batch writer holds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Table
+
+
+class BulkSql:
+    """Statements and row values in the style of one driver (SQLite ``:name``, psycopg ``%(name)s``)."""
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self._inserts: dict[tuple[str, tuple[str, ...] | None], str] = {}
+        self._json: dict[str, frozenset[str]] = {}
+
+    def param(self, name: str) -> str:
+        """A named parameter placeholder."""
+        return f":{name}" if self.sqlite else f"%({name})s"
+
+    def insert(self, table: Table, columns: tuple[str, ...] | None = None) -> str:
+        """``INSERT INTO table (columns) VALUES (...)`` (all columns by default), built once."""
+        key = (table.name, columns)
+        sql = self._inserts.get(key)
+        if sql is None:
+            cols = columns or tuple(c.name for c in table.columns)
+            values = ", ".join(self.param(c) for c in cols)
+            sql = self._inserts[key] = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({values})"
+        return sql
+
+    def record(self, table: Table, record: Any) -> dict[str, Any]:
+        """The values of a slotted dataclass whose fields are the table's columns, driver-ready."""
+        return self.row(table, {k: getattr(record, k) for k in record.__slots__})
+
+    def row(self, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+        """Values as the driver takes them: JSON as text, UTC datetimes as SQLAlchemy stores them."""
+        json_columns = self._json.get(table.name)
+        if json_columns is None:
+            json_columns = self._json[table.name] = frozenset(
+                c.name for c in table.columns if isinstance(c.type, JSON)
+            )
+        out = {}
+        for k, v in values.items():
+            if isinstance(v, datetime):
+                v = v.astimezone(UTC)
+                if self.sqlite:
+                    v = v.strftime("%Y-%m-%d %H:%M:%S.%f")
+            elif k in json_columns and v is not None:
+                v = orjson.dumps(v, default=str).decode()
+            out[k] = v
+        return out
