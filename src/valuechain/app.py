@@ -13,13 +13,13 @@ from sqlalchemy import text
 from valuechain import __version__
 from valuechain.accounts.router import router as accounts_router
 from valuechain.api.audit import router as audit_router
-from valuechain.api.docs import install_docs
 from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
 from valuechain.core.db import Database
 from valuechain.core.logs import install_log_filters
+from valuechain.core.openapi import install_docs
 from valuechain.core.settings import Settings
 from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FastPath

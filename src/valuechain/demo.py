@@ -123,7 +123,7 @@ def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> No
     """The API channel's demo: an api offer of the bundled model, demo-developer entitled."""
     from valuechain.gateway.demo import seed_gateway_demo
 
-    seed_gateway_demo(db, settings, result)
+    seed_gateway_demo(db, provider_slug=PROVIDER, developer=DEVELOPER, model=BUNDLED_MODEL)
 
 
 SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, issue_demo_keys, seed_api_channel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from valuechain.accounts import service
+from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.accounts.schemas import (
     KeyCreate,
     KeyCreated,
@@ -16,7 +17,7 @@ from valuechain.accounts.schemas import (
     OrgPublic,
     OrgUpdate,
 )
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.core.http import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

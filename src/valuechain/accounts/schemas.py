@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from valuechain.accounts.roles import Role, Scope
-from valuechain.registry.manifest import SLUG
+from valuechain.core.ids import SLUG
 
 COUNTRY = r"^[A-Z]{2}$"
 

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from valuechain.accounts.authz import Action, authorize
-from valuechain.api.deps import CurrentPrincipal, ReadSession
+from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.core.audit import AuditEvent, verify_chain
+from valuechain.core.http import ReadSession
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

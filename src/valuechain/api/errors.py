@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from valuechain.core.errors import AppError
-from valuechain.registry.check import format_path
+from valuechain.core.errors import AppError, format_path
 
 
 def envelope(

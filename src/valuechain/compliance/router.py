@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.compliance import service
 from valuechain.compliance.documentation import KINDS
 from valuechain.compliance.rendering import MEDIA_TYPES, render
 from valuechain.compliance.schemas import ObligationsPublic, WhatIfPublic, WhatIfRequest
+from valuechain.core.http import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 

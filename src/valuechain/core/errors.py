@@ -71,3 +71,14 @@ class UpstreamError(AppError):
 
     status_code = 502
     code = "upstream_error"
+
+
+def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A validation error's location as a path: ``('models', 0, 'licence')`` → ``models[0].licence``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

@@ -6,6 +6,9 @@ import base64
 import os
 import time
 
+# An organisation's slug (the actor id of manifests and URLs): lower-case letters, digits, '.', '_', '-'.
+SLUG = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$"
+
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession
+from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.http import ReadSession
 from valuechain.gateway.usage import usage_report
 
 router = APIRouter(prefix="/api/v1", tags=["api-channel"])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import system_principal
 from valuechain.core.db import Database
-from valuechain.core.settings import Settings
 from valuechain.market import service as market
 from valuechain.market.terms import ApiTerms, Limits, LoggingPolicy, PricePlan
 from valuechain.registry.models import Offer
@@ -33,16 +30,17 @@ DEMO_BACKEND = {
 }
 
 
-def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> str:
-    """Offer the bundled model through the API (idempotent); entitle demo-developer, not demo-outsider."""
-    from valuechain.demo import BUNDLED_MODEL, DEVELOPER, PROVIDER
+def seed_gateway_demo(db: Database, *, provider_slug: str, developer: str, model: str) -> str:
+    """Offer ``model`` through the API as ``provider_slug`` (idempotent); entitle ``developer`` only."""
     from valuechain.registry.schemas import OfferCreate
     from valuechain.registry.service import create_offer, get_version
 
     with db.unit_of_work() as session:
-        provider = session.execute(select(Organization).where(Organization.slug == PROVIDER)).scalar_one()
+        provider = session.execute(
+            select(Organization).where(Organization.slug == provider_slug)
+        ).scalar_one()
         principal = system_principal(org_id=provider.id, org_slug=provider.slug)
-        version = get_version(session, BUNDLED_MODEL, "1", principal=principal)
+        version = get_version(session, model, "1", principal=principal)
         offer = session.execute(
             select(Offer).where(
                 Offer.version_id == version.id, Offer.by_org_id == provider.id, Offer.channel == "api"
@@ -51,7 +49,7 @@ def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> s
         if offer is None:
             offer = create_offer(
                 session,
-                OfferCreate(model=f"{BUNDLED_MODEL}@1", channel="api"),  # type: ignore[arg-type]
+                OfferCreate(model=f"{model}@1", channel="api"),  # type: ignore[arg-type]
                 principal=principal,
             )
         if offer.terms.get("api") != DEMO_TERMS.model_dump(mode="json"):
@@ -64,5 +62,5 @@ def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> s
             context_length=2048,
             principal=principal,
         )
-        market.grant(session, offer.id, DEVELOPER, principal=principal)
+        market.grant(session, offer.id, developer, principal=principal)
         return offer.id

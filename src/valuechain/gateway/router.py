@@ -19,8 +19,8 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from valuechain.accounts.tokens import parse_bearer
-from valuechain.api.docs import SECURITY, json_body
 from valuechain.core.errors import AppError
+from valuechain.core.openapi import SECURITY, json_body
 from valuechain.gateway import protocol as p
 from valuechain.gateway.errors import GatewayError, bad_request, render
 from valuechain.gateway.state import GatewayState, build_gateway

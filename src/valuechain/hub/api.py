@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession
+from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.http import ReadSession
 from valuechain.hub.reports import downloads_report
 
 router = APIRouter(prefix="/api/v1", tags=["hub"])

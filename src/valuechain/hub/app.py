@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import State
 
 from valuechain import __version__
-from valuechain.api.docs import redoc_page, swagger_page
 from valuechain.core.errors import AppError
+from valuechain.core.openapi import redoc_page, swagger_page
 from valuechain.hub.deps import HUB_PREFIX
 from valuechain.hub.errors import render_app_error, render_validation_error
 
@@ -50,7 +50,7 @@ def create_hub_app(root_state: State) -> FastAPI:
 
 
 def _add_docs_routes(hub: FastAPI) -> None:
-    """/hub/docs and /hub/redoc, with the assets the platform app serves (see ``valuechain.api.docs``)."""
+    """/hub/docs and /hub/redoc, with the assets the platform app serves (see ``valuechain.core.openapi``)."""
 
     def roots(request: Request) -> tuple[str, str]:
         hub_root = request.scope.get("root_path", "")  # ".../hub" as mounted

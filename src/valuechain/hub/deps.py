@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import authenticate
-from valuechain.api.docs import DocumentedKey
 from valuechain.core.db import Database
 from valuechain.core.errors import AuthenticationError
+from valuechain.core.openapi import DocumentedKey
 from valuechain.core.settings import Settings
 from valuechain.hub.errors import HubError
 from valuechain.hub.storage import LocalBlobStore

@@ -6,7 +6,8 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.http import ReadSession, WriteSession
 from valuechain.market import service
 from valuechain.market.schemas import ApiTermsSet, EntitlementPublic
 from valuechain.market.terms import ApiTerms

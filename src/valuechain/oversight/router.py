@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.http import ReadSession, WriteSession
 from valuechain.oversight import service
 from valuechain.oversight.schemas import (
     MisuseEventPublic,

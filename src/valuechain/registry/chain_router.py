@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.core.errors import ValidationError
+from valuechain.core.http import ReadSession, WriteSession
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import ManifestError, parse_manifest
 from valuechain.registry.export import export_visible, manifest_to_yaml

@@ -11,7 +11,7 @@ import pydantic
 import yaml
 import yaml_rs
 
-from valuechain.core.errors import ValidationError
+from valuechain.core.errors import ValidationError, format_path
 from valuechain.registry.manifest import (
     ChainManifest,
     ManifestActor,
@@ -50,17 +50,6 @@ class ManifestError(ValidationError):
         self.problems = problems
         summary = f"{source}: {len(problems)} problem(s): " + "; ".join(str(p) for p in problems[:5])
         super().__init__(summary, details=[p.as_dict() for p in problems])
-
-
-def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``('models', 0, 'licence')`` → ``models[0].licence``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

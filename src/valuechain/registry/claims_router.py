@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.http import ReadSession, WriteSession
 from valuechain.registry import claims
 from valuechain.registry.schemas import (
     AgreementCreate,

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SLUG = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$"
+from valuechain.core.ids import SLUG
+
 MODEL_REF = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$"
 VERSION_LABEL = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

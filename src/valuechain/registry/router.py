@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Query, status
 
-from valuechain.api.deps import CurrentPrincipal, ReadSession, WriteSession
+from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.http import ReadSession, WriteSession
 from valuechain.registry import service, views
 from valuechain.registry.schemas import (
     DerivationCreate,
