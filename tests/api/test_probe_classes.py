@@ -1,4 +1,4 @@
-"""One test per class of the issue 9 probe that concerns key scopes (the oracle class: ``test_oracles.py``)."""
+"""One test per class of the issue 9 probe that concerns key scopes (oracles: ``test_oracles.py``)."""
 
 from __future__ import annotations
 
