@@ -1,7 +1,4 @@
-"""One test per class of the issue 9 probe that concerns key scopes (the oracle class: ``test_oracles.py``).
-
-Cells that need another branch are strict xfails naming it; the merge flips them.
-"""
+"""One test per class of the issue 9 probe that concerns key scopes (oracles: ``test_oracles.py``)."""
 
 from __future__ import annotations
 
@@ -36,7 +33,6 @@ def _forbidden(response: Any, scope: str) -> None:
     assert scope in response.json()["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="lands with branch gateway")
 def test_a_registry_read_key_cannot_change_an_offers_prices(
     client: TestClient, world: dict[str, Any]
 ) -> None:
@@ -47,7 +43,6 @@ def test_a_registry_read_key_cannot_change_an_offers_prices(
     _forbidden(response, "registry:write")
 
 
-@pytest.mark.xfail(strict=True, reason="lands with branch gateway")
 def test_an_inference_only_key_cannot_suspend_an_organisation(
     client: TestClient, world: dict[str, Any]
 ) -> None:
@@ -90,7 +85,6 @@ def test_a_registry_read_key_changes_nothing(client: TestClient, world: dict[str
     _forbidden(client.get("/api/v1/audit", headers=h), "audit:read")
 
 
-@pytest.mark.xfail(strict=True, reason="lands with branch hub")
 def test_hub_read_is_checked_on_hub_reads(client: TestClient, db: Database, world: dict[str, Any]) -> None:
     owner = make_key(db, "alpha", "admin")
     body = {"name": "repo", "organization": "alpha", "private": True}

@@ -57,6 +57,7 @@ class Action(StrEnum):
     claim_read = "registry.claim.read"
     agreement_read = "registry.agreement.read"
     agreement_manage = "registry.agreement.manage"
+    oversight_list = "oversight.event.list"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ RULES: dict[Action, Rule] = {
     Action.claim_read: Rule(_R),
     Action.agreement_read: Rule(_R),
     Action.agreement_manage: Rule(_W, Role.admin, writes=True),
+    Action.oversight_list: Rule(_R),  # asking for the list; its rows need oversight_read
 }
 
 

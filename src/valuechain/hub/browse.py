@@ -142,7 +142,7 @@ def list_access_requests(
 ) -> list[dict[str, Any]]:
     """For the provider: organisations by access status, with who accepted which terms when."""
     with db.session() as session:
-        repo = find_managed_repo(session, repo_id, principal=principal)
+        repo = find_managed_repo(session, repo_id, principal=principal, reading=True)
         rows = access.list_access(session, repo=repo, status=status)
         return [
             {
@@ -163,7 +163,7 @@ def list_access_requests(
 def download_statistics(db: Database, *, principal: Principal, repo_id: str) -> dict[str, Any]:
     """For the provider: download counts per version, organisation and day."""
     with db.session() as session:
-        repo = find_managed_repo(session, repo_id, principal=principal)
+        repo = find_managed_repo(session, repo_id, principal=principal, reading=True)
         recent, all_time = download_totals(session, repo, today=utcnow().date())
         return {
             "id": repo.repo_id,

@@ -83,9 +83,15 @@ def find_writable_repo(session: Session, repo_id: str, *, principal: Principal |
     return find_repo(session, repo_id, principal=principal, action=Action.repo_write)
 
 
-def find_managed_repo(session: Session, repo_id: str, *, principal: Principal | None) -> HubRepo:
-    """The repo if the caller may manage it: settings, release, access decisions, statistics."""
-    return find_repo(session, repo_id, principal=principal, action=Action.repo_manage)
+def find_managed_repo(
+    session: Session, repo_id: str, *, principal: Principal | None, reading: bool = False
+) -> HubRepo:
+    """The repo if the caller may manage it: settings, release, access decisions, statistics; reading
+    what only managers see (statistics, access requests) also needs `hub:read`, as every hub read."""
+    repo = find_repo(session, repo_id, principal=principal, action=Action.repo_manage)
+    if reading:
+        authorize_repo(principal, Action.repo_read, repo, label=repo_id)
+    return repo
 
 
 def has_download_access(session: Session, repo: HubRepo, principal: Principal | None) -> bool:

@@ -89,6 +89,7 @@ def create_rule(
 
 def list_events(session: Session, *, principal: Principal, limit: int = 100) -> list[MisuseEvent]:
     """Events on the caller's offers (providers' admins see only their own; others see none)."""
+    authorize(principal, Action.oversight_list)  # a key without `registry:read` is refused, not shown []
     if not is_allowed(principal, Action.oversight_read):
         return []
     query = select(MisuseEvent).order_by(MisuseEvent.created_at.desc()).limit(limit)
