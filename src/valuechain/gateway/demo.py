@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from valuechain.accounts.models import Organization
+from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import system_principal
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.market import service as market
 from valuechain.market.terms import ApiTerms, Limits, LoggingPolicy, PricePlan
-from valuechain.registry.models import Offer
 from valuechain.runtime.service import bind_backend
 
 DEMO_TERMS = ApiTerms(
@@ -37,19 +34,17 @@ def seed_gateway_demo(db: Database, settings: Settings, result: Any = None) -> s
     """Offer the bundled model through the API (idempotent); entitle demo-developer, not demo-outsider."""
     from valuechain.demo import BUNDLED_MODEL, DEVELOPER, PROVIDER
     from valuechain.registry.schemas import OfferCreate
-    from valuechain.registry.service import create_offer, get_version
+    from valuechain.registry.service import create_offer, find_offer, get_version
 
     with db.unit_of_work() as session:
-        provider = session.execute(select(Organization).where(Organization.slug == PROVIDER)).scalar_one()
-        principal = system_principal(org_id=provider.id, org_slug=provider.slug)
+        provider_id = org_id_for_slug(session, PROVIDER)
+        if provider_id is None:
+            raise LookupError(f"the demo provider {PROVIDER} is not seeded")
+        principal = system_principal(org_id=provider_id, org_slug=PROVIDER)
         version = get_version(session, BUNDLED_MODEL, "1", principal=principal)
-        offer = session.execute(
-            select(Offer).where(
-                Offer.version_id == version.id, Offer.by_org_id == provider.id, Offer.channel == "api"
-            )
-        ).scalar_one_or_none()
+        offer = find_offer(session, version_id=version.id, by_org_id=provider_id, channel="api")
         if offer is None:
-            offer = create_offer(
+            offer = create_offer(  # type: ignore[assignment]
                 session,
                 OfferCreate(model=f"{BUNDLED_MODEL}@1", channel="api"),  # type: ignore[arg-type]
                 principal=principal,
