@@ -14,11 +14,10 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Scope
 from valuechain.accounts.service import authenticate, key_use_is_stale, touch_key
@@ -35,7 +34,7 @@ from valuechain.market.ledger import (
 )
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.oversight.service import active_suspensions
-from valuechain.registry.models import Model, ModelVersion, Offer
+from valuechain.registry.service import ApiOfferRoute, api_offer_routes
 from valuechain.runtime.service import context_lengths
 
 
@@ -158,43 +157,41 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             status_code=403,
             code="insufficient_scope",
         )
-    offers = session.execute(
-        select(Offer, ModelVersion, Model)
-        .join(ModelVersion, Offer.version_id == ModelVersion.id)
-        .join(Model, ModelVersion.model_id == Model.id)
-        .where(Offer.channel == "api")
-        .order_by(ModelVersion.created_at)
-    ).all()
+    offers = api_offer_routes(session)
     entitlements = market.entitlement_statuses(session, principal.org_id)
     suspensions = active_suspensions(session, org_id=principal.org_id, key_id=principal.key_id)
     contexts = context_lengths(session)
     accounts = _accounts(session, principal.org_id, offers)
-    slugs = _org_slugs(session, {o.by_org_id for o, _, _ in offers})
+    slugs = slugs_for_ids(session, {o.by_org_id for o in offers})
     routes: dict[str, Route] = {}
     denied: dict[str, str] = {}
-    for offer, version, model in offers:
-        names = (model.slug, f"{model.slug}@{version.label}")
-        status = entitlements.get(offer.id)
+    for offer in offers:
+        names = (offer.model_slug, f"{offer.model_slug}@{offer.version_label}")
+        status = entitlements.get(offer.offer_id)
         suspension = suspensions.get(offer.by_org_id)
-        visible = model.visibility == "public" or status is not None or model.owner_org_id == principal.org_id
-        reason = (suspension.denial if suspension else None) or market.denial(status, offer.id)
+        visible = (
+            offer.model_visibility == "public"
+            or status is not None
+            or offer.model_owner_org_id == principal.org_id
+        )
+        reason = (suspension.denial if suspension else None) or market.denial(status, offer.offer_id)
         if reason is not None:
             if visible:
                 denied.update(dict.fromkeys(names, reason))
             continue
         route = Route(
-            model=model.slug,
-            offer_id=offer.id,
-            version_id=version.id,
+            model=offer.model_slug,
+            offer_id=offer.offer_id,
+            version_id=offer.version_id,
             provider_org_id=offer.by_org_id,
             provider_slug=slugs.get(offer.by_org_id, ""),
             terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
-            context_length=contexts.get(version.id, 2048),
+            context_length=contexts.get(offer.version_id, 2048),
             wallet_account_id=accounts.get(wallet_code(principal.org_id)),
             revenue_account_id=accounts.get(revenue_code(offer.by_org_id)),
             throttle_rpm=suspension.throttle_rpm if suspension is not None else None,
-            allowance_account_id=accounts.get(allowance_code(principal.org_id, offer.id)),
+            allowance_account_id=accounts.get(allowance_code(principal.org_id, offer.offer_id)),
             allowance_source_account_id=accounts.get(allowance_source_code(offer.by_org_id)),
         )
         routes.update(dict.fromkeys(names, route))
@@ -203,21 +200,12 @@ def resolve_caller(session: Session, secret: str) -> Caller:
     return Caller(principal=principal, routes=routes, denied=denied)
 
 
-def _accounts(session: Session, org_id: str, offers: Any) -> dict[str, str]:
+def _accounts(session: Session, org_id: str, offers: list[ApiOfferRoute]) -> dict[str, str]:
     codes = [wallet_code(org_id)]
-    for offer, _, _ in offers:
+    for offer in offers:
         codes += [
             revenue_code(offer.by_org_id),
-            allowance_code(org_id, offer.id),
+            allowance_code(org_id, offer.offer_id),
             allowance_source_code(offer.by_org_id),
         ]
     return account_ids(session, codes)
-
-
-def _org_slugs(session: Session, org_ids: set[str]) -> dict[str, str]:
-    from valuechain.accounts.models import Organization
-
-    rows: Any = session.execute(
-        select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids))
-    ).all()
-    return dict(rows)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from valuechain.accounts.models import Organization
+from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import system_principal
 from valuechain.core.db import Database
 from valuechain.market import service as market
 from valuechain.market.terms import ApiTerms, Limits, LoggingPolicy, PricePlan
-from valuechain.registry.models import Offer
 from valuechain.runtime.service import bind_backend
 
 DEMO_TERMS = ApiTerms(
@@ -33,21 +30,17 @@ DEMO_BACKEND = {
 def seed_gateway_demo(db: Database, *, provider_slug: str, developer: str, model: str) -> str:
     """Offer ``model`` through the API as ``provider_slug`` (idempotent); entitle ``developer`` only."""
     from valuechain.registry.schemas import OfferCreate
-    from valuechain.registry.service import create_offer, get_version
+    from valuechain.registry.service import create_offer, find_offer, get_version
 
     with db.unit_of_work() as session:
-        provider = session.execute(
-            select(Organization).where(Organization.slug == provider_slug)
-        ).scalar_one()
-        principal = system_principal(org_id=provider.id, org_slug=provider.slug)
+        provider_id = org_id_for_slug(session, provider_slug)
+        if provider_id is None:
+            raise LookupError(f"the demo provider {provider_slug} is not seeded")
+        principal = system_principal(org_id=provider_id, org_slug=provider_slug)
         version = get_version(session, model, "1", principal=principal)
-        offer = session.execute(
-            select(Offer).where(
-                Offer.version_id == version.id, Offer.by_org_id == provider.id, Offer.channel == "api"
-            )
-        ).scalar_one_or_none()
+        offer = find_offer(session, version_id=version.id, by_org_id=provider_id, channel="api")
         if offer is None:
-            offer = create_offer(
+            offer = create_offer(  # type: ignore[assignment]
                 session,
                 OfferCreate(model=f"{model}@1", channel="api"),  # type: ignore[arg-type]
                 principal=principal,

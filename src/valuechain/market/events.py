@@ -1,4 +1,4 @@
-"""Audit event types of the market: API terms of offers and entitlements to them."""
+"""Audit event types of the market: entitlements to offers (their API terms are recorded by the registry)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ class EntitlementApprovePayload(Payload):
     org: str
 
 
-offer_terms = EventType(
-    "offer.terms", "offer", "An offer's API terms (access, plans, limits) were set.", Payload
-)
 entitlement_request = EventType(
     "entitlement.request", "entitlement", "An organisation asked to use an offer.", EntitlementRequestPayload
 )
@@ -26,6 +23,5 @@ entitlement_approve = EventType(
 entitlement_reject = EventType("entitlement.reject", "entitlement", "An entitlement request was rejected.")
 entitlement_revoke = EventType("entitlement.revoke", "entitlement", "An approved entitlement was revoked.")
 
-declare(
-    "market", offer_terms, entitlement_request, entitlement_approve, entitlement_reject, entitlement_revoke
-)
+# ``offer.terms`` is the registry's (it writes the offer row): see registry/events.py.
+declare("market", entitlement_request, entitlement_approve, entitlement_reject, entitlement_revoke)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, Resource, authorize
-from valuechain.accounts.models import Organization
+from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
@@ -22,8 +22,13 @@ from valuechain.market import ledger
 from valuechain.market.models import Entitlement
 from valuechain.market.subscriptions import renew
 from valuechain.market.terms import ApiTerms, parse_terms
-from valuechain.registry.models import Offer
-from valuechain.registry.service import get_offer
+from valuechain.registry.service import (
+    OfferRecord,
+    get_offer,
+    offer_ids_by,
+    offer_record,
+    set_offer_terms,
+)
 
 APPROVED = "approved"
 
@@ -55,32 +60,20 @@ def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | l
     return session.scalar(query.limit(1)) is not None
 
 
-def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> Offer:
+def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> OfferRecord:
     """The ``api`` offer, once ``principal`` may do ``action`` to it (another org's answers as absent)."""
-    offer = session.get(Offer, offer_id)
+    offer = offer_record(session, offer_id)
     if offer is None or offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
     authorize(principal, action, Resource("api offer", offer_id, offer.by_org_id))
     return offer
 
 
-def set_api_terms(session: Session, offer_id: str, terms: ApiTerms, *, principal: Principal) -> Offer:
-    """Set the access, price plan, limits and logging policy of an ``api`` offer."""
-    offer = _api_offer(session, offer_id, principal, Action.terms_write)
-    before = dict(offer.terms or {})
-    offer.terms = {**before, "api": terms.model_dump(mode="json")}
+def set_api_terms(session: Session, offer_id: str, terms: ApiTerms, *, principal: Principal) -> OfferRecord:
+    """Set the access, price plan, limits and logging policy of an ``api`` offer (the registry writes it)."""
+    offer = set_offer_terms(session, offer_id, "api", terms.model_dump(mode="json"), principal=principal)
     ledger.ensure_account(
         session, ledger.revenue_code(offer.by_org_id), org_id=offer.by_org_id, currency=terms.plan.currency
-    )
-    record_event(
-        session,
-        actor=principal.actor,
-        org_id=principal.org_id,
-        action="offer.terms",
-        subject_type="offer",
-        subject_id=offer.id,
-        before=before,
-        after=offer.terms,
     )
     return offer
 
@@ -90,8 +83,9 @@ def request_access(
 ) -> Entitlement:
     """Ask for an offer: approved at once when access is open, else put on the provider's waitlist."""
     authorize(principal, Action.entitlement_request)
-    offer = get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
-    if offer.channel != "api":
+    get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
+    offer = offer_record(session, offer_id)
+    if offer is None or offer.channel != "api":
         raise NotFoundError(f"api offer {offer_id} not found")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
@@ -149,15 +143,15 @@ def decide(
 def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principal) -> Entitlement:
     """The provider entitles an organisation directly (approved, credits granted)."""
     offer = _api_offer(session, offer_id, principal, Action.entitlement_manage)
-    org = session.execute(select(Organization).where(Organization.slug == org_slug)).scalar_one_or_none()
-    if org is None:
+    org_id = org_id_for_slug(session, org_slug)
+    if org_id is None:
         raise NotFoundError(f"organisation {org_slug} not found")
     ent = session.execute(
-        select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == org.id)
+        select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == org_id)
     ).scalar_one_or_none()
     if ent is None:
         ent = Entitlement(
-            id=new_id("ent"), offer_id=offer_id, org_id=org.id, status="pending", requested_at=utcnow()
+            id=new_id("ent"), offer_id=offer_id, org_id=org_id, status="pending", requested_at=utcnow()
         )
         session.add(ent)
         session.flush()
@@ -186,10 +180,10 @@ def revoke(session: Session, entitlement_id: str, *, principal: Principal, reaso
 
 def _managed_entitlement(
     session: Session, entitlement_id: str, principal: Principal
-) -> tuple[Entitlement, Offer]:
+) -> tuple[Entitlement, OfferRecord]:
     """An entitlement to one of the caller's offers; another provider's answers as absent."""
     ent = session.get(Entitlement, entitlement_id)
-    offer = session.get(Offer, ent.offer_id) if ent is not None else None
+    offer = offer_record(session, ent.offer_id) if ent is not None else None
     if ent is None or offer is None:
         raise NotFoundError(f"entitlement {entitlement_id} not found")
     authorize(principal, Action.entitlement_manage, Resource("entitlement", entitlement_id, offer.by_org_id))
@@ -199,7 +193,7 @@ def _managed_entitlement(
 def _approve(
     session: Session,
     ent: Entitlement,
-    offer: Offer,
+    offer: OfferRecord,
     *,
     actor: str,
     note: str | None = None,
@@ -240,9 +234,14 @@ def list_entitlements(
 ) -> list[Entitlement]:
     """An org's own entitlements, or (for a provider) the requests on its offers."""
     authorize(principal, Action.entitlement_read)
-    query = select(Entitlement).join(Offer, Offer.id == Entitlement.offer_id)
+    query = select(Entitlement)
     if not principal.is_operator:
-        query = query.where((Entitlement.org_id == principal.org_id) | (Offer.by_org_id == principal.org_id))
+        query = query.where(
+            or_(
+                Entitlement.org_id == principal.org_id,
+                Entitlement.offer_id.in_(offer_ids_by(principal.org_id)),
+            )
+        )
     if offer_id:
         query = query.where(Entitlement.offer_id == offer_id)
     return list(session.execute(query.order_by(Entitlement.requested_at)).scalars())

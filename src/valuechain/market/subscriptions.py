@@ -12,7 +12,7 @@ from valuechain.core.clock import utcnow
 from valuechain.market import ledger
 from valuechain.market.models import Entitlement
 from valuechain.market.terms import parse_terms
-from valuechain.registry.models import Offer
+from valuechain.registry.service import OfferRecord, offer_records
 
 
 def period_of(now: datetime) -> str:
@@ -20,7 +20,7 @@ def period_of(now: datetime) -> str:
     return f"{now.year}-{now.month:02d}"
 
 
-def renew(session: Session, ent: Entitlement, offer: Offer, *, now: datetime | None = None) -> bool:
+def renew(session: Session, ent: Entitlement, offer: OfferRecord, *, now: datetime | None = None) -> bool:
     """Charge this month's fee and reset the included tokens, once per month; True when anything moved."""
     plan = parse_terms(offer.terms).plan
     period = period_of(now or utcnow())
@@ -66,11 +66,11 @@ def renew(session: Session, ent: Entitlement, offer: Offer, *, now: datetime | N
 
 def renew_all(session: Session, *, now: datetime | None = None) -> int:
     """Renew every approved entitlement to a subscription plan; returns how many moved money or tokens."""
-    rows = session.execute(
-        select(Entitlement, Offer)
-        .join(Offer, Offer.id == Entitlement.offer_id)
-        .where(Entitlement.status == "approved", Offer.channel == "api")
-    ).all()
+    ents = list(session.scalars(select(Entitlement).where(Entitlement.status == "approved")))
+    offers = offer_records(session, {e.offer_id for e in ents})
+    rows = [
+        (e, offers[e.offer_id]) for e in ents if e.offer_id in offers and offers[e.offer_id].channel == "api"
+    ]
     count = 0
     for ent, offer in rows:
         plan = parse_terms(offer.terms).plan

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, authorize, is_allowed
-from valuechain.accounts.models import ApiKey, Organization
+from valuechain.accounts.directory import key_id_for_ref, org_id_for_ref
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role
 from valuechain.core.audit import record_event
@@ -100,18 +100,14 @@ def list_events(session: Session, *, principal: Principal, limit: int = 100) -> 
 
 def _subject_org(session: Session, subject_type: str, subject_id: str) -> str:
     if subject_type == "org":
-        org = session.execute(
-            select(Organization).where((Organization.id == subject_id) | (Organization.slug == subject_id))
-        ).scalar_one_or_none()
-        if org is None:
+        org_id = org_id_for_ref(session, subject_id)
+        if org_id is None:
             raise NotFoundError(f"organisation {subject_id} not found")
-        return org.id
-    key = session.execute(
-        select(ApiKey).where((ApiKey.id == subject_id) | (ApiKey.prefix == subject_id))
-    ).scalar_one_or_none()
-    if key is None:
+        return org_id
+    key_id = key_id_for_ref(session, subject_id)
+    if key_id is None:
         raise NotFoundError(f"API key {subject_id} not found")
-    return key.id
+    return key_id
 
 
 def suspend(

@@ -120,3 +120,10 @@ version_artifacts_add = EventType(
 
 declare("registry", version_artifacts_add)
 declare("registry", claim_create, claim_confirm, claim_reject, agreement_create, agreement_revoke)
+
+# The registry writes an offer's terms (its own row); the market decides what its API section says.
+offer_terms = EventType(
+    "offer.terms", "offer", "An offer's API terms (access, plans, limits) were set.", Payload
+)
+
+declare("registry", offer_terms)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
@@ -12,7 +15,7 @@ from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, ValidationError
+from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.registry import claims, events, views
 from valuechain.registry.manifest import ModelFacts, split_ref
@@ -565,3 +568,122 @@ def update_offer(session: Session, offer_id: str, data: OfferUpdate, *, principa
         after={"brand": offer.brand, "eu": offer.eu},
     )
     return offer
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRecord:
+    """An offer as other domains read it (they never touch the ``offers`` table)."""
+
+    id: str
+    version_id: str
+    by_org_id: str
+    channel: str
+    brand: str
+    eu: bool
+    terms: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOfferRoute:
+    """An ``api`` offer with the version and model it serves: what the gateway routes a model name to."""
+
+    offer_id: str
+    by_org_id: str
+    terms: dict[str, Any]
+    created_at: datetime
+    version_id: str
+    version_label: str
+    model_slug: str
+    model_visibility: str
+    model_owner_org_id: str
+
+
+_OFFER_COLUMNS = (
+    Offer.id,
+    Offer.version_id,
+    Offer.by_org_id,
+    Offer.channel,
+    Offer.brand,
+    Offer.eu,
+    Offer.terms,
+    Offer.created_at,
+)
+
+
+def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
+    """Every ``api`` offer with its version and model, oldest version first, in one query."""
+    rows = session.execute(
+        select(
+            Offer.id,
+            Offer.by_org_id,
+            Offer.terms,
+            Offer.created_at,
+            ModelVersion.id,
+            ModelVersion.label,
+            Model.slug,
+            Model.visibility,
+            Model.owner_org_id,
+        )
+        .join(ModelVersion, Offer.version_id == ModelVersion.id)
+        .join(Model, ModelVersion.model_id == Model.id)
+        .where(Offer.channel == "api")
+        .order_by(ModelVersion.created_at)
+    )
+    return [ApiOfferRoute(*row) for row in rows]
+
+
+def offer_records(session: Session, offer_ids: Iterable[str]) -> dict[str, OfferRecord]:
+    """The given offers, by id, in one query (unknown ids are left out); no authorisation: callers decide."""
+    ids = list(set(offer_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(*_OFFER_COLUMNS).where(Offer.id.in_(ids)))
+    return {row[0]: OfferRecord(*row) for row in rows}
+
+
+def offer_record(session: Session, offer_id: str) -> OfferRecord | None:
+    """One offer, or None."""
+    return offer_records(session, [offer_id]).get(offer_id)
+
+
+def find_offer(session: Session, *, version_id: str, by_org_id: str, channel: str) -> OfferRecord | None:
+    """An organisation's offer of a version through a channel (the first brand), or None."""
+    row = session.execute(
+        select(*_OFFER_COLUMNS)
+        .where(Offer.version_id == version_id, Offer.by_org_id == by_org_id, Offer.channel == channel)
+        .order_by(Offer.created_at)
+        .limit(1)
+    ).first()
+    return OfferRecord(*row) if row is not None else None
+
+
+def offer_ids_by(org_id: str) -> Select[tuple[str]]:
+    """A subquery of the ids of the offers an organisation makes (for ``IN`` filters in other domains)."""
+    return select(Offer.id).where(Offer.by_org_id == org_id)
+
+
+def set_offer_terms(
+    session: Session, offer_id: str, channel: str, terms: dict[str, Any], *, principal: Principal
+) -> OfferRecord:
+    """Set the ``channel`` section of an offer's terms (the market's API terms); audited as ``offer.terms``.
+
+    An offer of another channel, or one the caller may not manage, answers as absent.
+    """
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.channel != channel:
+        raise NotFoundError(f"{channel} offer {offer_id} not found")
+    authorize(principal, Action.terms_write, Resource(f"{channel} offer", offer_id, offer.by_org_id))
+    before = dict(offer.terms or {})
+    offer.terms = {**before, channel: terms}
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action=events.offer_terms,
+        subject_type="offer",
+        subject_id=offer.id,
+        before=before,
+        after=offer.terms,
+    )
+    return OfferRecord(*(getattr(offer, c.key) for c in _OFFER_COLUMNS))
