@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import directory
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import Change, record_changes, record_event
 from valuechain.core.clock import utcnow
@@ -361,7 +361,7 @@ class Consent:
 
 def consent(session: Session) -> Consent:
     """Every naming of another organisation in the registry that the named one has not confirmed."""
-    orgs = {org_id: slug for org_id, slug in session.execute(select(Organization.id, Organization.slug))}
+    orgs = directory.all_org_slugs(session)
     claims = {
         (field, subject, named): (status, label)
         for field, subject, named, status, label in session.execute(
@@ -535,7 +535,7 @@ def offer_agreement(
     )
     agreement = next((a for a in candidates if channel in a.channels), None)
     if agreement is None:
-        owner = session.scalar(select(Organization.slug).where(Organization.id == model.owner_org_id))
+        owner = directory.slugs_for_ids(session, [model.owner_org_id]).get(model.owner_org_id)
         raise ForbiddenError(
             f"offering `{model.slug}` needs an agreement from its owner {owner} allowing {channel} offers; "
             f"the owner creates one with `valuechain agreement create` or POST /api/v1/agreements"

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts import directory
 from valuechain.registry.manifest import ModelFacts
 from valuechain.registry.models import (
     Derivation,
@@ -60,9 +60,7 @@ class Names:
         if org_id is None:
             return None
         if org_id not in self._orgs:
-            self._orgs[org_id] = (
-                self.session.scalar(select(Organization.slug).where(Organization.id == org_id)) or ""
-            )
+            self._orgs[org_id] = directory.slugs_for_ids(self.session, [org_id]).get(org_id, "")
         return self._orgs[org_id]
 
     def version(self, version_id: str | None) -> str | None:
