@@ -372,7 +372,7 @@ def import_orgs(
                 Change(
                     principal.actor,
                     org_id,
-                    events.org_create.name,
+                    "org.create",
                     "org",
                     profile.slug,
                     None,
@@ -388,7 +388,7 @@ def import_orgs(
                     Change(
                         principal.actor,
                         org_id,
-                        events.org_update.name,
+                        "org.update",
                         "org",
                         profile.slug,
                         jsonable(before),
