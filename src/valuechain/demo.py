@@ -8,10 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import or_, select
-
 from valuechain.accounts import service as accounts
-from valuechain.accounts.models import ApiKey, Organization
 from valuechain.accounts.principal import system_principal
 from valuechain.accounts.roles import Role
 from valuechain.accounts.schemas import KeyCreate
@@ -21,7 +18,7 @@ from valuechain.core.errors import ValidationError
 from valuechain.core.settings import Settings
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import parse_manifest
-from valuechain.registry.models import Artifact
+from valuechain.registry.schemas import ArtifactIn
 
 PROVIDER, DEVELOPER, OUTSIDER = "demo-provider", "demo-developer", "demo-outsider"
 BUNDLED_MODEL = "demo-provider/smollm2-135m-instruct"
@@ -69,19 +66,15 @@ def seed_registry(db: Database, settings: Settings, result: DemoResult) -> None:
         result.report = import_manifest(session, parse_manifest(text), principal=system_principal()).as_dict()
     path = bundled_model_path()
     with db.unit_of_work() as session:
-        from valuechain.registry.service import get_version
+        from valuechain.registry.service import artifacts_of, get_version, seed_artifacts
 
         version = get_version(session, BUNDLED_MODEL, "1", principal=system_principal())
-        exists = session.scalar(select(Artifact.id).where(Artifact.version_id == version.id))
-        if exists is None:
-            from valuechain.core.ids import new_id
-
-            session.add(
-                Artifact(
-                    id=new_id("art"), version_id=version.id, path=BUNDLED_FILE, sha256=file_sha256(path),
-                    size=path.stat().st_size, media_type="application/octet-stream",
-                )
+        if not artifacts_of(session, version.id):  # hash the file only when it is not attached yet
+            bundled = ArtifactIn(
+                path=BUNDLED_FILE, sha256=file_sha256(path), size=path.stat().st_size,
+                media_type="application/octet-stream",
             )  # fmt: skip
+            seed_artifacts(session, version.id, [bundled], principal=system_principal())
 
 
 def issue_demo_keys(db: Database, settings: Settings, result: DemoResult) -> None:
@@ -92,13 +85,13 @@ def issue_demo_keys(db: Database, settings: Settings, result: DemoResult) -> Non
     now = utcnow()
     with db.unit_of_work() as session:
         for slug in (PROVIDER, DEVELOPER, OUTSIDER):
-            org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
-            valid = session.scalars(
-                select(ApiKey)
-                .where(ApiKey.org_id == org_id, ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None))
-                .where(or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
-                .order_by(ApiKey.created_at)
-            ).all()
+            valid = [
+                k
+                for k in accounts.list_keys(session, slug, principal=principal)  # oldest first
+                if k.name == DEMO_KEY_NAME
+                and k.revoked_at is None
+                and (k.expires_at is None or k.expires_at > now)
+            ]
             if valid and not result.rotate_keys:
                 result.kept[slug] = valid[-1].prefix
                 continue

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from valuechain.accounts import events
@@ -15,7 +15,7 @@ from valuechain.accounts.models import ApiKey, Membership, Organization, User
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import ROLE_RANK, ROLE_SCOPES, Role, Scope
 from valuechain.accounts.schemas import KeyCreate, MemberCreate, OrgCreate, OrgUpdate
-from valuechain.core.audit import record_event
+from valuechain.core.audit import Change, jsonable, record_changes, record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import (
     AuthenticationError,
@@ -309,3 +309,98 @@ def display_names(
         keys = session.execute(select(ApiKey.id, ApiKey.name, ApiKey.prefix).where(ApiKey.id.in_(key_ids)))
         names.update({key_id: f"{name} ({prefix})" for key_id, name, prefix in keys})
     return names
+
+
+@dataclass(frozen=True, slots=True)
+class OrgProfile:
+    """An organisation as a chain manifest declares it (its slug and public profile)."""
+
+    slug: str
+    name: str
+    country: str
+    is_sme: bool
+    is_microenterprise: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrgImport:
+    """What :func:`import_orgs` did: every organisation's id by slug, and how many it created or changed."""
+
+    ids: dict[str, str]
+    created: int
+    updated: int
+    unchanged: int
+
+
+_PROFILE_FIELDS = ("name", "country", "is_sme", "is_microenterprise")
+
+
+def import_orgs(
+    session: Session, profiles: Iterable[OrgProfile], *, principal: Principal, at: datetime
+) -> OrgImport:
+    """Create or update organisations in bulk (a chain manifest's actors), auditing each change.
+
+    Operators only (it names every organisation); two statements however many actors, and one audit
+    append. Events keep the manifest's view: subject is the slug, payload the profile.
+    """
+    authorize(principal, Action.chain_import)
+    existing = {
+        row[0]: row
+        for row in session.execute(
+            select(
+                Organization.slug,
+                Organization.id,
+                Organization.name,
+                Organization.country,
+                Organization.is_sme,
+                Organization.is_microenterprise,
+            )
+        )
+    }
+    ids = {slug: row[1] for slug, row in existing.items()}
+    new_rows: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    changes: list[Change] = []
+    unchanged = 0
+    for profile in profiles:
+        wanted = {f: getattr(profile, f) for f in _PROFILE_FIELDS}
+        row = existing.get(profile.slug)
+        if row is None:
+            org_id = new_id("org")
+            new_rows.append({"id": org_id, "slug": profile.slug, "created_at": at, **wanted})
+            changes.append(
+                Change(
+                    principal.actor,
+                    org_id,
+                    "org.create",
+                    "org",
+                    profile.slug,
+                    None,
+                    jsonable(wanted),
+                )
+            )
+        else:
+            org_id = row[1]
+            before = dict(zip(_PROFILE_FIELDS, row[2:], strict=True))
+            if before != wanted:
+                updates.append({"id": org_id, **wanted})
+                changes.append(
+                    Change(
+                        principal.actor,
+                        org_id,
+                        "org.update",
+                        "org",
+                        profile.slug,
+                        jsonable(before),
+                        jsonable(wanted),
+                    )
+                )
+            else:
+                unchanged += 1
+        ids[profile.slug] = org_id
+    for start in range(0, len(new_rows), 5000):
+        session.execute(insert(Organization), new_rows[start : start + 5000])
+    if updates:
+        session.execute(update(Organization), updates)
+    record_changes(session, changes, at=at)
+    return OrgImport(ids, len(new_rows), len(updates), unchanged)

@@ -15,7 +15,6 @@ from valuechain.market.terms import ApiTerms
 from valuechain.oversight import service as oversight
 from valuechain.registry import service as registry
 from valuechain.registry import views
-from valuechain.registry.models import Offer
 from valuechain.runtime.service import bind_backend
 
 app = typer.Typer(
@@ -80,7 +79,10 @@ def bind(
     }
     with database() as db, db.unit_of_work() as session:
         principal = org_principal(session, as_org)
-        row = session.get(Offer, offer)
+        try:
+            row = registry.get_offer(session, offer, principal=principal)
+        except NotFoundError:
+            row = None
         if row is None or row.by_org_id != principal.org_id:
             raise NotFoundError(f"offer `{offer}` of {as_org} not found")
         binding = bind_backend(

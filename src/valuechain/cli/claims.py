@@ -56,6 +56,7 @@ def list_claims(
         principal = _principal(session, as_org)
         names = Names(session)
         found = claims.list_claims(session, principal=principal, direction=direction, status=status)
+        names.prefetch_orgs([c.claimant_org_id for c in found] + [c.named_org_id for c in found])
         rows = [claims.claim_public(c, names) for c in found]
     emit(rows, fmt, _claims_table)
 
@@ -117,6 +118,7 @@ def list_agreements(as_org: str = AsOption, fmt: Format = FormatOption) -> None:
     with database() as db, db.session() as session:
         names = Names(session)
         found = claims.list_agreements(session, principal=_principal(session, as_org))
+        names.prefetch_orgs([a.owner_org_id for a in found] + [a.agent_org_id for a in found])
         rows = [claims.agreement_public(a, names) for a in found]
     emit(rows, fmt, _agreements_table)
 

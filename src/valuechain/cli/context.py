@@ -57,11 +57,9 @@ def database(settings: Settings | None = None) -> Iterator[Database]:
 
 def org_principal(session: Any, slug: str) -> Principal:
     """The local CLI acting as one organisation's owner: scoped to it, unlike the operator principal."""
-    from sqlalchemy import select
+    from valuechain.accounts.directory import org_id_for_slug
 
-    from valuechain.accounts.models import Organization
-
-    org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
+    org_id = org_id_for_slug(session, slug)
     if org_id is None:
         raise NotFoundError(f"organisation `{slug}` not found")
     operator = system_principal()

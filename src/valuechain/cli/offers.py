@@ -52,6 +52,7 @@ def list_(
         rows = service.list_offers(
             session, principal=acting(session, as_org), channel=channel.value if channel else None
         )
+        names.prefetch_orgs(o.by_org_id for o in rows)
         offers = [views.offer_public(o, names) for o in rows]
     emit(offers, fmt, _table)
 

@@ -30,12 +30,12 @@ from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
 from valuechain.core.errors import ValidationError
-from valuechain.hub.models import HubAccess, HubRepo
+from valuechain.hub.access import has_accepted_access
 from valuechain.market.service import is_entitled
 from valuechain.registry.claims import Consent, consent
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
-from valuechain.registry.models import Model, ModelVersion, Offer
+from valuechain.registry.service import ModelRef, model_ref, offer_ids_of_model
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
 DOC_ACTION = events.document_generated.name
@@ -180,20 +180,12 @@ def _entitled(facts: ChainFacts, model_id: str, org: str) -> bool:
     )
 
 
-def _uses_through_a_channel(session: Session, model_id: str, org_id: str) -> bool:
+def _uses_through_a_channel(session: Session, model: ModelRef | None, org_id: str) -> bool:
     """An approved entitlement to an offer of the model (API channel), or accepted hub access (weights)."""
-    model = select(Model.id).where(Model.slug == model_id).scalar_subquery()
-    offers = (
-        select(Offer.id)
-        .join(ModelVersion, ModelVersion.id == Offer.version_id)
-        .where(ModelVersion.model_id == model)
-    )
-    via_hub = (
-        select(HubAccess.org_id)
-        .join(HubRepo, HubRepo.id == HubAccess.repo_id)
-        .where(HubRepo.model_id == model, HubAccess.org_id == org_id, HubAccess.status == "accepted")
-    )
-    return is_entitled(session, org_id, offers) or session.scalar(via_hub.limit(1)) is not None
+    if model is None:
+        return False
+    offers = offer_ids_of_model(session, model.id)
+    return is_entitled(session, org_id, offers) or has_accepted_access(session, model.id, org_id)
 
 
 def _check_access(
@@ -210,9 +202,10 @@ def _check_access(
         return
     me = principal.org_slug
     model = next(m for m in manifest.models if m.id == model_id)
+    ref = model_ref(session, model_id)
     is_provider = me in (model.owner, model.releaser)
     visible = model.public or is_provider
-    entitled = _entitled(facts, model_id, me) or _uses_through_a_channel(session, model_id, principal.org_id)
+    entitled = _entitled(facts, model_id, me) or _uses_through_a_channel(session, ref, principal.org_id)
     allowed = {
         "annex-xi": is_provider,
         "annex-xii": is_provider or entitled,
@@ -220,7 +213,7 @@ def _check_access(
         "bom": visible,
     }[kind]
     # Not entitled: the same answer as for a model that does not exist (issue 9, no oracles).
-    owner = session.scalar(select(Model.owner_org_id).where(Model.slug == model_id))
+    owner = ref.owner_org_id if ref is not None else None
     authorize(principal, Action.compliance_read, Resource("model", model_id, owner, is_visible=allowed))
 
 
@@ -235,7 +228,7 @@ def model_document(
         kind == "annex-xii"
         and principal is not None
         and model_id not in {m.id for m in manifest.models}
-        and _uses_through_a_channel(session, model_id, principal.org_id)
+        and _uses_through_a_channel(session, model_ref(session, model_id), principal.org_id)
     ):
         # A private model that the caller uses through a channel: its Annex XII pack is owed to them.
         manifest = registry_manifest(session, principal=None)

@@ -160,3 +160,13 @@ def _access_snapshot(access: HubAccess) -> dict[str, object]:
         "accepted_by": access.accepted_by,
         "accepted_at": access.accepted_at,
     }
+
+
+def has_accepted_access(session: Session, model_id: str, org_id: str) -> bool:
+    """Whether the organisation holds accepted access to a hub repo of the registry model ``model_id``."""
+    query = (
+        select(HubAccess.org_id)
+        .join(HubRepo, HubRepo.id == HubAccess.repo_id)
+        .where(HubRepo.model_id == model_id, HubAccess.org_id == org_id, HubAccess.status == "accepted")
+    )
+    return session.scalar(query.limit(1)) is not None

@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, authorize
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
+from valuechain.accounts.service import OrgProfile, import_orgs
 from valuechain.core.audit import Change, jsonable, record_changes
 from valuechain.core.clock import utcnow
 from valuechain.core.ids import new_id
@@ -30,7 +30,6 @@ from valuechain.registry.models import (
 )
 from valuechain.registry.schemas import ClaimField
 
-_ORG_FIELDS = ("name", "country", "is_sme", "is_microenterprise")
 _SYSTEM_FIELDS = (
     "intended_purpose",
     "interacts_with_persons",
@@ -65,8 +64,8 @@ class ImportReport:
 class _Importer:
     """One import inside one transaction; keeps id maps so each row is looked up once."""
 
-    def __init__(self, session: Session, actor: str) -> None:
-        self.session, self.actor, self.now = session, actor, utcnow()
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session, self.principal, self.actor, self.now = session, principal, principal.actor, utcnow()
         self.namings: list[Naming] = []  # other organisations the manifest names (issue 9: consent)
         self.report = ImportReport()
         self.changes: list[Change] = []
@@ -89,32 +88,17 @@ class _Importer:
         self.changes.clear()
 
     def actors(self, manifest: ChainManifest) -> None:
-        existing = {o.slug: o for o in self.session.scalars(select(Organization))}
-        new_rows, updates = [], []
-        for actor in manifest.actors:
-            wanted = {
-                "name": actor.name,
-                "country": actor.country,
-                "is_sme": actor.sme,
-                "is_microenterprise": actor.microenterprise,
-            }
-            org = existing.get(actor.id)
-            if org is None:
-                org_id = new_id("org")
-                new_rows.append({"id": org_id, "slug": actor.id, "created_at": self.now, **wanted})
-                self.note("org", "create", org_id, actor.id, None, wanted)
-            else:
-                org_id = org.id
-                before = {f: getattr(org, f) for f in _ORG_FIELDS}
-                if before != wanted:
-                    updates.append({"id": org.id, **wanted})
-                    self.note("org", "update", org.id, actor.id, before, wanted)
-                else:
-                    self.report.unchanged["org"] += 1
-            self.orgs[actor.id] = org_id
-        for org in existing.values():
-            self.orgs.setdefault(org.slug, org.id)
-        self._write(Organization, new_rows, updates)
+        """Create or update the manifest's organisations through accounts, which owns and audits them."""
+        profiles = [OrgProfile(a.id, a.name, a.country, a.sme, a.microenterprise) for a in manifest.actors]
+        result = import_orgs(self.session, profiles, principal=self.principal, at=self.now)
+        for counter, count in (
+            (self.report.created, result.created),
+            (self.report.updated, result.updated),
+            (self.report.unchanged, result.unchanged),
+        ):
+            if count:  # a counter names only kinds that occurred
+                counter["org"] += count
+        self.orgs.update(result.ids)
 
     def models_(self, manifest: ChainManifest) -> None:
         existing = {m.slug: m for m in self.session.scalars(select(Model))}
@@ -352,7 +336,7 @@ def _system_links(session: Session, system_id: str) -> tuple[list[str], list[str
 def import_manifest(session: Session, manifest: ChainManifest, *, principal: Principal) -> ImportReport:
     """Load a checked manifest into the registry in the caller's transaction (all or nothing)."""
     authorize(principal, Action.chain_import)  # a whole chain names every organisation: operators only
-    importer = _Importer(session, principal.actor)
+    importer = _Importer(session, principal)
     importer.actors(manifest)
     importer.models_(manifest)
     importer.versions_(manifest)

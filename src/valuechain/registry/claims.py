@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import directory
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
-from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import Change, record_changes, record_event
 from valuechain.core.clock import utcnow
@@ -368,7 +368,7 @@ def consent(session: Session) -> Consent:
         )
     }
     namings = list(_namings(session))
-    orgs = slugs_for_ids(session, {org for n in namings for org in n[2:]})
+    orgs = directory.slugs_for_ids(session, {org for n in namings for org in n[2:]})
     out = []
     for field, subject_id, claimant, named in namings:
         status, label = claims.get((field.value, subject_id, named), (ClaimStatus.pending.value, subject_id))
@@ -536,7 +536,7 @@ def offer_agreement(
     )
     agreement = next((a for a in candidates if channel in a.channels), None)
     if agreement is None:
-        owner = slugs_for_ids(session, [model.owner_org_id]).get(model.owner_org_id)
+        owner = directory.slugs_for_ids(session, [model.owner_org_id]).get(model.owner_org_id)
         raise ForbiddenError(
             f"offering `{model.slug}` needs an agreement from its owner {owner} allowing {channel} offers; "
             f"the owner creates one with `valuechain agreement create` or POST /api/v1/agreements"

@@ -30,6 +30,7 @@ def list_claims(
     """Claims naming your organisation (incoming) and those it made (outgoing)."""
     names = Names(session)
     found = claims.list_claims(session, principal=principal, direction=direction, status=status)
+    names.prefetch_orgs([c.claimant_org_id for c in found] + [c.named_org_id for c in found])
     return [claims.claim_public(c, names) for c in found]
 
 
@@ -62,7 +63,9 @@ def reject_claim(
 def list_agreements(session: ReadSession, principal: CurrentPrincipal) -> list[AgreementPublic]:
     """Agreements your organisation gave as a model owner or holds as an agent."""
     names = Names(session)
-    return [claims.agreement_public(a, names) for a in claims.list_agreements(session, principal=principal)]
+    found = claims.list_agreements(session, principal=principal)
+    names.prefetch_orgs([a.owner_org_id for a in found] + [a.agent_org_id for a in found])
+    return [claims.agreement_public(a, names) for a in found]
 
 
 @router.post("/agreements", status_code=201)

@@ -9,8 +9,8 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import directory
 from valuechain.accounts.authz import Action, authorize
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.registry import views
 from valuechain.registry.claims import Consent
@@ -52,7 +52,7 @@ def export_manifest(
     from another's model and offers of another's model. The engine then attaches nothing to them.
     """
     consent = consent or Consent()
-    orgs = {org_id: slug for org_id, slug in session.execute(select(Organization.id, Organization.slug))}
+    orgs = directory.all_org_slugs(session)
     query = select(Model).order_by(Model.slug)
     if org_id is not None:
         query = query.where(or_(Model.owner_org_id == org_id, Model.visibility == "public"))
@@ -87,7 +87,7 @@ def export_manifest(
         ManifestActor(
             id=o.slug, name=o.name, country=o.country, sme=o.is_sme, microenterprise=o.is_microenterprise
         )
-        for o in session.scalars(select(Organization).order_by(Organization.slug))
+        for o in directory.all_orgs(session)
         if o.id in used
     ]
     return ChainManifest(

@@ -32,6 +32,7 @@ def list_models(
 ) -> list[ModelPublic]:
     names = views.Names(session)
     models = service.list_models(session, principal=principal, owner=owner)
+    names.prefetch_orgs([m.owner_org_id for m in models] + [m.released_by_org_id for m in models])
     return [views.model_public(session, m, names) for m in models]
 
 
@@ -126,10 +127,9 @@ def list_offers(
     session: ReadSession, principal: CurrentPrincipal, channel: str | None = Query(default=None)
 ) -> list[OfferPublic]:
     names = views.Names(session)
-    return [
-        views.offer_public(o, names)
-        for o in service.list_offers(session, principal=principal, channel=channel)
-    ]
+    offers = service.list_offers(session, principal=principal, channel=channel)
+    names.prefetch_orgs(o.by_org_id for o in offers)
+    return [views.offer_public(o, names) for o in offers]
 
 
 @router.post("/offers", status_code=status.HTTP_201_CREATED)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import directory
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
-from valuechain.accounts.models import Organization
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
@@ -31,6 +31,7 @@ from valuechain.registry.models import (
     SystemModel,
 )
 from valuechain.registry.schemas import (
+    ArtifactIn,
     ClaimField,
     DerivationCreate,
     ModelCreate,
@@ -44,13 +45,13 @@ from valuechain.registry.schemas import (
 FACT_FIELDS = tuple(ModelFacts.model_fields)
 
 
-def named_org(session: Session, slug: str, *, principal: Principal) -> Organization:
+def named_org(session: Session, slug: str, *, principal: Principal) -> directory.OrgRef:
     """An organisation the caller names as a party (releaser, deployer, on whose behalf it worked).
 
     The caller may name organisations it may see (:func:`org_visible`); any other answers exactly as
     one that does not exist, so naming never reveals that an organisation exists (issue 9, no oracles).
     """
-    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    org = directory.org_by_slug(session, slug)
     if org is None:
         raise not_found("organisation", slug)
     visible = org.id == principal.org_id or org_visible(session, org.id, principal=principal)
@@ -139,9 +140,10 @@ def list_models(session: Session, *, principal: Principal, owner: str | None = N
     authorize(principal, Action.model_read)
     query = select(Model).where(model_visible(principal)).order_by(Model.slug)
     if owner is not None:
-        query = query.join(Organization, Organization.id == Model.owner_org_id).where(
-            Organization.slug == owner
-        )
+        owner_id = directory.org_id_for_slug(session, owner)
+        if owner_id is None:
+            return []
+        query = query.where(Model.owner_org_id == owner_id)
     return list(session.scalars(query))
 
 
@@ -687,3 +689,38 @@ def set_offer_terms(
         after=offer.terms,
     )
     return OfferRecord(*(getattr(offer, c.key) for c in _OFFER_COLUMNS))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """A model as other domains see it for access decisions: its ids, owner and visibility."""
+
+    id: str
+    slug: str
+    owner_org_id: str
+    visibility: str
+
+
+def model_ref(session: Session, slug: str) -> ModelRef | None:
+    """The model ``slug`` (no permission check: callers decide what to reveal), or None."""
+    row = session.execute(
+        select(Model.id, Model.slug, Model.owner_org_id, Model.visibility).where(Model.slug == slug)
+    ).one_or_none()
+    return ModelRef(*row) if row is not None else None
+
+
+def offer_ids_of_model(session: Session, model_id: str) -> list[str]:
+    """Ids of the offers of every version of the model ``model_id``."""
+    query = select(Offer.id).join(ModelVersion, ModelVersion.id == Offer.version_id)
+    return list(session.scalars(query.where(ModelVersion.model_id == model_id)))
+
+
+def seed_artifacts(
+    session: Session, version_id: str, artifacts: list[ArtifactIn], *, principal: Principal
+) -> bool:
+    """Attach files to a version imported without any (operators seeding a chain); False if it has some."""
+    authorize(principal, Action.chain_import)
+    if session.scalar(select(Artifact.id).where(Artifact.version_id == version_id).limit(1)) is not None:
+        return False
+    session.add_all(Artifact(id=new_id("art"), version_id=version_id, **a.model_dump()) for a in artifacts)
+    return True

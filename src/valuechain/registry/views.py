@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from valuechain.accounts.models import Organization
+from valuechain.accounts import directory
 from valuechain.registry.manifest import ModelFacts
 from valuechain.registry.models import (
     Derivation,
@@ -60,10 +61,14 @@ class Names:
         if org_id is None:
             return None
         if org_id not in self._orgs:
-            self._orgs[org_id] = (
-                self.session.scalar(select(Organization.slug).where(Organization.id == org_id)) or ""
-            )
+            self._orgs[org_id] = directory.slugs_for_ids(self.session, [org_id]).get(org_id, "")
         return self._orgs[org_id]
+
+    def prefetch_orgs(self, org_ids: Iterable[str | None]) -> None:
+        """Resolve the slugs of many organisations in one query (a listing then asks no more)."""
+        missing = {i for i in org_ids if i is not None and i not in self._orgs}
+        found = directory.slugs_for_ids(self.session, missing)
+        self._orgs.update({org_id: found.get(org_id, "") for org_id in missing})
 
     def version(self, version_id: str | None) -> str | None:
         if version_id is None:
