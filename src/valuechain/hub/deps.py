@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import authenticate
+from valuechain.accounts.tokens import parse_bearer
 from valuechain.core.db import Database
 from valuechain.core.errors import AuthenticationError
 from valuechain.core.openapi import DocumentedKey
@@ -54,15 +55,15 @@ def optional_principal(
     _documented: DocumentedKey,  # OpenAPI only: the Authorize button
 ) -> Principal | None:
     """Anonymous callers are allowed on the hub; a token that is sent must be valid."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
+    header = request.headers.get("authorization")
     if not header:
         return None
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = parse_bearer(header)
+    if secret is None:
         raise InvalidTokenError(INVALID_TOKEN)
     try:
         with db.session() as session:
-            return authenticate(session, secret.strip())
+            return authenticate(session, secret)
     except AuthenticationError as exc:
         raise InvalidTokenError(INVALID_TOKEN) from exc
 
