@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from valuechain.accounts import events
+from valuechain.accounts import directory, events
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.models import ApiKey, Membership, Organization, User
 from valuechain.accounts.principal import Principal
@@ -302,9 +302,7 @@ def display_names(
     """How a person reads ids in reports: organisation id → slug, key id → ``name (prefix)``."""
     org_ids, key_ids = set(org_ids), set(key_ids)
     names: dict[str, str] = {}
-    if org_ids:
-        rows = session.execute(select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids)))
-        names.update({org_id: slug for org_id, slug in rows})
+    names.update(directory.slugs_for_ids(session, org_ids))
     if key_ids:
         keys = session.execute(select(ApiKey.id, ApiKey.name, ApiKey.prefix).where(ApiKey.id.in_(key_ids)))
         names.update({key_id: f"{name} ({prefix})" for key_id, name, prefix in keys})
