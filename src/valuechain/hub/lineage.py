@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from valuechain.hub.cards import CardData
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
 from valuechain.registry import releases
-from valuechain.registry.releases import LineageNode, OfferRecord
+from valuechain.registry.releases import LineageNode
+from valuechain.registry.service import OfferRecord
 
 CHANNEL = "hub"
 

@@ -33,7 +33,7 @@ from valuechain.hub.repos import (
     resolve_revision,
 )
 from valuechain.hub.storage import BlobStore
-from valuechain.registry.releases import OfferRecord
+from valuechain.registry.service import OfferRecord
 
 MAX_CARD_BYTES = 1024 * 1024
 COMMIT_ATTEMPTS = 3

@@ -22,6 +22,7 @@ from valuechain.registry import views
 from valuechain.registry.claims import Naming, record_claims
 from valuechain.registry.models import Artifact, Derivation, Model, ModelVersion, Offer
 from valuechain.registry.schemas import ClaimField
+from valuechain.registry.service import OfferRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +41,6 @@ class LineageNode:
     id: str
     relation: str
     on_registry: bool
-
-
-@dataclass(frozen=True, slots=True)
-class OfferRecord:
-    """An offer as a channel reports it."""
-
-    id: str
-    version_id: str
-    channel: str
-    brand: str
 
 
 def ensure_channel_model(
@@ -251,7 +242,7 @@ def open_weights_offer(
             session, actor=actor, org_id=by_org_id, action="offer.create", subject_type="offer",
             subject_id=offer.id, after=after,
         )  # fmt: skip
-    return OfferRecord(id=offer.id, version_id=offer.version_id, channel=offer.channel, brand=offer.brand)
+    return OfferRecord.of(offer)
 
 
 def version_parents(session: Session, version_id: str | None) -> list[LineageNode]:

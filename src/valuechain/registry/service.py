@@ -585,6 +585,11 @@ class OfferRecord:
     terms: dict[str, Any]
     created_at: datetime
 
+    @classmethod
+    def of(cls, offer: Offer) -> OfferRecord:
+        """The record of a loaded offer row."""
+        return cls(*(getattr(offer, column.key) for column in _OFFER_COLUMNS))
+
 
 @dataclass(frozen=True, slots=True)
 class ApiOfferRoute:
