@@ -1,4 +1,4 @@
-"""Organisation names for other domains: read-only slug ↔ id lookups (accounts owns the tables)."""
+"""How other domains read organisations and keys: typed, read-only lookups (accounts owns the tables)."""
 
 from __future__ import annotations
 
