@@ -9,7 +9,8 @@ Usage: .venv/bin/python bench/gateway_bench.py [--seconds 5] [--skip-litellm] [-
        [--baseline SRC] [--profile OUT.txt]
 
 ``--baseline SRC`` also serves the valuechain sources in SRC (e.g. a ``git archive`` of the previous
-commit) and measures both side by side, alternating, so that noise on a shared machine hits both.
+commit), its database seeded and migrated by those sources, and measures both side by side, alternating,
+so that noise on a shared machine hits both.
 ``--profile OUT.txt`` runs the served valuechain under pyinstrument (importable from ``PYINSTRUMENT_PATH``,
 kept out of the product's venv) and writes its text report for the measured period.
 """
@@ -102,6 +103,19 @@ def seed(home: Path, fake_port: int) -> tuple[str, str]:
         )  # type: ignore[arg-type]
     db.dispose()
     return secret, str(home)
+
+
+def seed_with(src: Path, home: Path, fake_port: int) -> str:
+    """``seed`` run by the valuechain sources in ``src`` (its own migrations and services), in a child."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--seed-only", str(home), str(fake_port)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
 
 
 def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -198,7 +212,11 @@ def main() -> None:
     ap.add_argument("--skip-tokens", action="store_true")
     ap.add_argument("--baseline", type=Path, help="also serve these valuechain sources, side by side")
     ap.add_argument("--profile", type=Path, help="profile the served valuechain (c=1 only) into this file")
+    ap.add_argument("--seed-only", nargs=2, metavar=("HOME", "FAKE_PORT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.seed_only:
+        print(seed(Path(args.seed_only[0]), int(args.seed_only[1]))[0])
+        return
     procs: list[subprocess.Popen[bytes]] = []
     try:
         fake_port, vc_port, ll_port, base_port = free_port(), free_port(), free_port(), free_port()
@@ -210,7 +228,7 @@ def main() -> None:
         targets = {"valuechain": (vc_port, key)}
         if args.baseline is not None:
             base_home = Path(tempfile.mkdtemp(prefix="vc-bench-base-"))
-            base_key, _ = seed(base_home, fake_port)
+            base_key = seed_with(args.baseline.resolve(), base_home, fake_port)
             procs.append(serve_valuechain(base_home, base_port, src=args.baseline.resolve()))
             targets = {"baseline": (base_port, base_key), **targets}
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models")

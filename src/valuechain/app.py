@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             migrate.upgrade(db)
         app.state.settings, app.state.db = settings, db
         app.state.gateway = build_gateway(settings, db)
-        app.state.gateway.start(db)
+        await app.state.gateway.start(db)
         if database is None:  # a served process, not a test handing in its database
             tune_gc_for_serving()
         try:

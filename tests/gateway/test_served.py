@@ -130,6 +130,8 @@ def test_outsider_and_bad_key(demo: tuple[str, dict[str, str]]) -> None:
 
 
 def test_sigkill_mid_load_loses_no_completed_usage(tmp_path: Path) -> None:
+    """Answered requests are journaled before their answer; what the killed process had not committed
+    yet is committed by the next process to start, exactly once (ledger still balanced)."""
     sys.path.insert(0, str(BENCH))
     import gateway_bench
 
@@ -139,13 +141,20 @@ def test_sigkill_mid_load_loses_no_completed_usage(tmp_path: Path) -> None:
         key, _ = gateway_bench.seed(tmp_path, fake_port)
         server = _serve(tmp_path, port)
         completed = asyncio.run(_load_then_kill(port, key, server))
+        journal = tmp_path / "journal"
+        assert list(journal.glob("settle-*.jsonl"))  # the killed process left its segments
+        restarted = _serve(tmp_path, port)  # replays them before it serves
+        restarted.send_signal(signal.SIGTERM)
+        assert restarted.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+        assert list(journal.glob("settle-*.jsonl")) == []
         settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
         db = Database(settings.resolved_database_url)
         with db.session() as session:
-            recorded = set(session.execute(select(UsageRecord.id)).scalars())
+            recorded = list(session.execute(select(UsageRecord.id)).scalars())
             assert ledger.verify(session).problems == []
         db.dispose()
-        assert completed and completed <= recorded
+        assert len(recorded) == len(set(recorded))
+        assert completed and completed <= set(recorded)
     finally:
         fake.terminate()
         fake.wait(timeout=5)

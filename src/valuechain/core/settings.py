@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         "Default: http://HOST:PORT (127.0.0.1 when HOST binds every address).",
     )
 
+    gateway_journal_dir: Path | None = Field(
+        default=None,
+        description="Directory of the gateway's settlement journal: each request's metering entry is "
+        "appended here before its response is sent and committed to the database right after. Local to "
+        "each server machine; entries a stopped process could not commit are replayed at the next start. "
+        "Default: HOME/journal.",
+    )
+
     hub_blob_dir: Path | None = Field(
         default=None,
         description="Directory of the hub's content-addressed blob store. Default: HOME/blobs.",
@@ -95,6 +103,11 @@ class Settings(BaseSettings):
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
+
+    @property
+    def resolved_gateway_journal_dir(self) -> Path:
+        """Where the settlement journal lives, defaulting to ``HOME/journal``."""
+        return self.gateway_journal_dir or self.home / "journal"
 
     @property
     def resolved_hub_blob_dir(self) -> Path:

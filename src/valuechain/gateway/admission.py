@@ -2,13 +2,15 @@
 
 admit: caller (key) → route (entitlement, suspension) → oversight's misuse rules on the prompt → limits
 (key and org, atomic) → hold of the maximum cost on the org's wallet (atomic). settle: usage record,
-ledger entries, request log and misuse events committed together → hold released to the real cost →
-token counters corrected. ``serving.Settlement`` is the one caller of ``settle``, on every
-exit path: success, backend error, timeout and client disconnect (what was generated before it is billed).
+ledger entries, request log and misuse events journaled and queued for one commit together → hold
+released to the real cost → token counters corrected; the commit itself follows the response.
+``serving.Settlement`` is the one caller of ``settle``, on every exit path: success, backend error, timeout
+and client disconnect (what was generated before it is billed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from valuechain.core.clock import utcnow
@@ -46,7 +48,6 @@ class Admission:
         self.reservations = reservations
         self.recorder = recorder
         self.rules = rules
-        self.in_flight = 0  # admitted, not yet settled
 
     async def admit(self, request: AdmissionRequest) -> Ticket:
         """Authorise, limit and reserve; raises the core or gateway error with the right status otherwise."""
@@ -85,7 +86,6 @@ class Admission:
                 error_type="insufficient_quota",
                 headers={"x-should-retry": "false"},
             )
-        self.in_flight += 1
         return Ticket(
             request_id=request_id,
             caller=caller,
@@ -107,7 +107,8 @@ class Admission:
 
         async def load() -> int:
             with self._db.session() as session:
-                return wallet_balance(session, org_id)
+                pending = self.recorder.pending_charges(route.wallet_account_id)
+                return wallet_balance(session, org_id) - pending
 
         return await self.reservations.reserve(org_id, request_id, hold, load=load)
 
@@ -118,7 +119,7 @@ class Admission:
 
         async def load() -> int:
             with self._db.session() as session:
-                return account_balance(session, account_id)
+                return account_balance(session, account_id) - self.recorder.pending_charges(account_id)
 
         key = _allowance_key(caller, route)
         return await self.reservations.reserve(key, request_id, tokens, load=load)
@@ -146,13 +147,12 @@ class Admission:
             )
         return counters
 
-    async def settle(self, ticket: Ticket, outcome: Outcome) -> None:
-        """Make the usage durable, then release the hold and correct the counters (idempotent)."""
+    async def settle(self, ticket: Ticket, outcome: Outcome) -> asyncio.Future[None] | None:
+        """Journal the usage, release the hold and correct the counters (idempotent); returns the commit,
+        for the caller to await after the response (None when already settled)."""
         if ticket.settled:
-            return
+            return None
         ticket.settled = True
-        alone = self.in_flight == 1
-        self.in_flight -= 1
         route, p = ticket.route, ticket.caller.principal
         used = outcome.prompt_tokens + outcome.completion_tokens
         covered = ticket.allowance_hold > 0
@@ -186,8 +186,10 @@ class Admission:
             request_log=build_log(route.terms.logging, usage, outcome),
             events=events,
         )
+        committed, journaled = self.recorder.submit(entry)
         try:
-            await self.recorder.record(entry, alone=alone)
+            if not journaled:
+                await committed
         finally:
             if covered:
                 key = _allowance_key(ticket.caller, route)
@@ -201,8 +203,10 @@ class Admission:
                     if c.kind != "requests"
                 ]
             )
-        if events:
+        if events:  # rare: the actions refer to the events, so these wait for their commit
+            await committed
             self.rules.apply(events, recorded=True)
+        return committed
 
 
 def _subject(caller: Caller, route: Route) -> Subject:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.core.http import ReadSession
@@ -14,7 +14,14 @@ from valuechain.gateway.usage import usage_report
 router = APIRouter(prefix="/api/v1", tags=["api-channel"])
 
 
-@router.get("/usage")
+async def flush_metering(request: Request) -> None:
+    """Wait for this process's metering commits in flight, so a report includes every answered request."""
+    gateway = getattr(request.app.state, "gateway", None)
+    if gateway is not None:
+        await gateway.admission.recorder.flush()
+
+
+@router.get("/usage", dependencies=[Depends(flush_metering)])
 def get_usage(
     session: ReadSession,
     principal: CurrentPrincipal,

@@ -1,29 +1,29 @@
-"""Durable metering with group commit: each request awaits the commit of the batch holding its usage
-record, ledger entries, request log and misuse events, so the record is durable before the response
-completes, and concurrent requests share one transaction (one small write per request, amortised).
+"""Metering after the response, with nothing lost: each request's entry (usage record, ledger entries,
+request log, misuse events) is appended to the settlement journal (``journal.py``) before the response is
+sent, and committed to the database by a single writer thread in batches (group commit) while the
+response goes out. A failed commit is retried with back-off and stays in the journal meanwhile; entries a
+stopped process could not commit are replayed by the next one.
 
-The batch writer owns the transaction; each row is written by its table's owner: usage records and request
+The writer owns the transaction; each row is written by its table's owner: usage records and request
 logs here, ledger postings by ``market.ledger.post_usage_charges``, misuse events by
-``oversight.service.insert_events``.
+``oversight.service.insert_events``. Until its entry commits, a request's charge is *pending*: balance
+loaders subtract ``pending_charges`` so a wallet mirror reloaded meanwhile never counts money twice.
 
-On SQLite, the only request in flight commits its entry inline on the event loop's own connection when
-the writer is idle, without waiting for the SQLite lock (``busy_timeout`` 0: a locked database falls back
-to the queue): at concurrency 1 this saves two thread hand-offs per request, and the loop has nothing else
-to do meanwhile. Concurrent requests share the writer's batches (inline commits would forgo batching).
-The metering connections never checkpoint the WAL themselves (a checkpoint fsyncs): the writer thread
-checkpoints every ``CHECKPOINT_EVERY`` entries, off the request path.
+The metering connection never checkpoints the SQLite WAL itself (a checkpoint fsyncs): the writer thread
+checkpoints every ``CHECKPOINT_EVERY`` entries, between batches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from valuechain.core.bulk import BulkSql
 from valuechain.core.db import Database
+from valuechain.gateway.journal import Journal, Segment
 from valuechain.gateway.models import RequestLog, UsageRecord
 from valuechain.gateway.records import Entry
 from valuechain.market.ledger import post_usage_charges
@@ -33,59 +33,155 @@ log = logging.getLogger("valuechain.gateway")
 
 _USAGE, _LOG = UsageRecord.__table__, RequestLog.__table__
 CHECKPOINT_EVERY = 2000  # entries between WAL checkpoints (SQLite's own default is ~1,000 pages)
+RETRY_MAX_S = 5.0  # longest wait between two tries of a failed commit
+
+
+@dataclass(slots=True)
+class _Item:
+    entry: Entry
+    segment: Segment | None  # None: not journaled (the journal failed); the request awaits the commit
+    future: asyncio.Future[None]
 
 
 class UsageRecorder:
-    """A single writer thread that commits queued entries in batches."""
+    """The journal, and a single writer thread that commits its entries in batches."""
 
-    def __init__(self, db: Database, *, max_batch: int = 512) -> None:
+    def __init__(self, db: Database, journal: Journal, *, max_batch: int = 512) -> None:
         self._db = db
+        self.journal = journal
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Entry, asyncio.Future[None]]] | None = None
+        self._queue: asyncio.Queue[_Item] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-writer")
         self._sql = BulkSql(sqlite=db.is_sqlite)
         self._conn: Any = None  # the writer thread's own connection
-        self._inline: Any = None  # the event loop's connection for inline commits (SQLite)
-        self._busy = False  # a batch is being written by the writer thread
         self._since_checkpoint = 0
+        self._pending_charges: dict[str, int] = {}  # payer account → amount not yet committed
+        self._outstanding: set[asyncio.Future[None]] = set()
 
-    def _ensure_started(self) -> asyncio.Queue[tuple[Entry, asyncio.Future[None]]]:
+    def _ensure_started(self) -> asyncio.Queue[_Item]:
         if self._queue is None or self._task is None or self._task.done():
             self._queue = asyncio.Queue()
             self._task = asyncio.get_running_loop().create_task(self._run(self._queue))
         return self._queue
 
-    async def record(self, entry: Entry, *, alone: bool = False) -> None:
-        """Commit ``entry`` (inline when ``alone`` in flight, else queued and awaited); raises on failure."""
-        self._counted(1)
-        idle = not self._busy and (self._queue is None or self._queue.empty())
-        if alone and idle and self._sql.sqlite and self._write_inline(entry):
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._ensure_started().put_nowait((entry, future))
-        await future
+    def submit(self, entry: Entry) -> tuple[asyncio.Future[None], bool]:
+        """Journal ``entry`` and queue it for the writer: the future resolves once it is committed, and the
+        flag says whether it is journaled (else the caller must await the commit before answering)."""
+        try:
+            segment: Segment | None = self.journal.append(entry)
+        except OSError:
+            log.exception("settlement journal append failed; committing before the response instead")
+            segment = None
+        return self._enqueue(entry, segment), segment is not None
 
-    async def _run(self, queue: asyncio.Queue[tuple[Entry, asyncio.Future[None]]]) -> None:
+    def _enqueue(self, entry: Entry, segment: Segment | None) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outstanding.add(future)
+        future.add_done_callback(self._outstanding.discard)
+        charge = entry.charge
+        if charge is not None and charge.amount > 0:
+            account = charge.payer_account_id
+            self._pending_charges[account] = self._pending_charges.get(account, 0) + charge.amount
+        self._ensure_started().put_nowait(_Item(entry, segment, future))
+        return future
+
+    def pending_charges(self, account_id: str | None) -> int:
+        """What this process has charged ``account_id`` and not yet committed."""
+        return self._pending_charges.get(account_id, 0) if account_id else 0
+
+    async def flush(self) -> None:
+        """Wait until every entry submitted so far is committed (read-your-writes for this process)."""
+        outstanding = list(self._outstanding)
+        if outstanding:
+            await asyncio.shield(asyncio.gather(*outstanding, return_exceptions=True))
+
+    async def recover(self) -> int:
+        """Queue the entries of journal segments left by stopped processes that the database lacks."""
+        queued = 0
+        for segment, entries in self.journal.orphans():
+            committed = await asyncio.to_thread(self._committed_ids, [e.usage.id for e in entries])
+            todo = [e for e in entries if e.usage.id not in committed]
+            log.warning(
+                "replaying %d of %d metering entries from %s", len(todo), len(entries), segment.path.name
+            )
+            segment.pending = len(todo) + 1  # held until the loop below has queued them all
+            for entry in todo:
+                self._enqueue(entry, segment)
+            self.journal.committed(segment)
+            queued += len(todo)
+        return queued
+
+    def _committed_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        conn = self._db.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ", ".join(self._sql.param(f"p{n}") for n in range(len(chunk)))
+                cur.execute(
+                    f"SELECT id FROM {_USAGE.name} WHERE id IN ({marks})",
+                    {f"p{n}": v for n, v in enumerate(chunk)},
+                )
+                found.update(row[0] for row in cur.fetchall())
+            cur.close()
+            conn.rollback()
+        finally:
+            conn.close()
+        return found
+
+    async def _run(self, queue: asyncio.Queue[_Item]) -> None:
         loop = asyncio.get_running_loop()
+        retry: list[_Item] = []
+        delay = 0.0
         while True:
-            batch = [await queue.get()]
+            if retry:
+                await asyncio.sleep(delay)
+                batch, retry = retry, []
+            else:
+                batch = [await queue.get()]
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
-            self._busy = True
             try:
-                await loop.run_in_executor(self._pool, self._write, [e for e, _ in batch])
-            except Exception as exc:
-                log.exception("usage batch of %d failed to commit", len(batch))
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                await loop.run_in_executor(self._pool, self._write, [i.entry for i in batch])
+            except Exception:
+                log.exception("metering batch of %d failed to commit; retrying", len(batch))
+                retry = await self._one_by_one(batch) if len(batch) > 1 else batch
+                delay = min(max(delay * 2, 0.1), RETRY_MAX_S)
                 continue
-            finally:
-                self._busy = False
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_result(None)
+            delay = 0.0
+            self._done(batch)
+
+    async def _one_by_one(self, batch: list[_Item]) -> list[_Item]:
+        """Commit a failed batch entry by entry (one bad entry holds up no other); returns the failed."""
+        loop, failed = asyncio.get_running_loop(), []
+        for item in batch:
+            try:
+                await loop.run_in_executor(self._pool, self._write, [item.entry])
+            except Exception:
+                log.exception("metering entry %s failed to commit; kept for retry", item.entry.usage.id)
+                failed.append(item)
+            else:
+                self._done([item])
+        return failed
+
+    def _done(self, batch: list[_Item]) -> None:
+        """Committed: the journal lines are reclaimable, the charges no longer pending."""
+        self._counted(len(batch))
+        for item in batch:
+            if item.segment is not None:
+                self.journal.committed(item.segment)
+            charge = item.entry.charge
+            if charge is not None and charge.amount > 0:
+                account = charge.payer_account_id
+                left = self._pending_charges.get(account, 0) - charge.amount
+                if left > 0:
+                    self._pending_charges[account] = left
+                else:
+                    self._pending_charges.pop(account, None)
+            if not item.future.done():
+                item.future.set_result(None)
 
     def _connect(self) -> Any:
         conn = self._db.engine.raw_connection()
@@ -119,25 +215,6 @@ class UsageRecorder:
             conn.invalidate()
             raise
 
-    def _write_inline(self, entry: Entry) -> bool:
-        """Commit one entry on the loop's connection unless SQLite is locked; False when it was."""
-        if self._inline is None:
-            self._inline = self._connect()
-            self._inline.cursor().execute("PRAGMA busy_timeout=0")
-        try:
-            self._commit(self._inline, [entry])
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return False
-            self._inline, conn = None, self._inline
-            conn.invalidate()
-            raise
-        except BaseException:
-            self._inline, conn = None, self._inline
-            conn.invalidate()
-            raise
-        return True
-
     def _commit(self, conn: Any, entries: list[Entry]) -> None:
         """One transaction for the entries, as pre-written SQL (SQLAlchemy's per-statement overhead cost
         several times the SQLite commit itself); rolled back on any error."""
@@ -168,17 +245,18 @@ class UsageRecorder:
         finally:
             cur.close()
 
-    async def close(self) -> None:
-        """Let queued entries commit, then stop."""
-        if self._queue is not None and self._task is not None:
-            while not self._queue.empty():
-                await asyncio.sleep(0.01)
+    async def close(self, *, timeout_s: float = 10.0) -> None:
+        """Let queued entries commit (for up to ``timeout_s``), then stop; what is left stays journaled."""
+        if self._outstanding:
+            try:
+                await asyncio.wait_for(self.flush(), timeout_s)
+            except TimeoutError:
+                log.error("%d metering entries not committed at shutdown", len(self._outstanding))
+        if self._task is not None:
             self._task.cancel()
         self._pool.submit(self._release).result()
         self._pool.shutdown(wait=True)
-        if self._inline is not None:
-            self._inline.invalidate()  # closed for good: its pragmas must not reach the pool
-            self._inline = None
+        self.journal.close()
 
     def _release(self) -> None:
         if self._conn is not None:

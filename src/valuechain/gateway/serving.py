@@ -2,7 +2,9 @@
 backend call, the stream relay, and settlement in one place.
 
 ``Settlement`` is the only caller of ``Admission.settle``: every admitted request passes through exactly
-one, on success, backend error, timeout and client disconnect alike.
+one, on success, backend error, timeout and client disconnect alike. Settling journals the request's
+metering entry; its database commit follows the response (a background task of the response, so the
+request ends with it), except on error paths, which await it before answering.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import anyio
 import orjson
+from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from valuechain.core.errors import AppError
@@ -25,9 +28,17 @@ from valuechain.runtime.base import Backend, BackendError, JsonDict
 from valuechain.runtime.pool import BackendPool
 
 
-def json_response(payload: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response serialised with orjson."""
-    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+def json_response(
+    payload: Any, headers: dict[str, str] | None = None, *, after: asyncio.Future[None] | None = None
+) -> Response:
+    """A JSON response serialised with orjson; ``after`` (a metering commit) is awaited once it is sent."""
+    background = BackgroundTask(_wait, after) if after is not None and not after.done() else None
+    body = orjson.dumps(payload)
+    return Response(body, media_type="application/json", headers=headers, background=background)
+
+
+async def _wait(future: asyncio.Future[None]) -> None:
+    await asyncio.shield(future)
 
 
 def prompt_size(prompts: list[Any]) -> int:
@@ -38,12 +49,13 @@ def prompt_size(prompts: list[Any]) -> int:
 class Settlement:
     """``async with``: the outcome of one admitted request, settled however the block is left."""
 
-    __slots__ = ("_admission", "_ticket", "outcome")
+    __slots__ = ("_admission", "_ticket", "committed", "outcome")
 
     def __init__(self, admission: Admission, ticket: Ticket, body: Any) -> None:
         self._admission = admission
         self._ticket = ticket
         self.outcome = Outcome(request_body=body)
+        self.committed: asyncio.Future[None] | None = None  # the metering commit, once settled
 
     async def __aenter__(self) -> Outcome:
         return self.outcome
@@ -54,7 +66,9 @@ class Settlement:
         if exc is not None and self.outcome.status == 200:
             self.outcome.status, self.outcome.error_code = _status_of(exc)
         with anyio.CancelScope(shield=True):  # a client disconnect must not cancel the metering
-            await self._admission.settle(self._ticket, self.outcome)
+            self.committed = await self._admission.settle(self._ticket, self.outcome)
+            if exc is not None and self.committed is not None:  # error paths answer after the commit
+                await self.committed
 
 
 class OpenAIServing:
@@ -81,16 +95,20 @@ class OpenAIServing:
             async with Settlement(self.admission, ticket, None):  # release the hold and the counters
                 raise
 
-    async def once(self, ticket: Ticket, body: JsonDict, backend_call: Any) -> JsonDict:
-        """Await a non-streamed backend call; the usage is durable before this returns."""
-        async with Settlement(self.admission, ticket, body) as outcome:
+    async def once(
+        self, ticket: Ticket, body: JsonDict, backend_call: Any
+    ) -> tuple[JsonDict, asyncio.Future[None] | None]:
+        """Await a non-streamed backend call; the usage is journaled before this returns, with the commit
+        to await after the response."""
+        settlement = Settlement(self.admission, ticket, body)
+        async with settlement as outcome:
             result: JsonDict = await backend_call
             usage = result.get("usage") or {}
             outcome.prompt_tokens = int(usage.get("prompt_tokens") or 0)
             outcome.completion_tokens = int(usage.get("completion_tokens") or 0)
             outcome.response_text = self.text_of(result)
             result["model"] = ticket.route.model
-        return result
+        return result, settlement.committed
 
     async def stream(
         self, ticket: Ticket, body: JsonDict, chunks: AsyncIterator[JsonDict], *, include_usage: bool
@@ -116,8 +134,9 @@ class OpenAIServing:
         usage_chunk: JsonDict | None = None
         pieces: list[str] = []
         started = False
+        settlement = Settlement(self.admission, ticket, body)
         try:
-            async with Settlement(self.admission, ticket, body) as outcome:
+            async with settlement as outcome:
                 try:
                     async for chunk in chunks:
                         if chunk.get("usage"):
@@ -145,6 +164,8 @@ class OpenAIServing:
             if include_usage and usage_chunk is not None:
                 yield sse.event({**usage_chunk, "model": model, "choices": []})
             yield sse.DONE
+            if settlement.committed is not None:  # the stream ends with its metering commit
+                await asyncio.shield(settlement.committed)
         finally:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:

@@ -42,4 +42,5 @@ class OpenAIServingChat(OpenAIServing):
         if stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
             return await self.stream(ticket, body, backend.chat_stream(body), include_usage=include_usage)
-        return json_response(await self.once(ticket, body, backend.chat(body)), ticket.headers)
+        result, committed = await self.once(ticket, body, backend.chat(body))
+        return json_response(result, ticket.headers, after=committed)

@@ -41,4 +41,5 @@ class OpenAIServingCompletion(OpenAIServing):
             return await self.stream(
                 ticket, body, backend.completion_stream(body), include_usage=include_usage
             )
-        return json_response(await self.once(ticket, body, backend.completion(body)), ticket.headers)
+        result, committed = await self.once(ticket, body, backend.completion(body))
+        return json_response(result, ticket.headers, after=committed)

@@ -30,8 +30,8 @@ class OpenAIServingEmbedding(OpenAIServing):
                 prompt_text="\n".join(x for x in inputs if isinstance(x, str)),
             )
         )
-        result = await self.once(ticket, body, backend.embeddings(body))
+        result, committed = await self.once(ticket, body, backend.embeddings(body))
         if request.encoding_format == "base64":
             for item in result["data"]:
                 item["embedding"] = to_base64(item["embedding"])
-        return json_response(result, ticket.headers)
+        return json_response(result, ticket.headers, after=committed)

@@ -14,6 +14,7 @@ from valuechain.core.settings import Settings
 from valuechain.gateway.access import AccessResolver
 from valuechain.gateway.admission import Admission
 from valuechain.gateway.invalidation import RedisInvalidations
+from valuechain.gateway.journal import Journal
 from valuechain.gateway.recorder import UsageRecorder
 from valuechain.gateway.serving_chat import OpenAIServingChat
 from valuechain.gateway.serving_completion import OpenAIServingCompletion
@@ -44,8 +45,10 @@ class GatewayState:
 
     housekeeping: asyncio.Task[None] | None = None
 
-    def start(self, db: Database) -> None:
-        """Start the background tasks of a serving process: housekeeping and the invalidation listener."""
+    async def start(self, db: Database) -> None:
+        """Start a serving process: replay metering entries a stopped process left in the journal, then
+        the background tasks (housekeeping, the invalidation listener)."""
+        await self.admission.recorder.recover()
         self.start_housekeeping(db)
         if self.invalidations is not None:
             self.invalidations.start()
@@ -101,7 +104,7 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
         access=access,
         limiter=limiter,
         reservations=reservations,
-        recorder=UsageRecorder(db),
+        recorder=UsageRecorder(db, Journal(settings.resolved_gateway_journal_dir)),
         rules=rules,
     )
     pool = BackendPool(db)
