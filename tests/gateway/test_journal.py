@@ -84,6 +84,8 @@ def entry(n: int = 1) -> Entry:
 def crash(journal: Journal) -> None:
     """What a killed process leaves: its files, unlocked (the kernel drops the locks with the process)."""
     for segment in journal._segments.values():
+        if segment.map is not None:
+            segment.map.close()
         os.close(segment.fd)
     journal._segments.clear()
 
@@ -110,7 +112,9 @@ def test_a_live_journal_is_not_taken_by_another(tmp_path: Path) -> None:
 def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
     first = Journal(tmp_path)
     segment = first.append(entry(1))
-    os.write(segment.fd, b'{"usage": {"id": "req_torn"')  # the process died inside this write
+    torn = b'{"usage": {"id": "req_torn"'  # the process died inside this copy
+    assert segment.map is not None
+    segment.map[segment.size : segment.size + len(torn)] = torn
     crash(first)
     [(_, entries)] = list(Journal(tmp_path).orphans())
     assert [e.usage.id for e in entries] == ["req_1"]
@@ -118,7 +122,7 @@ def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
 
 def test_committed_segments_are_reclaimed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(journal_module, "SEGMENT_BYTES", 4000)
-    monkeypatch.setattr(journal_module, "TRUNCATE_BYTES", 1)
+    monkeypatch.setattr(journal_module, "RECYCLE_BYTES", 1)
     j = Journal(tmp_path)
     written = [j.append(entry(n)) for n in range(6)]  # each line is over 1 KB: rolls every few entries
     assert len({s.path for s in written}) > 1
@@ -126,10 +130,20 @@ def test_committed_segments_are_reclaimed(tmp_path: Path, monkeypatch: pytest.Mo
     for segment in written:
         j.committed(segment)
     assert j.pending == 0
-    [left] = list(tmp_path.glob("settle-*.jsonl"))  # rolled segments deleted, the current one emptied
-    assert left.stat().st_size == 0
+    [left] = list(tmp_path.glob("settle-*.jsonl"))  # every written segment deleted, a fresh one current
+    assert left not in {s.path for s in written} and set(left.read_bytes()) == {0}
     j.close()
     assert list(tmp_path.glob("settle-*.jsonl")) == []
+
+
+def test_a_line_larger_than_a_segment_gets_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "SEGMENT_BYTES", 512)
+    j = Journal(tmp_path)
+    segment = j.append(entry())
+    assert segment.map is not None and len(segment.map) >= segment.size > 512
+    crash(j)
+    found = [e for _, entries in Journal(tmp_path).orphans() for e in entries]
+    assert found == [entry()]
 
 
 def test_close_keeps_what_is_not_committed(tmp_path: Path) -> None:

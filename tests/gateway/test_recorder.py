@@ -43,12 +43,12 @@ class Gate:
         self.failures = 0
         self._write = recorder._write
 
-        def write(entries: list[Any]) -> None:
+        def write(entries: list[Any], statements: Any) -> None:
             self.open.wait(timeout=30)
             if any(e.usage.id in self.fail for e in entries):
                 self.failures += 1
                 raise RuntimeError("commit refused by the test")
-            self._write(entries)
+            self._write(entries, statements)
 
         recorder._write = write  # type: ignore[method-assign]
 
@@ -120,12 +120,12 @@ async def test_a_request_answers_while_its_commit_is_retried(world: World) -> No
     calls = 0
     write = world.gateway.admission.recorder._write
 
-    def flaky(entries: list[Any]) -> None:
+    def flaky(entries: list[Any], statements: Any) -> None:
         nonlocal calls
         calls += 1
         if calls <= 2:
             raise RuntimeError("database unavailable")
-        write(entries)
+        write(entries, statements)
 
     world.gateway.admission.recorder._write = flaky  # type: ignore[method-assign]
     async with world.http() as http:

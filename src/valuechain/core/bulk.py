@@ -1,8 +1,10 @@
 """Pre-written INSERT/UPDATE statements for group commits on a raw DBAPI cursor.
 
 The gateway's metering batch writes a few rows per request; SQLAlchemy's per-statement overhead cost
-several times the SQLite commit itself, so each owning domain writes its rows of the batch as plain SQL in
-the driver's parameter style through this helper, inside the one transaction the batch writer holds.
+several times the SQLite commit itself, so each owning domain states its rows of the batch as plain SQL in
+the driver's parameter style through this helper (``Statements``), which the batch writer executes in the
+one transaction it holds. The statements are built on the event loop and only executed on the writer's
+thread, so that thread holds the interpreter lock as little as possible.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Table
+
+Statements = list[tuple[str, list[dict[str, Any]]]]
+"""SQL statements, each with the rows to execute it for (``cursor.executemany``), in order."""
 
 
 class BulkSql:

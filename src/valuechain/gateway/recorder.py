@@ -4,10 +4,14 @@ sent, and committed to the database by a single writer thread in batches (group 
 response goes out. A failed commit is retried with back-off and stays in the journal meanwhile; entries a
 stopped process could not commit are replayed by the next one.
 
-The writer owns the transaction; each row is written by its table's owner: usage records and request
-logs here, ledger postings by ``market.ledger.post_usage_charges``, misuse events by
-``oversight.service.insert_events``. Until its entry commits, a request's charge is *pending*: balance
-loaders subtract ``pending_charges`` so a wallet mirror reloaded meanwhile never counts money twice.
+The writer owns the transaction; each row is stated by its table's owner: usage records and request
+logs here, ledger postings by ``market.ledger.usage_charge_statements``, misuse events by
+``oversight.service.event_statements``. The statements are built on the event loop and only executed on
+the writer's thread (fewer hand-offs of the interpreter lock while requests are being served). The writer
+lingers ``LINGER_S`` after a first entry so that others join its batch: nobody waits for it.
+
+Until its entry commits, a request's charge is *pending*: balance loaders subtract ``pending_charges``, so
+a wallet mirror reloaded meanwhile never counts money twice.
 
 The metering connection never checkpoints the SQLite WAL itself (a checkpoint fsyncs): the writer thread
 checkpoints every ``CHECKPOINT_EVERY`` entries, between batches.
@@ -21,18 +25,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from valuechain.core.bulk import BulkSql
+from valuechain.core.bulk import BulkSql, Statements
 from valuechain.core.db import Database
 from valuechain.gateway.journal import Journal, Segment
 from valuechain.gateway.models import RequestLog, UsageRecord
 from valuechain.gateway.records import Entry
-from valuechain.market.ledger import post_usage_charges
-from valuechain.oversight.service import insert_events
+from valuechain.market.ledger import usage_charge_statements
+from valuechain.oversight.service import event_statements
 
 log = logging.getLogger("valuechain.gateway")
 
 _USAGE, _LOG = UsageRecord.__table__, RequestLog.__table__
 CHECKPOINT_EVERY = 2000  # entries between WAL checkpoints (SQLite's own default is ~1,000 pages)
+LINGER_S = 0.002  # the writer waits this long after a first entry for others to join its batch
 RETRY_MAX_S = 5.0  # longest wait between two tries of a failed commit
 
 
@@ -46,8 +51,11 @@ class _Item:
 class UsageRecorder:
     """The journal, and a single writer thread that commits its entries in batches."""
 
-    def __init__(self, db: Database, journal: Journal, *, max_batch: int = 512) -> None:
+    def __init__(
+        self, db: Database, journal: Journal, *, max_batch: int = 512, linger_s: float = LINGER_S
+    ) -> None:
         self._db = db
+        self._linger_s = linger_s
         self.journal = journal
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] | None = None
@@ -141,10 +149,13 @@ class UsageRecorder:
                 batch, retry = retry, []
             else:
                 batch = [await queue.get()]
+                if self._linger_s and queue.qsize() + 1 < self._max_batch:
+                    await asyncio.sleep(self._linger_s)  # nobody waits for it: gather a bigger batch
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
-                await loop.run_in_executor(self._pool, self._write, [i.entry for i in batch])
+                entries = [i.entry for i in batch]
+                await loop.run_in_executor(self._pool, self._write, entries, self._statements(entries))
             except Exception:
                 log.exception("metering batch of %d failed to commit; retrying", len(batch))
                 retry = await self._one_by_one(batch) if len(batch) > 1 else batch
@@ -158,7 +169,8 @@ class UsageRecorder:
         loop, failed = asyncio.get_running_loop(), []
         for item in batch:
             try:
-                await loop.run_in_executor(self._pool, self._write, [item.entry])
+                entries = [item.entry]
+                await loop.run_in_executor(self._pool, self._write, entries, self._statements(entries))
             except Exception:
                 log.exception("metering entry %s failed to commit; kept for retry", item.entry.usage.id)
                 failed.append(item)
@@ -204,38 +216,46 @@ class UsageRecorder:
         except Exception:  # the next round retries; SQLite's own readers keep working meanwhile
             log.warning("WAL checkpoint failed", exc_info=True)
 
-    def _write(self, entries: list[Entry]) -> None:
-        """The writer thread's batch, on its own DBAPI connection."""
+    def _statements(self, entries: list[Entry]) -> Statements:
+        """The batch's rows as pre-written SQL (SQLAlchemy's per-statement overhead cost several times the
+        SQLite commit itself), each table's by its owner."""
+        sql = self._sql
+        statements: Statements = [(sql.insert(_USAGE), [sql.record(_USAGE, e.usage) for e in entries])]
+        statements += usage_charge_statements(sql, [e.charge for e in entries if e.charge is not None])
+        logs = [sql.record(_LOG, e.request_log) for e in entries if e.request_log is not None]
+        if logs:
+            statements.append((sql.insert(_LOG), logs))
+        statements += event_statements(sql, [ev for e in entries for ev in e.events])
+        return statements
+
+    def _write(self, entries: list[Entry], statements: Statements) -> None:
+        """The writer thread's batch (``entries``, as ``statements``), on its own DBAPI connection."""
         if self._conn is None:
             self._conn = self._connect()
         try:
-            self._commit(self._conn, entries)
+            self._commit(self._conn, statements)
         except BaseException:
             self._conn, conn = None, self._conn
             conn.invalidate()
             raise
 
-    def _commit(self, conn: Any, entries: list[Entry]) -> None:
-        """One transaction for the entries, as pre-written SQL (SQLAlchemy's per-statement overhead cost
-        several times the SQLite commit itself); rolled back on any error."""
-        sql = self._sql
+    def _commit(self, conn: Any, statements: Statements) -> None:
+        """One transaction for the statements; rolled back on any error."""
+        sqlite = self._sql.sqlite
         cur = conn.cursor()
         try:
-            if sql.sqlite:
+            if sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-            cur.executemany(sql.insert(_USAGE), [sql.record(_USAGE, e.usage) for e in entries])
-            post_usage_charges(cur, sql, [e.charge for e in entries if e.charge is not None])
-            logs = [sql.record(_LOG, e.request_log) for e in entries if e.request_log is not None]
-            if logs:
-                cur.executemany(sql.insert(_LOG), logs)
-            insert_events(cur, sql, [ev for e in entries for ev in e.events])
-            if sql.sqlite:
+            for statement, rows in statements:
+                if rows:
+                    cur.executemany(statement, rows)
+            if sqlite:
                 cur.execute("COMMIT")
             else:
                 conn.commit()
         except BaseException:
             try:
-                if sql.sqlite:
+                if sqlite:
                     cur.execute("ROLLBACK")
                 else:
                     conn.rollback()

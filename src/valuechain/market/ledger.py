@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from valuechain.core.bulk import BulkSql
+from valuechain.core.bulk import BulkSql, Statements
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ValidationError
 from valuechain.core.ids import new_id
@@ -127,15 +126,15 @@ class UsageCharge:
     created_at: datetime
 
 
-def post_usage_charges(cursor: Any, sql: BulkSql, charges: list[UsageCharge]) -> None:
-    """Post usage charges inside a group commit the caller holds open on a raw DBAPI ``cursor``.
+def usage_charge_statements(sql: BulkSql, charges: list[UsageCharge]) -> Statements:
+    """The statements that post usage charges, for a group commit the caller executes in its transaction.
 
     The ledger's own writer for the gateway's metering batch: one balanced transaction per charge (its
     request id is its idempotency key), two entries, and each account's balance moved by the batch's net.
     """
     charges = [c for c in charges if c.amount > 0]
     if not charges:
-        return
+        return []
     tx_table, entry_table = LedgerTransaction.__table__, LedgerEntry.__table__
     deltas: dict[str, int] = {}
     txs, entries = [], []
@@ -161,13 +160,15 @@ def post_usage_charges(cursor: Any, sql: BulkSql, charges: list[UsageCharge]) ->
         )
         deltas[c.payer_account_id] = deltas.get(c.payer_account_id, 0) - c.amount
         deltas[c.payee_account_id] = deltas.get(c.payee_account_id, 0) + c.amount
-    cursor.executemany(sql.insert(tx_table), txs)  # type: ignore[arg-type]
-    cursor.executemany(sql.insert(entry_table, _ENTRY_COLUMNS), entries)  # type: ignore[arg-type]
     balance = (
         f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {sql.param('delta')} "
         f"WHERE id = {sql.param('id')}"
     )
-    cursor.executemany(balance, [{"id": k, "delta": v} for k, v in deltas.items()])
+    return [
+        (sql.insert(tx_table), txs),  # type: ignore[arg-type]
+        (sql.insert(entry_table, _ENTRY_COLUMNS), entries),  # type: ignore[arg-type]
+        (balance, [{"id": k, "delta": v} for k, v in deltas.items()]),
+    ]
 
 
 _ENTRY_COLUMNS = ("transaction_id", "account_id", "amount")

@@ -1,14 +1,14 @@
 """Misuse response: rules, events, and suspension or reinstatement of keys and orgs (always audited).
 
 Every entry point asks :func:`valuechain.accounts.authz.authorize` first. This module is the only writer
-of the oversight tables; the gateway's metering batch writes its events through :func:`insert_events`.
+of the oversight tables; the gateway's metering batch writes its events with the statements of
+:func:`event_statements`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from valuechain.accounts.directory import key_id_for_ref, org_id_for_ref
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role
 from valuechain.core.audit import record_event
-from valuechain.core.bulk import BulkSql
+from valuechain.core.bulk import BulkSql, Statements
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
@@ -262,11 +262,12 @@ def apply_rule_actions(db: Database, events: list[MisuseEventRecord], *, recorde
             )
 
 
-def insert_events(cursor: Any, sql: BulkSql, events: list[MisuseEventRecord]) -> None:
-    """Write events inside a group commit the caller holds open on a raw DBAPI ``cursor``."""
-    if events:
-        table = MisuseEvent.__table__
-        cursor.executemany(sql.insert(table), [sql.row(table, e.row()) for e in events])  # type: ignore[arg-type]
+def event_statements(sql: BulkSql, events: list[MisuseEventRecord]) -> Statements:
+    """The statements that write ``events``, for a group commit the caller executes in its transaction."""
+    if not events:
+        return []
+    table = MisuseEvent.__table__
+    return [(sql.insert(table), [sql.row(table, e.row()) for e in events])]  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
