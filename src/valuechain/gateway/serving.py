@@ -90,6 +90,8 @@ class OpenAIServing:
             outcome.completion_tokens = int(usage.get("completion_tokens") or 0)
             outcome.response_text = self.text_of(result)
             result["model"] = ticket.route.model
+            if result.get("system_fingerprint", "") is None:  # the spec types it a string, or absent
+                del result["system_fingerprint"]
         return result
 
     async def stream(
@@ -120,11 +122,11 @@ class OpenAIServing:
             async with Settlement(self.admission, ticket, body) as outcome:
                 try:
                     async for chunk in chunks:
-                        if chunk.get("usage"):
-                            usage_chunk = chunk
+                        usage = chunk.pop("usage", None)  # reported once, at the end (running usage too)
+                        if usage:
+                            usage_chunk = {**chunk, "usage": usage}
                             if not chunk.get("choices"):
                                 continue
-                            chunk = {**chunk, "usage": None}
                         chunk["model"] = model
                         piece = self.delta_text(chunk)
                         if piece:
