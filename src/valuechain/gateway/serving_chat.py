@@ -24,6 +24,7 @@ class OpenAIServingChat(OpenAIServing):
     ) -> Response:
         """Admit, call the backend with the admitted ``max_tokens``, answer and settle."""
         texts = [m.text() for m in request.messages]
+        tools_size = len(str(body["tools"])) if request.tools else 0  # described to the model in its prompt
         stream = bool(request.stream)
         ticket, backend = await self.admit(
             AdmissionRequest(
@@ -31,7 +32,7 @@ class OpenAIServingChat(OpenAIServing):
                 model=request.model,
                 endpoint="chat",
                 stream=stream,
-                prompt_estimate=prompt_size(texts) + 8 * len(texts) + 16,
+                prompt_estimate=prompt_size(texts) + 8 * len(texts) + 16 + tools_size,
                 max_output=request.output_limit,
                 choices=request.n or 1,
                 prompt_text="\n".join(texts),
