@@ -102,6 +102,20 @@ def _grammar(schema_json: str, *, param: str = "response_format", free_text: boo
     return LlamaGrammar.from_string(text, verbose=False)
 
 
+def check_grammar(grammar: Any, vocab: Any) -> None:
+    """Parse a grammar once before decoding with it: llama.cpp crashes the process on one it cannot parse
+    (a 400 for the request instead of a dead server)."""
+    if getattr(grammar, "checked", False):
+        return
+    import llama_cpp
+
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar._grammar.encode(), grammar._root.encode())
+    if not sampler:
+        raise BackendRequestError("this schema's grammar does not parse; simplify the JSON Schema")
+    llama_cpp.llama_sampler_free(sampler)
+    grammar.checked = True
+
+
 def prompt_messages(messages: list[JsonDict], tool_note: str | None) -> list[JsonDict]:
     """Messages as plain role/content pairs for a chat template: tool calls and tool results as text."""
     plain = []

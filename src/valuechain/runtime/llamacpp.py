@@ -223,6 +223,8 @@ class LlamaCppBackend(Backend):
     def _chat_setup(self, body: JsonDict) -> tuple[list[int], list[str], structured.DecodingPlan | None]:
         """The prompt tokens, template stops and decoding plan (grammar) of a chat request."""
         plan = structured.decoding_plan(body) if "tools" in body or "response_format" in body else None
+        if plan is not None:
+            structured.check_grammar(plan.grammar, self._llm()._model.vocab)
         tokens, stop = self._chat_prompt(body["messages"], plan.tool_note if plan else None)
         return tokens, stop, plan
 
