@@ -228,6 +228,8 @@ async def test_prompt_of_exactly_the_context_length_is_served(llm: World) -> Non
     assert r.status_code == 200, r.text
     r = await _call(llm, "POST", "/v1/completions", {**body, "prompt": [504] * (N_CTX + 1)})
     assert r.status_code == 400, r.text
+    r = await _call(llm, "POST", "/v1/embeddings", {"model": MODEL, "input": "word " * (N_CTX + 10)})
+    assert r.status_code == 400, r.text  # refused, not silently cut
 
 
 # --- client mistakes: 4xx in OpenAI's ErrorResponse, never 5xx -----------------------------------
@@ -529,3 +531,71 @@ async def test_official_client_reads_structured_and_tool_answers(llm: World) -> 
         temperature=0,
     )
     jsonschema.validate(orjson.loads(r.choices[0].message.content or ""), PERSON)
+
+
+ODD: list[tuple[str, dict[str, Any]]] = [
+    (CHAT, {"model": MODEL, "messages": MSG, "max_tokens": 2, "seed": 2**63 - 1, "stop": [""]}),
+    (CHAT, {"model": MODEL, "messages": [{"role": "user", "content": []}], "max_tokens": 2}),
+    (CHAT, {"model": MODEL, "messages": MSG, "max_tokens": 2, "logit_bias": {"2": -100, "0": 100}}),
+    (CHAT, {"model": MODEL, "messages": [{"role": "user", "content": "x " * 3000}], "max_tokens": 2}),
+    (CHAT, {"model": MODEL, "messages": MSG, "max_tokens": 2, "tools": [TIME], "n": 2, "stream": True}),
+    (
+        CHAT,
+        {
+            "model": MODEL,
+            "messages": MSG,
+            "max_tokens": 2,
+            "response_format": {"type": "json_object"},
+            "logprobs": True,
+            "stream": True,
+        },
+    ),
+    (
+        CHAT,
+        {
+            "model": MODEL,
+            "messages": MSG,
+            "max_tokens": 2,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "^[a-"}},
+            },
+        },
+    ),
+    (
+        CHAT,
+        {
+            "model": MODEL,
+            "messages": MSG,
+            "max_tokens": 2,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "x",
+                    "schema": {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}},
+                },
+            },
+        },
+    ),
+    ("/v1/completions", {"model": MODEL, "prompt": [-1], "max_tokens": 2}),
+    ("/v1/completions", {"model": MODEL, "prompt": [[]], "max_tokens": 2}),
+    (
+        "/v1/completions",
+        {"model": MODEL, "prompt": [""], "max_tokens": 2, "echo": True, "logprobs": 3, "stream": True},
+    ),
+    ("/v1/completions", {"model": MODEL, "prompt": "", "max_tokens": 0, "echo": True, "logprobs": 0}),
+    ("/v1/completions", {"model": MODEL, "prompt": "a", "max_tokens": 2, "seed": 4294967296}),
+    ("/v1/embeddings", {"model": MODEL, "input": [[]]}),
+    (
+        "/v1/embeddings",
+        {"model": MODEL, "input": ["\u0000", " "], "dimensions": 1, "encoding_format": "base64"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), ODD)
+async def test_odd_inputs_are_never_5xx(llm: World, path: str, body: dict[str, Any]) -> None:
+    r = await _call(llm, "POST", path, body)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        check("ErrorResponse", r.json())

@@ -261,7 +261,8 @@ class ChatCompletionRequest(_Request):
         return self.max_completion_tokens or self.max_tokens
 
 
-Prompt = str | list[str] | list[int] | list[list[int]]
+TokenIds = Annotated[list[int], Field(min_length=1)]
+Prompt = str | list[str] | list[int] | list[TokenIds]
 
 
 class CompletionRequest(_Request):
@@ -318,7 +319,7 @@ class EmbeddingRequest(_Request):
         str
         | Annotated[list[str], Field(min_length=1)]
         | Annotated[list[int], Field(min_length=1)]
-        | Annotated[list[list[int]], Field(min_length=1)]
+        | Annotated[list[TokenIds], Field(min_length=1)]
     )
     model: str
     dimensions: Annotated[int, Field(ge=1)] | None = None

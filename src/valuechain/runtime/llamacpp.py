@@ -83,13 +83,14 @@ class LlamaCppBackend(Backend):
         extra: dict[str, Any] = {}
         if kind == "score":
             extra["logits_all"] = True
-        if kind == "embed":
+        extra["n_batch"] = self.config.n_batch
+        if kind == "embed":  # one input is one batch: any input up to the context window fits
             extra.update(embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+            extra.update(n_batch=self.config.n_ctx, n_ubatch=self.config.n_ctx)
         return llama_cpp.Llama(
             model_path=str(self.config.model_path),
             n_ctx=self.config.n_ctx,
             n_threads=self.config.n_threads,
-            n_batch=self.config.n_batch,
             verbose=False,
             **extra,
         )
@@ -470,7 +471,12 @@ class LlamaCppBackend(Backend):
                 raise BackendRequestError("input must not be empty")
             texts.append(item)
         llm = self._llm("embed")
-        vectors, total = llm.embed(texts, return_count=True)
+        try:  # refused, not cut short as llama-cpp-python's default would
+            vectors, total = llm.embed(texts, return_count=True, truncate=False)
+        except ValueError as exc:  # "Requested tokens (N) exceed batch size of n_ctx"
+            raise BackendRequestError(
+                f"an input is longer than the context window of {self.config.n_ctx} tokens ({exc})"
+            ) from exc
         dimensions = int(body.get("dimensions") or 0)
         if dimensions > llm.n_embd():
             raise BackendRequestError(
