@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
+from pydantic import BaseModel, Field
 
 from tests.gateway.conftest import MODEL, World
 from tests.gateway.spec import check
@@ -523,14 +524,19 @@ async def test_official_client_reads_structured_and_tool_answers(llm: World) -> 
     call = r.choices[0].message.tool_calls[0]  # type: ignore[index]
     assert call.function.name == "get_weather"  # type: ignore[union-attr]
     jsonschema.validate(orjson.loads(call.function.arguments), WEATHER["function"]["parameters"])  # type: ignore[union-attr]
-    r = await client.chat.completions.create(
+
+    class Person(BaseModel):
+        name: str = Field(max_length=12)
+        age: int
+
+    parsed = await client.chat.completions.parse(
         model=MODEL,
         messages=[{"role": "user", "content": "A person as JSON."}],
-        response_format=_json_schema(PERSON),  # type: ignore[arg-type]
+        response_format=Person,
         max_tokens=48,
         temperature=0,
     )
-    jsonschema.validate(orjson.loads(r.choices[0].message.content or ""), PERSON)
+    assert isinstance(parsed.choices[0].message.parsed, Person)
 
 
 ODD: list[tuple[str, dict[str, Any]]] = [

@@ -140,8 +140,9 @@ def test_langchain_structured_output_and_tools(demo: tuple[str, dict[str, str]])
     llm = langchain_openai.ChatOpenAI(
         model=MODEL, base_url=url, api_key=keys["demo-developer"], max_retries=0, max_tokens=48, temperature=0
     )
-    person = llm.with_structured_output(Person).invoke("Describe a person.")
-    assert isinstance(person, Person)
+    for method in ("json_schema", "function_calling"):  # both enforced by a grammar
+        person = llm.with_structured_output(Person, method=method).invoke("Describe a person as JSON.")
+        assert isinstance(person, Person), method
     ai = llm.bind_tools([GetWeather], tool_choice="GetWeather").invoke("Weather in Paris?")
     assert ai.tool_calls and ai.tool_calls[0]["name"] == "GetWeather"
     assert GetWeather.model_validate(ai.tool_calls[0]["args"])
