@@ -251,11 +251,6 @@ class ChatCompletionRequest(_Request):
         return self
 
     @property
-    def calls_tools(self) -> bool:
-        """True when the model may (or must) answer with tool calls."""
-        return bool(self.tools) and self.tool_choice != "none"
-
-    @property
     def output_limit(self) -> int | None:
         """The requested cap on generated tokens per choice."""
         return self.max_completion_tokens or self.max_tokens
@@ -329,14 +324,8 @@ class EmbeddingRequest(_Request):
     @field_validator("input")
     @classmethod
     def _not_empty(cls, value: Any) -> Any:
-        # OpenAI answers 400 for an empty string: there is nothing to embed
-        items = [value] if isinstance(value, str) else value
-        for i, item in enumerate(items):
-            if item == "":
-                raise ValueError(
-                    "input must not be an empty string"
-                    + (f" (item {i})" if len(items) > 1 or not isinstance(value, str) else "")
-                )
+        if value == "" or (isinstance(value, list) and "" in value):  # as OpenAI: nothing to embed
+            raise ValueError("input must not be or contain an empty string")
         return value
 
 

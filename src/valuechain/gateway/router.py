@@ -174,7 +174,7 @@ def _is_unknown_v1(method: str, path: str) -> bool:
     """A /v1 request no route serves (the hot routes are looked up before; this is the only other one)."""
     if path != "/v1" and not path.startswith("/v1/"):
         return False
-    return not (method in ("GET", "HEAD") and path.startswith("/v1/models/"))
+    return not (method == "GET" and path.startswith("/v1/models/"))
 
 
 class FastPath:
