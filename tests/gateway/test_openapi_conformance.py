@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tests.gateway.conftest import MODEL, World
+from tests.gateway.fakes import FakeBackend
 from tests.gateway.spec import check
 
 pytest.importorskip("llama_cpp")
@@ -605,3 +606,18 @@ async def test_odd_inputs_are_never_5xx(llm: World, path: str, body: dict[str, A
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         check("ErrorResponse", r.json())
+
+
+class _NullFingerprint(FakeBackend):
+    """A backend that sends ``system_fingerprint: null`` and no ``refusal``, as some OpenAI-compatible
+    servers do."""
+
+    async def chat(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {**await super().chat(body), "system_fingerprint": None}
+
+
+async def test_a_backends_answer_is_mended_to_the_document(world: World, sqlite_only: None) -> None:
+    world.gateway.pool.put(world.version_id, _NullFingerprint())
+    r = await _call(world, "POST", CHAT, {"model": MODEL, "messages": MSG})
+    assert r.status_code == 200 and "system_fingerprint" not in r.json()
+    check("CreateChatCompletionResponse", r.json())

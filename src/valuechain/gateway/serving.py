@@ -72,6 +72,11 @@ class OpenAIServing:
         """The generated text of one streamed chunk."""
         return ""
 
+    def conform(self, result: JsonDict) -> None:
+        """Mend what OpenAI-compatible backends commonly send against OpenAI's document (in place)."""
+        if result.get("system_fingerprint", "") is None:  # the document types it a string, or absent
+            del result["system_fingerprint"]
+
     async def admit(self, request: AdmissionRequest) -> tuple[Ticket, Backend]:
         """Admission, then the backend that serves the admitted route."""
         ticket = await self.admission.admit(request)
@@ -90,8 +95,7 @@ class OpenAIServing:
             outcome.completion_tokens = int(usage.get("completion_tokens") or 0)
             outcome.response_text = self.text_of(result)
             result["model"] = ticket.route.model
-            if result.get("system_fingerprint", "") is None:  # the spec types it a string, or absent
-                del result["system_fingerprint"]
+            self.conform(result)
         return result
 
     async def stream(

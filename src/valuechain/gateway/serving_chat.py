@@ -16,6 +16,15 @@ class OpenAIServingChat(OpenAIServing):
     def text_of(self, result: JsonDict) -> str:
         return "".join((c.get("message") or {}).get("content") or "" for c in result.get("choices") or [])
 
+    def conform(self, result: JsonDict) -> None:
+        super().conform(result)
+        for choice in (
+            result.get("choices") or []
+        ):  # required, null when there is none (llama-server omits it)
+            message = choice.get("message")
+            if message is not None and "refusal" not in message:
+                message["refusal"] = None
+
     def delta_text(self, chunk: JsonDict) -> str:
         return "".join((c.get("delta") or {}).get("content") or "" for c in chunk.get("choices") or [])
 
