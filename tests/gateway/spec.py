@@ -29,10 +29,13 @@ def _nullable(node: Any) -> Any:
 def _document() -> dict[str, Any]:
     doc = _nullable(json.loads(CUT.read_text()))
     schemas = doc["components"]["schemas"]
-    # Two departures, both where OpenAI's own API answers what its document does not allow (the rest is as
+    # Three departures, each where OpenAI's own API answers what its document does not allow (the rest is as
     # published): with ``echo``, the first prompt token has no logprob (null in ``token_logprobs`` and
-    # ``top_logprobs``; lm-evaluation-harness relies on it); and in legacy completion streams every chunk but
-    # a choice's last has ``finish_reason: null`` (the document has one schema for both shapes).
+    # ``top_logprobs``; lm-evaluation-harness relies on it); in legacy completion streams every chunk but
+    # a choice's last has ``finish_reason: null`` (the document has one schema for both shapes); and with
+    # ``encoding_format: "base64"`` (the official SDK's default) an embedding is a base64 string.
+    vector = schemas["Embedding"]["properties"]["embedding"]
+    schemas["Embedding"]["properties"]["embedding"] = {"anyOf": [vector, {"type": "string"}]}
     logprobs = schemas["CreateCompletionResponse"]["properties"]["choices"]["items"]["properties"]["logprobs"]
     for key in ("token_logprobs", "top_logprobs"):
         items = logprobs["anyOf"][0]["properties"][key]

@@ -147,6 +147,12 @@ OK: list[tuple[str, dict[str, Any], str]] = [
     ("/v1/embeddings", {"model": MODEL, "input": [0]}, "CreateEmbeddingResponse"),
     ("/v1/embeddings", {"model": MODEL, "input": [[1, 2], [3]], "user": "u"}, "CreateEmbeddingResponse"),
 ]
+ANSWER_SCHEMA = {
+    CHAT: "CreateChatCompletionResponse",
+    "/v1/completions": "CreateCompletionResponse",
+    "/v1/embeddings": "CreateEmbeddingResponse",
+}
+STREAM_SCHEMA = {CHAT: "CreateChatCompletionStreamResponse", "/v1/completions": "CreateCompletionStreamChunk"}
 REQUEST_SCHEMA = {
     CHAT: "CreateChatCompletionRequest",
     "/v1/completions": "CreateCompletionRequest",
@@ -606,6 +612,11 @@ async def test_odd_inputs_are_never_5xx(llm: World, path: str, body: dict[str, A
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         check("ErrorResponse", r.json())
+    elif body.get("stream"):
+        for chunk in _events(r.text):
+            check(STREAM_SCHEMA[path], chunk)
+    else:
+        check(ANSWER_SCHEMA[path], r.json())
 
 
 class _NullFingerprint(FakeBackend):
