@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -117,6 +118,64 @@ def test_demo_developer_gets_real_answers(demo: tuple[str, dict[str, str]]) -> N
     assert [c.index for c in two.choices] == [0, 1]
     content = two.choices[0].logprobs.content if two.choices[0].logprobs else None
     assert content and len(content[0].top_logprobs) == 2
+
+
+def test_langchain_structured_output_and_tools(demo: tuple[str, dict[str, str]]) -> None:
+    """LangChain's ChatOpenAI, as agent frameworks use it: a pydantic schema and bound tools, parsed."""
+    langchain_openai = pytest.importorskip("langchain_openai")
+    from pydantic import BaseModel, Field
+
+    class Person(BaseModel):
+        """A person."""
+
+        name: str = Field(max_length=12)
+        age: int
+
+    class GetWeather(BaseModel):
+        """The current weather of a city."""
+
+        city: str = Field(max_length=16)
+
+    url, keys = demo
+    llm = langchain_openai.ChatOpenAI(
+        model=MODEL, base_url=url, api_key=keys["demo-developer"], max_retries=0, max_tokens=48, temperature=0
+    )
+    for method in ("json_schema", "function_calling"):  # both enforced by a grammar
+        person = llm.with_structured_output(Person, method=method).invoke("Describe a person as JSON.")
+        assert isinstance(person, Person), method
+    ai = llm.bind_tools([GetWeather], tool_choice="GetWeather").invoke("Weather in Paris?")
+    assert ai.tool_calls and ai.tool_calls[0]["name"] == "GetWeather"
+    assert GetWeather.model_validate(ai.tool_calls[0]["args"])
+
+
+async def test_remote_backend_passes_tools_and_response_format_through(
+    demo: tuple[str, dict[str, str]],
+) -> None:
+    """A gateway whose backend is another OpenAI-compatible server (here: the served demo) relays both."""
+    from valuechain.runtime.remote import RemoteBackend
+
+    url, keys = demo
+    backend = RemoteBackend(base_url=url, served_name=MODEL, api_key=keys["demo-developer"])
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 16}}},
+        },
+    }
+    ask = [{"role": "user", "content": "Weather in Paris?"}]
+    body = {"messages": ask, "tools": [tool], "tool_choice": "required", "max_tokens": 48, "temperature": 0}
+    r = await backend.chat(body)
+    assert r["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    chunks = [
+        c
+        async for c in backend.chat_stream(
+            {"messages": ask, "response_format": {"type": "json_object"}, "max_tokens": 48, "temperature": 0}
+        )
+    ]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert isinstance(json.loads(text), dict)
+    await backend.close()
 
 
 def test_outsider_and_bad_key(demo: tuple[str, dict[str, str]]) -> None:

@@ -34,14 +34,14 @@ class GatewayError(AppError):
         message: str,
         *,
         status_code: int,
-        code: str,
+        code: str | None,
         param: str | None = None,
         error_type: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
-        self.code = code
+        self.code = code  # type: ignore[assignment]  # OpenAI leaves it null for an unknown URL
         self.param = param
         self.error_type = error_type or _TYPES.get(status_code, "api_error")
         self.headers = headers or {}
@@ -49,6 +49,11 @@ class GatewayError(AppError):
 
 def bad_request(message: str, *, param: str | None = None, code: str = "invalid_request") -> GatewayError:
     return GatewayError(message, status_code=400, code=code, param=param)
+
+
+def invalid_url(method: str, path: str) -> GatewayError:
+    """OpenAI's answer to a /v1 path or method it does not serve."""
+    return GatewayError(f"Invalid URL ({method} {path})", status_code=404, code=None)
 
 
 def error_body(
@@ -79,8 +84,9 @@ def render(exc: BaseException) -> Response:
     elif isinstance(exc, BackendError):  # before AppError: backend errors are UpstreamErrors
         status = 502 if exc.status_code == 504 else exc.status_code  # OpenAI clients retry 502, not 504
         body = error_body(status, exc.message, code=exc.code)
-    elif isinstance(exc, AppError):
-        status, body = exc.status_code, error_body(exc.status_code, exc.message, code=exc.code)
+    elif isinstance(exc, AppError):  # every 401 on /v1 is about the key: OpenAI's code for it
+        status = exc.status_code
+        body = error_body(status, exc.message, code="invalid_api_key" if status == 401 else exc.code)
     else:
         status, body = (
             500,

@@ -22,7 +22,7 @@ from valuechain.accounts.tokens import parse_bearer
 from valuechain.core.errors import AppError
 from valuechain.core.openapi import SECURITY, json_body
 from valuechain.gateway import protocol as p
-from valuechain.gateway.errors import GatewayError, bad_request, render
+from valuechain.gateway.errors import GatewayError, bad_request, invalid_url, render
 from valuechain.gateway.state import GatewayState, build_gateway
 from valuechain.runtime.base import JsonDict
 
@@ -97,16 +97,18 @@ async def _parse(request: Request, model: type[M], limit: int) -> tuple[M, JsonD
     try:
         return model.model_validate(data), data
     except pydantic.ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        param = ".".join(str(x) for x in err["loc"]) or None
-        message = (
-            "Unrecognized request argument supplied: " + str(param)
-            if err["type"] == "extra_forbidden"
-            else f"{param}: {err['msg']}"
-            if param
-            else str(err["msg"])
-        )
-        raise bad_request(message, param=param) from exc
+        raise _invalid(exc) from exc
+
+
+def _invalid(exc: pydantic.ValidationError) -> GatewayError:
+    """The first validation error as OpenAI words it: a typo, an unsupported parameter, or a bad value."""
+    err = exc.errors(include_url=False)[0]
+    param = ".".join(str(x) for x in err["loc"]) or None
+    if err["type"] in ("unsupported_parameter", "unsupported_value"):
+        return bad_request(str(err["msg"]), param=param, code=err["type"])
+    if err["type"] == "extra_forbidden":
+        return bad_request(f"Unrecognized request argument supplied: {param}", param=param)
+    return bad_request(f"{param}: {err['msg']}" if param else str(err["msg"]), param=param)
 
 
 @router.get("/v1/models", openapi_extra=KEYED)
@@ -168,6 +170,13 @@ async def detokenize(request: Request) -> Response:
     return await state.tokenization.detokenize(req, secret=_secret(request))
 
 
+def _is_unknown_v1(method: str, path: str) -> bool:
+    """A /v1 request no route serves (the hot routes are looked up before; this is the only other one)."""
+    if path != "/v1" and not path.startswith("/v1/"):
+        return False
+    return not (method == "GET" and path.startswith("/v1/models/"))
+
+
 class FastPath:
     """ASGI middleware sending the hot /v1 routes straight to their handlers.
 
@@ -195,6 +204,10 @@ class FastPath:
             else None
         )
         if handler is None:
+            path = scope.get("path", "") if scope["type"] == "http" else ""
+            if _is_unknown_v1(scope.get("method", ""), path):
+                await render(invalid_url(scope["method"], path))(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         response = await handler(Request(scope, receive))

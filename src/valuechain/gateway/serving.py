@@ -86,6 +86,11 @@ class OpenAIServing:
         """The generated text of one streamed chunk."""
         return ""
 
+    def conform(self, result: JsonDict) -> None:
+        """Mend what OpenAI-compatible backends commonly send against OpenAI's document (in place)."""
+        if result.get("system_fingerprint", "") is None:  # the document types it a string, or absent
+            del result["system_fingerprint"]
+
     async def admit(self, request: AdmissionRequest) -> tuple[Ticket, Backend]:
         """Admission, then the backend that serves the admitted route."""
         ticket = await self.admission.admit(request)
@@ -108,6 +113,7 @@ class OpenAIServing:
             outcome.completion_tokens = int(usage.get("completion_tokens") or 0)
             outcome.response_text = self.text_of(result)
             result["model"] = ticket.route.model
+            self.conform(result)
         return result, settlement.committed
 
     async def stream(
@@ -139,11 +145,11 @@ class OpenAIServing:
             async with settlement as outcome:
                 try:
                     async for chunk in chunks:
-                        if chunk.get("usage"):
-                            usage_chunk = chunk
+                        usage = chunk.pop("usage", None)  # reported once, at the end (running usage too)
+                        if usage:
+                            usage_chunk = {**chunk, "usage": usage}
                             if not chunk.get("choices"):
                                 continue
-                            chunk = {**chunk, "usage": None}
                         chunk["model"] = model
                         piece = self.delta_text(chunk)
                         if piece:

@@ -16,6 +16,15 @@ class OpenAIServingChat(OpenAIServing):
     def text_of(self, result: JsonDict) -> str:
         return "".join((c.get("message") or {}).get("content") or "" for c in result.get("choices") or [])
 
+    def conform(self, result: JsonDict) -> None:
+        super().conform(result)
+        for choice in (
+            result.get("choices") or []
+        ):  # required, null when there is none (llama-server omits it)
+            message = choice.get("message")
+            if message is not None and "refusal" not in message:
+                message["refusal"] = None
+
     def delta_text(self, chunk: JsonDict) -> str:
         return "".join((c.get("delta") or {}).get("content") or "" for c in chunk.get("choices") or [])
 
@@ -24,6 +33,7 @@ class OpenAIServingChat(OpenAIServing):
     ) -> Response:
         """Admit, call the backend with the admitted ``max_tokens``, answer and settle."""
         texts = [m.text() for m in request.messages]
+        tools_size = len(str(body["tools"])) if request.tools else 0  # described to the model in its prompt
         stream = bool(request.stream)
         ticket, backend = await self.admit(
             AdmissionRequest(
@@ -31,7 +41,7 @@ class OpenAIServingChat(OpenAIServing):
                 model=request.model,
                 endpoint="chat",
                 stream=stream,
-                prompt_estimate=prompt_size(texts) + 8 * len(texts) + 16,
+                prompt_estimate=prompt_size(texts) + 8 * len(texts) + 16 + tools_size,
                 max_output=request.output_limit,
                 choices=request.n or 1,
                 prompt_text="\n".join(texts),

@@ -77,7 +77,9 @@ def completion_logprobs_to_chat(logprobs: JsonDict | None, *, top_n: int) -> Jso
     return {"content": content, "refusal": None}
 
 
-def chat_response(*, request_id: str, model: str, choices: list[JsonDict], usage: JsonDict) -> JsonDict:
+def chat_response(
+    *, request_id: str, model: str, choices: list[JsonDict], usage: JsonDict, fingerprint: str
+) -> JsonDict:
     """A ``chat.completion`` object."""
     return {
         "id": request_id,
@@ -86,22 +88,45 @@ def chat_response(*, request_id: str, model: str, choices: list[JsonDict], usage
         "model": model,
         "choices": choices,
         "usage": usage,
-        "system_fingerprint": None,
+        "system_fingerprint": fingerprint,
     }
 
 
-def chat_choice(*, index: int, text: str, finish_reason: str, logprobs: JsonDict | None) -> JsonDict:
-    """One chat choice."""
-    return {
-        "index": index,
-        "message": {"role": "assistant", "content": text, "refusal": None},
-        "logprobs": logprobs,
-        "finish_reason": finish_reason,
-    }
+def chat_choice(
+    *,
+    index: int,
+    text: str | None,
+    finish_reason: str,
+    logprobs: JsonDict | None,
+    tool_calls: list[JsonDict] | None = None,
+) -> JsonDict:
+    """One chat choice (with ``tool_calls`` and no content when the model called tools)."""
+    message: JsonDict = {"role": "assistant", "content": text, "refusal": None}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish_reason}
+
+
+def chat_chunks_of(choices: list[JsonDict]) -> list[JsonDict]:
+    """Stream choices of whole chat choices: the message (text or tool calls) in one delta, then the end."""
+    out = []
+    for c in choices:
+        message, delta = c["message"], {"role": "assistant", "content": c["message"]["content"]}
+        if message.get("tool_calls"):
+            delta["tool_calls"] = [{"index": j, **call} for j, call in enumerate(message["tool_calls"])]
+        out.append({"index": c["index"], "delta": delta, "logprobs": c["logprobs"], "finish_reason": None})
+        out.append({"index": c["index"], "delta": {}, "logprobs": None, "finish_reason": c["finish_reason"]})
+    return out
 
 
 def chat_chunk(
-    *, request_id: str, model: str, created: int, choices: list[JsonDict], usage: JsonDict | None = None
+    *,
+    request_id: str,
+    model: str,
+    created: int,
+    fingerprint: str,
+    choices: list[JsonDict],
+    usage: JsonDict | None = None,
 ) -> JsonDict:
     """A ``chat.completion.chunk`` object."""
     return {
@@ -109,6 +134,7 @@ def chat_chunk(
         "object": "chat.completion.chunk",
         "created": created,
         "model": model,
+        "system_fingerprint": fingerprint,
         "choices": choices,
         "usage": usage,
     }
@@ -117,15 +143,18 @@ def chat_chunk(
 def completion_chunk(
     *, request_id: str, model: str, created: int, choices: list[JsonDict], usage: JsonDict | None = None
 ) -> JsonDict:
-    """A streamed ``text_completion`` object."""
-    return {
+    """A streamed ``text_completion`` object (``usage`` only on the chunk that has it: the spec does not
+    let it be null)."""
+    chunk = {
         "id": request_id,
         "object": "text_completion",
         "created": created,
         "model": model,
         "choices": choices,
-        "usage": usage,
     }
+    if usage is not None:
+        chunk["usage"] = usage
+    return chunk
 
 
 def plain(value: Any) -> Any:

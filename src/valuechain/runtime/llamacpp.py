@@ -3,12 +3,15 @@
 A ``Llama`` object is not thread-safe and keeps KV-cache state between calls, so every engine call of one
 model runs on that model's single worker thread: concurrent requests queue and never interleave state.
 Chat is the model's own chat template (from the GGUF metadata) applied on top of completions, so chat and
-completions share sampling, stop, seed, logprobs and usage counting.
+completions share sampling, stop, seed, logprobs and usage counting. ``response_format`` and ``tools`` are
+decoded under a grammar (``_llama_structured.py``), built only for the requests that ask for one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import logging
 import threading
 import time
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from valuechain.runtime import _llama_format as fmt
+from valuechain.runtime import _llama_structured as structured
 from valuechain.runtime.base import (
     Backend,
     BackendError,
@@ -54,6 +58,7 @@ class LlamaCppBackend(Backend):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{served_name}")
         self._contexts: dict[str, Any] = {}
         self._formatter: Any = None
+        self.fingerprint = _fingerprint(config.model_path)
 
     # --- worker-thread side ------------------------------------------------------------------------
 
@@ -78,13 +83,14 @@ class LlamaCppBackend(Backend):
         extra: dict[str, Any] = {}
         if kind == "score":
             extra["logits_all"] = True
-        if kind == "embed":
+        extra["n_batch"] = self.config.n_batch
+        if kind == "embed":  # one input is one batch: any input up to the context window fits
             extra.update(embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+            extra.update(n_batch=self.config.n_ctx, n_ubatch=self.config.n_ctx)
         return llama_cpp.Llama(
             model_path=str(self.config.model_path),
             n_ctx=self.config.n_ctx,
             n_threads=self.config.n_threads,
-            n_batch=self.config.n_batch,
             verbose=False,
             **extra,
         )
@@ -97,7 +103,7 @@ class LlamaCppBackend(Backend):
         bad = [t for t in tokens if not 0 <= t < n_vocab]
         if bad:
             raise BackendRequestError(f"token id {bad[0]} is outside the vocabulary (0..{n_vocab - 1})")
-        if len(tokens) >= self.config.n_ctx:
+        if len(tokens) > self.config.n_ctx:
             raise BackendRequestError(
                 f"prompt has {len(tokens)} tokens; the context window is {self.config.n_ctx}"
             )
@@ -107,10 +113,14 @@ class LlamaCppBackend(Backend):
             self._check_tokens(prompt)
             return prompt
         tokens = list(self._llm().tokenize(prompt.encode("utf-8"), add_bos=add_special, special=True))
+        if not tokens:  # the spec-valid prompt "" of a model without BOS: generate after end-of-text
+            tokens = [self._llm().token_eos()]
         self._check_tokens(tokens)
         return tokens
 
-    def _chat_prompt(self, messages: list[JsonDict]) -> tuple[list[int], list[str]]:
+    def _chat_prompt(
+        self, messages: list[JsonDict], tool_note: str | None = None
+    ) -> tuple[list[int], list[str]]:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         llm = self._llm()
@@ -121,8 +131,7 @@ class LlamaCppBackend(Backend):
             eos = llm._model.token_get_text(llm.token_eos())
             bos = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() >= 0 else ""
             self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-        plain = [{"role": m["role"], "content": _text(m.get("content"))} for m in messages]
-        formatted = self._formatter(messages=plain)
+        formatted = self._formatter(messages=structured.prompt_messages(messages, tool_note))
         stop = (
             formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
         )
@@ -133,11 +142,10 @@ class LlamaCppBackend(Backend):
         self, tokens: list[int], params: JsonDict, max_tokens: int, logprobs: int | None
     ) -> JsonDict:
         """One completion choice: text, finish reason, completion token count and logprobs."""
+        max_tokens = self._room(tokens, max_tokens)
         if max_tokens <= 0:
             return {"text": "", "finish_reason": "length", "completion_tokens": 0, "logprobs": None}
         llm = self._llm("score" if logprobs is not None else "generate")
-        if tokens and len(tokens) + max_tokens > self.config.n_ctx:
-            max_tokens = self.config.n_ctx - len(tokens)
         out = llm.create_completion(
             tokens, max_tokens=max_tokens, logprobs=logprobs, repeat_penalty=1.0, **params
         )
@@ -148,6 +156,11 @@ class LlamaCppBackend(Backend):
             "completion_tokens": int(out["usage"]["completion_tokens"]),
             "logprobs": fmt.plain(choice.get("logprobs")),
         }
+
+    def _room(self, tokens: list[int], max_tokens: int) -> int:
+        """``max_tokens`` cut to what the context window leaves after the prompt (0: none; llama.cpp
+        refuses a prompt that fills the window, and reads ``max_tokens`` 0 as unlimited)."""
+        return min(max_tokens, self.config.n_ctx - len(tokens))
 
     def _echo_logprobs(self, tokens: list[int], top_k: int) -> JsonDict:
         """Prompt-token logprobs for ``echo`` (computed here: llama-cpp-python's echo rows are shifted)."""
@@ -208,21 +221,40 @@ class LlamaCppBackend(Backend):
                 )
         return {"choices": choices, "usage": _usage(prompt_tokens, completion_tokens)}
 
+    def _chat_setup(self, body: JsonDict) -> tuple[list[int], list[str], structured.DecodingPlan | None]:
+        """The prompt tokens, template stops and decoding plan (grammar) of a chat request."""
+        plan = structured.decoding_plan(body) if "tools" in body or "response_format" in body else None
+        if plan is not None:
+            structured.check_grammar(plan.grammar, self._llm()._model.vocab)
+        tokens, stop = self._chat_prompt(body["messages"], plan.tool_note if plan else None)
+        return tokens, stop, plan
+
     def _chat_all(self, body: JsonDict) -> JsonDict:
-        tokens, stop = self._chat_prompt(body["messages"])
+        tokens, stop, plan = self._chat_setup(body)
         top = body.get("top_logprobs") or 0
         logprobs = top if body.get("logprobs") else None
         choices, completion_tokens = [], 0
         for i in range(int(body.get("n") or 1)):
             params = self._sampling(body, i)
             params["stop"] = _stops(body.get("stop")) + stop
+            if plan is not None:
+                params["grammar"] = plan.grammar
             r = self._generate(tokens, params, int(body.get("max_tokens") or 0), logprobs)
             completion_tokens += r["completion_tokens"]
             chat_lp = (
                 fmt.completion_logprobs_to_chat(r["logprobs"], top_n=top) if logprobs is not None else None
             )
+            calls = structured.tool_calls_of(r["text"]) if plan is not None and plan.calls_tools else None
             choices.append(
-                fmt.chat_choice(index=i, text=r["text"], finish_reason=r["finish_reason"], logprobs=chat_lp)
+                fmt.chat_choice(
+                    index=i,
+                    text=None if calls else r["text"],
+                    finish_reason="tool_calls"
+                    if calls and r["finish_reason"] == "stop"
+                    else r["finish_reason"],
+                    logprobs=chat_lp,
+                    tool_calls=calls,
+                )
             )
         return {"choices": choices, "usage": _usage(len(tokens), completion_tokens)}
 
@@ -233,13 +265,19 @@ class LlamaCppBackend(Backend):
         max_tokens: int,
         emit: Callable[[str, Any], None],
         cancelled: threading.Event,
+        logprobs: int | None = None,
     ) -> None:
-        """Generate on the worker thread, handing each text piece to ``emit``; stop early when cancelled."""
-        llm = self._llm()
-        if len(tokens) + max_tokens > self.config.n_ctx:
-            max_tokens = self.config.n_ctx - len(tokens)
+        """Generate on the worker thread, handing each text piece (and its logprobs when asked) to ``emit``;
+        stop early when cancelled."""
+        max_tokens = self._room(tokens, max_tokens)
         text, finish = "", "length"
-        gen = llm.create_completion(tokens, max_tokens=max_tokens, stream=True, repeat_penalty=1.0, **params)
+        if max_tokens <= 0:
+            emit("end", (finish, 0))
+            return
+        llm = self._llm("score" if logprobs is not None else "generate")
+        gen = llm.create_completion(
+            tokens, max_tokens=max_tokens, stream=True, repeat_penalty=1.0, logprobs=logprobs, **params
+        )
         try:
             for chunk in gen:
                 if cancelled.is_set():
@@ -247,7 +285,7 @@ class LlamaCppBackend(Backend):
                 choice = chunk["choices"][0]
                 if choice["text"]:
                     text += choice["text"]
-                    emit("text", choice["text"])
+                    emit("text", (choice["text"], fmt.plain(choice.get("logprobs"))))
                 if choice.get("finish_reason"):
                     finish = choice["finish_reason"]
         finally:
@@ -256,7 +294,7 @@ class LlamaCppBackend(Backend):
         emit("end", (finish, n_out))
 
     async def _stream_pieces(
-        self, tokens: list[int], params: JsonDict, max_tokens: int
+        self, tokens: list[int], params: JsonDict, max_tokens: int, logprobs: int | None = None
     ) -> AsyncIterator[tuple[str, Any]]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -267,7 +305,7 @@ class LlamaCppBackend(Backend):
 
         def work() -> None:
             try:
-                self._stream_worker(tokens, params, max_tokens, emit, cancelled)
+                self._stream_worker(tokens, params, max_tokens, emit, cancelled, logprobs)
             except Exception as exc:  # handed to the consumer, which raises it
                 emit("error", exc)
 
@@ -285,6 +323,8 @@ class LlamaCppBackend(Backend):
             await asyncio.shield(future)
 
     def _sampling(self, body: JsonDict, seed_offset: int) -> JsonDict:
+        if body.get("logit_bias"):
+            self._check_tokens([int(k) for k in body["logit_bias"]])
         return _sampling(body, seed_offset, self.config.sampling_defaults)
 
     # --- the Backend interface ---------------------------------------------------------------------
@@ -295,45 +335,62 @@ class LlamaCppBackend(Backend):
 
     async def chat(self, body: JsonDict) -> JsonDict:
         out = await self._run(self._chat_all, body)
-        return fmt.chat_response(request_id=_rid("chatcmpl"), model=self.served_name, **out)
+        return fmt.chat_response(
+            request_id=_rid("chatcmpl"), model=self.served_name, fingerprint=self.fingerprint, **out
+        )
 
     async def chat_stream(self, body: JsonDict) -> AsyncIterator[JsonDict]:  # type: ignore[override]
         rid, created = _rid("chatcmpl"), int(time.time())
-        tokens, stop = await self._run(self._chat_prompt, body["messages"])
+        tokens, stop, plan = await self._run(self._chat_setup, body)
+        chunk = functools.partial(
+            fmt.chat_chunk,
+            request_id=rid,
+            model=self.served_name,
+            created=created,
+            fingerprint=self.fingerprint,
+        )
+        if plan is not None and plan.calls_tools:  # decoded whole: a call is known only once it parses
+            whole = await self._run(self._chat_all, body)
+            for c in fmt.chat_chunks_of(whole["choices"]):
+                yield chunk(choices=[c])
+            yield chunk(choices=[], usage=whole["usage"])
+            return
+        top = body.get("top_logprobs") or 0
+        logprobs = top if body.get("logprobs") else None
         completion_tokens = 0
         for i in range(int(body.get("n") or 1)):
             params = self._sampling(body, i)
             params["stop"] = _stops(body.get("stop")) + stop
+            if plan is not None:
+                params["grammar"] = plan.grammar
             first = {
                 "index": i,
                 "delta": {"role": "assistant", "content": ""},
                 "logprobs": None,
                 "finish_reason": None,
             }
-            yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[first])
+            yield chunk(choices=[first])
             seen = 0  # running usage on every chunk (like vLLM's continuous_usage_stats): a disconnect
             # is then billed for exactly the prompt and the pieces generated; the gateway strips it
-            async for kind, value in self._stream_pieces(tokens, params, int(body.get("max_tokens") or 0)):
+            async for kind, value in self._stream_pieces(
+                tokens, params, int(body.get("max_tokens") or 0), logprobs
+            ):
                 if kind == "text":
                     seen += 1
+                    lp = (
+                        fmt.completion_logprobs_to_chat(value[1], top_n=top) if logprobs is not None else None
+                    )
                     choice = {
                         "index": i,
-                        "delta": {"content": value},
-                        "logprobs": None,
+                        "delta": {"content": value[0]},
+                        "logprobs": lp,
                         "finish_reason": None,
                     }
                 else:
                     completion_tokens, seen = completion_tokens + value[1], 0
                     choice = {"index": i, "delta": {}, "logprobs": None, "finish_reason": value[0]}
-                yield fmt.chat_chunk(
-                    request_id=rid,
-                    model=self.served_name,
-                    created=created,
-                    choices=[choice],
-                    usage=_usage(len(tokens), completion_tokens + seen),
-                )
-        usage = _usage(len(tokens), completion_tokens)
-        yield fmt.chat_chunk(request_id=rid, model=self.served_name, created=created, choices=[], usage=usage)
+                yield chunk(choices=[choice], usage=_usage(len(tokens), completion_tokens + seen))
+        yield chunk(choices=[], usage=_usage(len(tokens), completion_tokens))
 
     async def completion(self, body: JsonDict) -> JsonDict:
         out = await self._run(self._complete_all, body)
@@ -352,6 +409,7 @@ class LlamaCppBackend(Backend):
             [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
         )
         n = int(body.get("n") or 1)
+        logprobs = body.get("logprobs")
         prompt_tokens = completion_tokens = 0
         for p_index, prompt in enumerate(prompts):
             tokens = await self._run(self._encode, prompt)
@@ -360,17 +418,27 @@ class LlamaCppBackend(Backend):
                 index = p_index * n + i
                 if body.get("echo"):
                     text = await self.detokenize(tokens)
-                    choice = {"text": text, "index": index, "logprobs": None, "finish_reason": None}
+                    echo_lp = (
+                        await self._run(self._echo_logprobs, tokens, logprobs)
+                        if logprobs is not None
+                        else None
+                    )
+                    choice = {"text": text, "index": index, "logprobs": echo_lp, "finish_reason": None}
                     yield fmt.completion_chunk(
                         request_id=rid, model=self.served_name, created=created, choices=[choice]
                     )
                 seen = 0
                 async for kind, value in self._stream_pieces(
-                    tokens, self._sampling(body, i), int(body.get("max_tokens") or 0)
+                    tokens, self._sampling(body, i), int(body.get("max_tokens") or 0), logprobs
                 ):
                     if kind == "text":
                         seen += 1
-                        choice = {"text": value, "index": index, "logprobs": None, "finish_reason": None}
+                        choice = {
+                            "text": value[0],
+                            "index": index,
+                            "logprobs": value[1],
+                            "finish_reason": None,
+                        }
                     else:
                         completion_tokens, seen = completion_tokens + value[1], 0
                         choice = {"text": "", "index": index, "logprobs": None, "finish_reason": value[0]}
@@ -396,17 +464,29 @@ class LlamaCppBackend(Backend):
         inputs = [raw] if isinstance(raw, str) or (raw and isinstance(raw[0], int)) else list(raw)
         texts = []
         for item in inputs:
-            if isinstance(item, list):
+            if isinstance(item, list):  # special tokens as their text: the input [0] is not empty
                 self._check_tokens(item)
-                item = self._llm().detokenize(item).decode("utf-8", errors="ignore")
+                item = self._llm().detokenize(item, special=True).decode("utf-8", errors="ignore")
+            if not item:
+                raise BackendRequestError("input must not be empty")
             texts.append(item)
         llm = self._llm("embed")
-        vectors, total = llm.embed(texts, return_count=True)
+        try:  # refused, not cut short as llama-cpp-python's default would
+            vectors, total = llm.embed(texts, return_count=True, truncate=False)
+        except ValueError as exc:  # "Requested tokens (N) exceed batch size of n_ctx"
+            raise BackendRequestError(
+                f"an input is longer than the context window of {self.config.n_ctx} tokens ({exc})"
+            ) from exc
+        dimensions = int(body.get("dimensions") or 0)
+        if dimensions > llm.n_embd():
+            raise BackendRequestError(
+                f"dimensions is {dimensions}; this model's embeddings have {llm.n_embd()} (at most)"
+            )
         data = []
         for i, vec in enumerate(vectors):
             v = np.asarray(vec, dtype=np.float32)
-            if body.get("dimensions"):
-                v = v[: int(body["dimensions"])]
+            if dimensions:
+                v = v[:dimensions]
             v = v / max(float(np.linalg.norm(v)), 1e-12)
             data.append({"object": "embedding", "index": i, "embedding": v.tolist()})
         return {
@@ -462,12 +542,13 @@ def _engine_error(exc: BaseException) -> BackendError:
     return BackendError(f"the embedded engine failed ({type(exc).__name__})")
 
 
-def _text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content)
+def _fingerprint(model_path: Path) -> str:
+    """``system_fingerprint``: the model file (name and size) and the engine's version, hashed."""
+    from importlib.metadata import version
+
+    size = model_path.stat().st_size if model_path.is_file() else 0
+    seed = f"{model_path.name}:{size}:llama-cpp-python {version('llama_cpp_python')}"
+    return "fp_" + hashlib.sha256(seed.encode()).hexdigest()[:10]
 
 
 def _stops(stop: str | list[str] | None) -> list[str]:
