@@ -1,7 +1,8 @@
 """CPU and wall time per /v1/chat/completions request with the ASGI app called in process.
 
-No HTTP server or load generator between: the app (lifespan included) is called directly; the backend is
-bench/fake_backend.py over loopback. Less noisy than gateway_bench.py on a shared machine, for comparing two
+No HTTP server or load generator between: the app (lifespan included) is called directly, and a request
+counts as done when its response is complete (what the app does after, such as the metering commit, goes
+on meanwhile and is included in the CPU time); the backend is bench/fake_backend.py over loopback. Less noisy than gateway_bench.py on a shared machine, for comparing two
 source trees: run it alternately with PYTHONPATH pointing at each.
 
 Usage: PYTHONPATH=src .venv/bin/python bench/gateway_inprocess.py [N] [--cprofile]
@@ -42,8 +43,13 @@ async def _exercise(app: Any, key: str, n: int, cprofile: bool) -> dict[str, flo
     scope |= {"scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": ""}
     scope |= {"headers": headers, "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}
 
+    running: set[asyncio.Task[None]] = set()
+
     async def one() -> int:
+        """One request, until its response is complete (as a client sees it, and as uvicorn then takes
+        the connection's next request); what the app does after that goes on in the background."""
         sent, status = False, []
+        done = asyncio.get_running_loop().create_future()
 
         async def receive() -> dict[str, Any]:
             nonlocal sent
@@ -56,8 +62,13 @@ async def _exercise(app: Any, key: str, n: int, cprofile: bool) -> dict[str, flo
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
+            elif not message.get("more_body") and not done.done():
+                done.set_result(None)
 
-        await app(dict(scope), receive, send)
+        task = asyncio.create_task(app(dict(scope), receive, send))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        await asyncio.wait([done, task], return_when=asyncio.FIRST_COMPLETED)
         return status[0]
 
     lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -85,6 +96,7 @@ async def _exercise(app: Any, key: str, n: int, cprofile: bool) -> dict[str, flo
 
         profile.disable()
         result["calls_per_request"] = pstats.Stats(profile).total_calls / n  # type: ignore[attr-defined]
+    await asyncio.gather(*running)
     await lifespan_in.put({"type": "lifespan.shutdown"})
     await lifespan_out.get()
     await task

@@ -15,8 +15,11 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Table
 
-Statements = list[tuple[str, list[dict[str, Any]]]]
-"""SQL statements, each with the rows to execute it for (``cursor.executemany``), in order."""
+Statements = list[tuple[str, list[dict[str, Any]] | tuple[Any, ...]]]
+"""SQL statements in order, each with a list of rows to execute it for (``cursor.executemany``) or one
+tuple of positional parameters (``cursor.execute``, a multi-row insert)."""
+
+MAX_PARAMS = 30_000  # parameters of one multi-row insert (SQLite allows 32,766 since 3.32)
 
 
 class BulkSql:
@@ -40,6 +43,25 @@ class BulkSql:
             values = ", ".join(self.param(c) for c in cols)
             sql = self._inserts[key] = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({values})"
         return sql
+
+    def insert_values(
+        self, table: Table, rows: list[dict[str, Any]], columns: tuple[str, ...] | None = None
+    ) -> Statements:
+        """Multi-row ``INSERT … VALUES (…), (…)`` statements for ``rows`` (as many as the parameter limit
+        needs): the driver steps each once, where ``executemany`` steps, and hands the interpreter lock
+        over, once per row."""
+        if not rows:
+            return []
+        cols = columns or tuple(c.name for c in table.columns)
+        one = "(" + ", ".join(["?" if self.sqlite else "%s"] * len(cols)) + ")"
+        head = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
+        per = max(1, MAX_PARAMS // len(cols))
+        statements: Statements = []
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            params = tuple([row[c] for row in chunk for c in cols])
+            statements.append((head + ", ".join([one] * len(chunk)), params))
+        return statements
 
     def record(self, table: Table, record: Any) -> dict[str, Any]:
         """The values of a slotted dataclass whose fields are the table's columns, driver-ready."""

@@ -48,6 +48,8 @@ class Admission:
         self.reservations = reservations
         self.recorder = recorder
         self.rules = rules
+        self.in_flight = 0  # admitted, not yet settled
+        recorder.in_flight = lambda: self.in_flight  # the writer batches what these will settle
 
     async def admit(self, request: AdmissionRequest) -> Ticket:
         """Authorise, limit and reserve; raises the core or gateway error with the right status otherwise."""
@@ -86,6 +88,7 @@ class Admission:
                 error_type="insufficient_quota",
                 headers={"x-should-retry": "false"},
             )
+        self.in_flight += 1
         return Ticket(
             request_id=request_id,
             caller=caller,
@@ -153,6 +156,7 @@ class Admission:
         if ticket.settled:
             return None
         ticket.settled = True
+        self.in_flight -= 1
         route, p = ticket.route, ticket.caller.principal
         used = outcome.prompt_tokens + outcome.completion_tokens
         covered = ticket.allowance_hold > 0

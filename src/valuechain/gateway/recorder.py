@@ -7,8 +7,9 @@ stopped process could not commit are replayed by the next one.
 The writer owns the transaction; each row is stated by its table's owner: usage records and request
 logs here, ledger postings by ``market.ledger.usage_charge_statements``, misuse events by
 ``oversight.service.event_statements``. The statements are built on the event loop and only executed on
-the writer's thread (fewer hand-offs of the interpreter lock while requests are being served). The writer
-lingers ``LINGER_S`` after a first entry so that others join its batch: nobody waits for it.
+the writer's thread, as multi-row inserts (fewer hand-offs of the interpreter lock while requests are being
+served). The writer lingers ``LINGER_MIN_S``, and while other requests are in flight up to ``LINGER_S``, for
+their entries to join its batch: nobody waits for a commit, and each batch costs lock hand-offs.
 
 Until its entry commits, a request's charge is *pending*: balance loaders subtract ``pending_charges``, so
 a wallet mirror reloaded meanwhile never counts money twice.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +39,9 @@ log = logging.getLogger("valuechain.gateway")
 
 _USAGE, _LOG = UsageRecord.__table__, RequestLog.__table__
 CHECKPOINT_EVERY = 2000  # entries between WAL checkpoints (SQLite's own default is ~1,000 pages)
-LINGER_S = 0.002  # the writer waits this long after a first entry for others to join its batch
+LINGER_S = 0.02  # longest wait for the entries of requests in flight to join a batch
+LINGER_MIN_S = 0.002  # always: even one request at a time then commits a few per batch
+POLL_S = 0.001
 RETRY_MAX_S = 5.0  # longest wait between two tries of a failed commit
 
 
@@ -56,6 +60,7 @@ class UsageRecorder:
     ) -> None:
         self._db = db
         self._linger_s = linger_s
+        self.in_flight: Callable[[], int] = lambda: 0  # requests admitted, not yet settled (set by Admission)
         self.journal = journal
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] | None = None
@@ -149,8 +154,7 @@ class UsageRecorder:
                 batch, retry = retry, []
             else:
                 batch = [await queue.get()]
-                if self._linger_s and queue.qsize() + 1 < self._max_batch:
-                    await asyncio.sleep(self._linger_s)  # nobody waits for it: gather a bigger batch
+                await self._linger(queue)
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
@@ -163,6 +167,15 @@ class UsageRecorder:
                 continue
             delay = 0.0
             self._done(batch)
+
+    async def _linger(self, queue: asyncio.Queue[_Item]) -> None:
+        """Wait ``LINGER_MIN_S``, then while requests in flight may still add entries, up to ``LINGER_S``."""
+        waited = 0.0
+        while waited < self._linger_s and queue.qsize() + 1 < self._max_batch:
+            if waited >= LINGER_MIN_S and self.in_flight() == 0:
+                return
+            await asyncio.sleep(POLL_S)
+            waited += POLL_S
 
     async def _one_by_one(self, batch: list[_Item]) -> list[_Item]:
         """Commit a failed batch entry by entry (one bad entry holds up no other); returns the failed."""
@@ -220,11 +233,10 @@ class UsageRecorder:
         """The batch's rows as pre-written SQL (SQLAlchemy's per-statement overhead cost several times the
         SQLite commit itself), each table's by its owner."""
         sql = self._sql
-        statements: Statements = [(sql.insert(_USAGE), [sql.record(_USAGE, e.usage) for e in entries])]
+        statements = sql.insert_values(_USAGE, [sql.record(_USAGE, e.usage) for e in entries])
         statements += usage_charge_statements(sql, [e.charge for e in entries if e.charge is not None])
         logs = [sql.record(_LOG, e.request_log) for e in entries if e.request_log is not None]
-        if logs:
-            statements.append((sql.insert(_LOG), logs))
+        statements += sql.insert_values(_LOG, logs)
         statements += event_statements(sql, [ev for e in entries for ev in e.events])
         return statements
 
@@ -246,9 +258,11 @@ class UsageRecorder:
         try:
             if sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-            for statement, rows in statements:
-                if rows:
-                    cur.executemany(statement, rows)
+            for statement, params in statements:
+                if isinstance(params, tuple):
+                    cur.execute(statement, params)
+                elif params:
+                    cur.executemany(statement, params)
             if sqlite:
                 cur.execute("COMMIT")
             else:

@@ -165,8 +165,8 @@ def usage_charge_statements(sql: BulkSql, charges: list[UsageCharge]) -> Stateme
         f"WHERE id = {sql.param('id')}"
     )
     return [
-        (sql.insert(tx_table), txs),  # type: ignore[arg-type]
-        (sql.insert(entry_table, _ENTRY_COLUMNS), entries),  # type: ignore[arg-type]
+        *sql.insert_values(tx_table, txs),  # type: ignore[arg-type]
+        *sql.insert_values(entry_table, entries, _ENTRY_COLUMNS),  # type: ignore[arg-type]
         (balance, [{"id": k, "delta": v} for k, v in deltas.items()]),
     ]
 

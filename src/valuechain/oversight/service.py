@@ -267,7 +267,7 @@ def event_statements(sql: BulkSql, events: list[MisuseEventRecord]) -> Statement
     if not events:
         return []
     table = MisuseEvent.__table__
-    return [(sql.insert(table), [sql.row(table, e.row()) for e in events])]  # type: ignore[arg-type]
+    return sql.insert_values(table, [sql.row(table, e.row()) for e in events])  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
