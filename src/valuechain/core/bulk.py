@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, DateTime, Table
 
 Statements = list[tuple[str, list[dict[str, Any]] | tuple[Any, ...]]]
 """SQL statements in order, each with a list of rows to execute it for (``cursor.executemany``) or one
@@ -29,6 +29,7 @@ class BulkSql:
         self.sqlite = sqlite
         self._inserts: dict[tuple[str, tuple[str, ...] | None], str] = {}
         self._json: dict[str, frozenset[str]] = {}
+        self._converters: dict[str, tuple[tuple[str, Any], ...]] = {}
 
     def param(self, name: str) -> str:
         """A named parameter placeholder."""
@@ -63,6 +64,28 @@ class BulkSql:
             statements.append((head + ", ".join([one] * len(chunk)), params))
         return statements
 
+    def insert_records(self, table: Table, records: list[Any]) -> Statements:
+        """``insert_values`` for slotted dataclasses whose fields are the table's columns, converted column by
+        column without an intermediate dict (the hot path of the metering batch)."""
+        if not records:
+            return []
+        converters = self._converters.get(table.name)
+        if converters is None:
+            converters = self._converters[table.name] = tuple(
+                (c.name, self._converter(c.type)) for c in table.columns
+            )
+        return self.insert_values(
+            table,
+            [{name: convert(getattr(r, name)) for name, convert in converters} for r in records],
+        )
+
+    def _converter(self, column_type: Any) -> Any:
+        if isinstance(column_type, JSON):
+            return _json_text
+        if isinstance(column_type, DateTime) or isinstance(getattr(column_type, "impl", None), DateTime):
+            return _sqlite_datetime if self.sqlite else _utc
+        return _same
+
     def record(self, table: Table, record: Any) -> dict[str, Any]:
         """The values of a slotted dataclass whose fields are the table's columns, driver-ready."""
         return self.row(table, {k: getattr(record, k) for k in record.__slots__})
@@ -84,3 +107,22 @@ class BulkSql:
                 v = orjson.dumps(v, default=str).decode()
             out[k] = v
         return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _json_text(value: Any) -> Any:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+def _utc(value: Any) -> Any:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    """A datetime as SQLAlchemy stores it in SQLite: naive UTC text with microseconds."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -233,10 +233,9 @@ class UsageRecorder:
         """The batch's rows as pre-written SQL (SQLAlchemy's per-statement overhead cost several times the
         SQLite commit itself), each table's by its owner."""
         sql = self._sql
-        statements = sql.insert_values(_USAGE, [sql.record(_USAGE, e.usage) for e in entries])
+        statements = sql.insert_records(_USAGE, [e.usage for e in entries])
         statements += usage_charge_statements(sql, [e.charge for e in entries if e.charge is not None])
-        logs = [sql.record(_LOG, e.request_log) for e in entries if e.request_log is not None]
-        statements += sql.insert_values(_LOG, logs)
+        statements += sql.insert_records(_LOG, [e.request_log for e in entries if e.request_log is not None])
         statements += event_statements(sql, [ev for e in entries for ev in e.events])
         return statements
 
