@@ -174,7 +174,11 @@ def summarise(report: dict[str, dict[str, str | bool]], seconds: float) -> Summa
 
 
 def run_suite(
-    *, modules: tuple[str, ...] = scope.IN_SCOPE_MODULES, keyword: str | None = None, timeout: float = 1800
+    *,
+    modules: tuple[str, ...] = scope.IN_SCOPE_MODULES,
+    keyword: str | None = None,
+    timeout: float = 1800,
+    server_log: Path | None = None,
 ) -> Summary:
     """Serve a hub, run the peer modules against it and summarise."""
     source = fetch_tests(cache_dir())
@@ -217,6 +221,8 @@ def run_suite(
                 )
             log_tail = log_path.read_text()[-3000:]
             seconds = time.monotonic() - started
+        if server_log is not None:
+            shutil.copy(home / "server.log", server_log)
         report_path = Path(tmp) / "report.json"
         if not report_path.is_file():
             raise RuntimeError(f"the peer run wrote no report; pytest said:\n{log_tail}")
@@ -228,9 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="peer test modules (default: the in-scope ones)")
     parser.add_argument("-k", dest="keyword", help="pytest -k expression")
+    parser.add_argument("--server-log", type=Path, help="copy the server's log here")
     parser.add_argument("--min-rate", type=float, default=0.0, help="exit 1 below this pass rate (0-1)")
     args = parser.parse_args(argv)
-    summary = run_suite(modules=tuple(args.modules) or scope.IN_SCOPE_MODULES, keyword=args.keyword)
+    modules = tuple(args.modules) or scope.IN_SCOPE_MODULES
+    summary = run_suite(modules=modules, keyword=args.keyword, server_log=args.server_log)
     for node, message in summary.failed:
         print(f"FAILED {node}: {message}")
     for module, message in summary.broken_modules:

@@ -49,10 +49,16 @@ OUT_OF_SCOPE = (
     Exclusion("inference: not a hub feature", marker="inference"),
     Exclusion("needs the git-lfs binary and a git remote (RUN_GIT_LFS_TESTS)", marker="git_lfs"),
     Exclusion("datasets: the hub serves models only", pattern=r"dataset"),
+    Exclusion(
+        "datasets: the test (or its class's shared repo) is a dataset repo; the hub serves models only",
+        pattern=r"::TestHfFileSystemRepositoryR[OW]::|::test_move_repo_normal_usage|"
+        r"::test_create_repo_already_exists_but_no_write_permission_returns_correct_repo_id|"
+        r"::test_create_tag_on_commit_oid|::test_auth_check_success",
+    ),
     Exclusion("spaces: the hub serves models only", pattern=r"space"),
     Exclusion(
         "discussions and pull requests: not implemented (refs/pr/*, create_pull_request)",
-        pattern=r"discussion|pull_request|_pr_|\bpr\b|refs/pr",
+        pattern=r"discussion|pull_request|create_pr|_pr(_|\[|$)|refs/pr|::TestListGitCommits::",
     ),
     Exclusion("inference endpoints and catalog: not a hub feature", pattern=r"inference"),
     Exclusion("webhooks: not implemented", pattern=r"webhook"),
@@ -61,6 +67,7 @@ OUT_OF_SCOPE = (
     Exclusion("Xet storage: valuechain serves LFS only", pattern=r"xet"),
     Exclusion(
         "huggingface.co-only: papers, activity, user and organisation profiles, likes, enterprise orgs",
-        pattern=r"paper|activity|TestUserApi|like|enterprise|TestHfApiPublicProduction",
+        pattern=r"paper|activity|TestUserApi|_likes?\b|likers|enterprise|TestHfApiPublicProduction|"
+        r"::test_create_repo_private_by_default",
     ),
 )

@@ -13,7 +13,7 @@ from valuechain.core.audit import record_event
 from valuechain.core.errors import NotFoundError, ValidationError
 from valuechain.hub import lineage
 from valuechain.hub.errors import GatedRepoError
-from valuechain.hub.licences import find_licence, require_release_licence
+from valuechain.hub.licences import find_licence, release_licence
 from valuechain.hub.models import ACCESS_STATUSES, GATE_MODES, HubAccess, HubRepo
 from valuechain.hub.repos import DEFAULT_BRANCH, has_download_access, resolve_revision
 
@@ -25,15 +25,14 @@ def _snapshot(repo: HubRepo) -> dict[str, object]:
 def set_visibility(
     session: Session, *, repo: HubRepo, principal: Principal, visibility: str, now: datetime
 ) -> None:
-    """Make a repo public (needs a licence at the head of ``main``) or private."""
+    """Make a repo public or private; public without a licence is published, not released (issue 15)."""
     if visibility not in ("public", "private"):
         raise ValidationError("visibility must be public or private")
     before = _snapshot(repo)
     if visibility == "public":
         head = resolve_revision(session, repo, DEFAULT_BRANCH)
-        if head.parent_id is not None:  # an empty new repo releases nothing; its first commit is checked
-            licence = require_release_licence(session, head, repo_id=repo.repo_id)
-            repo.licence, repo.licence_name = licence.id, licence.name
+        licence = release_licence(session, head, repo_id=repo.repo_id)
+        repo.licence, repo.licence_name = (licence.id, licence.name) if licence else (None, None)
     repo.visibility = visibility
     repo.updated_at = now
     lineage.publish_visibility(session, repo, actor=principal.actor)
@@ -74,7 +73,8 @@ def check_download(session: Session, repo: HubRepo, principal: Principal | None)
     """Raise GatedRepo unless the caller may download files of this (visible) repo."""
     if not has_download_access(session, repo, principal):
         raise GatedRepoError(
-            f"Access to model {repo.repo_id} is restricted: accept its licence terms first "
+            f"Access to model {repo.repo_id} is restricted and you are not in the authorized list: "
+            "accept its licence terms first "
             f"(`valuechain hub accept {repo.repo_id}` or POST /hub/api/models/{repo.repo_id}/accept)"
             + (" and wait for the provider's approval" if repo.gated == "manual" else "")
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valuechain.accounts.directory import org_by_slug
 from valuechain.accounts.principal import Principal
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
@@ -21,6 +22,13 @@ from valuechain.hub.repos import (
     resolve_revision,
 )
 from valuechain.hub.views import iso, model_info
+
+
+def organisation_name(db: Database, *, principal: Principal) -> str:
+    """The caller's organisation's display name (``whoami``'s ``fullname``)."""
+    with db.session() as session:
+        org = org_by_slug(session, principal.org_slug)
+    return org.name if org is not None else principal.org_slug
 
 
 def list_models(

@@ -9,6 +9,7 @@ from collections import Counter
 from sqlalchemy.orm import Session
 
 from valuechain.hub.cards import CardData
+from valuechain.hub.gitmeta import GITATTRIBUTES
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
 from valuechain.registry import releases
 from valuechain.registry.releases import LineageNode
@@ -54,7 +55,11 @@ def record_version(
         model_id=model_id,
         label=label or commit.id,
         notes=commit.title,
-        artifacts=[releases.ArtifactFacts(path=f.path, sha256=f.sha256, size=f.size) for f in files],
+        artifacts=[
+            releases.ArtifactFacts(path=f.path, sha256=f.sha256, size=f.size)
+            for f in files
+            if f.path != GITATTRIBUTES  # git metadata the hub writes, not part of the model
+        ],
         actor=actor,
     )
     commit.version_id = version_id

@@ -13,13 +13,13 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/whoami-v2")
-def whoami(principal: CurrentPrincipal) -> dict[str, Any]:
+def whoami(db: DbDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """The caller as the client's ``whoami`` expects it; repos are namespaced by organisation."""
     role = "write" if principal.role.value != "viewer" else "read"
     return {
         "type": "user",
         "name": principal.org_slug,
-        "fullname": principal.org_slug,
+        "fullname": browse.organisation_name(db, principal=principal),
         "orgs": [{"type": "org", "name": principal.org_slug}],
         "auth": {
             "type": "access_token",

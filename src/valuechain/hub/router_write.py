@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from valuechain.accounts.authz import Action
+from valuechain.core.errors import ValidationError
 from valuechain.hub import service
 from valuechain.hub.cards import card_errors
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
-from valuechain.hub.errors import XET_UNSUPPORTED_PATH
+from valuechain.hub.errors import XET_UNSUPPORTED_PATH, RepoNotFoundError
 from valuechain.hub.uploads import parse_commit, read_limited
 
 router = APIRouter(prefix="/api")
@@ -47,30 +48,31 @@ class RepoSettings(BaseModel):
 
 def _only_models(repo_type: str | None) -> None:
     if repo_type not in (None, "model"):
-        from valuechain.core.errors import ValidationError
-
         raise ValidationError(f"only model repos are supported, not {repo_type!r}")
 
 
 @router.post("/repos/create")
-def create_repo(body: RepoCreate, request: Request, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+def create_repo(
+    body: RepoCreate, request: Request, db: DbDep, store: StoreDep, principal: CurrentPrincipal
+) -> dict[str, str]:
     """``create_repo``; a 409 body still carries ``url`` (the client reads it with ``exist_ok``)."""
     _only_models(body.type)
     namespace = body.organization or principal.org_slug
     visibility = body.visibility or ("private" if body.private else "public")
     url = f"{hub_url(request)}/{namespace}/{body.name}"
     repo = service.create_repo(
-        db, principal=principal, namespace=namespace, name=body.name, visibility=visibility, url=url
+        db, store, principal=principal, namespace=namespace, name=body.name, visibility=visibility, url=url
     )
     return {"url": url, "name": repo.repo_id, "id": repo.id}
 
 
 @router.delete("/repos/delete")
 def delete_repo(body: RepoRef, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
-    _only_models(body.type)
-    service.delete_repo(
-        db, principal=principal, repo_id=f"{body.organization or principal.org_slug}/{body.name}"
-    )
+    """``delete_repo``; a dataset or space is a repo that does not exist here (``missing_ok``)."""
+    repo_id = f"{body.organization or principal.org_slug}/{body.name}"
+    if body.type not in (None, "model"):
+        raise RepoNotFoundError(repo_id)
+    service.delete_repo(db, principal=principal, repo_id=repo_id)
     return {}
 
 
@@ -151,21 +153,30 @@ def preupload(
     db: DbDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    store: StoreDep,
     body: dict[str, Any] = Body(),
 ) -> dict[str, Any]:
-    """Small files go inline ("regular"), large ones through LFS; ``oid`` lets the client skip unchanged."""
+    """LFS for ``.gitattributes`` patterns and large files, inline otherwise; ``oid`` lets the client skip
+    unchanged files."""
     files = [(str(item.get("path", "")), int(item.get("size", 0))) for item in body.get("files", [])]
     answers = service.preupload(
         db,
+        store,
         principal=principal,
         repo_id=f"{namespace}/{name}",
         revision=revision,
         files=files,
         inline_max_bytes=settings.hub_inline_max_bytes,
+        gitignore=body["gitIgnore"] if isinstance(body.get("gitIgnore"), str) else None,
     )
     return {
         "files": [
-            {"path": a.path, "uploadMode": a.upload_mode, "shouldIgnore": False, "oid": a.remote_oid}
+            {
+                "path": a.path,
+                "uploadMode": a.upload_mode,
+                "shouldIgnore": a.should_ignore,
+                "oid": a.remote_oid,
+            }
             for a in answers
         ]
     }
@@ -184,6 +195,9 @@ async def create_commit(
 ) -> dict[str, Any]:
     """NDJSON commit; a stale ``parentCommit`` or a concurrent commit to the branch gets 412."""
     repo_id = f"{namespace}/{name}"
+    if request.query_params.get("create_pr") in ("1", "true", "True"):
+        # Never fall back to committing on the branch: the caller asked for a review step.
+        raise ValidationError("pull requests are not supported by this hub; commit to a branch instead")
     service.check_repo(db, principal=principal, repo_id=repo_id, action=Action.repo_write)  # before the body
     body = await read_limited(request.stream(), max_bytes=settings.hub_max_commit_bytes)
     commit_request = await to_thread.run_sync(
