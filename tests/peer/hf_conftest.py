@@ -130,8 +130,9 @@ def repo_factory(api: HfApi) -> Iterator[RepoFactory]:
 
     def factory(repo_type: str = "model", repo_id: str | None = None, **kwargs: Any) -> RepoUrl:
         name = repo_id or repo_name()
-        if "/" not in name:
-            name = f"{USER}/{name}"
+        if "/" not in name:  # the token's own namespace, as the Hub does
+            namespace = api.whoami(token=kwargs["token"])["name"] if "token" in kwargs else USER
+            name = f"{namespace}/{name}"
         url = api.create_repo(name, repo_type=repo_type, **kwargs)
         created.append((url, kwargs.get("token")))
         return url

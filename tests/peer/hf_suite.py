@@ -92,7 +92,8 @@ def serve_hub(home: Path) -> Iterator[tuple[str, dict[str, str]]]:
     from valuechain.core.db import Database
     from valuechain.core.settings import Settings
 
-    db = Database(Settings(home=home).resolved_database_url)
+    url = f"sqlite:///{(home / 'valuechain.db').resolve()}"  # never a database named by the environment
+    db = Database(Settings(home=home, database_url=url).resolved_database_url)
     migrate.upgrade(db)
     keys: dict[str, str] = {}
     with db.unit_of_work() as session:
@@ -105,7 +106,8 @@ def serve_hub(home: Path) -> Iterator[tuple[str, dict[str, str]]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "VALUECHAIN_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VALUECHAIN_")}
+    env |= {"VALUECHAIN_HOME": str(home), "VALUECHAIN_DATABASE_URL": url}
     command = [sys.executable, "-m", "uvicorn", "valuechain.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     log = (home / "server.log").open("w")

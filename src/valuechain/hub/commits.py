@@ -85,6 +85,26 @@ def initial_commit(
     return commit
 
 
+def squash_commit(
+    session: Session, *, repo: HubRepo, head: HubCommit, title: str, author: str, now: datetime
+) -> HubCommit:
+    """A root commit with ``head``'s tree (``super_squash_history``); the caller moves the branch to it."""
+    files = list_files(session, head)
+    tree: dict[str, HubCommitFile | FileChange] = {f.path: f for f in files}
+    commit = _new_commit(repo=repo, parent=None, files=tree, title=title, message="", author=author, now=now)
+    commit.version_id, commit.card = head.version_id, head.card  # the same content: the same model version
+    session.add(commit)
+    session.flush()
+    session.add_all(
+        HubCommitFile(
+            commit_id=commit.id, path=f.path, sha256=f.sha256, size=f.size, git_oid=f.git_oid, is_lfs=f.is_lfs
+        )
+        for f in files
+    )
+    session.flush()
+    return commit
+
+
 def apply_commit(
     session: Session, *, repo: HubRepo, branch: str, request: CommitRequest, author: str, now: datetime
 ) -> tuple[HubCommit, list[HubCommitFile]]:

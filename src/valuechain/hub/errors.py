@@ -38,7 +38,9 @@ class RepoNotFoundError(HubError, NotFoundError):
     hub_code = "RepoNotFound"
 
     def __init__(self, repo_id: str) -> None:
-        super().__init__(f"Repository {repo_id} not found")
+        # The Hub's wording; the client's own message already names the URL, so it adds nothing to it.
+        super().__init__("Repository not found")
+        self.repo_id = repo_id
 
 
 class RevisionNotFoundError(HubError, NotFoundError):

@@ -38,6 +38,12 @@ def publish_visibility(session: Session, repo: HubRepo, *, actor: str) -> None:
         releases.publish_weights(session, model_id=repo.model_id, visibility=repo.visibility, actor=actor)
 
 
+def rename_model(session: Session, repo: HubRepo, *, actor: str) -> None:
+    """A moved repo's registry model takes the new name (lineage edges point at the model, not its name)."""
+    if repo.model_id is not None:
+        releases.rename_channel_model(session, model_id=repo.model_id, slug=repo.repo_id, actor=actor)
+
+
 def record_version(
     session: Session,
     *,

@@ -12,7 +12,7 @@ from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.hub.errors import EntryNotFoundError, RepoNotFoundError, RevisionNotFoundError
-from valuechain.hub.models import HubAccess, HubCommit, HubCommitFile, HubRef, HubRepo
+from valuechain.hub.models import HubAccess, HubCommit, HubCommitFile, HubRef, HubRepo, HubRepoRedirect
 
 DEFAULT_BRANCH = "main"
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -65,13 +65,18 @@ def can_read(repo: HubRepo, principal: Principal | None) -> bool:
     return True
 
 
-def lookup_repo(session: Session, repo_id: str) -> HubRepo | None:
-    """The repo named ``repo_id``, compared case-insensitively as on the Hub; no permission check."""
+def lookup_repo(session: Session, repo_id: str, *, follow_redirects: bool = True) -> HubRepo | None:
+    """The repo named ``repo_id``, compared case-insensitively as on the Hub, or the repo a moved one's
+    old name leads to; no permission check (callers authorize the repo found)."""
     namespace, name = split_repo_id(repo_id)
     query = select(HubRepo).where(
         func.lower(HubRepo.namespace) == namespace.lower(), func.lower(HubRepo.name) == name.lower()
     )
-    return session.scalar(query)
+    repo = session.scalar(query)
+    if repo is None and follow_redirects:
+        redirect = session.get(HubRepoRedirect, (namespace.lower(), name.lower()))
+        repo = session.get(HubRepo, redirect.repo_id) if redirect is not None else None
+    return repo
 
 
 def find_repo(
@@ -194,8 +199,8 @@ _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|^[./]|[./]$|\.l
 
 
 def is_valid_ref_name(name: str) -> bool:
-    """Git's reference name rules (``git check-ref-format``): no spaces, controls, ``~^:?*[`` or backslash, ``..``,
-    ``@{``, empty or dot-led components, trailing ``.``/``/`` or ``.lock``; at most 200 characters."""
+    """Git's reference name rules (``git check-ref-format``): no spaces, controls, ``~^:?*[``, backslash,
+    ``..``, ``@{``, empty or dot-led components, trailing ``.``/``/`` or ``.lock``; at most 200 characters."""
     return 0 < len(name) <= 200 and name != "@" and not _BAD_REF.search(name)
 
 

@@ -1,4 +1,5 @@
-"""Write API of the hub: repos, settings, branches and tags, validate-yaml, preupload, commit, Xet refusal."""
+"""Write API of the hub: repos (create, delete, move), settings, branches and tags, super-squash, LFS files,
+validate-yaml, preupload, commit, Xet refusal."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from valuechain.accounts.authz import Action
 from valuechain.core.errors import ValidationError
-from valuechain.hub import service
-from valuechain.hub.cards import card_errors
+from valuechain.hub import maintenance, service
+from valuechain.hub.cards import card_errors, card_warnings
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
 from valuechain.hub.errors import XET_UNSUPPORTED_PATH, RepoNotFoundError
+from valuechain.hub.storage import is_sha256
 from valuechain.hub.uploads import parse_commit, read_limited
 
 router = APIRouter(prefix="/api")
@@ -73,6 +75,66 @@ def delete_repo(body: RepoRef, db: DbDep, principal: CurrentPrincipal) -> dict[s
     if body.type not in (None, "model"):
         raise RepoNotFoundError(repo_id)
     service.delete_repo(db, principal=principal, repo_id=repo_id)
+    return {}
+
+
+class RepoMove(BaseModel):
+    """``move_repo`` body."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    from_repo: str = Field(alias="fromRepo")
+    to_repo: str = Field(alias="toRepo")
+    type: str | None = "model"
+
+
+@router.post("/repos/move")
+def move_repo(body: RepoMove, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """``move_repo``: rename inside the organisation's namespace; the old name keeps working."""
+    if body.type not in (None, "model"):
+        raise RepoNotFoundError(body.from_repo)
+    repo = maintenance.move_repo(db, principal=principal, from_id=body.from_repo, to_id=body.to_repo)
+    return {"name": repo.repo_id}
+
+
+@router.post("/models/{namespace}/{name}/super-squash/{branch:path}")
+def super_squash(
+    namespace: str,
+    name: str,
+    branch: str,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] | None = Body(default=None),
+) -> dict[str, str]:
+    """``super_squash_history``: one commit with the branch's current files replaces its history."""
+    message = str((body or {}).get("message") or f"Super-squash branch '{branch}'")
+    commit_id = maintenance.super_squash(
+        db, principal=principal, repo_id=f"{namespace}/{name}", branch=branch, message=message
+    )
+    return {"commitId": commit_id}
+
+
+@router.get("/models/{namespace}/{name}/lfs-files")
+def list_lfs_files(namespace: str, name: str, db: DbDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    """``list_lfs_files``: the LFS objects the repo holds (manager only)."""
+    return maintenance.list_lfs_files(db, principal=principal, repo_id=f"{namespace}/{name}")
+
+
+@router.post("/models/{namespace}/{name}/lfs-files/batch")
+def delete_lfs_files(
+    namespace: str, name: str, db: DbDep, principal: CurrentPrincipal, body: dict[str, Any] = Body()
+) -> dict[str, str]:
+    """``permanently_delete_lfs_files``: ``{"deletions": {"sha": [...], "rewriteHistory": true}}``."""
+    deletions = body.get("deletions") or {}
+    oids = deletions.get("sha") if isinstance(deletions, dict) else None
+    if not isinstance(oids, list) or not all(isinstance(o, str) and is_sha256(o) for o in oids):
+        raise ValidationError("deletions.sha must be a list of sha256 object ids")
+    maintenance.delete_lfs_files(
+        db,
+        principal=principal,
+        repo_id=f"{namespace}/{name}",
+        oids=oids,
+        rewrite_history=bool(deletions.get("rewriteHistory", True)),
+    )
     return {}
 
 
@@ -137,12 +199,15 @@ def delete_tag(namespace: str, name: str, tag: str, db: DbDep, principal: Curren
 
 
 @router.post("/validate-yaml")
-def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[str]]:
+def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[dict[str, str]]]:
     """The client posts README.md here before committing it; it reads JSON before the status."""
-    errors = card_errors(str(body.get("content", "")))
+    content = str(body.get("content", ""))
+    errors, warnings = card_errors(content), [{"message": w} for w in card_warnings(content)]
     if errors:
-        return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": []}, status_code=400)  # type: ignore[return-value]
-    return {"errors": [], "warnings": []}
+        return JSONResponse(  # type: ignore[return-value]
+            {"errors": [{"message": e} for e in errors], "warnings": warnings}, status_code=400
+        )
+    return {"errors": [], "warnings": warnings}
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision}")

@@ -88,7 +88,7 @@ def create_repo(
         org_id = principal.org_id if namespace == principal.org_slug else None
         if org_id is None and principal.is_operator:
             org_id = org_id_for_slug(session, namespace)
-        existing = lookup_repo(session, f"{namespace}/{name}")
+        existing = lookup_repo(session, f"{namespace}/{name}", follow_redirects=False)
         if existing is not None and (org_id is not None or repos.can_read(existing, principal)):
             raise RepoExistsError(existing.repo_id, url=url)  # 409 only where the repo is visible anyway
         if org_id is None:
@@ -262,12 +262,26 @@ def accept_terms(db: Database, *, principal: Principal, repo_id: str) -> dict[st
         }
 
 
-def decide_access(db: Database, *, principal: Principal, repo_id: str, org_slug: str, status: str) -> None:
-    """The provider grants, rejects or resets the access an organisation asked for."""
+def decide_access(
+    db: Database,
+    *,
+    principal: Principal,
+    repo_id: str,
+    org_slug: str | None,
+    status: str,
+    request_id: str | None = None,
+) -> None:
+    """The provider grants, rejects or resets the access an organisation asked for (by slug or request id)."""
     with db.unit_of_work() as session:
         repo = find_managed_repo(session, repo_id, principal=principal)
         access.decide_access(
-            session, repo=repo, principal=principal, org_slug=org_slug, status=status, now=utcnow()
+            session,
+            repo=repo,
+            principal=principal,
+            org_slug=org_slug,
+            status=status,
+            now=utcnow(),
+            request=request_id,
         )
 
 
