@@ -107,6 +107,12 @@ def test_move_keeps_old_urls_renames_the_model_and_is_audited(
     # A new repo may take the old name; the redirect then gives way.
     assert create(hub, orgs.provider, "before").status_code == 200
     assert hub.get("/hub/api/models/acme/before", headers=auth(orgs.provider)).json()["id"] == "acme/before"
+    deleted = hub.request(
+        "DELETE", "/hub/api/repos/delete", json={"name": "before"}, headers=auth(orgs.provider)
+    )
+    assert deleted.status_code == 200
+    revived = hub.get("/hub/api/models/acme/before", headers=auth(orgs.provider))
+    assert revived.status_code == 404  # the old redirect gave way to the new repo and does not come back
 
 
 def test_super_squash_and_lfs_files(hub: TestClient, orgs: Orgs) -> None:

@@ -154,19 +154,18 @@ def test_uploading_the_bytes_proves_possession(hub: TestClient, orgs: Orgs) -> N
 
 
 def test_the_migration_lets_repos_keep_the_objects_they_already_commit(db: Database, tmp_path: Path) -> None:
+    make_org(db, "olden")
+    repo = service.create_repo(  # at head: today's service writes tables newer than 0004
+        db,
+        LocalBlobStore(tmp_path / "blobs"),
+        principal=system_principal(),
+        namespace="olden",
+        name="m",
+        visibility="private",
+        url="olden/m",
+    )
     migrate.downgrade(db, "0004_gateway")
     try:
-        make_org(db, "olden")
-        owner = system_principal()
-        repo = service.create_repo(
-            db,
-            LocalBlobStore(tmp_path / "blobs"),
-            principal=owner,
-            namespace="olden",
-            name="m",
-            visibility="private",
-            url="olden/m",
-        )
         with db.unit_of_work() as session:
             session.add(
                 HubCommit(id="c" * 40, repo_id=repo.id, title="t", author="key:k", created_at=utcnow())

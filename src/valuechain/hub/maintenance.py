@@ -19,7 +19,7 @@ from valuechain.hub.commits import lfs_git_oid, squash_commit
 from valuechain.hub.errors import RevisionNotFoundError, StaleParentError
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRef, HubRepo, HubRepoObject, HubRepoRedirect
 from valuechain.hub.paths import check_repo_part
-from valuechain.hub.repos import find_managed_repo, list_files, lookup_repo, split_repo_id
+from valuechain.hub.repos import drop_redirect, find_managed_repo, list_files, lookup_repo, split_repo_id
 from valuechain.hub.views import iso
 
 
@@ -38,11 +38,7 @@ def move_repo(db: Database, *, principal: Principal, from_id: str, to_id: str) -
             raise ConflictError(f"A model repository called {taken.repo_id} already exists")
         before = repo.repo_id
         _redirect(session, repo, namespace=repo.namespace, name=repo.name, now=now)
-        session.execute(
-            delete(HubRepoRedirect).where(
-                HubRepoRedirect.namespace == namespace.lower(), HubRepoRedirect.name == name.lower()
-            )
-        )
+        drop_redirect(session, to_id)
         repo.name, repo.updated_at = name, now
         lineage.rename_model(session, repo, actor=principal.actor)
         record_event(

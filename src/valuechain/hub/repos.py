@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, Resource, authorize
@@ -77,6 +77,16 @@ def lookup_repo(session: Session, repo_id: str, *, follow_redirects: bool = True
         redirect = session.get(HubRepoRedirect, (namespace.lower(), name.lower()))
         repo = session.get(HubRepo, redirect.repo_id) if redirect is not None else None
     return repo
+
+
+def drop_redirect(session: Session, repo_id: str) -> None:
+    """A repo now holds this name: the old name of a moved repo stops leading there."""
+    namespace, name = split_repo_id(repo_id)
+    session.execute(
+        delete(HubRepoRedirect).where(
+            HubRepoRedirect.namespace == namespace.lower(), HubRepoRedirect.name == name.lower()
+        )
+    )
 
 
 def find_repo(

@@ -106,6 +106,7 @@ def create_repo(
         )
         session.add(repo)
         session.flush()
+        repos.drop_redirect(session, repo.repo_id)
         initial_commit(session, repo=repo, author=principal.actor, now=now, files=[attributes])
         lineage.ensure_model(session, repo, actor=principal.actor)
         record_event(
