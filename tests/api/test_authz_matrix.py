@@ -572,6 +572,14 @@ HUB_CASES = [
     HubCase("POST", "/api/repos/create", _hub(200, viewer=403, outsider=403, anonymous=401, scoped=403),
             scope=Scope.hub_write, json={"name": "new", "organization": "alpha", "private": True}),
     HubCase("DELETE", "/api/repos/delete", HUB_MANAGE, scope=Scope.hub_write, json={"name": "secret", "organization": "alpha"}),
+    # Repo maintenance is the admins' (issue 15): LFS objects (listing also needs `hub:read`), squash, move.
+    HubCase("GET", RS + "/lfs-files", HUB_MANAGE),
+    HubCase("GET", RS + "/lfs-files", HUB_MANAGE, scope=Scope.hub_write),
+    HubCase("POST", RS + "/lfs-files/batch", HUB_MANAGE, scope=Scope.hub_write,
+            json={"deletions": {"sha": [LFS_OID], "rewriteHistory": True}}),
+    HubCase("POST", RS + "/super-squash/main", HUB_MANAGE, scope=Scope.hub_write, json={"message": "squash"}),
+    HubCase("POST", "/api/repos/move", HUB_MANAGE, scope=Scope.hub_write,
+            json={"fromRepo": "alpha/secret", "toRepo": "alpha/renamed", "type": "model"}),
     HubCase("POST", "/api/validate-yaml", _hub(200), scope=None, json={"content": "---\nlicense: mit\n---\n", "repoType": "model"}),
     *(HubCase(m, XET, _hub(400), scope=None) for m in ("GET", "POST", "PUT", "HEAD")),
 ]  # fmt: skip

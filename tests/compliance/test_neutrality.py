@@ -34,3 +34,10 @@ def test_systemic_risk_model_is_channel_neutral() -> None:
 def test_neutrality_unknown_model() -> None:
     with pytest.raises(NotFoundError):
         neutrality(chain(model()), "lab/none")
+
+
+def test_public_weights_without_a_licence_are_published_not_released() -> None:
+    """Issue 15: a public hub repo without a licence gets no open-source exemption, and the reason says why."""
+    report = neutrality(chain(open_model(licence="none")), "uslab/open", as_of=AS_OF)
+    assert not report.differing
+    assert "published, not released" in report.notes[0]

@@ -119,10 +119,19 @@ def test_lfs_hash_mismatch_and_cut_off_upload_publish_nothing(hub: TestClient, o
     assert hub.get("/hub/acme/tiny/resolve/main/w.bin").content == data
 
 
-def test_public_release_requires_a_licence(hub: TestClient, orgs: Orgs) -> None:
+def test_public_repos_take_commits_without_a_licence_but_release_needs_one(
+    hub: TestClient, orgs: Orgs, hub_db: Database
+) -> None:
     assert create(hub, orgs.provider, "nolicence").status_code == 200
-    r = commit(hub, orgs.provider, "acme/nolicence", {"config.json": b"{}"})
-    assert r.status_code == 422 and "licence" in r.json()["error"]
+    assert commit(hub, orgs.provider, "acme/nolicence", {"config.json": b"{}"}).status_code == 200
+    info = hub.get("/hub/api/models/acme/nolicence").json()["valuechain"]
+    assert info["licence"] is None and info["release_status"].startswith(
+        "published, not released: no licence"
+    )
+    r = hub.post("/hub/api/models/acme/nolicence/release", json={}, headers=auth(orgs.provider))
+    assert r.status_code == 422 and "has no licence; releasing it requires one" in r.json()["error"]
+    with hub_db.session() as session:  # the registry (and so the obligations) says so too
+        assert session.scalar(select(Model.licence).where(Model.slug == "acme/nolicence")) == "none"
     publish(hub, orgs, "draft", card="# no front matter\n", private=True)
     r = hub.post("/hub/api/models/acme/draft/release", json={}, headers=auth(orgs.provider))
     assert r.status_code == 422

@@ -45,3 +45,13 @@ def test_push_release_accept_pull(served: Served, tmp_path: Path) -> None:
     assert pulled["commit"] == pushed["commit"]
     assert (tmp_path / "copy" / "big.bin").read_bytes() == big
     assert (tmp_path / "copy" / "sub" / "small.txt").read_text() == "hello"
+
+
+def test_push_of_an_unlicensed_public_repo_says_it_is_not_released(served: Served, tmp_path: Path) -> None:
+    folder = tmp_path / "draft"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    args = ["hub", "push", str(folder), "--repo", "acme/cli-draft", "--public"]
+    result = CliRunner().invoke(app, [*args, "--endpoint", served.endpoint, "--token", served.orgs.provider])
+    assert result.exit_code == 0, result.output
+    assert "acme/cli-draft is published, not released: no licence" in result.stderr

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,7 +60,8 @@ def make_folder(root: Path, files: dict[str, bytes]) -> Path:
 def publish(
     served: Served, tmp_path: Path, name: str, *, private: bool = False, gated: str | None = None
 ) -> str:
-    """A repo of the provider with a card, a config and a nested file."""
+    """A repo of the provider with a card, a config and a nested weights file (LFS by the default
+    `.gitattributes`, so uploaded with Xet off, as docs/hub.md says)."""
     provider = api(served, served.orgs.provider)
     repo_id = f"acme/{name}"
     provider.create_repo(repo_id, private=private)
@@ -71,7 +73,8 @@ def publish(
             "sub/weights.bin": b"\x00" * 1000,
         },
     )
-    provider.upload_folder(repo_id=repo_id, folder_path=folder, commit_message="first upload")
+    with mock.patch.object(constants, "HF_HUB_DISABLE_XET", True):
+        provider.upload_folder(repo_id=repo_id, folder_path=folder, commit_message="first upload")
     if gated:
         provider.update_repo_settings(repo_id, gated=gated)
     return repo_id
@@ -88,10 +91,13 @@ def test_upload_and_read_back_with_the_default_client(served: Served, tmp_path: 
     assert info.id == repo_id and info.sha and not info.private
     assert info.card_data is not None and info.card_data.license == "apache-2.0"
     assert "base_model:quantized:HuggingFaceTB/SmolLM2-135M-Instruct" in (info.tags or [])
-    assert sorted(s.rfilename for s in info.siblings or []) == ["README.md", "config.json", "sub/weights.bin"]
-    assert sorted(hf.list_repo_files(repo_id)) == ["README.md", "config.json", "sub/weights.bin"]
+    files = [".gitattributes", "README.md", "config.json", "sub/weights.bin"]
+    assert sorted(s.rfilename for s in info.siblings or []) == files
+    weights = next(s for s in info.siblings or [] if s.rfilename == "sub/weights.bin")
+    assert weights.lfs is not None and weights.lfs.sha256 == hashlib.sha256(b"\x00" * 1000).hexdigest()
+    assert sorted(hf.list_repo_files(repo_id)) == files
     tree = {e.path: e for e in hf.list_repo_tree(repo_id, recursive=True)}
-    assert set(tree) == {"README.md", "config.json", "sub", "sub/weights.bin"}
+    assert set(tree) == {*files, "sub"}
     assert [e.path for e in hf.list_repo_tree(repo_id, path_in_repo="sub")] == ["sub/weights.bin"]
     assert hf.repo_exists(repo_id) and hf.file_exists(repo_id, "config.json")
     assert not hf.file_exists(repo_id, "missing.bin") and not hf.repo_exists("acme/missing")
@@ -137,10 +143,11 @@ def test_large_file_through_lfs_batch(
 def test_xet_upload_fails_with_what_to_set(served: Served, tmp_path: Path) -> None:
     provider = api(served, served.orgs.provider)
     repo_id = publish(served, tmp_path, "xet")
-    big = tmp_path / "big.bin"
-    big.write_bytes(b"x" * (11 * 1024 * 1024))
+    small = tmp_path / "small.bin"  # LFS by the default .gitattributes, however small: Xet by default
+    small.write_bytes(b"x" * 8)
     with pytest.raises(Exception, match="HF_HUB_DISABLE_XET=1"):
-        provider.upload_file(path_or_fileobj=str(big), path_in_repo="big.bin", repo_id=repo_id)
+        provider.upload_file(path_or_fileobj=str(small), path_in_repo="small.bin", repo_id=repo_id)
+    provider.upload_file(path_or_fileobj=b"notes", path_in_repo="notes.txt", repo_id=repo_id)  # inline
 
 
 def test_not_found_errors(served: Served, tmp_path: Path) -> None:

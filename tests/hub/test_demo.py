@@ -21,6 +21,7 @@ def test_demo_repo_is_gated_behind_accepted_terms(settings: Settings, db: Databa
         info = client.get(f"/hub/api/models/{REPO}").json()
         assert info["gated"] == "auto" and info["cardData"]["license"] == "apache-2.0"
         assert {s["rfilename"] for s in info["siblings"]} == {
+            ".gitattributes",
             "LICENSE",
             "README.md",
             "SmolLM2-135M-Instruct.Q4_1.gguf",

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.hub import service
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepoObject
+from valuechain.hub.storage import LocalBlobStore
 
 WEIGHTS = b"gated weights " * 4096
 OID = hashlib.sha256(WEIGHTS).hexdigest()
@@ -151,14 +153,19 @@ def test_uploading_the_bytes_proves_possession(hub: TestClient, orgs: Orgs) -> N
     assert hub.put(other, content=WEIGHTS).status_code == 401
 
 
-def test_the_migration_lets_repos_keep_the_objects_they_already_commit(db: Database) -> None:
+def test_the_migration_lets_repos_keep_the_objects_they_already_commit(db: Database, tmp_path: Path) -> None:
+    make_org(db, "olden")
+    repo = service.create_repo(  # at head: today's service writes tables newer than 0004
+        db,
+        LocalBlobStore(tmp_path / "blobs"),
+        principal=system_principal(),
+        namespace="olden",
+        name="m",
+        visibility="private",
+        url="olden/m",
+    )
     migrate.downgrade(db, "0004_gateway")
     try:
-        make_org(db, "olden")
-        owner = system_principal()
-        repo = service.create_repo(
-            db, principal=owner, namespace="olden", name="m", visibility="private", url="olden/m"
-        )
         with db.unit_of_work() as session:
             session.add(
                 HubCommit(id="c" * 40, repo_id=repo.id, title="t", author="key:k", created_at=utcnow())

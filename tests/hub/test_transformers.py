@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from huggingface_hub import constants
 
 from tests.hub.conftest import Served
 from tests.hub.test_contract import api
@@ -48,7 +50,8 @@ def test_from_pretrained_loads_an_uploaded_model(served: Served, tmp_path: Path)
     _tiny_model(folder)
     provider = api(served, served.orgs.provider)
     provider.create_repo("acme/tiny-llama")
-    provider.upload_folder(repo_id="acme/tiny-llama", folder_path=folder)
+    with mock.patch.object(constants, "HF_HUB_DISABLE_XET", True):  # *.safetensors is LFS, as on the Hub
+        provider.upload_folder(repo_id="acme/tiny-llama", folder_path=folder)
     cache = tmp_path / "cache"
     token = served.orgs.developer
     tokenizer = transformers.AutoTokenizer.from_pretrained("acme/tiny-llama", token=token, cache_dir=cache)

@@ -63,7 +63,9 @@ def push(
     repo: str = typer.Option(..., "--repo", help="<org>/<name>; created (private) when missing."),
     message: str = typer.Option("Upload with valuechain", "--message", "-m", help="Commit message."),
     revision: str = typer.Option("main", "--revision", help="Branch to commit to."),
-    public: bool = typer.Option(False, "--public", help="Create a missing repo as public (needs a licence)."),
+    public: bool = typer.Option(
+        False, "--public", help="Create a missing repo as public (published; `release` needs a licence)."
+    ),
     endpoint: str = EndpointOption,
     token: str = TokenOption,
     fmt: Format = FormatOption,
@@ -82,8 +84,15 @@ def push(
         client.upload_lfs(repo, large, lambda n: bars.advance(uploading, n))
         operations = [lfs_operation(f) if f in large else inline_operation(f) for f in files]
         commit = client.commit(repo, operations, message=message, revision=revision)
+        status = client.release_status(repo)
     data = {"repo": repo, "commit": commit, "files": len(files), "lfs_files": len(large), "bytes": total}
-    emit(data, fmt, lambda d: out.print(f"pushed {d['files']} files to {repo} @ {commit}", highlight=False))
+    emit(data | {"release_status": status}, fmt, lambda d: _print_pushed(d, repo, commit))
+
+
+def _print_pushed(data: dict[str, object], repo: str, commit: str) -> None:
+    out.print(f"pushed {data['files']} files to {repo} @ {commit}", highlight=False)
+    if str(data["release_status"]).startswith("published, not released"):  # say it where it is decided
+        err.print(f"{repo} is {data['release_status']}", highlight=False)
 
 
 @app.command("pull")

@@ -242,10 +242,15 @@ def _systemic(
     return None, "training compute unknown: the 10^25 FLOP presumption (Art. 51(2)) cannot be checked"
 
 
+UNLICENSED = "none"  # the registry's licence of a model published without one (a hub repo, issue 15)
+
+
 def _open_source(fact: ModelFact, pack: Pack) -> tuple[bool, str]:
     """Art. 53(2), 54(6), GL §4.2: licence rights, no disqualifying terms, no monetisation, public weights."""
     failed = []
-    if fact.licence.lower() not in pack.open_source_licences:
+    if fact.licence.lower() == UNLICENSED:
+        failed.append("no licence: public weights without one are published, not released (GL §4.2.1)")
+    elif fact.licence.lower() not in pack.open_source_licences:
         failed.append(f"licence `{fact.licence}` is not a free and open-source licence (GL §4.2.1)")
     bad_terms = sorted(fact.licence_terms & pack.disqualifying_terms)
     if bad_terms:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,10 +11,10 @@ from sqlalchemy.orm import Session
 from valuechain.accounts.directory import org_id_for_slug, slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
-from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
 from valuechain.hub import lineage
 from valuechain.hub.errors import GatedRepoError
-from valuechain.hub.licences import find_licence, require_release_licence
+from valuechain.hub.licences import find_licence, release_licence
 from valuechain.hub.models import ACCESS_STATUSES, GATE_MODES, HubAccess, HubRepo
 from valuechain.hub.repos import DEFAULT_BRANCH, has_download_access, resolve_revision
 
@@ -25,15 +26,14 @@ def _snapshot(repo: HubRepo) -> dict[str, object]:
 def set_visibility(
     session: Session, *, repo: HubRepo, principal: Principal, visibility: str, now: datetime
 ) -> None:
-    """Make a repo public (needs a licence at the head of ``main``) or private."""
+    """Make a repo public or private; public without a licence is published, not released (issue 15)."""
     if visibility not in ("public", "private"):
         raise ValidationError("visibility must be public or private")
     before = _snapshot(repo)
     if visibility == "public":
         head = resolve_revision(session, repo, DEFAULT_BRANCH)
-        if head.parent_id is not None:  # an empty new repo releases nothing; its first commit is checked
-            licence = require_release_licence(session, head, repo_id=repo.repo_id)
-            repo.licence, repo.licence_name = licence.id, licence.name
+        licence = release_licence(session, head, repo_id=repo.repo_id)
+        repo.licence, repo.licence_name = (licence.id, licence.name) if licence else (None, None)
     repo.visibility = visibility
     repo.updated_at = now
     lineage.publish_visibility(session, repo, actor=principal.actor)
@@ -74,7 +74,8 @@ def check_download(session: Session, repo: HubRepo, principal: Principal | None)
     """Raise GatedRepo unless the caller may download files of this (visible) repo."""
     if not has_download_access(session, repo, principal):
         raise GatedRepoError(
-            f"Access to model {repo.repo_id} is restricted: accept its licence terms first "
+            f"Access to model {repo.repo_id} is restricted and you are not in the authorized list: "
+            "accept its licence terms first "
             f"(`valuechain hub accept {repo.repo_id}` or POST /hub/api/models/{repo.repo_id}/accept)"
             + (" and wait for the provider's approval" if repo.gated == "manual" else "")
         )
@@ -109,20 +110,33 @@ def accept_terms(session: Session, *, repo: HubRepo, principal: Principal, now: 
     return access
 
 
+def request_id(access: HubAccess) -> str:
+    """An opaque, stable id of an organisation's access request (the client's ``request_id``)."""
+    digest = hashlib.sha256(f"{access.repo_id}:{access.org_id}".encode()).hexdigest()
+    return f"ar_{digest[:24]}"
+
+
 def decide_access(
-    session: Session, *, repo: HubRepo, principal: Principal, org_slug: str, status: str, now: datetime
+    session: Session,
+    *,
+    repo: HubRepo,
+    principal: Principal,
+    org_slug: str | None,
+    status: str,
+    now: datetime,
+    request: str | None = None,
 ) -> HubAccess:
-    """The provider grants, rejects or resets the access of an organisation that asked for it.
+    """The provider grants, rejects or resets the access of an organisation that asked for it, named by
+    slug or by ``request`` id; setting the status it already has is a conflict (as on the Hub).
 
     Only organisations that accepted the terms of this repo can be named: any other slug, existing or
     not, gets the same not-found answer (issue 9: a write never reveals that an organisation exists).
     """
     if status not in ACCESS_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(ACCESS_STATUSES)}")
-    org_id = org_id_for_slug(session, org_slug)
-    access = session.get(HubAccess, (repo.id, org_id)) if org_id else None
-    if access is None:
-        raise NotFoundError(f"no access request from organisation {org_slug} for {repo.repo_id}")
+    access = _find_request(session, repo=repo, org_slug=org_slug, request=request)
+    if access.status == status:
+        raise ConflictError(f"the access request of {org_slug or request} is already {status}")
     before = _access_snapshot(access)
     access.status = status
     access.decided_by = principal.key_id or principal.user_id
@@ -138,6 +152,19 @@ def decide_access(
         before=before,
         after=_access_snapshot(access),
     )
+    return access
+
+
+def _find_request(session: Session, *, repo: HubRepo, org_slug: str | None, request: str | None) -> HubAccess:
+    if org_slug is not None:
+        org_id = org_id_for_slug(session, org_slug)
+        access = session.get(HubAccess, (repo.id, org_id)) if org_id else None
+    else:
+        records = session.scalars(select(HubAccess).where(HubAccess.repo_id == repo.id))
+        access = next((r for r in records if request_id(r) == request), None)
+    if access is None:
+        named = f"organisation {org_slug}" if org_slug is not None else f"request {request}"
+        raise NotFoundError(f"no access request from {named} for {repo.repo_id}")
     return access
 
 

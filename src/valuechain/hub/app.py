@@ -6,12 +6,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import State
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from valuechain import __version__
 from valuechain.core.errors import AppError
 from valuechain.core.openapi import redoc_page, swagger_page
 from valuechain.hub.deps import HUB_PREFIX
-from valuechain.hub.errors import render_app_error, render_validation_error
+from valuechain.hub.errors import (
+    RequestIdMiddleware,
+    render_app_error,
+    render_http_error,
+    render_validation_error,
+)
 
 DESCRIPTION = (
     "The Hugging Face Hub API as `huggingface_hub` and `transformers` call it: set "
@@ -37,6 +43,8 @@ def create_hub_app(root_state: State) -> FastAPI:
     hub.state.store = None
     hub.add_exception_handler(AppError, render_app_error)
     hub.add_exception_handler(RequestValidationError, render_validation_error)
+    hub.add_exception_handler(StarletteHTTPException, render_http_error)
+    hub.add_middleware(RequestIdMiddleware)
     for module, tag in (
         (router_access, "hub access"),
         (router_api, "hub read"),

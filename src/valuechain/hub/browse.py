@@ -4,8 +4,10 @@ the JSON shapes huggingface_hub parses (``views.py``)."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+from valuechain.accounts.directory import org_by_slug, orgs_by_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
@@ -21,6 +23,13 @@ from valuechain.hub.repos import (
     resolve_revision,
 )
 from valuechain.hub.views import iso, model_info
+
+
+def organisation_name(db: Database, *, principal: Principal) -> str:
+    """The caller's organisation's display name (``whoami``'s ``fullname``)."""
+    with db.session() as session:
+        org = org_by_slug(session, principal.org_slug)
+    return org.name if org is not None else principal.org_slug
 
 
 def list_models(
@@ -68,22 +77,36 @@ def get_model_info(
 
 
 def list_tree(
-    db: Database, *, principal: Principal | None, repo_id: str, revision: str, path: str, recursive: bool
+    db: Database,
+    *,
+    principal: Principal | None,
+    repo_id: str,
+    revision: str,
+    path: str,
+    recursive: bool,
+    expand: bool = False,
 ) -> list[dict[str, Any]]:
-    """``list_repo_tree``: files and folders under ``path`` at a revision."""
+    """``list_repo_tree``: files and folders under ``path`` at a revision (``expand``: with lastCommit)."""
     with db.session() as session:
         repo = find_repo(session, repo_id, principal=principal)
         commit = resolve_revision(session, repo, revision)
-        return listing.tree(session, commit, path=path.strip("/"), recursive=recursive)
+        return listing.tree(session, repo, commit, path=path.strip("/"), recursive=recursive, expand=expand)
 
 
 def paths_info(
-    db: Database, *, principal: Principal | None, repo_id: str, revision: str, paths: list[str]
+    db: Database,
+    *,
+    principal: Principal | None,
+    repo_id: str,
+    revision: str,
+    paths: list[str],
+    expand: bool = False,
 ) -> list[dict[str, Any]]:
     """``get_paths_info``: the entries of the given paths; unknown paths are skipped."""
     with db.session() as session:
         repo = find_repo(session, repo_id, principal=principal)
-        return listing.paths_info(session, resolve_revision(session, repo, revision), paths)
+        commit = resolve_revision(session, repo, revision)
+        return listing.paths_info(session, repo, commit, paths, expand=expand)
 
 
 def list_repo_refs(db: Database, *, principal: Principal | None, repo_id: str) -> dict[str, Any]:
@@ -97,22 +120,25 @@ def list_repo_refs(db: Database, *, principal: Principal | None, repo_id: str) -
 
 
 def list_repo_commits(
-    db: Database, *, principal: Principal | None, repo_id: str, revision: str
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str, formatted: bool = False
 ) -> list[dict[str, Any]]:
-    """``list_repo_commits``: newest first."""
+    """``list_repo_commits``: newest first; ``formatted`` adds the title and message as HTML."""
     with db.session() as session:
         repo = find_repo(session, repo_id, principal=principal)
         history = list_commits(session, repo, resolve_revision(session, repo, revision))
-        return [
-            {
+        commits = []
+        for c in history:
+            item: dict[str, Any] = {
                 "id": c.id,
                 "authors": [{"user": c.author}],
                 "date": iso(c.created_at),
                 "title": c.title,
                 "message": c.message,
             }
-            for c in history
-        ]
+            if formatted:  # plain text, escaped: the HTML the Hub would render without its markdown
+                item["formatted"] = {"title": html.escape(c.title), "message": html.escape(c.message)}
+            commits.append(item)
+        return commits
 
 
 def check_files_access(db: Database, *, principal: Principal | None, repo_id: str) -> None:
@@ -144,12 +170,14 @@ def list_access_requests(
     with db.session() as session:
         repo = find_managed_repo(session, repo_id, principal=principal, reading=True)
         rows = access.list_access(session, repo=repo, status=status)
+        names = {org.slug: org.name for org in orgs_by_ids(session, (r.org_id for r, _ in rows)).values()}
         return [
             {
-                "user": {"user": slug, "type": "org"},
+                "user": {"user": slug, "fullname": names.get(slug, slug), "type": "org"},
                 "username": slug,
+                "requestId": access.request_id(record),
                 "status": record.status,
-                "timestamp": iso(record.accepted_at or record.decided_at or utcnow()),
+                "timestamp": iso(record.decided_at or record.accepted_at or utcnow()),
                 "fields": {
                     "terms": record.terms,
                     "terms_sha256": record.terms_sha256,

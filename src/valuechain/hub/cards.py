@@ -14,7 +14,9 @@ import yaml
 from valuechain.core.errors import ValidationError
 
 RELATIONS = ("adapter", "merge", "quantized", "finetune")
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# As huggingface_hub's REGEX_YAML_BLOCK: blank lines may precede the opening ``---``.
+_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+EMPTY_METADATA = "Empty metadata: the model card has no YAML front matter (license, tags, base_model, ...)"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def parse_card(text: str) -> CardData:
 
 def card_from_raw(raw: dict[str, Any]) -> CardData:
     """Card data from an already parsed front-matter mapping."""
+    _check_model_index(raw.get("model-index"))
     relation = _optional_str(raw, "base_model_relation")
     if relation is not None and relation not in RELATIONS:
         raise ValidationError(f"base_model_relation must be one of {', '.join(RELATIONS)}, not {relation!r}")
@@ -89,6 +92,46 @@ def card_from_raw(raw: dict[str, Any]) -> CardData:
         language=_str_list(raw, "language"),
         tags=_str_list(raw, "tags"),
         raw=_jsonable(raw),
+    )
+
+
+def card_warnings(text: str) -> list[str]:
+    """What ``/api/validate-yaml`` warns about without refusing (a card without metadata)."""
+    match = _FRONT_MATTER.match(text)
+    return [EMPTY_METADATA] if match is None or not match.group(1).strip() else []
+
+
+def _check_model_index(value: Any) -> None:
+    """``model-index`` as the Hub's schema requires: named models with results of a task on a dataset,
+    each with metrics that have a type and a value (https://huggingface.co/docs/hub/model-cards)."""
+    if value is None:
+        return
+    problem = "model-index must be a list of {name, results} mappings"
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        raise ValidationError(problem)
+    for model in value:
+        results = model.get("results")
+        if not isinstance(model.get("name"), str) or not isinstance(results, list):
+            raise ValidationError(problem)
+        for result in results:
+            if not _is_result(result):
+                raise ValidationError(
+                    "model-index results need task.type, dataset.type, dataset.name and metrics with "
+                    "type and value"
+                )
+
+
+def _is_result(result: Any) -> bool:
+    if not isinstance(result, dict):
+        return False
+    task, dataset, metrics = result.get("task"), result.get("dataset"), result.get("metrics")
+    return (
+        isinstance(task, dict)
+        and "type" in task
+        and isinstance(dataset, dict)
+        and {"type", "name"} <= dataset.keys()
+        and isinstance(metrics, list)
+        and all(isinstance(m, dict) and {"type", "value"} <= m.keys() for m in metrics)
     )
 
 

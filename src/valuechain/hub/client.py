@@ -107,6 +107,11 @@ class HubClient:
         response = self.call("POST", url, content=body, headers={"content-type": "application/x-ndjson"})
         return str(response.json()["commitOid"])
 
+    def release_status(self, repo_id: str) -> str:
+        """Whether the repo is private, published (public) or released, in words (issue 15)."""
+        info = self.call("GET", f"/api/models/{repo_id}").json()
+        return str((info.get("valuechain") or {}).get("release_status", ""))
+
     # -- pull -------------------------------------------------------------------------------------
 
     def snapshot(self, repo_id: str, revision: str) -> tuple[str, list[dict[str, Any]]]:

@@ -64,13 +64,43 @@ def lfs_git_oid(sha256: str, size: int) -> str:
     return git_blob_oid(lfs_pointer(sha256, size))
 
 
-def initial_commit(session: Session, *, repo: HubRepo, author: str, now: datetime) -> HubCommit:
-    """The empty first commit and the ``main`` branch pointing at it."""
+def initial_commit(
+    session: Session, *, repo: HubRepo, author: str, now: datetime, files: list[FileChange]
+) -> HubCommit:
+    """The first commit (the Hub's default ``.gitattributes``) and the ``main`` branch pointing at it."""
+    tree: dict[str, HubCommitFile | FileChange] = {f.path: f for f in files}
     commit = _new_commit(
-        repo=repo, parent=None, files={}, title="initial commit", message="", author=author, now=now
+        repo=repo, parent=None, files=tree, title="initial commit", message="", author=author, now=now
     )
     session.add(commit)
+    session.flush()
+    session.add_all(
+        HubCommitFile(
+            commit_id=commit.id, path=f.path, sha256=f.sha256, size=f.size, git_oid=f.git_oid, is_lfs=f.is_lfs
+        )
+        for f in files
+    )
     session.add(HubRef(repo_id=repo.id, kind="branch", name=DEFAULT_BRANCH, commit_id=commit.id))
+    session.flush()
+    return commit
+
+
+def squash_commit(
+    session: Session, *, repo: HubRepo, head: HubCommit, title: str, author: str, now: datetime
+) -> HubCommit:
+    """A root commit with ``head``'s tree (``super_squash_history``); the caller moves the branch to it."""
+    files = list_files(session, head)
+    tree: dict[str, HubCommitFile | FileChange] = {f.path: f for f in files}
+    commit = _new_commit(repo=repo, parent=None, files=tree, title=title, message="", author=author, now=now)
+    commit.version_id, commit.card = head.version_id, head.card  # the same content: the same model version
+    session.add(commit)
+    session.flush()
+    session.add_all(
+        HubCommitFile(
+            commit_id=commit.id, path=f.path, sha256=f.sha256, size=f.size, git_oid=f.git_oid, is_lfs=f.is_lfs
+        )
+        for f in files
+    )
     session.flush()
     return commit
 
@@ -85,8 +115,9 @@ def apply_commit(
     head_id = ref.commit_id
     if request.parent_commit and request.parent_commit != head_id:
         raise StaleParentError(
-            f"parent commit {request.parent_commit} is not the head of {branch} ({head_id}); "
-            "another commit landed first: fetch the new head and retry"
+            "The branch was updated since you opened this page. Please refresh and try again. "
+            f"(parent commit {request.parent_commit} is not the head of {branch}, {head_id}: "
+            "another commit landed first; fetch the new head and retry)"
         )
     head = session.get(HubCommit, head_id)
     assert head is not None
@@ -131,7 +162,12 @@ def _apply_changes(files: dict[str, HubCommitFile | FileChange], request: Commit
     for path in request.deleted_files:
         check_file_path(path)
         if files.pop(path, None) is None:
-            raise EntryNotFoundError(f"A file with this name doesn't exist: {path}")
+            # The client cannot tell a folder from a file: a deleted "file" that is a folder deletes it.
+            doomed = [p for p in files if p.startswith(path + "/")]
+            if not doomed:
+                raise EntryNotFoundError(f"A file with this name doesn't exist: {path}")
+            for inner in doomed:
+                del files[inner]
     for folder in request.deleted_folders:
         prefix = check_file_path(folder.rstrip("/")) + "/"
         doomed = [p for p in files if p.startswith(prefix)]

@@ -91,7 +91,7 @@ def seed_hub_demo(db: Database, settings: Settings, gguf: Path, *, provider: str
     if exists is None:
         store = LocalBlobStore(settings.resolved_hub_blob_dir)
         service.create_repo(
-            db, principal=owner, namespace=namespace, name=name, visibility="private", url=repo_id
+            db, store, principal=owner, namespace=namespace, name=name, visibility="private", url=repo_id
         )
         files = [
             _store_file(store, gguf),

@@ -3,9 +3,13 @@ to its exceptions (``hf_raise_for_status``), plus a JSON ``{"error": ...}`` body
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from valuechain.core.errors import AppError, ConflictError, ForbiddenError, NotFoundError
 
@@ -34,7 +38,9 @@ class RepoNotFoundError(HubError, NotFoundError):
     hub_code = "RepoNotFound"
 
     def __init__(self, repo_id: str) -> None:
-        super().__init__(f"Repository {repo_id} not found")
+        # The Hub's wording; the client's own message already names the URL, so it adds nothing to it.
+        super().__init__("Repository not found")
+        self.repo_id = repo_id
 
 
 class RevisionNotFoundError(HubError, NotFoundError):
@@ -107,6 +113,49 @@ def render_app_error(request: Request, exc: Exception) -> Response:
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def render_http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors: a path that names no route is an unknown repo (``RepoNotFound``), whatever its shape
+    (``/api/models/<name without org>``, ``/<name>/resolve/...``), so ``repo_exists``/``file_exists`` answer
+    False instead of raising; other statuses keep their code."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return render_app_error(request, RepoNotFoundError(_repo_label(request.url.path)))
+    message = str(exc.detail)
+    headers = {"X-Error-Message": _header_safe(message), **(exc.headers or {})}
+    if request.method == "HEAD":
+        return Response(status_code=exc.status_code, headers=headers)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
+
+
+def _repo_label(path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["hub"]:
+        parts = parts[1:]
+    if parts[:2] == ["api", "models"]:
+        parts = parts[2:]
+    return "/".join(parts[:2])[:200] or "?"
+
+
+class RequestIdMiddleware:
+    """Every hub answer carries ``X-Request-Id`` (the client prints it as "(Request ID: ...)" in errors)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"vc-{uuid.uuid4().hex}"
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def render_validation_error(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,10 @@ class RepoPayload(Payload):
     repo: str
 
 
+class LfsDeletePayload(Payload):
+    sha256: list[str]
+
+
 class CommitPayload(Payload):
     commit: str
     branch: str
@@ -37,6 +41,18 @@ class HubVersionPayload(Payload):
 
 repo_create = EventType("hub.repo.create", "hub_repo", "A hub repository was created.", RepoPayload)
 repo_delete = EventType("hub.repo.delete", "hub_repo", "A hub repository was deleted.", RepoPayload)
+repo_move = EventType(
+    "hub.repo.move", "hub_repo", "A hub repository was renamed; its old name keeps working.", RepoPayload
+)
+squash = EventType(
+    "hub.branch.squash", "hub_repo", "A branch's history was squashed into one commit.", CommitPayload
+)
+lfs_delete = EventType(
+    "hub.lfs.delete",
+    "hub_repo",
+    "The owner permanently deleted LFS objects no revision of the repo references any more.",
+    LfsDeletePayload,
+)
 commit = EventType("hub.commit", "hub_repo", "Files were committed to a branch.", CommitPayload)
 visibility = EventType(
     "hub.repo.visibility", "hub_repo", "A repository was made public or private.", RepoSettingsPayload
@@ -72,6 +88,9 @@ declare(
     "hub",
     repo_create,
     repo_delete,
+    repo_move,
+    squash,
+    lfs_delete,
     commit,
     visibility,
     gated,

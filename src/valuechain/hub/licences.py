@@ -1,4 +1,7 @@
-"""Licences of repos: what a public release needs (an SPDX id, or a named custom licence with its text)."""
+"""Licences of repos: what a release needs (an SPDX id, or a named custom licence with its text).
+
+As on the Hugging Face Hub, a public repo accepts commits without a licence; it is then *published, not
+released*: the release action (and the open-weights offer it records) requires the licence (issue 15)."""
 
 from __future__ import annotations
 
@@ -41,18 +44,35 @@ def find_licence(session: Session, commit: HubCommit) -> Licence | None:
     return Licence(id=str(licence_id), name=card.get("license_name"), file=text_file)
 
 
-def require_release_licence(session: Session, commit: HubCommit, *, repo_id: str) -> Licence:
-    """Raise unless the commit carries a licence fit for a public release."""
-    licence = find_licence(session, commit)
-    hint = (
-        "add `license: <SPDX id>` to the YAML front matter of README.md, or `license: other` with "
-        "`license_name:` and the licence text in a LICENSE file"
-    )
+_HINT = (
+    "add `license: <SPDX id>` to the YAML front matter of README.md, or `license: other` with "
+    "`license_name:` and the licence text in a LICENSE file"
+)
+
+
+def release_licence_problem(licence: Licence | None, *, repo_id: str) -> str | None:
+    """Why ``licence`` cannot carry a public release (None when it can)."""
     if licence is None:
-        raise ValidationError(f"{repo_id} has no licence; a public release requires one: {hint}")
+        return f"{repo_id} has no licence; releasing it requires one: {_HINT}"
     if licence.id == "other":
         if not licence.name or licence.file is None:
-            raise ValidationError(f"{repo_id}: a custom licence needs `license_name` and its text: {hint}")
+            return f"{repo_id}: a custom licence needs `license_name` and its text: {_HINT}"
     elif not _SPDX_ID.match(licence.id):
-        raise ValidationError(f"{repo_id}: {licence.id!r} is not an SPDX licence id: {hint}")
+        return f"{repo_id}: {licence.id!r} is not an SPDX licence id: {_HINT}"
+    return None
+
+
+def release_licence(session: Session, commit: HubCommit, *, repo_id: str) -> Licence | None:
+    """The commit's licence if it can carry a release, else None (a public repo may lack one: it is then
+    published, not released)."""
+    licence = find_licence(session, commit)
+    return licence if release_licence_problem(licence, repo_id=repo_id) is None else None
+
+
+def require_release_licence(session: Session, commit: HubCommit, *, repo_id: str) -> Licence:
+    """Raise unless the commit carries a licence fit for a release (the release action and its offer)."""
+    licence = find_licence(session, commit)
+    problem = release_licence_problem(licence, repo_id=repo_id)
+    if problem is not None or licence is None:
+        raise ValidationError(problem or repo_id)
     return licence

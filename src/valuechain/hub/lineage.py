@@ -9,6 +9,7 @@ from collections import Counter
 from sqlalchemy.orm import Session
 
 from valuechain.hub.cards import CardData
+from valuechain.hub.gitmeta import GITATTRIBUTES
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
 from valuechain.registry import releases
 from valuechain.registry.releases import LineageNode
@@ -37,6 +38,12 @@ def publish_visibility(session: Session, repo: HubRepo, *, actor: str) -> None:
         releases.publish_weights(session, model_id=repo.model_id, visibility=repo.visibility, actor=actor)
 
 
+def rename_model(session: Session, repo: HubRepo, *, actor: str) -> None:
+    """A moved repo's registry model takes the new name (lineage edges point at the model, not its name)."""
+    if repo.model_id is not None:
+        releases.rename_channel_model(session, model_id=repo.model_id, slug=repo.repo_id, actor=actor)
+
+
 def record_version(
     session: Session,
     *,
@@ -54,7 +61,11 @@ def record_version(
         model_id=model_id,
         label=label or commit.id,
         notes=commit.title,
-        artifacts=[releases.ArtifactFacts(path=f.path, sha256=f.sha256, size=f.size) for f in files],
+        artifacts=[
+            releases.ArtifactFacts(path=f.path, sha256=f.sha256, size=f.size)
+            for f in files
+            if f.path != GITATTRIBUTES  # git metadata the hub writes, not part of the model
+        ],
         actor=actor,
     )
     commit.version_id = version_id

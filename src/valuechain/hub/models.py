@@ -91,6 +91,20 @@ class HubRepoObject(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class HubRepoRedirect(Base):
+    """An old name of a moved repo (lower-cased): requests naming it reach the repo, as on the Hub, until a
+    repo takes the name again."""
+
+    __tablename__ = "hub_repo_redirects"
+
+    namespace: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    repo_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("hub_repos.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class HubRef(Base):
     """A branch or tag pointing at a commit; moved only by compare-and-set on ``commit_id``."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, Resource, authorize
@@ -12,7 +12,7 @@ from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.hub.errors import EntryNotFoundError, RepoNotFoundError, RevisionNotFoundError
-from valuechain.hub.models import HubAccess, HubCommit, HubCommitFile, HubRef, HubRepo
+from valuechain.hub.models import HubAccess, HubCommit, HubCommitFile, HubRef, HubRepo, HubRepoRedirect
 
 DEFAULT_BRANCH = "main"
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -65,13 +65,36 @@ def can_read(repo: HubRepo, principal: Principal | None) -> bool:
     return True
 
 
+def lookup_repo(session: Session, repo_id: str, *, follow_redirects: bool = True) -> HubRepo | None:
+    """The repo named ``repo_id``, compared case-insensitively as on the Hub, or the repo a moved one's
+    old name leads to; no permission check (callers authorize the repo found)."""
+    namespace, name = split_repo_id(repo_id)
+    query = select(HubRepo).where(
+        func.lower(HubRepo.namespace) == namespace.lower(), func.lower(HubRepo.name) == name.lower()
+    )
+    repo = session.scalar(query)
+    if repo is None and follow_redirects:
+        redirect = session.get(HubRepoRedirect, (namespace.lower(), name.lower()))
+        repo = session.get(HubRepo, redirect.repo_id) if redirect is not None else None
+    return repo
+
+
+def drop_redirect(session: Session, repo_id: str) -> None:
+    """A repo now holds this name: the old name of a moved repo stops leading there."""
+    namespace, name = split_repo_id(repo_id)
+    session.execute(
+        delete(HubRepoRedirect).where(
+            HubRepoRedirect.namespace == namespace.lower(), HubRepoRedirect.name == name.lower()
+        )
+    )
+
+
 def find_repo(
     session: Session, repo_id: str, *, principal: Principal | None, action: Action = Action.repo_read
 ) -> HubRepo:
     """The repo if the caller may do ``action`` to it; RepositoryNotFound if it may not see it or it is
     missing (the same answer)."""
-    namespace, name = split_repo_id(repo_id)
-    repo = session.scalar(select(HubRepo).where(HubRepo.namespace == namespace, HubRepo.name == name))
+    repo = lookup_repo(session, repo_id)
     if repo is None:
         raise RepoNotFoundError(repo_id)
     authorize_repo(principal, action, repo, label=repo_id)
@@ -164,10 +187,10 @@ def create_ref(
     session: Session, repo: HubRepo, *, kind: str, name: str, commit: HubCommit, principal: Principal
 ) -> HubRef:
     """A new branch or tag; an existing one is a conflict."""
-    if not name or name != name.strip() or ".." in name or any(ord(c) < 32 for c in name):
-        raise ValidationError(f"invalid {kind} name {name[:100]!r}")
+    if not is_valid_ref_name(name):
+        raise ValidationError(f"invalid {kind} name {name[:100]!r}: it must be a valid git reference name")
     if session.get(HubRef, (repo.id, kind, name)) is not None:
-        raise ConflictError(f"{kind} {name} already exists")
+        raise ConflictError(f"Reference {_ref_path(kind, name)} already exists")
     ref = HubRef(repo_id=repo.id, kind=kind, name=name, commit_id=commit.id)
     session.add(ref)
     record_event(
@@ -182,13 +205,26 @@ def create_ref(
     return ref
 
 
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|^[./]|[./]$|\.lock$|\.lock/")
+
+
+def is_valid_ref_name(name: str) -> bool:
+    """Git's reference name rules (``git check-ref-format``): no spaces, controls, ``~^:?*[``, backslash,
+    ``..``, ``@{``, empty or dot-led components, trailing ``.``/``/`` or ``.lock``; at most 200 characters."""
+    return 0 < len(name) <= 200 and name != "@" and not _BAD_REF.search(name)
+
+
+def _ref_path(kind: str, name: str) -> str:
+    return f"refs/{'heads' if kind == 'branch' else 'tags'}/{name}"
+
+
 def delete_ref(session: Session, repo: HubRepo, *, kind: str, name: str, principal: Principal) -> None:
     """Remove a branch (never ``main``) or a tag."""
     ref = session.get(HubRef, (repo.id, kind, name))
     if ref is None:
         raise RevisionNotFoundError(name)
     if kind == "branch" and name == DEFAULT_BRANCH:
-        raise ValidationError("the main branch cannot be deleted")
+        raise ForbiddenError(f"Cannot delete {_ref_path(kind, name)}: it is the default branch")
     session.delete(ref)
     record_event(
         session,

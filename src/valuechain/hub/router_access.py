@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
+from valuechain.core.errors import ValidationError
 from valuechain.hub import browse, service
 from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal
 from valuechain.hub.views import iso
@@ -18,8 +19,11 @@ router = APIRouter(prefix="/api/models/{namespace}/{name}")
 class AccessDecision(BaseModel):
     """``grant_access`` / ``handle_access_request`` body; ``user`` is an organisation slug here."""
 
-    model_config = ConfigDict(extra="allow")
-    user: str = Field(description="Organisation slug whose access changes.")
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    user: str | None = Field(default=None, description="Organisation slug whose access changes.")
+    request_id: str | None = Field(
+        default=None, alias="requestId", description="Or the id of its access request (from the listing)."
+    )
     status: str = Field(default="accepted", description="accepted, rejected or pending.")
 
 
@@ -45,10 +49,17 @@ def accept_terms(namespace: str, name: str, db: DbDep, principal: CurrentPrincip
 @router.post("/user-access-request/handle")
 def decide_access(
     namespace: str, name: str, body: AccessDecision, db: DbDep, principal: CurrentPrincipal
-) -> dict[str, str]:
-    """The provider grants or rejects an organisation's access."""
+) -> dict[str, str | None]:
+    """The provider grants or rejects an organisation's access; the status it already has is a 409."""
+    if (body.user is None) == (body.request_id is None):
+        raise ValidationError("name the organisation (`user`) or the access request (`requestId`)")
     service.decide_access(
-        db, principal=principal, repo_id=f"{namespace}/{name}", org_slug=body.user, status=body.status
+        db,
+        principal=principal,
+        repo_id=f"{namespace}/{name}",
+        org_slug=body.user,
+        status=body.status,
+        request_id=body.request_id,
     )
     return {"user": body.user, "status": body.status}
 

@@ -13,13 +13,13 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/whoami-v2")
-def whoami(principal: CurrentPrincipal) -> dict[str, Any]:
+def whoami(db: DbDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """The caller as the client's ``whoami`` expects it; repos are namespaced by organisation."""
     role = "write" if principal.role.value != "viewer" else "read"
     return {
         "type": "user",
         "name": principal.org_slug,
-        "fullname": principal.org_slug,
+        "fullname": browse.organisation_name(db, principal=principal),
         "orgs": [{"type": "org", "name": principal.org_slug}],
         "auth": {
             "type": "access_token",
@@ -84,8 +84,9 @@ def list_tree(
     principal: MaybePrincipal,
     path: str = "",
     recursive: bool = False,
+    expand: bool = False,
 ) -> list[dict[str, Any]]:
-    """``list_repo_tree``: files and folders under ``path`` at a revision."""
+    """``list_repo_tree``: files and folders under ``path`` at a revision; ``expand`` adds lastCommit."""
     return browse.list_tree(
         db,
         principal=principal,
@@ -93,6 +94,7 @@ def list_tree(
         revision=revision,
         path=path,
         recursive=recursive,
+        expand=expand,
     )
 
 
@@ -104,10 +106,12 @@ def paths_info(
     db: DbDep,
     principal: MaybePrincipal,
     paths: list[str] = Form(default=[]),
+    expand: bool = Form(default=False),
 ) -> list[dict[str, Any]]:
-    """``get_paths_info``: the entries for the given paths (form-encoded); unknown paths are skipped."""
+    """``get_paths_info``: the entries for the given paths (form-encoded); unknown paths are skipped;
+    ``expand`` adds each file's lastCommit."""
     return browse.paths_info(
-        db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision, paths=paths
+        db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision, paths=paths, expand=expand
     )
 
 
@@ -119,10 +123,12 @@ def get_refs(namespace: str, name: str, db: DbDep, principal: MaybePrincipal) ->
 
 @router.get("/models/{namespace}/{name}/commits/{revision}")
 def get_commits(
-    namespace: str, name: str, revision: str, db: DbDep, principal: MaybePrincipal
+    namespace: str, name: str, revision: str, db: DbDep, principal: MaybePrincipal, formatted: bool = False
 ) -> list[dict[str, Any]]:
-    """``list_repo_commits``: newest first."""
-    return browse.list_repo_commits(db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision)
+    """``list_repo_commits``: newest first; ``formatted`` adds HTML title and message."""
+    return browse.list_repo_commits(
+        db, principal=principal, repo_id=f"{namespace}/{name}", revision=revision, formatted=formatted
+    )
 
 
 @router.get("/models/{namespace}/{name}/auth-check")

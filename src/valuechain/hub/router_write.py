@@ -1,4 +1,5 @@
-"""Write API of the hub: repos, settings, branches and tags, validate-yaml, preupload, commit, Xet refusal."""
+"""Write API of the hub: repos (create, delete, move), settings, branches and tags, super-squash, LFS files,
+validate-yaml, preupload, commit, Xet refusal."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from valuechain.accounts.authz import Action
-from valuechain.hub import service
-from valuechain.hub.cards import card_errors
+from valuechain.core.errors import ValidationError
+from valuechain.hub import maintenance, service
+from valuechain.hub.cards import card_errors, card_warnings
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
-from valuechain.hub.errors import XET_UNSUPPORTED_PATH
+from valuechain.hub.errors import XET_UNSUPPORTED_PATH, RepoNotFoundError
+from valuechain.hub.storage import is_sha256
 from valuechain.hub.uploads import parse_commit, read_limited
 
 router = APIRouter(prefix="/api")
@@ -47,29 +50,90 @@ class RepoSettings(BaseModel):
 
 def _only_models(repo_type: str | None) -> None:
     if repo_type not in (None, "model"):
-        from valuechain.core.errors import ValidationError
-
         raise ValidationError(f"only model repos are supported, not {repo_type!r}")
 
 
 @router.post("/repos/create")
-def create_repo(body: RepoCreate, request: Request, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+def create_repo(
+    body: RepoCreate, request: Request, db: DbDep, store: StoreDep, principal: CurrentPrincipal
+) -> dict[str, str]:
     """``create_repo``; a 409 body still carries ``url`` (the client reads it with ``exist_ok``)."""
     _only_models(body.type)
     namespace = body.organization or principal.org_slug
     visibility = body.visibility or ("private" if body.private else "public")
     url = f"{hub_url(request)}/{namespace}/{body.name}"
     repo = service.create_repo(
-        db, principal=principal, namespace=namespace, name=body.name, visibility=visibility, url=url
+        db, store, principal=principal, namespace=namespace, name=body.name, visibility=visibility, url=url
     )
     return {"url": url, "name": repo.repo_id, "id": repo.id}
 
 
 @router.delete("/repos/delete")
 def delete_repo(body: RepoRef, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
-    _only_models(body.type)
-    service.delete_repo(
-        db, principal=principal, repo_id=f"{body.organization or principal.org_slug}/{body.name}"
+    """``delete_repo``; a dataset or space is a repo that does not exist here (``missing_ok``)."""
+    repo_id = f"{body.organization or principal.org_slug}/{body.name}"
+    if body.type not in (None, "model"):
+        raise RepoNotFoundError(repo_id)
+    service.delete_repo(db, principal=principal, repo_id=repo_id)
+    return {}
+
+
+class RepoMove(BaseModel):
+    """``move_repo`` body."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    from_repo: str = Field(alias="fromRepo")
+    to_repo: str = Field(alias="toRepo")
+    type: str | None = "model"
+
+
+@router.post("/repos/move")
+def move_repo(body: RepoMove, db: DbDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """``move_repo``: rename inside the organisation's namespace; the old name keeps working."""
+    if body.type not in (None, "model"):
+        raise RepoNotFoundError(body.from_repo)
+    repo = maintenance.move_repo(db, principal=principal, from_id=body.from_repo, to_id=body.to_repo)
+    return {"name": repo.repo_id}
+
+
+@router.post("/models/{namespace}/{name}/super-squash/{branch:path}")
+def super_squash(
+    namespace: str,
+    name: str,
+    branch: str,
+    db: DbDep,
+    principal: CurrentPrincipal,
+    body: dict[str, Any] | None = Body(default=None),
+) -> dict[str, str]:
+    """``super_squash_history``: one commit with the branch's current files replaces its history."""
+    message = str((body or {}).get("message") or f"Super-squash branch '{branch}'")
+    commit_id = maintenance.super_squash(
+        db, principal=principal, repo_id=f"{namespace}/{name}", branch=branch, message=message
+    )
+    return {"commitId": commit_id}
+
+
+@router.get("/models/{namespace}/{name}/lfs-files")
+def list_lfs_files(namespace: str, name: str, db: DbDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    """``list_lfs_files``: the LFS objects the repo holds (manager only)."""
+    return maintenance.list_lfs_files(db, principal=principal, repo_id=f"{namespace}/{name}")
+
+
+@router.post("/models/{namespace}/{name}/lfs-files/batch")
+def delete_lfs_files(
+    namespace: str, name: str, db: DbDep, principal: CurrentPrincipal, body: dict[str, Any] = Body()
+) -> dict[str, str]:
+    """``permanently_delete_lfs_files``: ``{"deletions": {"sha": [...], "rewriteHistory": true}}``."""
+    deletions = body.get("deletions") or {}
+    oids = deletions.get("sha") if isinstance(deletions, dict) else None
+    if not isinstance(oids, list) or not all(isinstance(o, str) and is_sha256(o) for o in oids):
+        raise ValidationError("deletions.sha must be a list of sha256 object ids")
+    maintenance.delete_lfs_files(
+        db,
+        principal=principal,
+        repo_id=f"{namespace}/{name}",
+        oids=oids,
+        rewrite_history=bool(deletions.get("rewriteHistory", True)),
     )
     return {}
 
@@ -135,12 +199,15 @@ def delete_tag(namespace: str, name: str, tag: str, db: DbDep, principal: Curren
 
 
 @router.post("/validate-yaml")
-def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[str]]:
+def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[dict[str, str]]]:
     """The client posts README.md here before committing it; it reads JSON before the status."""
-    errors = card_errors(str(body.get("content", "")))
+    content = str(body.get("content", ""))
+    errors, warnings = card_errors(content), [{"message": w} for w in card_warnings(content)]
     if errors:
-        return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": []}, status_code=400)  # type: ignore[return-value]
-    return {"errors": [], "warnings": []}
+        return JSONResponse(  # type: ignore[return-value]
+            {"errors": [{"message": e} for e in errors], "warnings": warnings}, status_code=400
+        )
+    return {"errors": [], "warnings": warnings}
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision}")
@@ -151,21 +218,30 @@ def preupload(
     db: DbDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    store: StoreDep,
     body: dict[str, Any] = Body(),
 ) -> dict[str, Any]:
-    """Small files go inline ("regular"), large ones through LFS; ``oid`` lets the client skip unchanged."""
+    """LFS for ``.gitattributes`` patterns and large files, inline otherwise; ``oid`` lets the client skip
+    unchanged files."""
     files = [(str(item.get("path", "")), int(item.get("size", 0))) for item in body.get("files", [])]
     answers = service.preupload(
         db,
+        store,
         principal=principal,
         repo_id=f"{namespace}/{name}",
         revision=revision,
         files=files,
         inline_max_bytes=settings.hub_inline_max_bytes,
+        gitignore=body["gitIgnore"] if isinstance(body.get("gitIgnore"), str) else None,
     )
     return {
         "files": [
-            {"path": a.path, "uploadMode": a.upload_mode, "shouldIgnore": False, "oid": a.remote_oid}
+            {
+                "path": a.path,
+                "uploadMode": a.upload_mode,
+                "shouldIgnore": a.should_ignore,
+                "oid": a.remote_oid,
+            }
             for a in answers
         ]
     }
@@ -184,6 +260,9 @@ async def create_commit(
 ) -> dict[str, Any]:
     """NDJSON commit; a stale ``parentCommit`` or a concurrent commit to the branch gets 412."""
     repo_id = f"{namespace}/{name}"
+    if request.query_params.get("create_pr") in ("1", "true", "True"):
+        # Never fall back to committing on the branch: the caller asked for a review step.
+        raise ValidationError("pull requests are not supported by this hub; commit to a branch instead")
     service.check_repo(db, principal=principal, repo_id=repo_id, action=Action.repo_write)  # before the body
     body = await read_limited(request.stream(), max_bytes=settings.hub_max_commit_bytes)
     commit_request = await to_thread.run_sync(

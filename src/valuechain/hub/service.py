@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
@@ -18,9 +16,17 @@ from valuechain.core.errors import ForbiddenError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.hub import access, lfs, lineage, objects, repos
 from valuechain.hub.cards import CardData, parse_card
-from valuechain.hub.commits import CommitRequest, FileChange, apply_commit, initial_commit
+from valuechain.hub.commits import CommitRequest, FileChange, apply_commit, git_blob_oid, initial_commit
 from valuechain.hub.errors import RepoExistsError, RepoNotFoundError, StaleParentError
-from valuechain.hub.licences import find_licence, require_release_licence
+from valuechain.hub.gitmeta import (
+    DEFAULT_GITATTRIBUTES,
+    GITATTRIBUTES,
+    GITIGNORE,
+    is_ignored,
+    is_lfs_path,
+    lfs_patterns,
+)
+from valuechain.hub.licences import find_licence, release_licence, require_release_licence
 from valuechain.hub.models import HubCommit, HubCommitFile, HubRepo
 from valuechain.hub.paths import check_repo_part
 from valuechain.hub.repos import (
@@ -30,6 +36,7 @@ from valuechain.hub.repos import (
     find_writable_repo,
     get_file,
     list_files,
+    lookup_repo,
     resolve_revision,
 )
 from valuechain.hub.storage import BlobStore
@@ -54,6 +61,7 @@ class ServedFile:
 
 def create_repo(
     db: Database,
+    store: BlobStore,
     *,
     principal: Principal,
     namespace: str,
@@ -62,7 +70,8 @@ def create_repo(
     url: str,
     now: datetime | None = None,
 ) -> HubRepo:
-    """A new repo of the caller's organisation, with an empty initial commit on ``main``.
+    """A new repo of the caller's organisation; its first commit on ``main`` holds the Hub's default
+    ``.gitattributes`` (so small weight files go through LFS, as on the Hub).
 
     Any namespace but the caller's own answers the same, whether or not that organisation exists.
     """
@@ -70,16 +79,22 @@ def create_repo(
     check_repo_part(name, what="repository name")
     authorize(principal, Action.repo_write)
     now = now or utcnow()
+    content = DEFAULT_GITATTRIBUTES.encode()
+    blob = store.put_bytes(content)
+    attributes = FileChange(
+        path=GITATTRIBUTES, sha256=blob.sha256, size=blob.size, git_oid=git_blob_oid(content), is_lfs=False
+    )
     with db.unit_of_work() as session:
         org_id = principal.org_id if namespace == principal.org_slug else None
         if org_id is None and principal.is_operator:
             org_id = org_id_for_slug(session, namespace)
+        existing = lookup_repo(session, f"{namespace}/{name}", follow_redirects=False)
+        if existing is not None and (org_id is not None or repos.can_read(existing, principal)):
+            raise RepoExistsError(existing.repo_id, url=url)  # 409 only where the repo is visible anyway
         if org_id is None:
             raise ForbiddenError(
                 f"you can only create repos in your organisation's namespace ({principal.org_slug})"
             )
-        if session.scalar(select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name)):
-            raise RepoExistsError(f"{namespace}/{name}", url=url)
         repo = HubRepo(
             id=new_id("hrp"),
             org_id=org_id,
@@ -91,7 +106,8 @@ def create_repo(
         )
         session.add(repo)
         session.flush()
-        initial_commit(session, repo=repo, author=principal.actor, now=now)
+        repos.drop_redirect(session, repo.repo_id)
+        initial_commit(session, repo=repo, author=principal.actor, now=now, files=[attributes])
         lineage.ensure_model(session, repo, actor=principal.actor)
         record_event(
             session,
@@ -184,9 +200,9 @@ def _commit_once(
         objects.hold_committed(session, repo=repo, files=added, actor=principal.actor, now=now)
         card = _read_card(store, files)
         commit.card = card.raw if card else None
-        if repo.visibility == "public" and branch == DEFAULT_BRANCH:
-            licence = require_release_licence(session, commit, repo_id=repo.repo_id)
-            repo.licence, repo.licence_name = licence.id, licence.name
+        if branch == DEFAULT_BRANCH:  # the licence a release would carry; a missing one blocks only release
+            licence = release_licence(session, commit, repo_id=repo.repo_id)
+            repo.licence, repo.licence_name = (licence.id, licence.name) if licence else (None, None)
         lineage.record_version(
             session, repo=repo, commit=commit, files=files, card=card, actor=principal.actor,
             label=request.version_label,
@@ -210,8 +226,7 @@ def _read_card(store: BlobStore, files: list[HubCommitFile]) -> CardData | None:
         return None
     if readme.size > MAX_CARD_BYTES:
         raise ValidationError(f"README.md is larger than {MAX_CARD_BYTES} bytes")
-    text = b"".join(store.read_range(readme.sha256)).decode("utf-8", "replace")
-    return parse_card(text)
+    return parse_card(_read_text(store, readme.sha256))
 
 
 def release_open_weights(
@@ -224,6 +239,8 @@ def release_open_weights(
         head = resolve_revision(session, repo, DEFAULT_BRANCH)
         if head.version_id is None:
             raise ValidationError(f"{repo_id} has no files to release; push them first")
+        licence = require_release_licence(session, head, repo_id=repo.repo_id)
+        repo.licence, repo.licence_name = licence.id, licence.name
         access.set_gated(session, repo=repo, principal=principal, gated=gated, now=now)
         access.set_visibility(session, repo=repo, principal=principal, visibility="public", now=now)
         repo.released_at = now
@@ -246,12 +263,26 @@ def accept_terms(db: Database, *, principal: Principal, repo_id: str) -> dict[st
         }
 
 
-def decide_access(db: Database, *, principal: Principal, repo_id: str, org_slug: str, status: str) -> None:
-    """The provider grants, rejects or resets the access an organisation asked for."""
+def decide_access(
+    db: Database,
+    *,
+    principal: Principal,
+    repo_id: str,
+    org_slug: str | None,
+    status: str,
+    request_id: str | None = None,
+) -> None:
+    """The provider grants, rejects or resets the access an organisation asked for (by slug or request id)."""
     with db.unit_of_work() as session:
         repo = find_managed_repo(session, repo_id, principal=principal)
         access.decide_access(
-            session, repo=repo, principal=principal, org_slug=org_slug, status=status, now=utcnow()
+            session,
+            repo=repo,
+            principal=principal,
+            org_slug=org_slug,
+            status=status,
+            now=utcnow(),
+            request=request_id,
         )
 
 
@@ -296,31 +327,45 @@ class PreuploadAnswer:
     path: str
     upload_mode: str
     remote_oid: str | None
+    should_ignore: bool = False
 
 
 def preupload(
     db: Database,
+    store: BlobStore,
     *,
     principal: Principal,
     repo_id: str,
     revision: str,
     files: list[tuple[str, int]],
     inline_max_bytes: int,
+    gitignore: str | None = None,
 ) -> list[PreuploadAnswer]:
-    """Small files go inline ("regular"), large ones through LFS; ``remote_oid`` is this repo's only."""
+    """As the Hub decides: LFS for paths the revision's ``.gitattributes`` routes through LFS and for files
+    over the inline limit, "regular" (inline) otherwise; ``remote_oid`` is this repo's only. Paths the
+    ``.gitignore`` of the commit (``gitignore``) or else of the revision excludes are to be left out."""
     with db.session() as session:
         repo = find_writable_repo(session, repo_id, principal=principal)
         head = resolve_revision(session, repo, revision)
-        existing = {f.path: f for f in list_files(session, head)}
+        existing = {f.path: (f.sha256, f.git_oid, f.is_lfs) for f in list_files(session, head)}
+    attributes = existing.get(GITATTRIBUTES)
+    patterns = lfs_patterns(_read_text(store, attributes[0])) if attributes else ()
+    if gitignore is None and GITIGNORE in existing:
+        gitignore = _read_text(store, existing[GITIGNORE][0])
     answers = []
     for path, size in files:
-        mode = "regular" if size <= inline_max_bytes else "lfs"
-        entry = existing.get(path)
+        mode = "lfs" if size > inline_max_bytes or is_lfs_path(path, patterns) else "regular"
         oid = None
-        if entry is not None:
-            oid = entry.sha256 if mode == "lfs" else (None if entry.is_lfs else entry.git_oid)
-        answers.append(PreuploadAnswer(path=path, upload_mode=mode, remote_oid=oid))
+        if path in existing:
+            sha256, git_oid, is_lfs = existing[path]
+            oid = sha256 if mode == "lfs" else (None if is_lfs else git_oid)
+        ignored = bool(gitignore) and is_ignored(path, gitignore or "")
+        answers.append(PreuploadAnswer(path=path, upload_mode=mode, remote_oid=oid, should_ignore=ignored))
     return answers
+
+
+def _read_text(store: BlobStore, sha256: str) -> str:
+    return b"".join(store.read_range(sha256)).decode("utf-8", "replace")
 
 
 def create_ref(

@@ -103,11 +103,21 @@ def _extension(
     return {
         "licence": repo.licence_name if repo.licence == "other" else repo.licence,
         "released": repo.released_at is not None,
+        "release_status": release_status(repo),
         "children": [{"id": c.id, "relation": c.relation} for c in children],
         "model_id": repo.model_id,
         "version_id": commit.version_id,
         "is_owner": is_owner(repo, principal),
     }
+
+
+def release_status(repo: HubRepo) -> str:
+    """In plain words: a public repo without a licence is published, not released (issue 15)."""
+    if repo.visibility != "public":
+        return "private"
+    if repo.licence is None:
+        return "published, not released: no licence (releasing needs one in the model card)"
+    return "released" if repo.released_at is not None else "published, not released"
 
 
 def parse_card_dict(commit: HubCommit) -> dict[str, Any]:

@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
+from valuechain.core.errors import ConflictError
 from valuechain.core.ids import new_id
 from valuechain.registry import views
 from valuechain.registry.claims import Naming, record_claims
 from valuechain.registry.models import Artifact, Derivation, Model, ModelVersion, Offer
 from valuechain.registry.schemas import ClaimField
 from valuechain.registry.service import OfferRecord
+
+UNLICENSED = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ def ensure_channel_model(
         owner_org_id=owner_org_id,
         released_by_org_id=owner_org_id,
         visibility=visibility,
+        licence=UNLICENSED,  # until a model card declares one: published is not released (issue 15)
         created_at=now,
         updated_at=now,
     )
@@ -77,6 +81,18 @@ def publish_weights(session: Session, *, model_id: str, visibility: str, actor: 
     before = views.model_snapshot(model)
     model.visibility = visibility
     model.weights_public = visibility == "public"  # gated weights are still published
+    _updated(session, model, before=before, actor=actor)
+
+
+def rename_channel_model(session: Session, *, model_id: str, slug: str, actor: str) -> None:
+    """The channel renamed its record (a moved hub repo): the model's slug follows."""
+    model = _model(session, model_id)
+    if model.slug == slug:
+        return
+    if session.scalar(select(Model.id).where(Model.slug == slug, Model.id != model.id)) is not None:
+        raise ConflictError(f"a registry model called {slug} already exists")
+    before = views.model_snapshot(model)
+    model.slug = slug
     _updated(session, model, before=before, actor=actor)
 
 
