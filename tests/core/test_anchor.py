@@ -3,16 +3,20 @@ chain rewritten with every later hash recomputed are detected; neither is by the
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 
 import orjson
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from tests.conftest import make_key, make_org
+from valuechain.app import create_app
 from valuechain.core.anchor import Anchor, Checkpointer
 from valuechain.core.audit import AuditEvent, AuditHead, Change, event_hash, verify_chain
 from valuechain.core.db import Database
+from valuechain.core.settings import Settings
 
 
 def _seed(db: Database) -> None:
@@ -141,3 +145,27 @@ def test_only_audited_commits_move_the_checkpointer(db: Database, tmp_path: Path
     assert point is not None and point.seq == 1
     assert checkpointer.flush() is None
     checkpointer.close()
+
+
+def test_the_served_app_anchors_on_shutdown(settings: Settings, db: Database) -> None:
+    with TestClient(create_app(settings, database=db)):
+        make_org(db, "alpha")
+    last = Anchor.of_home(settings.home).last()
+    assert last is not None and last.seq == 1
+
+
+async def test_the_timer_anchors_while_events_arrive(db: Database, tmp_path: Path) -> None:
+    anchor = Anchor(tmp_path / "audit")
+    checkpointer = Checkpointer(db, anchor)
+    timer = asyncio.get_running_loop().create_task(checkpointer.run(every_s=0.01))
+    try:
+        make_org(db, "alpha")
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if anchor.last() is not None:
+                break
+        last = anchor.last()
+        assert last is not None and last.seq == 1
+    finally:
+        timer.cancel()
+        checkpointer.close()
