@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
+from valuechain.core.anchor import Anchor, Checkpointer
 from valuechain.core.db import Database
 from valuechain.core.logs import install_log_filters
 from valuechain.core.openapi import install_docs
@@ -72,9 +74,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await app.state.gateway.start(db)
         if database is None:  # a served process, not a test handing in its database
             tune_gc_for_serving()
+        checkpointer = Checkpointer(db, Anchor.of_home(settings.home))
+        anchoring = asyncio.get_running_loop().create_task(checkpointer.run())
         try:
             yield
         finally:
+            anchoring.cancel()
+            await asyncio.to_thread(checkpointer.close)
             await app.state.gateway.close()
             if database is None:
                 db.dispose()

@@ -50,4 +50,23 @@ def test_audit_export_writes_json_lines_with_hashes(runner: CliRunner, tmp_path:
     out = tmp_path / "audit.jsonl"
     run(runner, "audit", "export", "--out", str(out))
     assert len(out.read_text().splitlines()) == 4
-    assert "intact: 4 events" in run(runner, "audit", "verify")
+    assert "intact: 4 events, 4 signed checkpoints" in run(runner, "audit", "verify")
+
+
+def test_audit_verify_catches_a_rewound_tail_through_the_checkpoints(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """CLI write commands anchor the chain as they end; deleting the tail and rewinding the head is caught."""
+    import sqlite3
+
+    _seed(runner)
+    checkpoints = tmp_path / "home" / "audit" / "checkpoints.jsonl"
+    assert [json.loads(line)["seq"] for line in checkpoints.read_text().splitlines()] == [1, 2, 3, 4]
+    with sqlite3.connect(tmp_path / "home" / "valuechain.db") as conn:
+        conn.execute("DELETE FROM audit_events WHERE seq > 2")
+        conn.execute("UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)")
+    result = runner.invoke(app, ["audit", "verify", "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["events"] == 2 and report["checkpoints"] == 4
+    assert sum("tail rewound" in p for p in report["problems"]) == 2

@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from valuechain.accounts.roles import Role, Scope
 from valuechain.core.ids import SLUG
+from valuechain.core.schema import InputModel
 
 COUNTRY = r"^[A-Z]{2}$"
 
 
-class _In(BaseModel):
+class _In(InputModel):
     model_config = ConfigDict(extra="forbid")
 
 

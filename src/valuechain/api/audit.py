@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.deps import CurrentPrincipal
+from valuechain.core.anchor import Anchor
 from valuechain.core.audit import AuditEvent, verify_chain
-from valuechain.core.http import ReadSession
+from valuechain.core.http import ReadSession, SettingsDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -33,6 +34,7 @@ class EventPublic(BaseModel):
 class VerifyPublic(BaseModel):
     ok: bool
     events: int
+    checkpoints: int = Field(description="Signed checkpoints (HOME/audit) the chain was checked against.")
     problems: list[str]
 
 
@@ -52,8 +54,10 @@ def list_events(
 
 
 @router.get("/verify")
-def verify(session: ReadSession, principal: CurrentPrincipal) -> VerifyPublic:
-    """Recompute the whole hash chain (platform operators)."""
+def verify(session: ReadSession, principal: CurrentPrincipal, settings: SettingsDep) -> VerifyPublic:
+    """Recompute the whole hash chain and check it against its signed checkpoints (platform operators)."""
     authorize(principal, Action.audit_verify)
-    result = verify_chain(session)
-    return VerifyPublic(ok=result.ok, events=result.events, problems=result.problems)
+    result = verify_chain(session, anchor=Anchor.of_home(settings.home))
+    return VerifyPublic(
+        ok=result.ok, events=result.events, checkpoints=result.checkpoints, problems=result.problems
+    )

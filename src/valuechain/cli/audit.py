@@ -13,8 +13,10 @@ import typer
 from valuechain.accounts.service import display_names, get_org
 from valuechain.cli.context import Format, FormatOption, acting, database, emit, err, out
 from valuechain.cli.render import json_safe, plural, say, when
+from valuechain.core.anchor import Anchor
 from valuechain.core.audit import AuditEvent, list_events, verify_chain
 from valuechain.core.errors import ValidationError
+from valuechain.core.settings import Settings
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 
@@ -132,14 +134,22 @@ def export(
 
 @app.command("verify")
 def verify(fmt: Format = FormatOption) -> None:
-    """Recompute every event's hash; exit 1 if anything was edited, inserted or deleted."""
-    with database() as db, db.session() as session:
-        result = verify_chain(session)
-    data = {"ok": result.ok, "events": result.events, "problems": result.problems}
+    """Recompute every event's hash and check the chain against its signed checkpoints (HOME/audit);
+    exit 1 if anything was edited, inserted, deleted or rewound."""
+    settings = Settings()
+    with database(settings) as db, db.session() as session:
+        result = verify_chain(session, anchor=Anchor.of_home(settings.home))
+    data = {
+        "ok": result.ok,
+        "events": result.events,
+        "checkpoints": result.checkpoints,
+        "problems": result.problems,
+    }
 
     def human(r: dict[str, object]) -> None:
         if result.ok:
-            out.print(f"audit log intact: {plural(result.events, 'event')}")
+            anchored = plural(result.checkpoints, "signed checkpoint")
+            out.print(f"audit log intact: {plural(result.events, 'event')}, {anchored}")
         else:
             for problem in result.problems:
                 err.print(f"[red]tampered[/red]: {problem}")

@@ -42,16 +42,19 @@ AsOrgOption = typer.Option(
 
 @contextmanager
 def database(settings: Settings | None = None) -> Iterator[Database]:
-    """The configured database, migrated to head."""
+    """The configured database, migrated to head; audited writes are anchored when the command ends."""
     from valuechain.core import migrate
+    from valuechain.core.anchor import Anchor, Checkpointer
     from valuechain.core.db import Database
 
     settings = settings or Settings()
     db = Database(settings.resolved_database_url)
+    checkpointer = Checkpointer(db, Anchor.of_home(settings.home))
     try:
         migrate.upgrade(db)
         yield db
     finally:
+        checkpointer.close()
         db.dispose()
 
 

@@ -6,6 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from valuechain.core.schema import InputModel
+
 
 class ModelStatusPublic(BaseModel):
     """A model's classification under the regime; null means the facts cannot decide."""
@@ -56,7 +58,7 @@ class ObligationsPublic(BaseModel):
     )
 
 
-class WhatIfRequest(BaseModel):
+class WhatIfRequest(InputModel):
     """Changes to evaluate in memory; nothing is written."""
 
     changes: list[str] = Field(

@@ -28,6 +28,7 @@ from valuechain.compliance.facts import (
     facts_from_manifest,
 )
 from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.core.schema import finite_float
 from valuechain.registry import manifest as mf
 
 _SET = re.compile(
@@ -160,7 +161,7 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
         if base is date:
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         if base is float:
-            return float(value)
+            return finite_float(value)
         if base is int:
             return int(value)
         _check_enum(name, [str(value)])

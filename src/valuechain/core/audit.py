@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import JSON, BigInteger, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from valuechain.core.anchor import Anchor, check_against
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Base, IdColumn, UTCDateTime
 from valuechain.core.events import EVENTS, EventType
@@ -178,14 +179,24 @@ class VerifyResult:
     ok: bool
     events: int
     problems: list[str]
+    checkpoints: int = 0
 
 
-def verify_chain(session: Session, *, batch: int = 10_000) -> VerifyResult:
-    """Recompute every hash; report edits, deletions, insertions and a truncated tail."""
+def verify_chain(session: Session, *, anchor: Anchor | None = None, batch: int = 10_000) -> VerifyResult:
+    """Recompute every hash; report edits, deletions, insertions and a truncated tail.
+
+    With ``anchor``, the chain is also checked against its signed checkpoints, which catches what the
+    chain alone cannot: a tail deleted with the head rewound, a row edited with every later hash redone.
+    """
     problems: list[str] = []
+    points, bad_points = anchor.read() if anchor is not None else ([], [])
+    anchored = {p.seq for p in points}
+    hashes: dict[int, str] = {}
     expected_seq, prev, count = 1, GENESIS_HASH, 0
     for event in _iter_events(session, batch):
         count += 1
+        if event.seq in anchored:
+            hashes[event.seq] = event.hash
         if event.seq != expected_seq:
             problems.append(f"events {expected_seq}..{event.seq - 1} are missing (deleted)")
         if event.prev_hash != prev:
@@ -210,7 +221,8 @@ def verify_chain(session: Session, *, batch: int = 10_000) -> VerifyResult:
         problems.append(
             f"chain ends at event {expected_seq - 1} but the head records {head.seq} (tail deleted)"
         )
-    return VerifyResult(ok=not problems, events=count, problems=problems)
+    problems += bad_points + check_against(points, hashes, chain_end=expected_seq - 1)
+    return VerifyResult(ok=not problems, events=count, problems=problems, checkpoints=len(points))
 
 
 def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:

@@ -15,7 +15,15 @@ from valuechain.gateway.models import RequestLog
 from valuechain.gateway.records import Outcome, RequestLogRow, UsageRow
 from valuechain.market.terms import LoggingPolicy
 
-_SECRET = re.compile(rf"\b(?:{SECRET_PATTERN}|sk-[A-Za-z0-9_\-]{{16,}})")
+# Secrets anywhere in a string, glued to words included (`KEYvc_…`, issue 17): our own keys by their shape
+# wherever they start; OpenAI-style `sk-` keys at a word boundary, or glued when their run holds a digit
+# or a capital (so prose such as "task-specific-fine-tuning" stays readable). A match runs to the end of
+# the key-character run, so whatever is glued after a secret goes with it.
+_SECRET = re.compile(
+    rf"{SECRET_PATTERN}"
+    r"|\bsk-[A-Za-z0-9_\-]{16,}"
+    r"|sk-(?=[a-z_\-]*[A-Z0-9])[A-Za-z0-9_\-]{16,}"
+)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d \-().]{7,}\d(?![\w])")
 
@@ -29,13 +37,22 @@ def redact(text: str, *, pii: bool) -> str:
     return text
 
 
-def _redact_any(value: Any, *, pii: bool) -> Any:
+def redact_body(value: Any, *, pii: bool) -> Any:
+    """A JSON body with every string scrubbed, object keys included, at any depth."""
     if isinstance(value, str):
         return redact(value, pii=pii)
-    if isinstance(value, list):
-        return [_redact_any(v, pii=pii) for v in value]
+    if isinstance(value, list | tuple):
+        return [redact_body(v, pii=pii) for v in value]
     if isinstance(value, dict):
-        return {k: _redact_any(v, pii=pii) for k, v in value.items()}
+        scrubbed: dict[str, Any] = {}
+        for key, item in value.items():
+            name = base = redact(str(key), pii=pii)
+            number = 0
+            while name in scrubbed:  # two keys scrubbed to one name must not overwrite each other
+                number += 1
+                name = f"{base}#{number}"
+            scrubbed[name] = redact_body(item, pii=pii)
+        return scrubbed
     return value
 
 
@@ -56,7 +73,7 @@ def build_log(policy: LoggingPolicy, usage: UsageRow, outcome: Outcome) -> Reque
     }
     request_body = response_body = None
     if policy.mode == "full":
-        request_body = _redact_any(outcome.request_body, pii=policy.redact_pii)
+        request_body = redact_body(outcome.request_body, pii=policy.redact_pii)
         if outcome.response_text is not None:
             response_body = {"text": redact(outcome.response_text, pii=policy.redact_pii)}
     created: datetime = usage.created_at

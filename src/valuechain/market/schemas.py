@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from valuechain.core.schema import InputModel
 
-class ApiTermsSet(BaseModel):
+
+class ApiTermsSet(InputModel):
     """The ``api`` terms now in force on an offer."""
 
     offer: str = Field(description="The offer's id.")

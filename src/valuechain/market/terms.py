@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from valuechain.core.schema import InputModel
 
 MICROS = 1_000_000
 
 
-class PricePlan(BaseModel):
+class PricePlan(InputModel):
     """Free credits, per-token prices and an optional monthly subscription with included tokens."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -38,7 +40,7 @@ class PricePlan(BaseModel):
         return -(-raw // MICROS)
 
 
-class Limits(BaseModel):
+class Limits(InputModel):
     """Rate limits and budgets; ``None`` means unlimited."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,7 +52,7 @@ class Limits(BaseModel):
     tokens_per_month: int | None = Field(default=None, ge=1)
 
 
-class LoggingPolicy(BaseModel):
+class LoggingPolicy(InputModel):
     """What the gateway keeps of each request."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,7 +64,7 @@ class LoggingPolicy(BaseModel):
     redact_pii: bool = Field(default=True, description="Mask e-mail addresses and phone numbers in bodies.")
 
 
-class ApiTerms(BaseModel):
+class ApiTerms(InputModel):
     """Everything that governs access to an ``api`` offer."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

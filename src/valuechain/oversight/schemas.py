@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from valuechain.core.schema import InputModel
 
-class SuspensionCreate(BaseModel):
+
+class SuspensionCreate(InputModel):
     subject_type: Literal["key", "org"]
     subject_id: str = Field(description="Key id or prefix; org id or slug.")
     reason: str = Field(min_length=1, max_length=2000)
@@ -25,7 +27,7 @@ class SuspensionPublic(BaseModel):
     kind: str
 
 
-class Reinstatement(BaseModel):
+class Reinstatement(InputModel):
     subject_type: Literal["key", "org"]
     subject_id: str
     reason: str = Field(min_length=1, max_length=2000)
@@ -35,7 +37,7 @@ class Reinstated(BaseModel):
     lifted: list[str] = Field(description="Ids of the suspensions lifted.")
 
 
-class RuleCreate(BaseModel):
+class RuleCreate(InputModel):
     name: str = Field(max_length=200)
     kind: Literal["pattern", "rate"]
     action: Literal["flag", "throttle", "suspend"]

@@ -7,9 +7,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from valuechain.core.ids import SLUG
+from valuechain.core.schema import InputModel
 
 MODEL_REF = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$"
 VERSION_LABEL = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
@@ -122,7 +123,7 @@ class AnnexIII(StrEnum):
     justice_democracy = "justice_democracy"
 
 
-class _Strict(BaseModel):
+class _Strict(InputModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 

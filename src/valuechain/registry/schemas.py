@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from valuechain.core.schema import InputModel
 from valuechain.registry.manifest import (
     MODEL_REF,
     SLUG,
@@ -23,7 +24,7 @@ SHA256 = r"^[0-9a-f]{64}$"
 REF = MODEL_REF[:-1] + r"(?:@[A-Za-z0-9][A-Za-z0-9._+-]{0,63})?$"
 
 
-class _In(BaseModel):
+class _In(InputModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -34,7 +35,8 @@ class ModelCreate(ModelFacts):
 
 
 class ModelPublic(ModelFacts):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Output: rows stored before numbers had to be finite still render (as null in JSON).
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=True)
 
     id: str = Field(description="<org>/<name>")
     owner: str
