@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,18 +69,7 @@ def initial_commit(
     session: Session, *, repo: HubRepo, author: str, now: datetime, files: list[FileChange]
 ) -> HubCommit:
     """The first commit (the Hub's default ``.gitattributes``) and the ``main`` branch pointing at it."""
-    tree: dict[str, HubCommitFile | FileChange] = {f.path: f for f in files}
-    commit = _new_commit(
-        repo=repo, parent=None, files=tree, title="initial commit", message="", author=author, now=now
-    )
-    session.add(commit)
-    session.flush()
-    session.add_all(
-        HubCommitFile(
-            commit_id=commit.id, path=f.path, sha256=f.sha256, size=f.size, git_oid=f.git_oid, is_lfs=f.is_lfs
-        )
-        for f in files
-    )
+    commit = _root_commit(session, repo=repo, files=files, title="initial commit", author=author, now=now)
     session.add(HubRef(repo_id=repo.id, kind="branch", name=DEFAULT_BRANCH, commit_id=commit.id))
     session.flush()
     return commit
@@ -88,11 +78,27 @@ def initial_commit(
 def squash_commit(
     session: Session, *, repo: HubRepo, head: HubCommit, title: str, author: str, now: datetime
 ) -> HubCommit:
-    """A root commit with ``head``'s tree (``super_squash_history``); the caller moves the branch to it."""
+    """A root commit with ``head``'s tree (``super_squash_history``); the caller moves the branch to it.
+    The same content: the same model version and card."""
     files = list_files(session, head)
+    return _root_commit(session, repo=repo, files=files, title=title, author=author, now=now, like=head)
+
+
+def _root_commit(
+    session: Session,
+    *,
+    repo: HubRepo,
+    files: Sequence[HubCommitFile | FileChange],
+    title: str,
+    author: str,
+    now: datetime,
+    like: HubCommit | None = None,
+) -> HubCommit:
+    """A commit without parent holding ``files``, with ``like``'s version and card when given."""
     tree: dict[str, HubCommitFile | FileChange] = {f.path: f for f in files}
     commit = _new_commit(repo=repo, parent=None, files=tree, title=title, message="", author=author, now=now)
-    commit.version_id, commit.card = head.version_id, head.card  # the same content: the same model version
+    if like is not None:
+        commit.version_id, commit.card = like.version_id, like.card
     session.add(commit)
     session.flush()
     session.add_all(
