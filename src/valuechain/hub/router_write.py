@@ -15,7 +15,7 @@ from valuechain.accounts.authz import Action
 from valuechain.core.errors import ValidationError
 from valuechain.hub import maintenance, service
 from valuechain.hub.cards import card_errors, card_warnings
-from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
+from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal, SettingsDep, StoreDep, hub_url
 from valuechain.hub.errors import XET_UNSUPPORTED_PATH, RepoNotFoundError
 from valuechain.hub.storage import is_sha256
 from valuechain.hub.uploads import parse_commit, read_limited
@@ -199,8 +199,13 @@ def delete_tag(namespace: str, name: str, tag: str, db: DbDep, principal: Curren
 
 
 @router.post("/validate-yaml")
-def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[dict[str, str]]]:
-    """The client posts README.md here before committing it; it reads JSON before the status."""
+def validate_yaml(
+    request: Request, principal: MaybePrincipal, body: dict[str, Any] = Body()
+) -> dict[str, list[dict[str, str]]]:
+    """The client posts README.md here before committing it; it reads JSON before the status. Each client
+    (key, else address) has a budget of calls a minute."""
+    client = principal.key_id if principal and principal.key_id else (request.client or ("?",))[0]
+    request.app.state.validate_throttle.check(str(client))
     content = str(body.get("content", ""))
     errors, warnings = card_errors(content), [{"message": w} for w in card_warnings(content)]
     if errors:
