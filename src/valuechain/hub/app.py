@@ -16,6 +16,7 @@ from valuechain.hub.errors import (
     RequestIdMiddleware,
     render_app_error,
     render_http_error,
+    render_unexpected_error,
     render_validation_error,
 )
 from valuechain.hub.throttle import ClientThrottle
@@ -50,6 +51,7 @@ def create_hub_app(root_state: State) -> FastAPI:
     hub.add_exception_handler(AppError, render_app_error)
     hub.add_exception_handler(RequestValidationError, render_validation_error)
     hub.add_exception_handler(StarletteHTTPException, render_http_error)
+    hub.add_exception_handler(Exception, render_unexpected_error)
     hub.add_middleware(RequestIdMiddleware)
     for module, tag in (
         (router_access, "hub access"),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from valuechain.accounts.authz import Action
 from valuechain.core.errors import ValidationError
+from valuechain.core.schema import InputModel
 from valuechain.hub import maintenance, service
 from valuechain.hub.cards import card_errors, card_warnings
 from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal, SettingsDep, StoreDep, hub_url
@@ -215,6 +216,23 @@ def validate_yaml(
     return {"errors": [], "warnings": warnings}
 
 
+class PreuploadFile(InputModel):
+    """One file of a ``preupload`` body (huggingface_hub ``_fetch_upload_modes``)."""
+
+    model_config = ConfigDict(extra="allow")
+    path: str
+    size: int = Field(default=0, ge=0)
+    sample: str | None = None
+
+
+class PreuploadRequest(InputModel):
+    """``preupload`` body: the files about to be committed, and the repo's ``.gitignore`` if any."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    files: list[PreuploadFile] = Field(default_factory=list)
+    git_ignore: str | None = Field(default=None, alias="gitIgnore")
+
+
 @router.post("/models/{namespace}/{name}/preupload/{revision}")
 def preupload(
     namespace: str,
@@ -224,11 +242,11 @@ def preupload(
     principal: CurrentPrincipal,
     settings: SettingsDep,
     store: StoreDep,
-    body: dict[str, Any] = Body(),
+    body: PreuploadRequest,
 ) -> dict[str, Any]:
     """LFS for ``.gitattributes`` patterns and large files, inline otherwise; ``oid`` lets the client skip
     unchanged files."""
-    files = [(str(item.get("path", "")), int(item.get("size", 0))) for item in body.get("files", [])]
+    files = [(item.path, item.size) for item in body.files]
     answers = service.preupload(
         db,
         store,
@@ -237,7 +255,7 @@ def preupload(
         revision=revision,
         files=files,
         inline_max_bytes=settings.hub_inline_max_bytes,
-        gitignore=body["gitIgnore"] if isinstance(body.get("gitIgnore"), str) else None,
+        gitignore=body.git_ignore,
     )
     return {
         "files": [
