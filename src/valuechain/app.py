@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             anchoring.cancel()
             await asyncio.to_thread(checkpointer.close)
             await app.state.gateway.close()
+            if getattr(app.state, "manifest_parser", None) is not None:
+                await asyncio.to_thread(app.state.manifest_parser.close)
             if database is None:
                 db.dispose()
 

@@ -114,3 +114,15 @@ def test_duplicate_keys_are_rejected_not_silently_merged() -> None:
 def test_yaml_1_2_keeps_country_codes_as_strings() -> None:
     manifest = parse_manifest("valuechain: 1\nactors:\n  - {id: fjord, name: Fjord AS, country: NO}\n")
     assert manifest.actors[0].country == "NO"
+
+
+def test_aliases_are_capped_by_what_they_expand_to() -> None:
+    """Shared values by alias stay allowed; nested aliases naming 9**5 nodes are refused (issue 17)."""
+    shared = HEAD + "models:\n  - {id: openlab/a, output_modalities: &mods [text]}\n"
+    shared += "  - {id: openlab/b, output_modalities: *mods}\n"
+    assert [m.output_modalities for m in parse_manifest(shared).models][1] == ["text"]
+    levels = ['x0: &x0 ["a","a","a","a","a","a","a","a","a"]']
+    levels += [f"x{i}: &x{i} [" + ",".join([f"*x{i - 1}"] * 9) + "]" for i in range(1, 5)]
+    bomb = HEAD + "\n".join(levels) + "\nmodels:\n  - {id: openlab/m, licence: *x4}\n"
+    problems = problems_of(bomb)
+    assert len(problems) == 1 and "alias" in problems[0][2], problems

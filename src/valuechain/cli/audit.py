@@ -12,7 +12,7 @@ import typer
 
 from valuechain.accounts.service import display_names, get_org
 from valuechain.cli.context import Format, FormatOption, acting, database, emit, err, out
-from valuechain.cli.render import json_safe, plural, say, when
+from valuechain.cli.render import json_safe, markup_safe, plural, say, when
 from valuechain.core.anchor import Anchor
 from valuechain.core.audit import AuditEvent, list_events, verify_chain
 from valuechain.core.errors import ValidationError
@@ -152,7 +152,7 @@ def verify(fmt: Format = FormatOption) -> None:
             out.print(f"audit log intact: {plural(result.events, 'event')}, {anchored}")
         else:
             for problem in result.problems:
-                err.print(f"[red]tampered[/red]: {problem}")
+                err.print(f"[red]tampered[/red]: {markup_safe(problem)}", highlight=False)
 
     emit(data, fmt, human)
     if not result.ok:

@@ -80,4 +80,4 @@ def export(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}")
+        say(err, f"wrote {output}")

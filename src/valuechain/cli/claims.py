@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.principal import Principal, system_principal
 from valuechain.cli.context import Format, FormatOption, database, emit, org_principal, out
+from valuechain.cli.render import markup_safe, table, when
 from valuechain.registry import claims
 from valuechain.registry.manifest import Channel
 from valuechain.registry.schemas import AgreementCreate, AgreementPublic, ClaimPublic, ClaimStatus
@@ -36,10 +35,8 @@ def _principal(session: Session, as_org: str | None) -> Principal:
 
 
 def _claims_table(rows: list[ClaimPublic]) -> None:
-    table = Table("id", "status", "field", "subject", "claimant", "named")
-    for c in rows:
-        table.add_row(c.id, c.status.value, c.field.value, c.subject, c.claimant, c.named)
-    out.print(table)
+    cells = [(c.id, c.status.value, c.field.value, c.subject, c.claimant, c.named) for c in rows]
+    out.print(table(("id", "status", "field", "subject", "claimant", "named"), cells, ids=("id",)))
     if not rows:
         out.print("no claims")
 
@@ -66,7 +63,7 @@ def _answer(claim_id: str, status: ClaimStatus, as_org: str | None, reason: str 
         principal = _principal(session, as_org)
         claim = claims.answer_claim(session, claim_id, status, principal=principal, reason=reason)
         row = claims.claim_public(claim, Names(session))
-    emit(row, fmt, lambda c: out.print(f"{c.id} {c.status.value}: {escape(c.note)}", highlight=False))
+    emit(row, fmt, lambda c: out.print(f"{c.id} {c.status.value}: {markup_safe(c.note)}", highlight=False))
 
 
 @claim_app.command("confirm")
@@ -86,12 +83,12 @@ def reject(
 
 
 def _agreements_table(rows: list[AgreementPublic]) -> None:
-    table = Table("id", "owner", "agent", "model", "channels", "revoked")
-    for a in rows:
-        revoked = a.revoked_at.isoformat() if a.revoked_at else ""
-        channels = ", ".join(c.value for c in a.channels)
-        table.add_row(a.id, a.owner, a.agent, a.model or "(all models)", channels, revoked)
-    out.print(table)
+    cells = [
+        (a.id, a.owner, a.agent, a.model or "(all models)", ", ".join(c.value for c in a.channels),
+         when(a.revoked_at))
+        for a in rows
+    ]  # fmt: skip
+    out.print(table(("id", "owner", "agent", "model", "channels", "revoked"), cells, ids=("id",)))
     if not rows:
         out.print("no agreements")
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from valuechain.cli import credentials
 from valuechain.cli.context import Format, FormatOption, emit, err, out
+from valuechain.cli.render import say
 from valuechain.core.errors import AuthenticationError
 
 if TYPE_CHECKING:
@@ -90,9 +91,9 @@ def push(
 
 
 def _print_pushed(data: dict[str, object], repo: str, commit: str) -> None:
-    out.print(f"pushed {data['files']} files to {repo} @ {commit}", highlight=False)
+    say(out, f"pushed {data['files']} files to {repo} @ {commit}")
     if str(data["release_status"]).startswith("published, not released"):  # say it where it is decided
-        err.print(f"{repo} is {data['release_status']}", highlight=False)
+        say(err, f"{repo} is {data['release_status']}")
 
 
 @app.command("pull")
@@ -115,7 +116,7 @@ def pull(
                     repo, commit, entry["path"], target / entry["path"], lambda n: bars.advance(task, n)
                 )
     data = {"repo": repo, "commit": commit, "files": len(files), "dir": str(target)}
-    emit(data, fmt, lambda d: out.print(f"pulled {d['files']} files of {repo} @ {commit} into {target}"))
+    emit(data, fmt, lambda d: say(out, f"pulled {d['files']} files of {repo} @ {commit} into {target}"))
 
 
 @app.command("accept")
@@ -124,7 +125,7 @@ def accept(repo: str = RepoArgument, endpoint: str = EndpointOption, token: str 
     """Accept a gated repo's licence terms for your organisation."""
     with _client(endpoint, token) as client:
         data = client.post_json(f"/api/models/{repo}/accept")
-    emit(data, fmt, lambda d: out.print(f"{repo}: access {d['status']} (terms: {d['terms']})"))
+    emit(data, fmt, lambda d: say(out, f"{repo}: access {d['status']} (terms: {d['terms']})"))
 
 
 @app.command("grant")
@@ -142,7 +143,7 @@ def grant(
         data = client.post_json(
             f"/api/models/{repo}/user-access-request/handle", {"user": org, "status": status}
         )
-    emit(data, fmt, lambda d: out.print(f"{repo}: {org} {status}"))
+    emit(data, fmt, lambda d: say(out, f"{repo}: {org} {status}"))
 
 
 @app.command("release")
@@ -156,7 +157,7 @@ def release(
     """Release the head of main as open weights (public, optionally gated; needs a licence)."""
     with _client(endpoint, token) as client:
         data = client.post_json(f"/api/models/{repo}/release", {"gated": gated})
-    emit(data, fmt, lambda d: out.print(f"{repo} released as open weights (offer {d['offer_id']})"))
+    emit(data, fmt, lambda d: say(out, f"{repo} released as open weights (offer {d['offer_id']})"))
 
 
 def register(app_: typer.Typer) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.markup import escape as _escape_markup
 
 from valuechain.cli.context import Format, FormatOption, database, emit, err, fail, out
-from valuechain.cli.render import clean, plural, table
+from valuechain.cli.render import clean, json_safe, plural, say, table
+from valuechain.cli.render import markup_safe as escape
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import build_document
 from valuechain.compliance.engine import Diff, Evaluation, Obligation, evaluate, model_entry
@@ -40,11 +40,6 @@ RegimeOption = typer.Option(
     DEFAULT_REGIME, "--regime", help="Regime pack, e.g. eu-ai-act or eu-ai-act@<version>."
 )
 ModelArg = typer.Argument(..., help="The model: <org>/<name>.")
-
-
-def escape(value: object) -> str:
-    """User data inside Rich markup: control characters and markup both made inert."""
-    return _escape_markup(clean(value))
 
 
 def _errors(func: F) -> F:
@@ -219,7 +214,7 @@ def _human_neutrality(report: NeutralityReport) -> None:
     if not report.differing:
         out.print("  none")
     for note in report.notes:
-        err.print(f"note: {note}", markup=False, highlight=False)
+        say(err, f"note: {note}")
 
 
 @_errors
@@ -265,6 +260,10 @@ def docs(
     else:
         doc = build_document(_facts(chain), model, kind, as_of=day)
     data = render(doc, doc_format)
+    if doc_format == "json":
+        data = json_safe(data.decode()).encode()
+    elif doc_format == "md":  # names from the registry: escapes made visible, the document's lines kept
+        data = "\n".join(clean(line) for line in data.decode().split("\n")).encode()
     if doc_format == "pdf" and out_path is None and sys.stdout.isatty():
         raise ValidationError("a PDF needs --out PATH (or redirect stdout)")
     _write(data, out_path, f"{kind} ({plural(len(doc.missing), 'field')} not yet recorded)")
@@ -286,7 +285,8 @@ def bom(
             data = model_bom(session, model, principal=None, as_of=day)
     else:
         data = build_bom(_facts(chain), model, as_of=day)
-    _write((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), out_path, "CycloneDX 1.6 ML-BOM")
+    text = json_safe(json.dumps(data, indent=2, ensure_ascii=False))  # valid JSON, inert in a terminal
+    _write((text + "\n").encode(), out_path, "CycloneDX 1.6 ML-BOM")
 
 
 def register(app: typer.Typer) -> None:

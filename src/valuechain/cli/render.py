@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +23,11 @@ def clean(value: Any) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else _NAMED.get(ch) or _escape(ch) for ch in text)
+
+
+def markup_safe(value: Any) -> str:
+    """User data inside Rich markup: control characters and markup both made inert."""
+    return _escape_markup(clean(value))
 
 
 def _escape(ch: str) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from valuechain.accounts.service import display_names
 from valuechain.cli.context import Format, FormatOption, acting, database, emit, err, out
-from valuechain.cli.render import plural, say, table
+from valuechain.cli.render import markup_safe, plural, say, table
 from valuechain.core.clock import utcnow
 from valuechain.gateway.logs import purge_expired
 from valuechain.gateway.usage import usage_report
@@ -98,7 +98,7 @@ def ledger_check(fmt: Format = FormatOption) -> None:
         if data["ok"]:
             out.print(f"ledger balanced: {plural(data['transactions'], 'transaction')}")
         for problem in data["problems"]:
-            err.print(f"[red]unbalanced[/red]: {problem}")
+            err.print(f"[red]unbalanced[/red]: {markup_safe(problem)}", highlight=False)
 
     emit(
         {"ok": not result.problems, "transactions": result.transactions, "problems": result.problems},

@@ -28,6 +28,7 @@ from valuechain.compliance.facts import (
     facts_from_manifest,
 )
 from valuechain.core.errors import NotFoundError, ValidationError
+from valuechain.core.plainyaml import load_plain_yaml
 from valuechain.core.schema import finite_float
 from valuechain.registry import manifest as mf
 
@@ -36,6 +37,7 @@ _SET = re.compile(
     re.S,
 )
 _ADD = re.compile(r"^\+(?P<section>models|systems|actors|derivations|offers)=(?P<value>.*)$", re.S)
+_MAX_VALUE_BYTES = 64 * 1024  # one record or one value of a what-if change
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 _IDENTITY = {"id", "parent", "child", "model", "by", "channel"}
 _ENUMS: dict[str, type[StrEnum] | frozenset[str]] = {
@@ -80,7 +82,7 @@ def parse_edit(text: str) -> Edit:
 
 def _yaml(raw: str, text: str) -> Any:
     try:
-        value = yaml.safe_load(raw)
+        value = load_plain_yaml(raw, what=f"`{text}`", max_bytes=_MAX_VALUE_BYTES)
     except yaml.YAMLError as exc:
         raise ValidationError(f"`{text}`: value is not valid YAML ({exc})") from None
     if isinstance(value, str) and _NUMBER.match(value):

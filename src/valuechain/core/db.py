@@ -10,9 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event, inspect
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    MetaData,
+    String,
+    TypeDecorator,
+    create_engine,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 log = logging.getLogger("valuechain.db")
 
@@ -54,6 +66,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 IdColumn = String(40)
 
 
+class TableVersion(Base):
+    """How often a watched table has changed: bumped by the transaction that changes it, so another process
+    (a replica, the CLI) learns of a revocation by reading one small table (issue 17)."""
+
+    __tablename__ = "table_versions"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Database:
     """Holds the engine and hands out sessions; one per process, built from settings."""
 
@@ -79,6 +101,8 @@ class Database:
         self._commit_hooks: list[Callable[[frozenset[str]], None]] = []
         event.listen(self._write_sessions, "after_flush", _note_flushed_tables)
         event.listen(self._write_sessions, "do_orm_execute", _note_executed_table)
+        event.listen(self._write_sessions, "before_commit", self._bump_table_versions)
+        self.has_table_versions: bool | None = None  # learnt at the first commit; reset by migrations
         event.listen(self._write_sessions, "after_commit", self._after_commit)
         event.listen(self._write_sessions, "after_rollback", _forget_tables)
 
@@ -119,6 +143,28 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def _bump_table_versions(self, session: Session) -> None:
+        """In the committing transaction, bump the versions of the watched tables it changed (a table
+        without a row in ``table_versions`` is not watched: the update matches nothing)."""
+        session.flush()  # pending objects are noted at flush, which commit would only do after this hook
+        changed = session.info.get(_CHANGED)
+        if not changed:
+            return
+        if self.has_table_versions is None:  # a database not yet migrated this far must still commit
+            self.has_table_versions = inspect(session.connection()).has_table(TableVersion.__tablename__)
+        if self.has_table_versions:  # on the connection: the bump itself is no change for the hooks
+            session.connection().execute(
+                update(TableVersion)
+                .where(TableVersion.table_name.in_(sorted(changed)))
+                .values(version=TableVersion.version + 1)
+            )
+
+    def table_versions(self) -> dict[str, int]:
+        """The version of every watched table (those with a row in ``table_versions``)."""
+        with self.session() as session:
+            rows = session.execute(select(TableVersion.table_name, TableVersion.version))
+            return {name: int(version) for name, version in rows}
 
     def dispose(self) -> None:
         self.engine.dispose()

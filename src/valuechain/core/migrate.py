@@ -26,6 +26,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
         config = alembic_config(db)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    db.has_table_versions = None  # the schema changed: look again at the next commit
 
 
 def downgrade(db: Database, revision: str = "base") -> None:
@@ -34,6 +35,7 @@ def downgrade(db: Database, revision: str = "base") -> None:
         config = alembic_config(db)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+    db.has_table_versions = None
 
 
 def current(db: Database) -> str | None:

@@ -4,8 +4,9 @@ The hot path must not query the database per request, so a caller's resolved acc
 ``ttl_s`` (2 s by default) keyed by the SHA-256 of the secret (the secret itself is never kept).
 The cache is dropped after every commit in this process that changes keys, organisations, offers,
 entitlements, suspensions, backends or ledger accounts (``Database.on_commit``), so a revocation takes
-effect on the next request; with Redis configured the drop is published to the other processes too.
-Other processes without Redis see changes within ``ttl_s``.
+effect on the next request; other processes (replicas, the CLI) bump these tables' rows in
+``table_versions`` in the same transaction, which every gateway polls (``invalidation.TableVersionWatch``,
+every 20 ms), and with Redis configured the drop is published to the other gateways too.
 """
 
 from __future__ import annotations

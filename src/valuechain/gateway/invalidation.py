@@ -1,9 +1,11 @@
-"""Access-cache drops shared between processes over Redis pub/sub.
+"""Access-cache drops shared between processes: table versions polled from the database, and Redis pub/sub.
 
 A commit that changes access (a key revoked, an org suspended, an entitlement revoked) drops this
-process's cache at once (``Database.on_commit``); :meth:`RedisInvalidations.publish` tells the other
-processes, whose listener drops theirs. Without Redis the other processes see the change within the
-cache's TTL. A commit made by a process with no gateway (the CLI) publishes nothing: TTL there too.
+process's cache at once (``Database.on_commit``). The same transaction bumps the changed tables' rows in
+``table_versions`` (``core.db``), whichever process commits it (another replica, the CLI);
+:class:`TableVersionWatch` reads those rows every ``interval_s`` (20 ms) and drops this process's caches
+when one moved, so a revocation reaches every replica within about that (issue 17: within 100 ms).
+With Redis, :meth:`RedisInvalidations.publish` also tells the other gateways at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,52 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from valuechain.core.db import Database
+
 log = logging.getLogger("valuechain.gateway")
+
+
+class TableVersionWatch:
+    """Calls ``on_change`` with the watched tables whose version moved since the last read."""
+
+    def __init__(
+        self, db: Database, *, on_change: Callable[[frozenset[str]], None], interval_s: float = 0.02
+    ) -> None:
+        self._db = db
+        self._on_change = on_change
+        self.interval_s = interval_s
+        self._seen: dict[str, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def poll(self) -> None:
+        """Read the versions once (blocking: run it in a thread); the first read only sets the baseline."""
+        versions = self._db.table_versions()
+        seen, self._seen = self._seen, versions
+        if seen is not None:
+            changed = frozenset(t for t, v in versions.items() if seen.get(t) != v)
+            if changed:
+                self._on_change(changed)
+
+    def start(self) -> None:
+        """Poll in the running event loop (called from the app's lifespan)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.poll)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: keep polling; the cache's TTL still bounds staleness
+                log.warning("could not read table versions", exc_info=True)
+            await asyncio.sleep(self.interval_s)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 class RedisInvalidations:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
-from valuechain.gateway.access import AccessResolver
+from valuechain.gateway.access import ACCESS_TABLES, AccessResolver
 from valuechain.gateway.admission import Admission
-from valuechain.gateway.invalidation import RedisInvalidations
+from valuechain.gateway.invalidation import RedisInvalidations, TableVersionWatch
 from valuechain.gateway.journal import Journal
 from valuechain.gateway.recorder import UsageRecorder
 from valuechain.gateway.serving_chat import OpenAIServingChat
@@ -41,6 +41,7 @@ class GatewayState:
     models: OpenAIServingModels
     tokenization: OpenAIServingTokenization
     invalidations: RedisInvalidations | None = None
+    versions: TableVersionWatch | None = None
     unsubscribe: list[Callable[[], None]] = field(default_factory=list)
 
     housekeeping: asyncio.Task[None] | None = None
@@ -52,6 +53,8 @@ class GatewayState:
         self.start_housekeeping(db)
         if self.invalidations is not None:
             self.invalidations.start()
+        if self.versions is not None:
+            self.versions.start()
 
     def start_housekeeping(self, db: Database, *, every_s: float = 3600.0) -> None:
         """Purge expired request logs and renew monthly subscriptions now, then every ``every_s`` seconds."""
@@ -69,6 +72,8 @@ class GatewayState:
             self.housekeeping.cancel()
         if self.invalidations is not None:
             await self.invalidations.close()
+        if self.versions is not None:
+            await self.versions.close()
         for unsubscribe in self.unsubscribe:
             unsubscribe()
         await self.admission.recorder.close()
@@ -108,6 +113,13 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
         rules=rules,
     )
     pool = BackendPool(db)
+
+    def on_change(tables: frozenset[str]) -> None:  # committed by another process
+        if tables & ACCESS_TABLES:
+            access.invalidate()
+        if "oversight_rules" in tables:
+            rules.invalidate()
+
     return GatewayState(
         admission=admission,
         pool=pool,
@@ -118,6 +130,7 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
         models=OpenAIServingModels(access=access),
         tokenization=OpenAIServingTokenization(access=access, pool=pool),
         invalidations=invalidations,
+        versions=TableVersionWatch(db, on_change=on_change),
         unsubscribe=[access.close, unsubscribe_rules],
     )
 

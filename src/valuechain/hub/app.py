@@ -16,8 +16,14 @@ from valuechain.hub.errors import (
     RequestIdMiddleware,
     render_app_error,
     render_http_error,
+    render_unexpected_error,
     render_validation_error,
 )
+from valuechain.hub.throttle import ClientThrottle
+
+# Card validation is open to anonymous callers (the client posts README.md before it commits), so each client,
+# its key or else its address, gets this many calls a minute (issue 17).
+VALIDATE_PER_MINUTE = 60
 
 DESCRIPTION = (
     "The Hugging Face Hub API as `huggingface_hub` and `transformers` call it: set "
@@ -41,9 +47,11 @@ def create_hub_app(root_state: State) -> FastAPI:
     )
     hub.state.root = root_state
     hub.state.store = None
+    hub.state.validate_throttle = ClientThrottle(limit=VALIDATE_PER_MINUTE, window_s=60)
     hub.add_exception_handler(AppError, render_app_error)
     hub.add_exception_handler(RequestValidationError, render_validation_error)
     hub.add_exception_handler(StarletteHTTPException, render_http_error)
+    hub.add_exception_handler(Exception, render_unexpected_error)
     hub.add_middleware(RequestIdMiddleware)
     for module, tag in (
         (router_access, "hub access"),

@@ -12,10 +12,14 @@ from typing import Any
 import yaml
 
 from valuechain.core.errors import ValidationError
+from valuechain.core.plainyaml import load_plain_yaml
 
 RELATIONS = ("adapter", "merge", "quantized", "finetune")
 # As huggingface_hub's REGEX_YAML_BLOCK: blank lines may precede the opening ``---``.
 _FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# Issue 17: a ~350-byte card of nested aliases expanded past 2 GB. Card metadata is plain data, so aliases
+# are refused outright, and its size is capped (the Hub's own cards stay far below this).
+MAX_METADATA_BYTES = 256 * 1024
 EMPTY_METADATA = "Empty metadata: the model card has no YAML front matter (license, tags, base_model, ...)"
 
 
@@ -66,7 +70,9 @@ def parse_card(text: str) -> CardData:
     if not match:
         return CardData()
     try:
-        raw = yaml.safe_load(match.group(1)) or {}
+        raw = (
+            load_plain_yaml(match.group(1), what="README.md front matter", max_bytes=MAX_METADATA_BYTES) or {}
+        )
     except yaml.YAMLError as exc:
         raise ValidationError(f"README.md front matter is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

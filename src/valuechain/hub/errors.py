@@ -4,6 +4,7 @@ to its exceptions (``hf_raise_for_status``), plus a JSON ``{"error": ...}`` body
 from __future__ import annotations
 
 import uuid
+from http import HTTPStatus
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -96,11 +97,24 @@ def _header_safe(message: str) -> str:
     return " ".join(message.split()).encode("ascii", "replace").decode("ascii")[:1000]
 
 
+def _camel(code: str) -> str:
+    """``validation_error`` → ``ValidationError``: the Hub spells its error codes this way."""
+    return "".join(part[:1].upper() + part[1:] for part in code.replace(" ", "_").split("_"))
+
+
+def _status_code(status: int) -> str:
+    try:
+        return _camel(HTTPStatus(status).phrase)
+    except ValueError:
+        return f"Http{status}"
+
+
 def render_app_error(request: Request, exc: Exception) -> Response:
-    """Render any AppError for the hub surface."""
+    """Render any AppError for the hub surface: every error carries an ``X-Error-Code`` (the Hub's own
+    codes where the client acts on them, else ours) and ``X-Error-Message``."""
     assert isinstance(exc, AppError)
     status = exc.status_code
-    headers = {"X-Error-Message": _header_safe(exc.message)}
+    headers = {"X-Error-Code": _camel(exc.code), "X-Error-Message": _header_safe(exc.message)}
     body: dict[str, object] = {"error": exc.message}
     if isinstance(exc, HubError):
         headers.update(exc.headers)
@@ -123,7 +137,11 @@ def render_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return render_app_error(request, RepoNotFoundError(_repo_label(request.url.path)))
     message = str(exc.detail)
-    headers = {"X-Error-Message": _header_safe(message), **(exc.headers or {})}
+    headers = {
+        "X-Error-Code": _status_code(exc.status_code),
+        "X-Error-Message": _header_safe(message),
+        **(exc.headers or {}),
+    }
     if request.method == "HEAD":
         return Response(status_code=exc.status_code, headers=headers)
     return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
@@ -138,6 +156,9 @@ def _repo_label(path: str) -> str:
     return "/".join(parts[:2])[:200] or "?"
 
 
+REQUEST_ID = "valuechain.hub.request_id"
+
+
 class RequestIdMiddleware:
     """Every hub answer carries ``X-Request-Id`` (the client prints it as "(Request ID: ...)" in errors)."""
 
@@ -149,6 +170,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = f"vc-{uuid.uuid4().hex}"
+        scope[REQUEST_ID] = request_id  # for the catch-all, rendered outside this middleware
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -165,6 +187,17 @@ def render_validation_error(request: Request, exc: Exception) -> Response:
         "/".join(str(p) for p in err.get("loc", ())) + ": " + str(err.get("msg")) for err in exc.errors()
     ]
     message = "invalid request: " + "; ".join(fields)
-    return JSONResponse(
-        {"error": message}, status_code=400, headers={"X-Error-Message": _header_safe(message)}
-    )
+    headers = {"X-Error-Code": "BadRequest", "X-Error-Message": _header_safe(message)}
+    return JSONResponse({"error": message}, status_code=400, headers=headers)
+
+
+def render_unexpected_error(request: Request, exc: Exception) -> Response:
+    """The catch-all: a failure nobody turned into an ``AppError`` is a 500 in the hub's shape, with the
+    request id the client prints; the details stay in the server log (Starlette logs and re-raises)."""
+    headers = {"X-Error-Code": "InternalError", "X-Error-Message": "internal error"}
+    request_id = request.scope.get(REQUEST_ID)
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    if request.method == "HEAD":
+        return Response(status_code=500, headers=headers)
+    return JSONResponse({"error": "internal error"}, status_code=500, headers=headers)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, Field
 
 from valuechain.core.errors import ValidationError
+from valuechain.core.schema import InputModel
 from valuechain.hub import service
 from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
 from valuechain.hub.lfs import UploadGrant, UrlSigner
@@ -25,6 +27,23 @@ def _signer(request: Request, settings: SettingsDep) -> UrlSigner:
     return state.signer  # type: ignore[no-any-return]
 
 
+class LfsObjectSpec(InputModel):
+    """An object of a batch request (https://github.com/git-lfs/git-lfs/blob/main/docs/api/batch.md)."""
+
+    model_config = ConfigDict(extra="allow")
+    oid: str
+    size: int
+
+
+class LfsBatchRequest(InputModel):
+    """A batch request; a well-typed object with a bad oid or size still gets its own per-object error."""
+
+    model_config = ConfigDict(extra="allow")
+    operation: str
+    objects: list[LfsObjectSpec] = Field(default_factory=list)
+    transfers: list[str] | None = None
+
+
 @router.post("/{namespace}/{name}.git/info/lfs/objects/batch")
 def lfs_batch(
     namespace: str,
@@ -33,14 +52,14 @@ def lfs_batch(
     db: DbDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
-    body: dict[str, Any] = Body(),
+    body: LfsBatchRequest,
 ) -> JSONResponse:
     """Which objects to upload, with where to PUT them."""
     answer = service.lfs_batch(
         db,
         principal=principal,
         repo_id=f"{namespace}/{name}",
-        body=body,
+        body=body.model_dump(),
         signer=_signer(request, settings),
         base_url=hub_url(request),
         max_file_bytes=settings.hub_max_file_bytes,

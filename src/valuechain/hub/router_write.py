@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from valuechain.accounts.authz import Action
 from valuechain.core.errors import ValidationError
+from valuechain.core.schema import InputModel
 from valuechain.hub import maintenance, service
 from valuechain.hub.cards import card_errors, card_warnings
-from valuechain.hub.deps import CurrentPrincipal, DbDep, SettingsDep, StoreDep, hub_url
+from valuechain.hub.deps import CurrentPrincipal, DbDep, MaybePrincipal, SettingsDep, StoreDep, hub_url
 from valuechain.hub.errors import XET_UNSUPPORTED_PATH, RepoNotFoundError
 from valuechain.hub.storage import is_sha256
 from valuechain.hub.uploads import parse_commit, read_limited
@@ -199,8 +200,13 @@ def delete_tag(namespace: str, name: str, tag: str, db: DbDep, principal: Curren
 
 
 @router.post("/validate-yaml")
-def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[dict[str, str]]]:
-    """The client posts README.md here before committing it; it reads JSON before the status."""
+def validate_yaml(
+    request: Request, principal: MaybePrincipal, body: dict[str, Any] = Body()
+) -> dict[str, list[dict[str, str]]]:
+    """The client posts README.md here before committing it; it reads JSON before the status. Each client
+    (key, else address) has a budget of calls a minute."""
+    client = principal.key_id if principal and principal.key_id else (request.client or ("?",))[0]
+    request.app.state.validate_throttle.check(str(client))
     content = str(body.get("content", ""))
     errors, warnings = card_errors(content), [{"message": w} for w in card_warnings(content)]
     if errors:
@@ -208,6 +214,23 @@ def validate_yaml(body: dict[str, Any] = Body()) -> dict[str, list[dict[str, str
             {"errors": [{"message": e} for e in errors], "warnings": warnings}, status_code=400
         )
     return {"errors": [], "warnings": warnings}
+
+
+class PreuploadFile(InputModel):
+    """One file of a ``preupload`` body (huggingface_hub ``_fetch_upload_modes``)."""
+
+    model_config = ConfigDict(extra="allow")
+    path: str
+    size: int = Field(default=0, ge=0)
+    sample: str | None = None
+
+
+class PreuploadRequest(InputModel):
+    """``preupload`` body: the files about to be committed, and the repo's ``.gitignore`` if any."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    files: list[PreuploadFile] = Field(default_factory=list)
+    git_ignore: str | None = Field(default=None, alias="gitIgnore")
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision}")
@@ -219,11 +242,11 @@ def preupload(
     principal: CurrentPrincipal,
     settings: SettingsDep,
     store: StoreDep,
-    body: dict[str, Any] = Body(),
+    body: PreuploadRequest,
 ) -> dict[str, Any]:
     """LFS for ``.gitattributes`` patterns and large files, inline otherwise; ``oid`` lets the client skip
     unchanged files."""
-    files = [(str(item.get("path", "")), int(item.get("size", 0))) for item in body.get("files", [])]
+    files = [(item.path, item.size) for item in body.files]
     answers = service.preupload(
         db,
         store,
@@ -232,7 +255,7 @@ def preupload(
         revision=revision,
         files=files,
         inline_max_bytes=settings.hub_inline_max_bytes,
-        gitignore=body["gitIgnore"] if isinstance(body.get("gitIgnore"), str) else None,
+        gitignore=body.git_ignore,
     )
     return {
         "files": [

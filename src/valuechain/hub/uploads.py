@@ -74,8 +74,29 @@ def parse_commit(body: bytes, store: LocalBlobStore, *, max_file_bytes: int) -> 
             key, value = item["key"], item["value"]
         except (ValueError, KeyError, TypeError) as exc:
             raise ValidationError(f"commit payload line {number} is not a valid operation") from exc
+        if not isinstance(key, str) or not isinstance(value, dict):
+            raise ValidationError(f"commit payload line {number}: `key` must be a string, `value` an object")
+        _check_types(number, key, value)
         _apply_line(request, key, value, store, max_file_bytes=max_file_bytes)
     return request
+
+
+# The JSON types of each operation's fields (huggingface_hub ``_commit_api._payload_as_ndjson``).
+_FIELD_TYPES: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "header": {"summary": str, "description": str, "parentCommit": str},
+    "file": {"path": str, "content": str, "encoding": str},
+    "lfsFile": {"path": str, "oid": str, "algo": str, "size": int},
+    "deletedFile": {"path": str},
+    "deletedFolder": {"path": str},
+}
+
+
+def _check_types(number: int, key: str, value: dict[str, Any]) -> None:
+    """A field of the wrong JSON type is the client's error (a 422 naming it), not ours (a 500)."""
+    for name, kind in _FIELD_TYPES.get(key, {}).items():
+        field = value.get(name)
+        if field is not None and (not isinstance(field, kind) or isinstance(field, bool)):
+            raise ValidationError(f"commit payload line {number}: {key}.{name} has the wrong type")
 
 
 def _apply_line(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 
 from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.core.errors import ValidationError
 from valuechain.core.http import ReadSession, WriteSession
 from valuechain.registry.chain import import_manifest
-from valuechain.registry.check import ManifestError, parse_manifest
+from valuechain.registry.check import ManifestError
 from valuechain.registry.export import export_visible, manifest_to_yaml
+from valuechain.registry.parsing import ManifestParser
 from valuechain.registry.schemas import ChainCheckPublic, ImportReportPublic, ProblemPublic
 
 router = APIRouter(prefix="/api/v1/chain", tags=["chain"])
@@ -17,6 +19,14 @@ router = APIRouter(prefix="/api/v1/chain", tags=["chain"])
 _YAML_BODY = {
     "requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}}, "required": True}
 }
+
+
+def _parser(request: Request) -> ManifestParser:
+    """The app's manifest parser (worker processes), made on first use and closed with the app."""
+    state = request.app.state
+    if getattr(state, "manifest_parser", None) is None:
+        state.manifest_parser = ManifestParser()
+    return state.manifest_parser  # type: ignore[no-any-return]
 
 
 async def _manifest_text(request: Request) -> str:
@@ -31,10 +41,9 @@ async def check_chain(request: Request, principal: CurrentPrincipal) -> ChainChe
     """Validate a manifest (YAML body); lists every problem with line, field and message."""
     text = await _manifest_text(request)
     try:
-        manifest = parse_manifest(text)
+        counts = await _parser(request).count(text)
     except ManifestError as exc:
         return ChainCheckPublic(valid=False, problems=[ProblemPublic(**p.as_dict()) for p in exc.problems])
-    counts = {k: len(getattr(manifest, k)) for k in ("actors", "models", "derivations", "offers", "systems")}
     return ChainCheckPublic(valid=True, problems=[], counts=counts)
 
 
@@ -43,8 +52,10 @@ async def import_chain(
     request: Request, session: WriteSession, principal: CurrentPrincipal
 ) -> ImportReportPublic:
     """Load a manifest into the registry, all or nothing (platform operators)."""
-    manifest = parse_manifest(await _manifest_text(request))
-    return ImportReportPublic(**import_manifest(session, manifest, principal=principal).as_dict())
+    text = await _manifest_text(request)
+    manifest = await _parser(request).parse(text)
+    report = await to_thread.run_sync(lambda: import_manifest(session, manifest, principal=principal))
+    return ImportReportPublic(**report.as_dict())
 
 
 @router.get("/export", response_class=Response, responses={200: {"content": {"application/yaml": {}}}})

@@ -23,6 +23,9 @@ from valuechain.registry.manifest import (
 )
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
+# Aliases are allowed (shared defaults), but what they expand to is capped (issue 17: alias bombs).
+MAX_ALIAS_NODES = 100_000
+_ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=MAX_ALIAS_NODES, max_replay_stack_depth=16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +115,10 @@ def parse_manifest(text: str, *, source: str = "manifest") -> ChainManifest:
 
 
 def _load_yaml(text: str, source: str) -> Any:
-    """Parse YAML 1.2 with yaml-rs (fast, rejects duplicate keys, bounds aliases; 'NO' stays a string)."""
+    """Parse YAML 1.2 with yaml-rs (fast, rejects duplicate keys, caps what aliases expand to; 'NO' stays a
+    string)."""
     try:
-        return yaml_rs.loads(text)
+        return yaml_rs.loads(text, alias_limits=_ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
         message = str(exc).strip()
         found = re.search(r"line (\d+)", message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any
 
@@ -234,6 +235,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# What PyYAML leaves raw with ``allow_unicode`` although a terminal acts on it (bidi overrides, line and
+# paragraph separators; it escapes C0 and C1 controls itself): such a manifest is written with \u escapes.
+_TERMINAL_UNSAFE = re.compile(r"[\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def manifest_to_yaml(manifest: ChainManifest) -> str:
     """Readable YAML: defaults omitted, ids first, one record per list item."""
     data = _plain(manifest.model_dump(exclude_defaults=True))
@@ -247,4 +253,7 @@ def manifest_to_yaml(manifest: ChainManifest) -> str:
         for k in ("valuechain", "as_of", "actors", "models", "derivations", "offers", "systems")
         if k in data
     }
-    return yaml.dump(ordered, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.dump(ordered, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True, width=100)
+    if _TERMINAL_UNSAFE.search(text):  # issue 17: never hand a terminal a raw bidi override
+        text = yaml.dump(ordered, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=False, width=100)
+    return text
