@@ -410,6 +410,12 @@ CASES = [
         present={("shop", "shop/bot", "A50.1"): {"applies_from": date(2026, 9, 1)}},
     ),
     Case(
+        "a system that does not interact with persons informs nobody",
+        "Art. 50(1)",
+        chain(systems=[system(interacts_with_persons=False)]),
+        absent=[("shop", "shop/bot", "A50.1")],
+    ),
+    Case(
         "synthetic output marked",
         "Art. 50(2)",
         chain(systems=[system(synthetic_output=frozenset({"image"}))]),

@@ -47,3 +47,16 @@ def test_verify_detects_a_tampered_balance(db: Database) -> None:
         session.execute(update(LedgerAccount).values(balance=LedgerAccount.balance + 1))
     with db.session() as session:
         assert ledger.verify(session).problems
+
+
+@pytest.mark.parametrize("amount", [0, -1])
+def test_a_top_up_must_be_positive(db: Database, amount: int) -> None:
+    make_org(db, "buyer")
+    with db.unit_of_work() as session:
+        from valuechain.accounts.models import Organization
+
+        org_id = session.query(Organization.id).filter_by(slug="buyer").scalar()
+        with pytest.raises(ValidationError, match="positive"):
+            ledger.top_up(session, org_id=org_id, amount=amount, idempotency_key="t")
+    with db.session() as session:
+        assert ledger.wallet_balance(session, org_id) == 0
