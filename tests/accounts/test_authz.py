@@ -117,3 +117,12 @@ def test_every_rule_is_satisfiable_by_some_role() -> None:
         assert roles, action
         principal = key(max(roles, key=list(Role).index), is_operator=rule.operator_only)
         authorize(principal, action)
+
+
+def test_a_key_needs_the_scope_in_its_grant_and_in_its_role() -> None:
+    """``Principal.can``: the key's own scopes and its role's both must hold the scope."""
+    assert not key(Role.viewer, scopes={Scope.registry_write}).can(Scope.registry_write)  # role lacks it
+    assert not key(Role.owner, scopes={Scope.inference}).can(Scope.registry_read)  # grant lacks it
+    assert key(Role.owner, scopes={Scope.registry_read}).can(Scope.registry_read)
+    with pytest.raises(ForbiddenError):
+        authorize(key(Role.viewer, scopes={Scope.registry_write}), Action.model_write)

@@ -407,13 +407,21 @@ CASES = [
         "chatbot informs persons",
         "Art. 50(1)",
         chain(systems=[system(interacts_with_persons=True)]),
-        present={("shop", "shop/bot", "A50.1"): {"applies_from": date(2026, 9, 1)}},
+        present={("shop", "shop/bot", "A50.1"): {"applies_from": date(2026, 9, 1), "status": "open"}},
+        mentions={("shop", "shop/bot", "A50.1"): "intended to interact directly with natural persons"},
+    ),
+    Case(
+        "a system that does not interact with persons informs nobody",
+        "Art. 50(1)",
+        chain(systems=[system(interacts_with_persons=False)]),
+        absent=[("shop", "shop/bot", "A50.1")],
     ),
     Case(
         "synthetic output marked",
         "Art. 50(2)",
-        chain(systems=[system(synthetic_output=frozenset({"image"}))]),
-        present={("shop", "shop/bot", "A50.2"): {}},
+        chain(systems=[system(synthetic_output=frozenset({"image", "audio"}))]),
+        present={("shop", "shop/bot", "A50.2"): {"status": "open"}},
+        mentions={("shop", "shop/bot", "A50.2"): "generates synthetic audio, image"},
     ),
     Case(
         "transparency applies from 2 Aug 2026",
@@ -432,24 +440,34 @@ CASES = [
         "Art. 50(4) first subparagraph, Art. 3(60)",
         chain(systems=[system(deep_fake=True, synthetic_output=frozenset({"video"}), deployers=("agency",))]),
         present={("agency", "shop/bot", "A50.4a"): {"status": "open"}},
+        mentions={("agency", "shop/bot", "A50.4a"): "deep fake (Art. 3(60))"},
+    ),
+    Case(
+        "deep fake audio alone is enough",
+        "Art. 50(4) first subparagraph, Art. 3(60)",
+        chain(systems=[system(deep_fake=True, synthetic_output=frozenset({"audio"}))]),
+        present={("shop", "shop/bot", "A50.4a"): {"status": "open"}},
     ),
     Case(
         "deep fake without image/audio/video output is contradictory",
         "Art. 3(60); issue: contradictions",
         chain(systems=[system(deep_fake=True, synthetic_output=frozenset({"text"}))]),
         present={("shop", "shop/bot", "A50.4a"): {"status": "cannot decide"}},
+        mentions={("shop", "shop/bot", "A50.4a"): "no synthetic image, audio or video output: cannot decide"},
     ),
     Case(
         "public-interest text disclosed",
         "Art. 50(4) second subparagraph",
         chain(systems=[system(public_interest_text=True, synthetic_output=frozenset({"text"}))]),
-        present={("shop", "shop/bot", "A50.4b"): {}},
+        present={("shop", "shop/bot", "A50.4b"): {"status": "open"}},
+        mentions={("shop", "shop/bot", "A50.4b"): "matters of public interest"},
     ),
     Case(
         "public-interest text without text output is contradictory",
         "Art. 50(4); issue: contradictions",
         chain(systems=[system(public_interest_text=True)]),
         present={("shop", "shop/bot", "A50.4b"): {"status": "cannot decide"}},
+        mentions={("shop", "shop/bot", "A50.4b"): "no synthetic text output: cannot decide"},
     ),
     # --- high-risk systems -----------------------------------------------------------------------------
     Case(
@@ -462,7 +480,10 @@ CASES = [
                 )
             ]
         ),
-        present={("vendor", "vendor/hr", "A16"): {}, ("bank", "vendor/hr", "A26"): {}},
+        present={
+            ("vendor", "vendor/hr", "A16"): {"status": "open"},
+            ("bank", "vendor/hr", "A26"): {"status": "open"},
+        },
         absent=[("bank", "vendor/hr", "A27")],
     ),
     Case(
@@ -477,12 +498,20 @@ CASES = [
         "Art. 27(1)",
         chain(systems=[system(annex_iii=frozenset({"migration"}), deployers=("city",))]),
         present={("city", "shop/bot", "A27"): {"status": "open"}},
+        mentions={("city", "shop/bot", "A27"): "city is a public body or provides public services"},
     ),
     Case(
         "FRIA undecidable for credit/insurance point",
         "Art. 27(1), Annex III 5(b)-(c)",
         chain(systems=[system(annex_iii=frozenset({"essential_services"}), deployers=("bank",))]),
         present={("bank", "shop/bot", "A27"): {"status": "cannot decide"}},
+        mentions={
+            (
+                "bank",
+                "shop/bot",
+                "A27",
+            ): "5(c) life/health insurance; the point is not recorded: cannot decide"
+        },
     ),
     Case(
         "no FRIA for critical infrastructure",
@@ -500,7 +529,10 @@ CASES = [
         "rebranding a high-risk system",
         "Art. 25(1)(a), 25(2)",
         chain(systems=[system("vendor/hr", provider="reseller", annex_iii=frozenset({"employment"}))]),
-        present={("reseller", "vendor/hr", "A25.1.a"): {}, ("reseller", "vendor/hr", "A16"): {}},
+        present={
+            ("reseller", "vendor/hr", "A25.1.a"): {"status": "open"},
+            ("reseller", "vendor/hr", "A16"): {"status": "open"},
+        },
     ),
     Case(
         "own-name high-risk system is no takeover",
@@ -520,7 +552,8 @@ CASES = [
                 )
             ]
         ),
-        present={("shop", "shop/bot", "A25.1.b"): {}},
+        present={("shop", "shop/bot", "A25.1.b"): {"status": "open"}},
+        mentions={("shop", "shop/bot", "A25.1.b"): "shop substantially modified vendor/tutor"},
     ),
     Case(
         "repurposing a GPAI system to a high-risk use",
@@ -535,7 +568,51 @@ CASES = [
                 )
             ]
         ),
-        present={("shop", "shop/bot", "A25.1.c"): {}},
+        present={("shop", "shop/bot", "A25.1.c"): {"status": "open"}},
+        mentions={
+            (
+                "shop",
+                "shop/bot",
+                "A25.1.c",
+            ): "changed the intended purpose of vendor/chat to: rank job applicants"
+        },
+    ),
+    Case(
+        "nothing applies to a system not placed in the Union, whatever its facts",
+        "Art. 2(1)",
+        chain(
+            systems=[
+                system(
+                    "vendor/hr",
+                    provider="reseller",
+                    deployers=("city",),
+                    eu_market=None,
+                    interacts_with_persons=True,
+                    synthetic_output=frozenset({"text", "video"}),
+                    deep_fake=True,
+                    public_interest_text=True,
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/chat",
+                    changes=frozenset({"intended_purpose", "substantial_modification"}),
+                )
+            ]
+        ),
+        absent=[
+            (who, "vendor/hr", rule)
+            for who in ("reseller", "city")
+            for rule in (
+                "A50.1",
+                "A50.2",
+                "A50.4a",
+                "A50.4b",
+                "A16",
+                "A26",
+                "A27",
+                "A25.1.a",
+                "A25.1.b",
+                "A25.1.c",
+            )
+        ],
     ),
     Case(
         "repurposing without a high-risk purpose",

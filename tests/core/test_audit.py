@@ -29,8 +29,20 @@ def test_intact_chain_verifies(db: Database) -> None:
     [
         ("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 2", "event 2: content does not match"),
         ("UPDATE audit_events SET after = NULL WHERE seq = 1", "event 1: content does not match"),
+        (  # the state before a change is covered by the hash too (issue 17)
+            """UPDATE audit_events SET before = '{"role": "owner"}' WHERE seq = 2""",
+            "event 2: content does not match",
+        ),
         ("DELETE FROM audit_events WHERE seq = 2", "events 2..2 are missing"),
-        ("DELETE FROM audit_events WHERE seq = 4", "tail deleted"),
+        (
+            "DELETE FROM audit_events WHERE seq = 4",
+            "chain ends at event 3 but the head records 4 (tail deleted)",
+        ),
+        (
+            "UPDATE audit_head SET hash = 'f' || substr(hash, 2)",
+            "chain ends at event 4 but the head records 4",
+        ),
+        ("DELETE FROM audit_head", "audit head is missing"),
         ("UPDATE audit_events SET seq = seq + 100 WHERE seq = 3", "missing"),
     ],
 )

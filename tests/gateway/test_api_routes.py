@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_key
-from tests.gateway.conftest import MODEL, World, _org_id
+from tests.gateway.conftest import MODEL, World, _org_id, default_terms
 from tests.gateway.helpers import fresh_minute
 from valuechain.accounts.models import ApiKey
 from valuechain.accounts.principal import system_principal
@@ -160,3 +160,32 @@ async def test_revocations_apply_on_the_next_request(world: World) -> None:
         await outsider.chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
         )
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected", "revoked"])
+async def test_an_entitlement_not_approved_never_reaches_the_model(world: World, status: str) -> None:
+    """Only an approved entitlement routes to the backend: waiting, rejected and revoked ones get 403."""
+    provider = system_principal(org_id=_org_id(world.db, "acme"), org_slug="acme")
+    outco = system_principal(org_id=_org_id(world.db, "outco"), org_slug="outco")
+    with world.db.unit_of_work() as session:
+        if status == "revoked":
+            ent_id = market.list_entitlements(session, principal=provider)[0].id
+            market.revoke(session, ent_id, principal=provider, reason="contract ended")
+        else:
+            market.set_api_terms(
+                session, world.offer_id, default_terms(access="approval"), principal=provider
+            )
+            ent = market.request_access(session, world.offer_id, principal=outco)
+            assert ent.status == "pending"
+            if status == "rejected":
+                market.decide(session, ent.id, approve=False, principal=provider, note="no")
+    key = world.dev_key if status == "revoked" else world.outsider_key
+    calls = world.backend.calls
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        await world.client(key).chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=2
+        )
+    assert status in info.value.message or "waitlist" in info.value.message
+    with pytest.raises(openai.PermissionDeniedError):
+        await world.client(key).embeddings.create(model=MODEL, input="x")
+    assert world.backend.calls == calls

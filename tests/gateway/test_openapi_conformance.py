@@ -7,6 +7,7 @@ produce a 5xx. Small ``max_tokens``: the machine is shared.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -64,7 +65,7 @@ class _Shared(LlamaCppBackend):
 def engine() -> Iterator[LlamaCppBackend]:
     backend = _Shared(LlamaConfig(model_path=bundled_model_path(), n_ctx=N_CTX), served_name="smol")
     yield backend
-    backend._pool.shutdown(wait=True)
+    asyncio.run(LlamaCppBackend.close(backend))  # the shared engine's workers
 
 
 @pytest.fixture

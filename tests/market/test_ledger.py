@@ -47,3 +47,36 @@ def test_verify_detects_a_tampered_balance(db: Database) -> None:
         session.execute(update(LedgerAccount).values(balance=LedgerAccount.balance + 1))
     with db.session() as session:
         assert ledger.verify(session).problems
+
+
+@pytest.mark.parametrize("amount", [0, -1])
+def test_a_top_up_must_be_positive(db: Database, amount: int) -> None:
+    make_org(db, "buyer")
+    with db.unit_of_work() as session:
+        from valuechain.accounts.models import Organization
+
+        org_id = session.query(Organization.id).filter_by(slug="buyer").scalar()
+        with pytest.raises(ValidationError, match="positive"):
+            ledger.top_up(session, org_id=org_id, amount=amount, idempotency_key="t")
+    with db.session() as session:
+        assert ledger.wallet_balance(session, org_id) == 0
+
+
+def test_a_top_up_credits_the_org_wallet_from_cash(db: Database) -> None:
+    """The smallest top-up (one micro-unit) is accepted, booked as the org's ``topup`` from cash."""
+    from valuechain.market.models import LedgerTransaction
+
+    make_org(db, "buyer")
+    with db.unit_of_work() as session:
+        from valuechain.accounts.models import Organization
+
+        org_id = session.query(Organization.id).filter_by(slug="buyer").scalar()
+        tx = ledger.top_up(session, org_id=org_id, amount=1, idempotency_key="t")
+        assert tx is not None
+    with db.session() as session:
+        assert ledger.wallet_balance(session, org_id) == 1
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
+        assert (wallet.org_id, wallet.currency) == (org_id, "EUR")
+        stored = session.query(LedgerTransaction).filter_by(idempotency_key="t").one()
+        assert (stored.org_id, stored.kind, stored.memo) == (org_id, "topup", "top-up")
+        assert ledger.verify(session).problems == []

@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("llama_cpp")
 
 from valuechain.runtime.base import BackendRequestError  # noqa: E402
+from valuechain.runtime.fair import tenant  # noqa: E402
 from valuechain.runtime.llamacpp import LlamaConfig, LlamaCppBackend, bundled_model_path  # noqa: E402
 
 
@@ -75,3 +76,46 @@ async def test_engine_failure_is_a_backend_error(backend: LlamaCppBackend) -> No
     with pytest.raises(BackendError) as info:
         await backend._run(explode)
     assert info.value.status_code == 502 and "RuntimeError" in info.value.message
+
+
+async def test_caps_per_request_answer_400() -> None:
+    """Inputs, their tokens in all, and choices are capped per request (issue 17)."""
+    small = LlamaCppBackend(
+        LlamaConfig(model_path=bundled_model_path(), n_ctx=512, max_inputs=4, max_input_tokens=40),
+        served_name="smol",
+    )
+    try:
+        with pytest.raises(BackendRequestError, match="at most 4 per request") as too_many:
+            await small.embeddings({"input": ["a"] * 5})
+        assert too_many.value.status_code == 400
+        with pytest.raises(BackendRequestError, match="at most 40 per request"):
+            await small.embeddings({"input": ["word " * 30, "word " * 30]})
+        with pytest.raises(BackendRequestError, match="at most 16 per request"):
+            await small.completion({"prompt": ["a", "b"], "n": 9, "max_tokens": 1})
+    finally:
+        await small.close()
+
+
+async def test_a_big_embedding_request_lets_another_organisation_in() -> None:
+    """Embeddings go in slices; another organisation's request waits for one slice, not the whole request,
+    and the slices' vectors come back in order, equal to embedding each input alone."""
+    sliced = LlamaCppBackend(
+        LlamaConfig(model_path=bundled_model_path(), n_ctx=512, slice_tokens=1), served_name="smol"
+    )
+    texts = [f"sentence number {i}" for i in range(24)]
+    try:
+        alone = await sliced.embeddings({"input": texts[3]})
+
+        async def as_org(org: str, body: dict[str, object]) -> dict[str, object]:
+            tenant.set(org)
+            return await sliced.embeddings(body)
+
+        big = asyncio.create_task(as_org("org_big", {"input": texts}))
+        await asyncio.sleep(0.05)
+        await as_org("org_small", {"input": "hello"})
+        assert not big.done()
+        whole = await big
+        assert whole["data"][3]["embedding"] == pytest.approx(alone["data"][0]["embedding"], abs=1e-4)
+        assert [d["index"] for d in whole["data"]] == list(range(24))
+    finally:
+        await sliced.close()

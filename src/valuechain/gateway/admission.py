@@ -180,26 +180,28 @@ class Admission:
             cost=cost,
             currency=route.terms.plan.currency,
         )
-        charge = _charge(usage, route, used if covered else cost, covered=covered)
-        events = self.rules.check_output(
-            _subject(ticket.caller, route), ticket.request_id, outcome.response_text
-        )
-        entry = Entry(
-            usage=usage,
-            charge=charge,
-            request_log=build_log(route.terms.logging, usage, outcome),
-            events=events,
-        )
-        committed, journaled = self.recorder.submit(entry)
-        try:
+        recorded = False
+        try:  # whatever fails below, the hold and the counters are released (issue 17)
+            charge = _charge(usage, route, used if covered else cost, covered=covered)
+            events = self.rules.check_output(
+                _subject(ticket.caller, route), ticket.request_id, outcome.response_text
+            )
+            entry = Entry(
+                usage=usage,
+                charge=charge,
+                request_log=build_log(route.terms.logging, usage, outcome),
+                events=events,
+            )
+            committed, journaled = self.recorder.submit(entry)
+            recorded = charge is not None
             if not journaled:
                 await committed
         finally:
             if covered:
                 key = _allowance_key(ticket.caller, route)
-                await self.reservations.settle(key, ticket.request_id, used if charge else 0)
+                await self.reservations.settle(key, ticket.request_id, used if recorded else 0)
             else:
-                await self.reservations.settle(p.org_id, ticket.request_id, cost if charge else 0)
+                await self.reservations.settle(p.org_id, ticket.request_id, cost if recorded else 0)
             await self.limiter.add(
                 [
                     (c, -1 if c.kind == "concurrent" else used - c.amount)

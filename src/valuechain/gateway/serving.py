@@ -25,6 +25,7 @@ from valuechain.gateway.admission import Admission
 from valuechain.gateway.errors import GatewayError, sse_error
 from valuechain.gateway.records import AdmissionRequest, Outcome, Ticket
 from valuechain.runtime.base import Backend, BackendError, JsonDict
+from valuechain.runtime.fair import tenant
 from valuechain.runtime.pool import BackendPool
 
 
@@ -94,6 +95,7 @@ class OpenAIServing:
     async def admit(self, request: AdmissionRequest) -> tuple[Ticket, Backend]:
         """Admission, then the backend that serves the admitted route."""
         ticket = await self.admission.admit(request)
+        tenant.set(ticket.caller.principal.org_id)  # embedded models take turns by organisation
         try:
             return ticket, self.pool.get(ticket.route.version_id)
         except BaseException:

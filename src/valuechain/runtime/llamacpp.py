@@ -1,7 +1,10 @@
 """Embedded adapter: GGUF models served in-process by llama.cpp (``llama-cpp-python``).
 
 A ``Llama`` object is not thread-safe and keeps KV-cache state between calls, so every engine call of one
-model runs on that model's single worker thread: concurrent requests queue and never interleave state.
+context runs on that context's single worker thread: generation (and scoring, tokenizing) on one, embeddings
+on another (a separate ``Llama``). Each worker is shared fairly (``fair.py``): organisations take turns, and
+long work is queued in short items (embeddings in slices of inputs, completions choice by choice), so a big
+request never holds a model for everyone; per-request caps (inputs, tokens, choices) answer 400.
 Chat is the model's own chat template (from the GGUF metadata) applied on top of completions, so chat and
 completions share sampling, stop, seed, logprobs and usage counting. ``response_format`` and ``tools`` are
 decoded under a grammar (``_llama_structured.py``), built only for the requests that ask for one.
@@ -16,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +32,7 @@ from valuechain.runtime.base import (
     BackendUnavailableError,
     JsonDict,
 )
+from valuechain.runtime.fair import FairWorker, tenant
 
 T = TypeVar("T")
 log = logging.getLogger("valuechain.runtime")
@@ -46,6 +49,12 @@ class LlamaConfig:
     n_batch: int = 512
     #: sampling used when a request leaves it unset (the model card's recommendation), else OpenAI's
     sampling_defaults: dict[str, float] = field(default_factory=dict)
+    #: caps per request (a 400 above them): embedding inputs, their tokens in all, completion choices
+    max_inputs: int = 256
+    max_input_tokens: int = 32_768
+    max_choices: int = 16
+    #: tokens of one embedding slice: another organisation's request waits for at most one slice
+    slice_tokens: int = 256
 
 
 class LlamaCppBackend(Backend):
@@ -55,16 +64,17 @@ class LlamaCppBackend(Backend):
         self.config = config
         self.served_name = served_name
         self.context_length = config.n_ctx
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{served_name}")
+        self._worker = FairWorker(f"llama-{served_name}")  # generate, score, tokenizer
+        self._embed_worker = FairWorker(f"llama-{served_name}-embed")
         self._contexts: dict[str, Any] = {}
         self._formatter: Any = None
         self.fingerprint = _fingerprint(config.model_path)
 
     # --- worker-thread side ------------------------------------------------------------------------
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _run(self, fn: Callable[..., T], *args: Any, worker: FairWorker | None = None) -> T:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            return await (worker or self._worker).run(fn, *args)
         except Exception as exc:
             raise _engine_error(exc) from exc
 
@@ -198,16 +208,21 @@ class LlamaCppBackend(Backend):
             result["text"] = prompt_text + result["text"]
         return result
 
-    def _complete_all(self, body: JsonDict) -> JsonDict:
-        prompts = body["prompt"]
-        prompts = (
-            [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
-        )
+    def _check_choices(self, count: int) -> None:
+        if count > self.config.max_choices:
+            raise BackendRequestError(
+                f"the request asks for {count} choices (prompts × n); this model makes at most "
+                f"{self.config.max_choices} per request"
+            )
+
+    async def _complete_all(self, body: JsonDict) -> JsonDict:
+        prompts = _prompts(body["prompt"])
         n = int(body.get("n") or 1)
+        self._check_choices(len(prompts) * n)
         choices, prompt_tokens, completion_tokens = [], 0, 0
         for p_index, prompt in enumerate(prompts):
-            for i in range(n):
-                r = self._complete_one(prompt, body, i)
+            for i in range(n):  # one work item per choice: other organisations take turns in between
+                r = await self._run(self._complete_one, prompt, body, i)
                 if i == 0:
                     prompt_tokens += r["prompt_tokens"]
                 completion_tokens += r["completion_tokens"]
@@ -229,17 +244,19 @@ class LlamaCppBackend(Backend):
         tokens, stop = self._chat_prompt(body["messages"], plan.tool_note if plan else None)
         return tokens, stop, plan
 
-    def _chat_all(self, body: JsonDict) -> JsonDict:
-        tokens, stop, plan = self._chat_setup(body)
+    async def _chat_all(self, body: JsonDict) -> JsonDict:
+        n = int(body.get("n") or 1)
+        self._check_choices(n)
+        tokens, stop, plan = await self._run(self._chat_setup, body)
         top = body.get("top_logprobs") or 0
         logprobs = top if body.get("logprobs") else None
         choices, completion_tokens = [], 0
-        for i in range(int(body.get("n") or 1)):
+        for i in range(n):  # one work item per choice
             params = self._sampling(body, i)
             params["stop"] = _stops(body.get("stop")) + stop
             if plan is not None:
                 params["grammar"] = plan.grammar
-            r = self._generate(tokens, params, int(body.get("max_tokens") or 0), logprobs)
+            r = await self._run(self._generate, tokens, params, int(body.get("max_tokens") or 0), logprobs)
             completion_tokens += r["completion_tokens"]
             chat_lp = (
                 fmt.completion_logprobs_to_chat(r["logprobs"], top_n=top) if logprobs is not None else None
@@ -309,7 +326,7 @@ class LlamaCppBackend(Backend):
             except Exception as exc:  # handed to the consumer, which raises it
                 emit("error", exc)
 
-        future = loop.run_in_executor(self._pool, work)
+        future = asyncio.wrap_future(self._worker.submit(tenant.get(), work))
         try:
             while True:
                 kind, value = await queue.get()
@@ -334,13 +351,14 @@ class LlamaCppBackend(Backend):
         await self._run(self._llm)
 
     async def chat(self, body: JsonDict) -> JsonDict:
-        out = await self._run(self._chat_all, body)
+        out = await self._chat_all(body)
         return fmt.chat_response(
             request_id=_rid("chatcmpl"), model=self.served_name, fingerprint=self.fingerprint, **out
         )
 
     async def chat_stream(self, body: JsonDict) -> AsyncIterator[JsonDict]:  # type: ignore[override]
         rid, created = _rid("chatcmpl"), int(time.time())
+        self._check_choices(int(body.get("n") or 1))
         tokens, stop, plan = await self._run(self._chat_setup, body)
         chunk = functools.partial(
             fmt.chat_chunk,
@@ -350,7 +368,7 @@ class LlamaCppBackend(Backend):
             fingerprint=self.fingerprint,
         )
         if plan is not None and plan.calls_tools:  # decoded whole: a call is known only once it parses
-            whole = await self._run(self._chat_all, body)
+            whole = await self._chat_all(body)
             for c in fmt.chat_chunks_of(whole["choices"]):
                 yield chunk(choices=[c])
             yield chunk(choices=[], usage=whole["usage"])
@@ -393,7 +411,7 @@ class LlamaCppBackend(Backend):
         yield chunk(choices=[], usage=_usage(len(tokens), completion_tokens))
 
     async def completion(self, body: JsonDict) -> JsonDict:
-        out = await self._run(self._complete_all, body)
+        out = await self._complete_all(body)
         return {
             "id": _rid("cmpl"),
             "object": "text_completion",
@@ -404,11 +422,9 @@ class LlamaCppBackend(Backend):
 
     async def completion_stream(self, body: JsonDict) -> AsyncIterator[JsonDict]:  # type: ignore[override]
         rid, created = _rid("cmpl"), int(time.time())
-        prompts = body["prompt"]
-        prompts = (
-            [prompts] if isinstance(prompts, str) or (prompts and isinstance(prompts[0], int)) else prompts
-        )
+        prompts = _prompts(body["prompt"])
         n = int(body.get("n") or 1)
+        self._check_choices(len(prompts) * n)
         logprobs = body.get("logprobs")
         prompt_tokens = completion_tokens = 0
         for p_index, prompt in enumerate(prompts):
@@ -455,33 +471,31 @@ class LlamaCppBackend(Backend):
         )
 
     async def embeddings(self, body: JsonDict) -> JsonDict:
-        return await self._run(self._embed_sync, body)
-
-    def _embed_sync(self, body: JsonDict) -> JsonDict:
         import numpy as np
 
-        raw = body["input"]
-        inputs = [raw] if isinstance(raw, str) or (raw and isinstance(raw[0], int)) else list(raw)
-        texts = []
-        for item in inputs:
-            if isinstance(item, list):  # special tokens as their text: the input [0] is not empty
-                self._check_tokens(item)
-                item = self._llm().detokenize(item, special=True).decode("utf-8", errors="ignore")
-            if not item:
-                raise BackendRequestError("input must not be empty")
-            texts.append(item)
-        llm = self._llm("embed")
-        try:  # refused, not cut short as llama-cpp-python's default would
-            vectors, total = llm.embed(texts, return_count=True, truncate=False)
-        except ValueError as exc:  # "Requested tokens (N) exceed batch size of n_ctx"
+        inputs = _prompts(body["input"])
+        if len(inputs) > self.config.max_inputs:
             raise BackendRequestError(
-                f"an input is longer than the context window of {self.config.n_ctx} tokens ({exc})"
-            ) from exc
-        dimensions = int(body.get("dimensions") or 0)
-        if dimensions > llm.n_embd():
-            raise BackendRequestError(
-                f"dimensions is {dimensions}; this model's embeddings have {llm.n_embd()} (at most)"
+                f"input has {len(inputs)} items; this model embeds at most {self.config.max_inputs} "
+                "per request"
             )
+        texts, counts, n_embd = await self._run(self._embed_inputs, inputs, worker=self._embed_worker)
+        if sum(counts) > self.config.max_input_tokens:
+            raise BackendRequestError(
+                f"input has {sum(counts)} tokens in all; this model embeds at most "
+                f"{self.config.max_input_tokens} per request"
+            )
+        dimensions = int(body.get("dimensions") or 0)
+        if dimensions > n_embd:
+            raise BackendRequestError(
+                f"dimensions is {dimensions}; this model's embeddings have {n_embd} (at most)"
+            )
+        vectors: list[Any] = []
+        total = 0
+        for start, end in _slices(counts, self.config.slice_tokens):  # other organisations go in between
+            part, used = await self._run(self._embed_slice, texts[start:end], worker=self._embed_worker)
+            vectors += part
+            total += used
         data = []
         for i, vec in enumerate(vectors):
             v = np.asarray(vec, dtype=np.float32)
@@ -493,8 +507,36 @@ class LlamaCppBackend(Backend):
             "object": "list",
             "data": data,
             "model": self.served_name,
-            "usage": {"prompt_tokens": int(total), "total_tokens": int(total)},
+            "usage": {"prompt_tokens": total, "total_tokens": total},
         }
+
+    def _embed_inputs(self, inputs: list[Any]) -> tuple[list[str], list[int], int]:
+        """The inputs as text, their token counts and the embedding width (on the embedding worker)."""
+        llm = self._llm("embed")
+        n_vocab = llm.n_vocab()
+        texts, counts = [], []
+        for item in inputs:
+            if isinstance(item, list):  # special tokens as their text: the input [0] is not empty
+                bad = [t for t in item if not 0 <= t < n_vocab]
+                if bad:
+                    raise BackendRequestError(
+                        f"token id {bad[0]} is outside the vocabulary (0..{n_vocab - 1})"
+                    )
+                item = llm.detokenize(item, special=True).decode("utf-8", errors="ignore")
+            if not item:
+                raise BackendRequestError("input must not be empty")
+            count = len(llm.tokenize(item.encode("utf-8")))
+            if count > self.config.n_ctx:  # refused, not cut short as llama-cpp-python's default would
+                raise BackendRequestError(
+                    f"an input has {count} tokens, more than the context window of {self.config.n_ctx}"
+                )
+            texts.append(item)
+            counts.append(count)
+        return texts, counts, int(llm.n_embd())
+
+    def _embed_slice(self, texts: list[str]) -> tuple[list[Any], int]:
+        vectors, used = self._llm("embed").embed(texts, return_count=True, truncate=False)
+        return list(vectors), int(used)
 
     async def tokenize(self, text: str, *, add_special_tokens: bool) -> list[int]:
         return await self._run(
@@ -530,7 +572,8 @@ class LlamaCppBackend(Backend):
         return True
 
     async def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        await asyncio.to_thread(self._worker.shutdown)
+        await asyncio.to_thread(self._embed_worker.shutdown)
         self._contexts.clear()
 
 
@@ -549,6 +592,24 @@ def _fingerprint(model_path: Path) -> str:
     size = model_path.stat().st_size if model_path.is_file() else 0
     seed = f"{model_path.name}:{size}:llama-cpp-python {version('llama_cpp_python')}"
     return "fp_" + hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def _prompts(raw: Any) -> list[Any]:
+    """A prompt or input field as a list of items (a string, or a list of token ids, is one item)."""
+    return [raw] if isinstance(raw, str) or (raw and isinstance(raw[0], int)) else list(raw)
+
+
+def _slices(counts: list[int], budget: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of items of at most ``budget`` tokens each (an item above it alone)."""
+    ranges, start, size = [], 0, 0
+    for i, count in enumerate(counts):
+        if i > start and size + count > budget:
+            ranges.append((start, i))
+            start, size = i, 0
+        size += count
+    if counts:
+        ranges.append((start, len(counts)))
+    return ranges
 
 
 def _stops(stop: str | list[str] | None) -> list[str]:
