@@ -43,7 +43,8 @@ class UrlSigner:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def check(self, grant: UploadGrant, signature: str, *, now: float | None = None) -> None:
-        if not hmac.compare_digest(self.sign(grant), signature):
+        # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500 before)
+        if not hmac.compare_digest(self.sign(grant).encode(), signature.encode("utf-8", "replace")):
             raise AuthenticationError("invalid upload signature")
         if grant.expires < (now or time.time()):
             raise AuthenticationError("upload URL expired; request a new one through the LFS batch API")
