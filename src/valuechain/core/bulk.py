@@ -9,7 +9,7 @@ thread, so that thread holds the interpreter lock as little as possible.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -23,27 +23,16 @@ MAX_PARAMS = 30_000  # parameters of one multi-row insert (SQLite allows 32,766 
 
 
 class BulkSql:
-    """Statements and row values in the style of one driver (SQLite ``:name``, psycopg ``%(name)s``)."""
+    """Statements and row values in the style of one driver (SQLite ``?`` and ``:name``, psycopg ``%s`` and
+    ``%(name)s``)."""
 
     def __init__(self, *, sqlite: bool) -> None:
         self.sqlite = sqlite
-        self._inserts: dict[tuple[str, tuple[str, ...] | None], str] = {}
-        self._json: dict[str, frozenset[str]] = {}
-        self._converters: dict[str, tuple[tuple[str, Any], ...]] = {}
+        self._converters: dict[str, dict[str, Any]] = {}
 
     def param(self, name: str) -> str:
         """A named parameter placeholder."""
         return f":{name}" if self.sqlite else f"%({name})s"
-
-    def insert(self, table: Table, columns: tuple[str, ...] | None = None) -> str:
-        """``INSERT INTO table (columns) VALUES (...)`` (all columns by default), built once."""
-        key = (table.name, columns)
-        sql = self._inserts.get(key)
-        if sql is None:
-            cols = columns or tuple(c.name for c in table.columns)
-            values = ", ".join(self.param(c) for c in cols)
-            sql = self._inserts[key] = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({values})"
-        return sql
 
     def insert_values(
         self, table: Table, rows: list[dict[str, Any]], columns: tuple[str, ...] | None = None
@@ -69,15 +58,24 @@ class BulkSql:
         column without an intermediate dict (the hot path of the metering batch)."""
         if not records:
             return []
+        converters = self._converters_of(table).items()
+        return self.insert_values(
+            table, [{name: convert(getattr(r, name)) for name, convert in converters} for r in records]
+        )
+
+    def row(self, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+        """Values as the driver takes them: JSON as text, UTC datetimes as SQLAlchemy stores them."""
+        converters = self._converters_of(table)
+        return {k: converters.get(k, _same)(v) for k, v in values.items()}
+
+    def _converters_of(self, table: Table) -> dict[str, Any]:
+        """Column name → the function that makes a value driver-ready, built once per table."""
         converters = self._converters.get(table.name)
         if converters is None:
-            converters = self._converters[table.name] = tuple(
-                (c.name, self._converter(c.type)) for c in table.columns
-            )
-        return self.insert_values(
-            table,
-            [{name: convert(getattr(r, name)) for name, convert in converters} for r in records],
-        )
+            converters = self._converters[table.name] = {
+                c.name: self._converter(c.type) for c in table.columns
+            }
+        return converters
 
     def _converter(self, column_type: Any) -> Any:
         if isinstance(column_type, JSON):
@@ -85,28 +83,6 @@ class BulkSql:
         if isinstance(column_type, DateTime) or isinstance(getattr(column_type, "impl", None), DateTime):
             return _sqlite_datetime if self.sqlite else _utc
         return _same
-
-    def record(self, table: Table, record: Any) -> dict[str, Any]:
-        """The values of a slotted dataclass whose fields are the table's columns, driver-ready."""
-        return self.row(table, {k: getattr(record, k) for k in record.__slots__})
-
-    def row(self, table: Table, values: dict[str, Any]) -> dict[str, Any]:
-        """Values as the driver takes them: JSON as text, UTC datetimes as SQLAlchemy stores them."""
-        json_columns = self._json.get(table.name)
-        if json_columns is None:
-            json_columns = self._json[table.name] = frozenset(
-                c.name for c in table.columns if isinstance(c.type, JSON)
-            )
-        out = {}
-        for k, v in values.items():
-            if isinstance(v, datetime):
-                v = v.astimezone(UTC)
-                if self.sqlite:
-                    v = v.strftime("%Y-%m-%d %H:%M:%S.%f")
-            elif k in json_columns and v is not None:
-                v = orjson.dumps(v, default=str).decode()
-            out[k] = v
-        return out
 
 
 def _same(value: Any) -> Any:

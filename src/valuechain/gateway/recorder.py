@@ -92,12 +92,21 @@ class UsageRecorder:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._outstanding.add(future)
         future.add_done_callback(self._outstanding.discard)
-        charge = entry.charge
-        if charge is not None and charge.amount > 0:
-            account = charge.payer_account_id
-            self._pending_charges[account] = self._pending_charges.get(account, 0) + charge.amount
+        self._pend(entry, +1)
         self._ensure_started().put_nowait(_Item(entry, segment, future))
         return future
+
+    def _pend(self, entry: Entry, sign: int) -> None:
+        """Count ``entry``'s charge as pending (+1) or committed (-1)."""
+        charge = entry.charge
+        if charge is None or charge.amount <= 0:
+            return
+        account = charge.payer_account_id
+        left = self._pending_charges.get(account, 0) + sign * charge.amount
+        if left > 0:
+            self._pending_charges[account] = left
+        else:
+            self._pending_charges.pop(account, None)
 
     def pending_charges(self, account_id: str | None) -> int:
         """What this process has charged ``account_id`` and not yet committed."""
@@ -145,7 +154,6 @@ class UsageRecorder:
         return found
 
     async def _run(self, queue: asyncio.Queue[_Item]) -> None:
-        loop = asyncio.get_running_loop()
         retry: list[_Item] = []
         delay = 0.0
         while True:
@@ -158,8 +166,7 @@ class UsageRecorder:
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
-                entries = [i.entry for i in batch]
-                await loop.run_in_executor(self._pool, self._write, entries, self._statements(entries))
+                await self._commit_items(batch)
             except Exception:
                 log.exception("metering batch of %d failed to commit; retrying", len(batch))
                 retry = await self._one_by_one(batch) if len(batch) > 1 else batch
@@ -167,6 +174,11 @@ class UsageRecorder:
                 continue
             delay = 0.0
             self._done(batch)
+
+    async def _commit_items(self, items: list[_Item]) -> None:
+        """Commit the items' entries in one transaction on the writer thread (statements built here)."""
+        statements = self._statements([i.entry for i in items])
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._write, statements)
 
     async def _linger(self, queue: asyncio.Queue[_Item]) -> None:
         """Wait ``LINGER_MIN_S``, then while requests in flight may still add entries, up to ``LINGER_S``."""
@@ -179,11 +191,10 @@ class UsageRecorder:
 
     async def _one_by_one(self, batch: list[_Item]) -> list[_Item]:
         """Commit a failed batch entry by entry (one bad entry holds up no other); returns the failed."""
-        loop, failed = asyncio.get_running_loop(), []
+        failed = []
         for item in batch:
             try:
-                entries = [item.entry]
-                await loop.run_in_executor(self._pool, self._write, entries, self._statements(entries))
+                await self._commit_items([item])
             except Exception:
                 log.exception("metering entry %s failed to commit; kept for retry", item.entry.usage.id)
                 failed.append(item)
@@ -197,14 +208,7 @@ class UsageRecorder:
         for item in batch:
             if item.segment is not None:
                 self.journal.committed(item.segment)
-            charge = item.entry.charge
-            if charge is not None and charge.amount > 0:
-                account = charge.payer_account_id
-                left = self._pending_charges.get(account, 0) - charge.amount
-                if left > 0:
-                    self._pending_charges[account] = left
-                else:
-                    self._pending_charges.pop(account, None)
+            self._pend(item.entry, -1)
             if not item.future.done():
                 item.future.set_result(None)
 
@@ -239,8 +243,8 @@ class UsageRecorder:
         statements += event_statements(sql, [ev for e in entries for ev in e.events])
         return statements
 
-    def _write(self, entries: list[Entry], statements: Statements) -> None:
-        """The writer thread's batch (``entries``, as ``statements``), on its own DBAPI connection."""
+    def _write(self, statements: Statements) -> None:
+        """The writer thread's batch, on its own DBAPI connection."""
         if self._conn is None:
             self._conn = self._connect()
         try:
