@@ -67,42 +67,27 @@ def org_visible(session: Session, org_id: str, *, principal: Principal) -> bool:
     the other (both sides of a claim see it, issue 9).
     """
     me = principal.org_id
+
+    def between(one: Any, other: Any) -> Any:
+        """``one`` is the caller and ``other`` the organisation, or the other way round."""
+        return or_(and_(one == me, other == org_id), and_(one == org_id, other == me))
+
     public = select(Model.id).where(
         or_(Model.owner_org_id == org_id, Model.released_by_org_id == org_id), Model.visibility == "public"
     )
     deploys = (
         select(SystemDeployer.system_id)
         .join(System, System.id == SystemDeployer.system_id)
-        .where(
-            or_(
-                and_(System.provider_org_id == me, SystemDeployer.org_id == org_id),
-                and_(System.provider_org_id == org_id, SystemDeployer.org_id == me),
-            )
-        )
+        .where(between(System.provider_org_id, SystemDeployer.org_id))
     )
-    derived = select(Derivation.id).where(
-        or_(
-            and_(Derivation.by_org_id == me, Derivation.on_behalf_of_org_id == org_id),
-            and_(Derivation.by_org_id == org_id, Derivation.on_behalf_of_org_id == me),
-        )
-    )
+    derived = select(Derivation.id).where(between(Derivation.by_org_id, Derivation.on_behalf_of_org_id))
     offered = (
         select(Offer.id)
         .join(ModelVersion, ModelVersion.id == Offer.version_id)
         .join(Model, Model.id == ModelVersion.model_id)
-        .where(
-            or_(
-                and_(Offer.by_org_id == me, Model.owner_org_id == org_id),
-                and_(Offer.by_org_id == org_id, Model.owner_org_id == me),
-            )
-        )
+        .where(between(Offer.by_org_id, Model.owner_org_id))
     )
-    claimed = select(Claim.id).where(
-        or_(
-            and_(Claim.claimant_org_id == me, Claim.named_org_id == org_id),
-            and_(Claim.claimant_org_id == org_id, Claim.named_org_id == me),
-        )
-    )
+    claimed = select(Claim.id).where(between(Claim.claimant_org_id, Claim.named_org_id))
     links = (public, deploys, derived, offered, claimed)
     return any(session.scalar(q.limit(1)) is not None for q in links)
 
