@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from tests.s3server import S3Server, start_s3_server
 from valuechain.accounts.principal import system_principal
 from valuechain.accounts.schemas import KeyCreate, OrgCreate
 from valuechain.accounts.service import create_key, create_org
@@ -120,3 +121,13 @@ def make_key(
 
 def auth(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """An S3-compatible server (moto's server mode) for this test session."""
+    server = start_s3_server(tmp_path_factory.mktemp("moto"))
+    try:
+        yield server
+    finally:
+        server.stop()

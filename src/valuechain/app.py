@@ -16,15 +16,18 @@ from valuechain.accounts.router import router as accounts_router
 from valuechain.api.audit import router as audit_router
 from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
+from valuechain.api.metrics import router as metrics_router
+from valuechain.api.metrics import serve_metrics_port
 from valuechain.compliance.router import router as compliance_router
 from valuechain.core import migrate
 from valuechain.core.anchor import Anchor, Checkpointer
 from valuechain.core.db import Database
 from valuechain.core.logs import install_log_filters
+from valuechain.core.observe import Observe
 from valuechain.core.openapi import install_docs
 from valuechain.core.settings import Settings
 from valuechain.gateway.api import router as api_channel_router
-from valuechain.gateway.router import FastPath
+from valuechain.gateway.router import FAST_PATHS, FastPath
 from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway, tune_gc_for_serving
 from valuechain.hub.api import router as hub_api_router
@@ -50,6 +53,7 @@ ROUTERS = (
     api_channel_router,
     hub_api_router,
     gateway_router,
+    metrics_router,
 )
 
 DESCRIPTION = (
@@ -71,14 +75,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             migrate.upgrade(db)
         app.state.settings, app.state.db = settings, db
         app.state.gateway = build_gateway(settings, db)
-        await app.state.gateway.start(db)
+        await app.state.gateway.start(db, journal_scan_s=settings.gateway_journal_scan_s)
         if database is None:  # a served process, not a test handing in its database
             tune_gc_for_serving()
         checkpointer = Checkpointer(db, Anchor.of_home(settings.home))
         anchoring = asyncio.get_running_loop().create_task(checkpointer.run())
+        metrics_server = serve_metrics_port(settings)
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
             anchoring.cancel()
             await asyncio.to_thread(checkpointer.close)
             await app.state.gateway.close()
@@ -102,6 +109,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
     app.add_middleware(FastPath)
+    app.add_middleware(Observe, fast_paths=FAST_PATHS)  # outermost: request id and metrics of everything
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)

@@ -146,6 +146,7 @@ CASES = [
         scope=Scope.audit_read,
     ),
     Case("GET", "/api/v1/audit/verify", OPERATOR_ONLY, scope=Scope.audit_read),
+    Case("GET", "/metrics", OPERATOR_ONLY, scope=Scope.audit_read),
     *(Case(**vars(c)) for c in COMPLIANCE_CASES),
     # The API channel (market) and oversight: their services call authorize().
     Case(
@@ -442,7 +443,7 @@ def test_matrix_covers_every_v1_route(app: FastAPI) -> None:
     routes = {
         (m, p.replace(":path}", "}"))
         for m, p in _route_table(app.routes)
-        if not p.startswith(("/api/", "/hub", "/healthz", "/readyz"))
+        if not p.startswith(("/api/", "/hub", "/healthz", "/readyz", "/metrics"))  # /metrics: in CASES
     }
     assert ("POST", "/v1/chat/completions") in routes
     covered = {(c.method, c.path.split("?")[0].replace("{model}", "{model_id}")) for c in V1_CASES}

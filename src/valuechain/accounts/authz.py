@@ -58,6 +58,7 @@ class Action(StrEnum):
     agreement_read = "registry.agreement.read"
     agreement_manage = "registry.agreement.manage"
     oversight_list = "oversight.event.list"
+    metrics_read = "platform.metrics.read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ RULES: dict[Action, Rule] = {
     Action.agreement_read: Rule(_R),
     Action.agreement_manage: Rule(_W, Role.admin, writes=True),
     Action.oversight_list: Rule(_R),  # asking for the list; its rows need oversight_read
+    Action.metrics_read: Rule(Scope.audit_read, Role.admin, operator_only=True),
 }
 
 

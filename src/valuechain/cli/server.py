@@ -19,6 +19,8 @@ def serve(
     """Serve the platform over HTTP (migrates the database first)."""
     import uvicorn
 
+    from valuechain.core.logs import log_config
+
     settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v})
     with database(settings):
         pass
@@ -33,6 +35,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=log_config(level=settings.log_level, fmt=settings.log_format),
         proxy_headers=False,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,18 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="info", description="Log level of the server (debug, info, warning, error)."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per log line (time, level, logger, message, request_id), for "
+        "log collectors; `text`: plain lines for a terminal.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the Prometheus metrics on this port of HOST, unauthenticated (keep it off the "
+        "public network). Unset: `/metrics` on the main port, for an operator's API key only.",
+    )
     public_url: str | None = Field(
         default=None,
         description="Base URL under which this server is reachable; used in printed hints and links. "
@@ -54,6 +67,57 @@ class Settings(BaseSettings):
         "appended here before its response is sent and committed to the database right after. Local to "
         "each server machine; entries a stopped process could not commit are replayed at the next start. "
         "Default: HOME/journal.",
+    )
+    gateway_journal_scan_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a serving process looks for journal segments no live process holds (a "
+        "killed replica's) and commits their entries; replicas sharing a journal directory recover each "
+        "other's.",
+    )
+    gateway_hold_ttl_s: int = Field(
+        default=900,
+        ge=10,
+        description="Longest life of a balance hold in Redis; holds of a replica that stopped without "
+        "settling are released sooner, once its heartbeat lapses.",
+    )
+
+    blob_store: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where hub files live: `local` (HUB_BLOB_DIR on this machine) or `s3` (an "
+        "S3-compatible object store shared by every replica: AWS S3, MinIO, Ceph RGW, Garage).",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="URL of the S3-compatible service (e.g. http://minio:9000). Unset: AWS S3 of S3_REGION.",
+    )
+    s3_bucket: str | None = Field(default=None, description="Bucket of the blob store (must exist).")
+    s3_prefix: str = Field(
+        default="", description="Key prefix inside the bucket (e.g. `valuechain/`); empty: the bucket root."
+    )
+    s3_region: str = Field(default="us-east-1", description="Region the requests are signed for.")
+    s3_access_key_id_env: str = Field(
+        default="AWS_ACCESS_KEY_ID",
+        description="Name of the environment variable holding the access key id (never the key itself).",
+    )
+    s3_secret_access_key_env: str = Field(
+        default="AWS_SECRET_ACCESS_KEY",
+        description="Name of the environment variable holding the secret access key.",
+    )
+    s3_path_style: bool = Field(
+        default=False,
+        description="Path-style addressing (http://host/bucket/key), which MinIO, Ceph and Garage usually "
+        "need; off: virtual-hosted style (http://bucket.host/key).",
+    )
+    s3_part_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        description="Part size of multipart uploads; files up to one part are stored with a single PUT.",
+    )
+    s3_presign_downloads: bool = Field(
+        default=False,
+        description="Answer file downloads with a redirect to a presigned URL of the object store instead "
+        "of streaming through the server (clients must reach the store's endpoint).",
     )
 
     hub_blob_dir: Path | None = Field(

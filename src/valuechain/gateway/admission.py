@@ -16,6 +16,7 @@ import time
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
 from valuechain.core.ids import new_id
+from valuechain.core.observe import current_request_id
 from valuechain.gateway.access import AccessResolver, Caller, Route
 from valuechain.gateway.errors import GatewayError, bad_request
 from valuechain.gateway.logs import build_log
@@ -49,6 +50,7 @@ class Admission:
         self.recorder = recorder
         self.rules = rules
         self.in_flight = 0  # admitted, not yet settled
+        self.holds = 0  # of those, the ones holding money or included tokens (a metric)
         recorder.in_flight = lambda: self.in_flight  # the writer batches what these will settle
 
     async def admit(self, request: AdmissionRequest) -> Ticket:
@@ -71,7 +73,7 @@ class Admission:
         result = await self.limiter.hit(counters)
         if result.failed is not None:
             raise _limit_error(result.failed)
-        request_id = new_id("req")
+        request_id = current_request_id() or new_id("req")  # the HTTP request's id (core.observe)
         hold = terms.plan.cost(prompt_estimate, max_output * choices)
         allowance = 0
         if terms.plan.included_tokens_monthly and await self._reserve_allowance(
@@ -89,6 +91,8 @@ class Admission:
                 headers={"x-should-retry": "false"},
             )
         self.in_flight += 1
+        if hold > 0 or allowance > 0:
+            self.holds += 1
         return Ticket(
             request_id=request_id,
             caller=caller,
@@ -157,6 +161,8 @@ class Admission:
             return None
         ticket.settled = True
         self.in_flight -= 1
+        if ticket.hold > 0 or ticket.allowance_hold > 0:
+            self.holds -= 1
         route, p = ticket.route, ticket.caller.principal
         used = outcome.prompt_tokens + outcome.completion_tokens
         covered = ticket.allowance_hold > 0

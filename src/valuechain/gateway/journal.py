@@ -6,7 +6,9 @@ Each serving process appends to its own segment files (``settle-<pid>-<random>-<
 until the batch writer has committed it; a segment whose entries are all committed is truncated (the
 current one) or deleted (a rolled one). A process that starts finds the segments no live process holds —
 left by a crash or by a shutdown whose database was unreachable — and replays the entries not yet in the
-database (``gateway_usage`` ids), then deletes them.
+database (``gateway_usage`` ids), then deletes them; a live process sharing the directory does the same
+periodically (``UsageRecorder.start_scan``). A segment is created under another name (``.new``), locked,
+then renamed: a scanner never takes the lock of a file its live owner is still opening.
 
 Durability is that of SQLite's WAL in ``synchronous=NORMAL`` mode, the store's default: an appended line
 survives the process (it is in the kernel's page cache, through a shared memory map, the moment it is
@@ -70,14 +72,16 @@ class Journal:
     def _open_segment(self, capacity: int) -> Segment:
         self._seq += 1
         path = self.directory / f"{self._name}-{self._seq}.jsonl"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        opening = path.with_name(path.name + ".new")  # not a segment name: no scanner opens it
+        fd = os.open(opening, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.posix_fallocate(fd, 0, capacity)
             mapped = mmap.mmap(fd, capacity)
+            os.replace(opening, path)  # visible to scanners only once locked
         except BaseException:
             os.close(fd)
-            path.unlink(missing_ok=True)
+            opening.unlink(missing_ok=True)
             raise
         segment = self._segments[path] = Segment(path=path, fd=fd, map=mapped)
         return segment

@@ -2,7 +2,9 @@
 request log, misuse events) is appended to the settlement journal (``journal.py``) before the response is
 sent, and committed to the database by a single writer thread in batches (group commit) while the
 response goes out. A failed commit is retried with back-off and stays in the journal meanwhile; entries a
-stopped process could not commit are replayed by the next one.
+stopped process could not commit are replayed by the next one, and by every live process sharing the
+journal directory, which looks for such segments every ``scan_s`` (a killed replica's entries are committed
+by a surviving sibling within that time; on another machine, by the next process started there).
 
 The writer owns the transaction; each row is stated by its table's owner: usage records and request
 logs here, ledger postings by ``market.ledger.usage_charge_statements``, misuse events by
@@ -29,6 +31,7 @@ from typing import Any
 
 from valuechain.core.bulk import BulkSql, Statements
 from valuechain.core.db import Database
+from valuechain.core.metrics import COST, REPLAYED, TOKENS, USAGE
 from valuechain.gateway.journal import Journal, Segment
 from valuechain.gateway.models import RequestLog, UsageRecord
 from valuechain.gateway.records import Entry
@@ -71,6 +74,25 @@ class UsageRecorder:
         self._since_checkpoint = 0
         self._pending_charges: dict[str, int] = {}  # payer account → amount not yet committed
         self._outstanding: set[asyncio.Future[None]] = set()
+        self._scan: asyncio.Task[None] | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        """Entries waiting for the writer (a metric)."""
+        return self._queue.qsize() if self._queue is not None else 0
+
+    def start_scan(self, *, every_s: float) -> None:
+        """Replay, every ``every_s``, the segments of processes that stopped since (``recover``)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(every_s)
+                try:
+                    await self.recover()
+                except Exception:  # the next round retries; serving goes on
+                    log.exception("journal scan failed")
+
+        self._scan = asyncio.get_running_loop().create_task(loop())
 
     def _ensure_started(self) -> asyncio.Queue[_Item]:
         if self._queue is None or self._task is None or self._task.done():
@@ -128,6 +150,7 @@ class UsageRecorder:
                 "replaying %d of %d metering entries from %s", len(todo), len(entries), segment.path.name
             )
             segment.pending = len(todo) + 1  # held until the loop below has queued them all
+            REPLAYED.inc(len(todo))
             for entry in todo:
                 self._enqueue(entry, segment)
             self.journal.committed(segment)
@@ -211,6 +234,7 @@ class UsageRecorder:
             self._pend(item.entry, -1)
             if not item.future.done():
                 item.future.set_result(None)
+            _meter(item.entry)
 
     def _connect(self) -> Any:
         conn = self._db.engine.raw_connection()
@@ -284,6 +308,8 @@ class UsageRecorder:
 
     async def close(self, *, timeout_s: float = 10.0) -> None:
         """Let queued entries commit (for up to ``timeout_s``), then stop; what is left stays journaled."""
+        if self._scan is not None:
+            self._scan.cancel()
         if self._outstanding:
             try:
                 await asyncio.wait_for(self.flush(), timeout_s)
@@ -299,3 +325,15 @@ class UsageRecorder:
         if self._conn is not None:
             self._conn.invalidate()  # closed for good: its pragmas must not reach the pool
             self._conn = None
+
+
+def _meter(entry: Entry) -> None:
+    """Tokens, cost and records per model of a committed entry (Prometheus, ``core.metrics``)."""
+    usage = entry.usage
+    USAGE.labels(usage.model, str(usage.status)).inc()
+    if usage.prompt_tokens:
+        TOKENS.labels(usage.model, "prompt").inc(usage.prompt_tokens)
+    if usage.completion_tokens:
+        TOKENS.labels(usage.model, "completion").inc(usage.completion_tokens)
+    if usage.cost:
+        COST.labels(usage.model, usage.currency).inc(usage.cost)

@@ -177,6 +177,18 @@ def _is_unknown_v1(method: str, path: str) -> bool:
     return not (method == "GET" and path.startswith("/v1/models/"))
 
 
+# The hot routes, answered by ``FastPath`` without FastAPI's route table (also their metrics' templates).
+FAST_PATHS = (
+    "/v1/models",
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/embeddings",
+    "/tokenizer_info",
+    "/tokenize",
+    "/detokenize",
+)
+
+
 class FastPath:
     """ASGI middleware sending the hot /v1 routes straight to their handlers.
 

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from valuechain.core import metrics
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.access import ACCESS_TABLES, AccessResolver
@@ -46,10 +47,17 @@ class GatewayState:
 
     housekeeping: asyncio.Task[None] | None = None
 
-    async def start(self, db: Database) -> None:
+    async def start(self, db: Database, *, journal_scan_s: float = 30.0) -> None:
         """Start a serving process: replay metering entries a stopped process left in the journal, then
-        the background tasks (housekeeping, the invalidation listener)."""
-        await self.admission.recorder.recover()
+        the background tasks (journal scan, housekeeping, the invalidation listener, hold heartbeat)."""
+        recorder, admission = self.admission.recorder, self.admission
+        await recorder.recover()
+        recorder.start_scan(every_s=journal_scan_s)
+        metrics.watch(metrics.RECORDER_QUEUE, lambda: recorder.queue_depth)
+        metrics.watch(metrics.JOURNAL_PENDING, lambda: recorder.journal.pending)
+        metrics.watch(metrics.IN_FLIGHT, lambda: admission.in_flight)
+        metrics.watch(metrics.HOLDS, lambda: admission.holds)
+        await admission.reservations.start()
         self.start_housekeeping(db)
         if self.invalidations is not None:
             self.invalidations.start()
@@ -95,7 +103,9 @@ def build_gateway(settings: Settings, db: Database, *, redis_prefix: str | None 
     if settings.redis_url:
         prefix = redis_prefix if redis_prefix is not None else settings.redis_key_prefix
         limiter = RedisLimiter(settings.redis_url, prefix=prefix + "lim:")
-        reservations = RedisReservations(settings.redis_url, prefix=prefix + "res:")
+        reservations = RedisReservations(
+            settings.redis_url, prefix=prefix + "res:", hold_ttl_s=settings.gateway_hold_ttl_s
+        )
         invalidations = RedisInvalidations(
             settings.redis_url,
             channel=prefix + "access",

@@ -14,7 +14,7 @@ from valuechain.core.settings import Settings
 from valuechain.hub import service
 from valuechain.hub.commits import CommitRequest, FileChange, git_blob_oid, lfs_git_oid
 from valuechain.hub.models import HubAccess, HubRepo
-from valuechain.hub.storage import LocalBlobStore
+from valuechain.hub.storage import BlobStore, open_blob_store
 
 DEMO_REPO_NAME = "smollm2-135m-instruct"
 CARD = """---
@@ -53,7 +53,7 @@ def _org_principal(db: Database, slug: str) -> Principal:
     )
 
 
-def _store_file(store: LocalBlobStore, path: Path) -> FileChange:
+def _store_file(store: BlobStore, path: Path) -> FileChange:
     writer = store.begin_write(max_size=path.stat().st_size)
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -68,7 +68,7 @@ def _store_file(store: LocalBlobStore, path: Path) -> FileChange:
     )
 
 
-def _inline(store: LocalBlobStore, name: str, text: str) -> FileChange:
+def _inline(store: BlobStore, name: str, text: str) -> FileChange:
     content = text.encode()
     blob = store.put_bytes(content)
     return FileChange(
@@ -89,7 +89,7 @@ def seed_hub_demo(db: Database, settings: Settings, gguf: Path, *, provider: str
             select(HubRepo.id).where(HubRepo.namespace == namespace, HubRepo.name == name)
         )
     if exists is None:
-        store = LocalBlobStore(settings.resolved_hub_blob_dir)
+        store = open_blob_store(settings)
         service.create_repo(
             db, store, principal=owner, namespace=namespace, name=name, visibility="private", url=repo_id
         )

@@ -14,7 +14,7 @@ from valuechain.core.errors import AuthenticationError
 from valuechain.core.openapi import DocumentedKey
 from valuechain.core.settings import Settings
 from valuechain.hub.errors import HubError
-from valuechain.hub.storage import LocalBlobStore
+from valuechain.hub.storage import BlobStore, open_blob_store
 
 HUB_PREFIX = "/hub"
 
@@ -41,11 +41,11 @@ def get_db(request: Request) -> Database:
     return request.app.state.root.db  # type: ignore[no-any-return]
 
 
-def get_store(request: Request) -> LocalBlobStore:
+def get_store(request: Request) -> BlobStore:
     """The blob store, opened on first use and kept for the life of the app."""
     state = request.app.state
     if getattr(state, "store", None) is None:
-        state.store = LocalBlobStore(get_settings(request).resolved_hub_blob_dir)
+        state.store = open_blob_store(get_settings(request))
     return state.store  # type: ignore[no-any-return]
 
 
@@ -78,6 +78,6 @@ def required_principal(principal: Annotated[Principal | None, Depends(optional_p
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
-StoreDep = Annotated[LocalBlobStore, Depends(get_store)]
+StoreDep = Annotated[BlobStore, Depends(get_store)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(required_principal)]

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from valuechain.core.errors import AppError, ConflictError, ForbiddenError, NotFoundError
+from valuechain.core.observe import current_request_id
 
 XET_MESSAGE = (
     "valuechain does not support Xet uploads. Set HF_HUB_DISABLE_XET=1 in the environment of the "
@@ -169,7 +170,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = f"vc-{uuid.uuid4().hex}"
+        request_id = current_request_id() or f"vc-{uuid.uuid4().hex}"  # core.observe's, when mounted
         scope[REQUEST_ID] = request_id  # for the catch-all, rendered outside this middleware
 
         async def send_with_id(message: Message) -> None:

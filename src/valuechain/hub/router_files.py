@@ -1,7 +1,8 @@
 """``/{repo}/resolve/{revision}/{path}``: file downloads with the headers huggingface_hub requires.
 
 X-Repo-Commit and X-Linked-Etag (sha256) and X-Linked-Size on every answer, Range/206 and If-Range for
-resumable downloads, constant memory (the file is streamed from disk in 1 MiB chunks).
+resumable downloads, constant memory (the file is streamed from disk, or from the object store, in 1 MiB
+chunks; or, when the settings say so, redirected to a presigned URL of the object store).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from starlette.responses import FileResponse
 
 from valuechain.core.clock import utcnow
 from valuechain.hub import service
-from valuechain.hub.deps import DbDep, MaybePrincipal, StoreDep, hub_url
+from valuechain.hub.deps import DbDep, MaybePrincipal, SettingsDep, StoreDep, hub_url
 from valuechain.hub.downloads import is_counted_file
 from valuechain.hub.errors import XET_UNSUPPORTED_PATH, XetNotSupportedError
 from valuechain.hub.paths import check_file_path
+from valuechain.hub.s3 import S3BlobStore
+from valuechain.hub.streaming import redirect_to_store, stream_blob
 
 router = APIRouter()
 
@@ -40,6 +43,7 @@ async def resolve_file(
     db: DbDep,
     principal: MaybePrincipal,
     store: StoreDep,
+    settings: SettingsDep,
 ) -> Response:
     """Serve one file of a revision; gated and private repos are checked first."""
     check_file_path(path)
@@ -49,8 +53,8 @@ async def resolve_file(
         )
     )
     local = store.local_path(served.sha256)
-    if local is None:  # the database names a blob the store lost: never serve something else
-        raise FileNotFoundError(served.sha256)
+    if local is None and await to_thread.run_sync(lambda: store.stat(served.sha256)) is None:
+        raise FileNotFoundError(served.sha256)  # the database names a blob the store lost
     if request.method == "GET" and is_counted_file(path) and "range" not in request.headers:
         await to_thread.run_sync(
             lambda: service.record_download(
@@ -61,7 +65,21 @@ async def resolve_file(
                 day=utcnow().date(),
             )
         )
-    return BlobResponse(local, headers=_headers(served, hub_url(request)), media_type=_media_type(path))
+    headers, media_type = _headers(served, hub_url(request)), _media_type(path)
+    if local is not None:
+        return BlobResponse(local, headers=headers, media_type=media_type)
+    if settings.s3_presign_downloads and isinstance(store, S3BlobStore):
+        return await redirect_to_store(store, sha256=served.sha256, headers=headers)
+    return await stream_blob(
+        store,
+        sha256=served.sha256,
+        size=served.size,
+        method=request.method,
+        range_header=request.headers.get("range"),
+        if_range=request.headers.get("if-range"),
+        headers=headers,
+        media_type=media_type,
+    )
 
 
 def _headers(served: service.ServedFile, base_url: str) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Blobs are named by their sha256, written atomically (temporary file, fsync, rename) and verified
 against the declared hash and size before they become visible, so nothing partial is ever served.
-An S3-compatible store implements the same ``BlobStore`` protocol.
+An S3-compatible store implements the same ``BlobStore`` protocol (``s3.py``); ``open_blob_store`` picks
+one from the settings.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from valuechain.core.errors import PayloadTooLargeError, ValidationError
+
+if TYPE_CHECKING:
+    from valuechain.core.settings import Settings
 
 READ_CHUNK = 1024 * 1024
 STALE_UPLOAD_S = 24 * 3600
@@ -47,13 +51,39 @@ class BlobWriter(Protocol):
 class BlobStore(Protocol):
     """Where file contents live, keyed by sha256."""
 
-    def begin_write(self, *, max_size: int) -> BlobWriter: ...
+    def begin_write(self, *, max_size: int, expected_sha256: str | None = None) -> BlobWriter: ...
+
+    def put_bytes(self, data: bytes, *, expected_sha256: str | None = None) -> StoredBlob: ...
 
     def stat(self, sha256: str) -> StoredBlob | None: ...
 
     def local_path(self, sha256: str) -> Path | None: ...
 
     def read_range(self, sha256: str, *, start: int = 0, end: int | None = None) -> Iterator[bytes]: ...
+
+    def read_bytes(self, sha256: str) -> bytes: ...
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store the settings name: the local directory, or the S3 bucket (credentials from the env)."""
+    if settings.blob_store == "local":
+        return LocalBlobStore(settings.resolved_hub_blob_dir)
+    from valuechain.hub.s3 import S3BlobStore, S3Config
+
+    if not settings.s3_bucket:
+        raise ValueError("VALUECHAIN_BLOB_STORE=s3 needs VALUECHAIN_S3_BUCKET")
+    return S3BlobStore(
+        S3Config(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            prefix=settings.s3_prefix,
+            access_key_id=os.environ.get(settings.s3_access_key_id_env),
+            secret_access_key=os.environ.get(settings.s3_secret_access_key_env),
+            path_style=settings.s3_path_style,
+            part_bytes=settings.s3_part_bytes,
+        )
+    )
 
 
 def is_sha256(value: str) -> bool:
@@ -118,7 +148,8 @@ class LocalBlobStore:
         (root / "sha256").mkdir(parents=True, exist_ok=True)
         _remove_stale(self.tmp_dir, older_than_s=STALE_UPLOAD_S)
 
-    def begin_write(self, *, max_size: int) -> LocalBlobWriter:
+    def begin_write(self, *, max_size: int, expected_sha256: str | None = None) -> LocalBlobWriter:
+        """A writer to a temporary file (the declared digest is checked by ``finish``)."""
         return LocalBlobWriter(self, max_size=max_size)
 
     def put_bytes(self, data: bytes, *, expected_sha256: str | None = None) -> StoredBlob:

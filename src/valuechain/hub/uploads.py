@@ -16,7 +16,7 @@ from anyio import to_thread
 from valuechain.core.errors import PayloadTooLargeError, ValidationError
 from valuechain.hub.commits import CommitRequest, FileChange, LfsReference, git_blob_oid
 from valuechain.hub.paths import check_file_path
-from valuechain.hub.storage import LocalBlobStore, StoredBlob, is_sha256
+from valuechain.hub.storage import BlobStore, StoredBlob, is_sha256
 
 WRITE_BATCH = 4 * 1024 * 1024
 
@@ -37,14 +37,14 @@ async def read_limited(chunks: AsyncIterator[bytes], *, max_bytes: int) -> bytes
 
 async def stream_to_store(
     chunks: AsyncIterator[bytes],
-    store: LocalBlobStore,
+    store: BlobStore,
     *,
     expected_sha256: str,
     expected_size: int,
     max_size: int,
 ) -> StoredBlob:
     """Stream a body into the store from a worker thread; verified before it becomes visible."""
-    writer = store.begin_write(max_size=max_size)
+    writer = store.begin_write(max_size=max_size, expected_sha256=expected_sha256)
     batch: list[bytes] = []
     pending = 0
     try:
@@ -63,7 +63,7 @@ async def stream_to_store(
         writer.abort()  # no-op after finish; removes the temporary file of an upload cut off halfway
 
 
-def parse_commit(body: bytes, store: LocalBlobStore, *, max_file_bytes: int) -> CommitRequest:
+def parse_commit(body: bytes, store: BlobStore, *, max_file_bytes: int) -> CommitRequest:
     """The operations of an NDJSON commit; inline files are stored, LFS files are named by sha256."""
     request = CommitRequest(summary="")
     for number, line in enumerate(body.splitlines(), start=1):
@@ -100,7 +100,7 @@ def _check_types(number: int, key: str, value: dict[str, Any]) -> None:
 
 
 def _apply_line(
-    request: CommitRequest, key: str, value: dict[str, Any], store: LocalBlobStore, *, max_file_bytes: int
+    request: CommitRequest, key: str, value: dict[str, Any], store: BlobStore, *, max_file_bytes: int
 ) -> None:
     if key == "header":
         request.summary = str(value.get("summary") or "")
@@ -118,7 +118,7 @@ def _apply_line(
         raise ValidationError(f"unsupported commit operation {key!r} (copies are not supported)")
 
 
-def _inline_file(value: dict[str, Any], store: LocalBlobStore, *, max_file_bytes: int) -> FileChange:
+def _inline_file(value: dict[str, Any], store: BlobStore, *, max_file_bytes: int) -> FileChange:
     path = check_file_path(str(value.get("path", "")))
     if value.get("encoding") != "base64":
         raise ValidationError(f"{path}: only base64-encoded inline content is supported")

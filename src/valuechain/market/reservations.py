@@ -4,17 +4,23 @@ settle to the real cost after it (TigerBeetle-style two-phase transfers).
 The database ledger is the source of truth; the guard keeps a mirror of each wallet's posted balance
 plus the holds of requests in flight. ``available = posted − holds`` is checked and the hold added in one
 atomic step (the event loop in process, a Lua script in Redis). Holds in Redis expire, so a crashed
-process cannot leak them.
+process cannot leak them; sooner than that, each process (replica) lists its holds under its own id and
+keeps a heartbeat key alive, and every live process releases the holds of one whose heartbeat lapsed
+(issue 14: a replica killed mid-request leaves no hold behind).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 BalanceLoader = Callable[[], Awaitable[int]]
+log = logging.getLogger("valuechain.market")
 
 
 class Reservations(ABC):
@@ -35,6 +41,9 @@ class Reservations(ABC):
     @abstractmethod
     async def held(self, org_id: str) -> int:
         """Sum of the holds in flight."""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Start background work (the Redis heartbeat) in a serving process."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
@@ -87,10 +96,13 @@ redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], 3600)
 redis.call('EXPIRE', KEYS[3], 3600)
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+redis.call('EXPIRE', KEYS[4], 3600)
 return 1
 """
 
 _SETTLE = """
+redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('HDEL', KEYS[3], ARGV[1]) == 1 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECRBY', KEYS[1], ARGV[2]) end
@@ -98,12 +110,31 @@ end
 return 0
 """
 
+# The holds of a replica whose heartbeat lapsed: released (no cost: a journaled charge is committed by a
+# sibling's journal scan, and the mirrored balance is reloaded from the ledger when it expires).
+_RELEASE_REPLICA = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local holds = redis.call('HGETALL', KEYS[1])
+for i = 1, #holds, 2 do
+  redis.call('HDEL', holds[i + 1] .. 'holds', holds[i])
+  redis.call('ZREM', holds[i + 1] .. 'hold_expiry', holds[i])
+end
+redis.call('DEL', KEYS[1])
+return #holds / 2
+"""
+
 
 class RedisReservations(Reservations):
     """Holds in Redis, shared by every gateway process; each hold expires after ``hold_ttl_s``."""
 
     def __init__(
-        self, url: str, *, prefix: str = "vc:res:", hold_ttl_s: int = 900, mirror_ttl_s: int = 30
+        self,
+        url: str,
+        *,
+        prefix: str = "vc:res:",
+        hold_ttl_s: int = 900,
+        mirror_ttl_s: int = 30,
+        heartbeat_s: float = 2.0,
     ) -> None:
         import redis.asyncio as redis
 
@@ -111,17 +142,67 @@ class RedisReservations(Reservations):
         self._prefix = prefix
         self._hold_ttl_s = hold_ttl_s
         self._mirror_ttl_s = mirror_ttl_s
+        self._heartbeat_s = heartbeat_s
+        self.replica = secrets.token_hex(8)  # this process's id among those sharing the prefix
         self._reserve = self._redis.register_script(_RESERVE)
         self._settle = self._redis.register_script(_SETTLE)
+        self._release_replica = self._redis.register_script(_RELEASE_REPLICA)
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def _replica_keys(self, replica: str) -> list[str]:
+        p = f"{self._prefix}replica:{replica}:"
+        return [p + "holds", p + "alive"]
 
     def _keys(self, org_id: str) -> list[str]:
-        p = f"{self._prefix}{org_id}:"
-        return [p + "balance", p + "hold_expiry", p + "holds"]
+        p = self._org_prefix(org_id)
+        return [p + "balance", p + "hold_expiry", p + "holds", self._replica_keys(self.replica)[0]]
+
+    def _org_prefix(self, org_id: str) -> str:
+        return f"{self._prefix}{org_id}:"
+
+    async def start(self) -> None:
+        """Keep this replica's heartbeat alive and release the holds of replicas whose heartbeat lapsed."""
+        await self._beat()
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(self._heartbeat_s)
+                try:
+                    await self._beat()
+                    await self.release_dead_replicas()
+                except Exception:  # Redis away: admission fails on its own; retried next beat
+                    log.warning("hold heartbeat failed", exc_info=True)
+
+        self._heartbeat = asyncio.get_running_loop().create_task(loop())
+
+    async def _beat(self) -> None:
+        alive = self._replica_keys(self.replica)[1]
+        await self._redis.set(alive, 1, px=int(self._heartbeat_s * 5 * 1000))
+
+    async def release_dead_replicas(self) -> int:
+        """Release the holds of every replica whose heartbeat lapsed; returns how many."""
+        released = 0
+        async for key in self._redis.scan_iter(match=f"{self._prefix}replica:*:holds", count=500):
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            replica = name[len(self._prefix) + len("replica:") : -len(":holds")]
+            if replica == self.replica:
+                continue
+            count = int(await self._release_replica(keys=self._replica_keys(replica)))
+            if count:
+                log.warning("released %d holds of stopped replica %s", count, replica)
+            released += count
+        return released
 
     async def reserve(self, org_id: str, request_id: str, amount: int, *, load: BalanceLoader) -> bool:
         keys = self._keys(org_id)
         now = time.time()
-        args: list[str | int | float] = [request_id, amount, now, now + self._hold_ttl_s]
+        args: list[str | int | float] = [
+            request_id,
+            amount,
+            now,
+            now + self._hold_ttl_s,
+            self._org_prefix(org_id),
+        ]
         result = int(await self._reserve(keys=keys, args=args))
         if result == -1:
             balance = await load()
@@ -140,4 +221,7 @@ class RedisReservations(Reservations):
         return sum(int(v) for v in values)
 
     async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await self._redis.delete(self._replica_keys(self.replica)[1])
         await self._redis.aclose()

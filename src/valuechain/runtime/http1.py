@@ -103,11 +103,18 @@ class Http1Pool:
         return conn
 
     async def post(
-        self, path: str, body: bytes, *, timeout_s: float, connect_timeout_s: float
+        self,
+        path: str,
+        body: bytes,
+        *,
+        timeout_s: float,
+        connect_timeout_s: float,
+        request_id: str | None = None,
     ) -> tuple[int, bytes]:
-        """POST ``body`` to ``path`` on the origin within ``timeout_s``."""
+        """POST ``body`` to ``path`` on the origin within ``timeout_s`` (with ``x-request-id`` if given)."""
+        traced = f"x-request-id: {request_id}\r\n" if request_id else ""
         data = (
-            f"POST {path} HTTP/1.1\r\ncontent-length: {len(body)}\r\n".encode("latin-1")
+            f"POST {path} HTTP/1.1\r\ncontent-length: {len(body)}\r\n{traced}".encode("latin-1")
             + self._head
             + b"\r\n"
             + body

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from valuechain.core.observe import current_request_id
 from valuechain.runtime.base import (
     Backend,
     BackendError,
@@ -83,6 +84,7 @@ class RemoteBackend(Backend):
                 orjson.dumps(body),
                 timeout_s=self._timeout_s,
                 connect_timeout_s=self._connect_timeout_s,
+                request_id=current_request_id(),
             )
         except TimeoutError as exc:  # before OSError: TimeoutError is one
             raise BackendTimeoutError(f"backend at {self.base_url} timed out") from exc
@@ -102,7 +104,7 @@ class RemoteBackend(Backend):
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
         try:
             async with self._client().post(
-                url, data=orjson.dumps(body), headers=self._headers, timeout=self._stream_timeout
+                url, data=orjson.dumps(body), headers=self._traced(), timeout=self._stream_timeout
             ) as resp:
                 if resp.status >= 400:
                     raise _error_from_status(resp.status, await resp.read(), self.base_url)
@@ -123,6 +125,11 @@ class RemoteBackend(Backend):
             raise BackendTimeoutError(f"backend at {self.base_url} timed out") from exc
         except orjson.JSONDecodeError as exc:
             raise BackendError(f"backend at {self.base_url} sent a malformed stream") from exc
+
+    def _traced(self) -> dict[str, str]:
+        """The headers of a call, with the request id that the backend's logs can be matched by."""
+        request_id = current_request_id()
+        return {**self._headers, "x-request-id": request_id} if request_id else self._headers
 
     async def chat(self, body: JsonDict) -> JsonDict:
         return await self._post(f"{self.base_url}/chat/completions", {**body, "model": self.served_name})
