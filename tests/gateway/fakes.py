@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from valuechain.core.observe import current_request_id
 from valuechain.runtime.base import Backend, JsonDict
 
 
@@ -28,6 +29,7 @@ class FakeBackend(Backend):
         self.fail: Exception | None = None
         self.calls = 0
         self.streams_closed = 0
+        self.request_ids: list[str | None] = []  # the request id each call was made under
 
     def _usage(self, n: int = 1) -> JsonDict:
         c = len(self.words) * n
@@ -39,6 +41,7 @@ class FakeBackend(Backend):
 
     async def _enter(self) -> None:
         self.calls += 1
+        self.request_ids.append(current_request_id())
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.fail is not None:

@@ -170,3 +170,30 @@ async def test_a_new_process_replays_a_dead_ones_journal_once(world: World, sqli
         assert session.execute(select(func.count()).select_from(UsageRecord)).scalar_one() == 4
     await successor.close()
     assert list(directory.glob("settle-*.jsonl")) == []
+
+
+async def test_a_live_sibling_replays_a_killed_ones_journal(world: World, sqlite_only: None) -> None:
+    """Replicas sharing a journal directory: a survivor commits a killed one's entries, no restart needed."""
+    recorder = world.gateway.admission.recorder
+    directory = recorder.journal.directory
+    sibling = UsageRecorder(world.db, Journal(directory))  # alive before the other one dies
+    sibling.start_scan(every_s=0.05)
+    gate = Gate(recorder)  # the writer never commits: the process is killed first
+    settled = [await admit_and_settle(world) for _ in range(3)]
+    assert recorder._task is not None
+    recorder._task.cancel()
+    for _, committed in settled:
+        committed.cancel()
+    crash(recorder.journal)
+    recorder.journal = Journal(directory / "unused")
+    gate.open.set()
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if len(usage_ids(world)) == 3:
+            break
+    await sibling.flush()
+    assert sorted(usage_ids(world)) == sorted(t.request_id for t, _ in settled)
+    with world.db.session() as session:
+        assert ledger.verify(session).problems == []
+    await sibling.close()
+    assert list(directory.glob("settle-*.jsonl")) == []

@@ -149,3 +149,34 @@ async def test_revocation_reaches_the_other_replica_at_once(db: Database, settin
     await a.gateway.close()
     await b.gateway.close()
     other_db.dispose()
+
+
+async def test_a_stopped_replicas_holds_are_released_by_a_live_one() -> None:
+    """A replica killed mid-request leaves holds; once its heartbeat lapses a live replica drops them."""
+    from valuechain.market.reservations import RedisReservations
+
+    url, prefix = _redis_or_skip(), random_prefix() + "res:"
+    killed = RedisReservations(url, prefix=prefix, heartbeat_s=0.1)
+    survivor = RedisReservations(url, prefix=prefix, heartbeat_s=0.1)
+    await killed.start()
+
+    async def balance() -> int:
+        return 1_000
+
+    assert await killed.reserve("org_a", "req_1", 300, load=balance)
+    assert await killed.reserve("org_a", "req_2", 200, load=balance)
+    await killed.settle("org_a", "req_2", 150)  # settled before the kill: no longer held
+    assert await survivor.reserve("org_a", "req_3", 100, load=balance)
+    assert killed._heartbeat is not None
+    killed._heartbeat.cancel()  # killed: no more heartbeats, nothing cleaned up
+    assert await survivor.release_dead_replicas() == 0  # its heartbeat has not lapsed yet
+    await survivor.start()
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if await survivor.held("org_a") == 100:
+            break
+    assert await survivor.held("org_a") == 100  # only the survivor's own hold is left
+    await survivor.settle("org_a", "req_3", 0)
+    assert await survivor.held("org_a") == 0
+    await survivor.close()
+    await killed._redis.aclose()
