@@ -1,6 +1,6 @@
 """A fast fake OpenAI-compatible backend (raw asyncio HTTP/1.1, keep-alive) for benchmarks and tests.
 
-Usage: python bench/fake_backend.py PORT
+Usage: python bench/fake_backend.py PORT [DELAY_S]   (DELAY_S: each answer is sent that much later)
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def _response(body: bytes) -> bytes:
     )
 
 
+DELAY_S = 0.0
+
+
 class FakeOpenAI(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -62,7 +65,15 @@ class FakeOpenAI(asyncio.Protocol):
                 return
             self.buf = self.buf[total:]
             path = head.split(" ", 2)[1]
-            self.transport.write(_response(MODELS if path.endswith("/models") else CHAT))  # type: ignore[attr-defined]
+            answer = _response(MODELS if path.endswith("/models") else CHAT)
+            if DELAY_S:
+                asyncio.get_running_loop().call_later(DELAY_S, self._send, answer)
+            else:
+                self.transport.write(answer)  # type: ignore[attr-defined]
+
+    def _send(self, answer: bytes) -> None:
+        if not self.transport.is_closing():  # type: ignore[attr-defined]
+            self.transport.write(answer)  # type: ignore[attr-defined]
 
 
 async def main(port: int) -> None:
@@ -78,4 +89,6 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:
         pass
+    if len(sys.argv) > 2:
+        DELAY_S = float(sys.argv[2])
     asyncio.run(main(int(sys.argv[1])))
