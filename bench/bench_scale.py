@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 import loadgen  # noqa: E402
-
 from tests.cluster import MODEL, drop_postgres, fresh_postgres, start_cluster  # noqa: E402
 from tests.s3server import start_s3_server  # noqa: E402
 
@@ -87,7 +86,9 @@ def bench_hub(file_mib: int, rounds: int, pg: str, redis_url: str) -> dict[str, 
         for store, cluster in clusters.items():
             body = {"name": "bench", "organization": "acme", "visibility": "private"}
             auth = {"authorization": f"Bearer {cluster.seeded.provider_key}"}
-            assert httpx.post(f"{cluster.url}/hub/api/repos/create", json=body, headers=auth).status_code == 200
+            assert (
+                httpx.post(f"{cluster.url}/hub/api/repos/create", json=body, headers=auth).status_code == 200
+            )
         for number in range(rounds):
             data = os.urandom(file_mib * MIB)  # new content each round: no de-duplication
             for store, cluster in clusters.items():
@@ -132,7 +133,9 @@ def bench_v1(seconds: float, pg: str, redis_url: str) -> dict[str, dict[str, flo
                 )
                 if replicas == 1:
                     direct = int(cluster.replica_urls[0].rsplit(":", 1)[1])
-                    results["1 direct"] = asyncio.run(loadgen.run(direct, request, concurrency=32, seconds=seconds))
+                    results["1 direct"] = asyncio.run(
+                        loadgen.run(direct, request, concurrency=32, seconds=seconds)
+                    )
             finally:
                 cluster.stop()
                 drop_postgres(pg, name)
@@ -155,7 +158,9 @@ def main() -> None:
         hub = bench_hub(args.file_mib, args.rounds, pg, redis_url)
         print(f"hub, {args.file_mib} MiB file, median of {args.rounds}:")
         for store, r in hub.items():
-            print(f"  {store:6} upload {r['upload_mib_s']:7.1f} MiB/s   download {r['download_mib_s']:7.1f} MiB/s")
+            print(
+                f"  {store:6} upload {r['upload_mib_s']:7.1f} MiB/s   download {r['download_mib_s']:7.1f} MiB/s"
+            )
         print(
             f"  ratio s3/local: upload {hub['s3']['upload_mib_s'] / hub['local']['upload_mib_s']:.2f}, "
             f"download {hub['s3']['download_mib_s'] / hub['local']['download_mib_s']:.2f}"

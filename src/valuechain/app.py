@@ -32,6 +32,7 @@ from valuechain.gateway.router import router as gateway_router
 from valuechain.gateway.state import build_gateway, tune_gc_for_serving
 from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
+from valuechain.hub.storage import open_blob_store, sweep_periodically
 from valuechain.market.router import router as market_router
 from valuechain.oversight.router import router as oversight_router
 from valuechain.registry.chain_router import router as chain_router
@@ -81,9 +82,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         checkpointer = Checkpointer(db, Anchor.of_home(settings.home))
         anchoring = asyncio.get_running_loop().create_task(checkpointer.run())
         metrics_server = serve_metrics_port(settings)
+        app.state.blob_store = await asyncio.to_thread(open_blob_store, settings)
+        sweeping = asyncio.get_running_loop().create_task(sweep_periodically(app.state.blob_store))
         try:
             yield
         finally:
+            sweeping.cancel()
             if metrics_server is not None:
                 metrics_server.shutdown()
             anchoring.cancel()

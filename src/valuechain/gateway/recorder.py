@@ -327,13 +327,28 @@ class UsageRecorder:
             self._conn = None
 
 
+_METERS: dict[tuple[str, int, str], tuple[Any, Any, Any, Any]] = {}
+
+
 def _meter(entry: Entry) -> None:
-    """Tokens, cost and records per model of a committed entry (Prometheus, ``core.metrics``)."""
+    """Tokens, cost and records per model of a committed entry (Prometheus, ``core.metrics``); the
+    labelled children are cached (``labels`` takes a lock and builds its key on every call)."""
     usage = entry.usage
-    USAGE.labels(usage.model, str(usage.status)).inc()
+    key = (usage.model, usage.status, usage.currency)
+    meters = _METERS.get(key)
+    if meters is None:
+        meters = (
+            USAGE.labels(usage.model, str(usage.status)),
+            TOKENS.labels(usage.model, "prompt"),
+            TOKENS.labels(usage.model, "completion"),
+            COST.labels(usage.model, usage.currency),
+        )
+        if len(_METERS) < 10_000:
+            _METERS[key] = meters
+    meters[0].inc()
     if usage.prompt_tokens:
-        TOKENS.labels(usage.model, "prompt").inc(usage.prompt_tokens)
+        meters[1].inc(usage.prompt_tokens)
     if usage.completion_tokens:
-        TOKENS.labels(usage.model, "completion").inc(usage.completion_tokens)
+        meters[2].inc(usage.completion_tokens)
     if usage.cost:
-        COST.labels(usage.model, usage.currency).inc(usage.cost)
+        meters[3].inc(usage.cost)

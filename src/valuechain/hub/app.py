@@ -46,7 +46,6 @@ def create_hub_app(root_state: State) -> FastAPI:
         redoc_url=None,
     )
     hub.state.root = root_state
-    hub.state.store = None
     hub.state.validate_throttle = ClientThrottle(limit=VALIDATE_PER_MINUTE, window_s=60)
     hub.add_exception_handler(AppError, render_app_error)
     hub.add_exception_handler(RequestValidationError, render_validation_error)

@@ -42,11 +42,11 @@ def get_db(request: Request) -> Database:
 
 
 def get_store(request: Request) -> BlobStore:
-    """The blob store, opened on first use and kept for the life of the app."""
-    state = request.app.state
-    if getattr(state, "store", None) is None:
-        state.store = open_blob_store(get_settings(request))
-    return state.store  # type: ignore[no-any-return]
+    """The platform's blob store (opened in its lifespan; on first use by an app run without one)."""
+    root = request.app.state.root
+    if getattr(root, "blob_store", None) is None:
+        root.blob_store = open_blob_store(get_settings(request))
+    return root.blob_store  # type: ignore[no-any-return]
 
 
 def optional_principal(

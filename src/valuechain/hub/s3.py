@@ -48,7 +48,7 @@ def make_client(config: S3Config) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
+    return boto3.session.Session().client(  # a session of its own: boto3's default one is not thread-safe
         "s3",
         endpoint_url=config.endpoint_url,
         region_name=config.region,

@@ -8,7 +8,9 @@ one from the settings.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -23,6 +25,7 @@ from valuechain.core.errors import PayloadTooLargeError, ValidationError
 if TYPE_CHECKING:
     from valuechain.core.settings import Settings
 
+log = logging.getLogger("valuechain.hub")
 READ_CHUNK = 1024 * 1024
 STALE_UPLOAD_S = 24 * 3600
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -199,6 +202,19 @@ class LocalBlobStore:
     def read_bytes(self, sha256: str) -> bytes:
         """The whole blob in memory; only for small files such as model cards."""
         return self._path(sha256).read_bytes()
+
+
+async def sweep_periodically(store: BlobStore, *, every_s: float = 3600.0) -> None:
+    """Remove what crashed uploads left in a shared store (``sweep_stale``), now and every ``every_s``."""
+    sweep = getattr(store, "sweep_stale", None)
+    if sweep is None:  # the local store sweeps its temporary files when it opens
+        return
+    while True:
+        try:
+            await asyncio.to_thread(sweep)
+        except Exception:  # the store may be briefly away: the next round retries
+            log.warning("sweeping the blob store failed", exc_info=True)
+        await asyncio.sleep(every_s)
 
 
 def _mkstemp(directory: Path) -> tuple[int, str]:
