@@ -83,7 +83,7 @@ def bench_hub(file_mib: int, rounds: int, pg: str, redis_url: str) -> dict[str, 
                 use_nginx=False,
             )
         times: dict[str, list[tuple[float, float]]] = {"local": [], "s3": []}
-        for store, cluster in clusters.items():
+        for cluster in clusters.values():
             body = {"name": "bench", "organization": "acme", "visibility": "private"}
             auth = {"authorization": f"Bearer {cluster.seeded.provider_key}"}
             assert (
