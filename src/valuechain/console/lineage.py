@@ -30,13 +30,11 @@ def dot_source(page: ModelPage) -> str:
         f'  {_q(page.slug)} [fillcolor="#cde4ff", penwidth=2];',
     ]
     for edge in page.parents:
-        lines.append(
-            f"  {_q(edge.other)} -> {_q(page.slug)} [label={_q(_edge_label(edge.relation, edge.compute_flop))}];"
-        )
+        label = _q(_edge_label(edge.relation, edge.compute_flop))
+        lines.append(f"  {_q(edge.other)} -> {_q(page.slug)} [label={label}];")
     for edge in page.children:
-        lines.append(
-            f"  {_q(page.slug)} -> {_q(edge.other)} [label={_q(_edge_label(edge.relation, edge.compute_flop))}];"
-        )
+        label = _q(_edge_label(edge.relation, edge.compute_flop))
+        lines.append(f"  {_q(page.slug)} -> {_q(edge.other)} [label={label}];")
     lines.append("}")
     return "\n".join(lines)
 
