@@ -36,7 +36,8 @@ def demo(
     url = settings.resolved_public_url
     serving = is_serving(url)
     data = {"keys": result.keys, "kept": result.kept, "rotated": result.rotated, "import": result.report,
-            "url": url, "serving": serving, "users": result.users, "kept_users": result.kept_users}  # fmt: skip
+            "url": url, "serving": serving, "users": result.users,
+            "kept_users": result.kept_users}  # fmt: skip
     emit(data, fmt, lambda _: _human(result, url, serving=serving, port=port))
 
 
