@@ -80,11 +80,18 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def login_csrf_of(html: str) -> str:
+    """The token of the sign-in form itself (a signed-in page also has the session's, in the header)."""
+    found = re.search(r'action="/login">\s*<input type="hidden" name="csrf" value="([^"]+)"', html)
+    assert found, "no sign-in form"
+    return found.group(1)
+
+
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
     page = client.get("/login")
     response = client.post(
         "/login",
-        data={"email": email, "password": password, "csrf": csrf_of(page.text), "next": "/org"},
+        data={"email": email, "password": password, "csrf": login_csrf_of(page.text), "next": "/org"},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

@@ -172,6 +172,13 @@ def test_outsider_requests_access_and_never_sees_the_private_model(
     page.wait_for_selector(".status-pending")
     page.goto(browser.base + "/org")
     assert "pending" in page.locator("#entitlements").inner_text()
+    # the gated repo: accept the licence (auto-gated: granted at once), then download through the console
+    page.goto(browser.base + f"/models/{BUNDLED}")
+    page.click("#accept-licence")
+    page.wait_for_selector("#download-state")
+    assert "may download" in page.locator("#download-state").inner_text()
+    readme = page.request.get(browser.base + f"/models/{BUNDLED}/resolve/README.md")
+    assert readme.status == 200 and b"SmolLM2" in readme.body()
     assert browser.outside == [] and browser.errors == []
 
 
@@ -183,6 +190,12 @@ def test_provider_approves_and_clicks_through(browser: Browser, served: tuple[st
     page.wait_for_url(browser.base + "/provider#approvals")
     page.goto(browser.base + "/provider?status=approved")
     assert "approved" in page.locator("#api-requests tr[data-org='demo-outsider']").inner_text()
+    # the gated-repo queue: the outsider's access (granted automatically) is withdrawn by the provider
+    page.goto(browser.base + "/provider?status=all")
+    page.locator("#repo-requests tr[data-org='demo-outsider'] button.reject").click()
+    page.wait_for_url(browser.base + "/provider#approvals")
+    page.goto(browser.base + "/provider?status=rejected")
+    assert "rejected" in page.locator("#repo-requests tr[data-org='demo-outsider']").inner_text()
     browser.shot(page, "provider")
     page.goto(browser.base + f"/models/{BUNDLED}")
     page.wait_for_selector("#obligations table", timeout=30_000)  # loaded by htmx after the page
@@ -226,4 +239,14 @@ def test_developer_keys_and_playground(browser: Browser, served: tuple[str, dict
     assert "console playground" in page.locator("#usage").inner_text()  # metered like any /v1 call
     for path in ("/provider", "/compliance", "/audit", f"/models/{PRIVATE}"):
         assert page.goto(browser.base + path).status == 200, path  # type: ignore[union-attr]
+    assert browser.outside == [] and browser.errors == []
+
+
+def test_outsider_sees_the_rejection(browser: Browser, served: tuple[str, dict[str, str]]) -> None:
+    page = sign_in(browser, "demo-outsider@example.com", served[1]["demo-outsider@example.com"])
+    page.goto(browser.base + f"/models/{BUNDLED}")
+    assert "rejected" in page.locator("#download-state").inner_text()
+    assert page.request.get(browser.base + f"/models/{BUNDLED}/resolve/README.md").status == 403
+    page.goto(browser.base + "/playground")  # entitled since the provider approved: the model is offered
+    assert page.locator("#chat-model option", has_text=BUNDLED).count() == 1
     assert browser.outside == [] and browser.errors == []

@@ -7,7 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.console.conftest import PASSWORD, World, csrf_of, sign_in
+from tests.console.conftest import PASSWORD, World, csrf_of, login_csrf_of, sign_in
 from valuechain.accounts.models import ApiKey, UserSession
 from valuechain.core.db import Database
 from valuechain.core.security import hash_secret
@@ -92,9 +92,17 @@ def test_session_cookie_is_http_only_lax_and_only_its_hash_is_stored(
     with db.session() as session:
         hashes = list(session.scalars(select(UserSession.id_hash)))
     assert hashes == [hash_secret(session_id)]
-    # signing in again issues a new id and ends the old session
+    # signing in again (with the sign-in form's token, not the session's) issues a new id, ends the old one
     page = client.get("/login")
-    client.post("/login", data={"email": "dev@example.com", "password": PASSWORD, "csrf": csrf_of(page.text)})
+    assert (
+        client.post(
+            "/login", data={"email": "dev@example.com", "password": PASSWORD, "csrf": csrf_of(page.text)}
+        ).status_code
+        == 403
+    )  # the session's token is not the sign-in form's
+    client.post(
+        "/login", data={"email": "dev@example.com", "password": PASSWORD, "csrf": login_csrf_of(page.text)}
+    )
     assert client.cookies["vc_session"] != session_id
     with db.session() as session:
         assert session.get(UserSession, hash_secret(session_id)) is None
@@ -233,3 +241,41 @@ def test_htmx_requests_need_the_csrf_header(client: TestClient, world: World) ->
     assert ok.status_code == 200
     bad = client.post("/org/keys", data={"name": "htmx"}, headers={"X-CSRF-Token": "0" * 64})
     assert bad.status_code == 403
+
+
+def test_cookie_is_secure_behind_https(app, world: World) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app) as plain:
+        assert "Secure" in plain.get("/login", headers={"x-forwarded-proto": "https"}).headers["set-cookie"]
+    with TestClient(app, base_url="https://testserver") as client:
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={"email": "dev@example.com", "password": PASSWORD, "csrf": login_csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert "Secure" in response.headers["set-cookie"] and "HttpOnly" in response.headers["set-cookie"]
+
+
+def test_an_expired_session_is_refused(db: Database, world: World) -> None:
+    from datetime import timedelta
+
+    from valuechain.accounts import sessions
+    from valuechain.core.clock import utcnow
+
+    with db.unit_of_work() as session:
+        session_id = sessions.sign_in(session, "dev@example.com", PASSWORD)
+    with db.session() as session:
+        assert sessions.resolve(session, session_id) is not None
+        later = utcnow() + sessions.SESSION_TTL + timedelta(seconds=1)
+        assert sessions.resolve(session, session_id, now=later) is None
+        assert sessions.resolve(session, session_id + "x") is None
+
+
+def test_model_card_renders_no_raw_html_and_no_images() -> None:
+    from valuechain.console.models import _MARKDOWN, _strip_front_matter
+
+    html = _MARKDOWN.render(
+        _strip_front_matter("---\nlicense: mit\n---\n# T\n<script>x</script> ![i](http://e/x.png)")
+    )
+    assert "<script>" not in html and "<img" not in html and "license: mit" not in html

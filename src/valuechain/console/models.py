@@ -39,7 +39,8 @@ from valuechain.registry.catalogue import CatalogueFilters, catalogue, model_pag
 from valuechain.registry.manifest import Channel, Modality
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-_MARKDOWN = MarkdownIt("commonmark", {"html": False})  # raw HTML in a card is shown as text
+# Raw HTML in a card is shown as text; images are not rendered (a card's image would be another origin).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
 
 
 def _store(request: Request) -> LocalBlobStore:

@@ -113,8 +113,10 @@ async def check_csrf(request: Request) -> None:
     ):
         sent = (await request.form()).get(CSRF_FIELD)  # starlette caches the parsed form for the route
     session_id = request.cookies.get(SESSION_COOKIE)
-    # signed in: the session's token; the login form: a double-submit cookie set when the form was rendered
-    expected = sessions.csrf_token(session_id) if session_id else request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if request.url.path == "/login" or not session_id:  # a double-submit cookie set with the login form
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    else:
+        expected = sessions.csrf_token(session_id)
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
         raise ForbiddenError("missing or wrong CSRF token: reload the page and try again")
 

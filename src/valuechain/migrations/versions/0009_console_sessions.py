@@ -1,4 +1,4 @@
-"""accounts: console passwords (argon2id) and server-side sessions (issue 10)
+"""accounts: console passwords (argon2id) and server-side sessions; hub repos indexed by model (issue 10)
 
 Revision ID: 0009_console_sessions
 Revises: 0008_table_versions
@@ -42,9 +42,14 @@ def upgrade() -> None:
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_user_sessions_expires_at"), ["expires_at"], unique=False)
+    # the catalogue counts downloads for a page of models: hub repos by registry model
+    with op.batch_alter_table("hub_repos", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_hub_repos_model_id"), ["model_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("hub_repos", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hub_repos_model_id"))
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_sessions_expires_at"))
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
