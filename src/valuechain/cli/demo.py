@@ -53,6 +53,7 @@ def _human(result: DemoResult, url: str, *, serving: bool, port: int | None) -> 
         say(out, f"valuechain demo seeded; start the server with `{serve}`, then open {url}")
     lines = [
         f"  Web console:    {url}/  (sign in at {url}/login)",
+        f"  Model page:     {url}/models/{BUNDLED_MODEL}",
         f"  API docs:       {url}/docs",
         f'  REST:           curl -H "Authorization: Bearer {key}" {url}/api/v1/models',
         f'  OpenAI client:  OpenAI(base_url="{url}/v1", api_key={py_key})',

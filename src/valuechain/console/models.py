@@ -35,7 +35,7 @@ from valuechain.hub.storage import LocalBlobStore
 from valuechain.market import service as market
 from valuechain.market.statements import my_statuses
 from valuechain.market.terms import parse_terms
-from valuechain.registry.catalogue import CatalogueFilters, catalogue, model_page
+from valuechain.registry.catalogue import CatalogueFilters, ModelPage, catalogue, model_page
 from valuechain.registry.manifest import Channel, Modality
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -118,7 +118,33 @@ def show_model(request: Request, org: str, name: str, visitor: CurrentVisitor) -
     offers = [
         (o, parse_terms(o.terms) if o.channel == "api" else None, statuses.get(o.id)) for o in model.offers
     ]
-    tables = [
+    tables = _model_tables(model, series, usage)
+    return twin(request, tables) or render(
+        request,
+        "model.html",
+        visitor,
+        model=model,
+        repo=repo,
+        card_html=_MARKDOWN.render(_strip_front_matter(card)) if card else None,
+        offers=offers,
+        has_dot=lineage.dot_available(),
+        downloads_chart=charts.bars([(d.isoformat(), n) for d, n in series], label="downloads per day")
+        if series
+        else None,
+        usage_chart=charts.bars(
+            [(u["day"], u["prompt_tokens"] + u["completion_tokens"]) for u in usage], label="tokens per day"
+        )
+        if usage
+        else None,
+        kinds=KINDS,
+    )
+
+
+def _model_tables(
+    model: ModelPage, series: list[tuple[date, int]], usage: list[dict[str, Any]]
+) -> list[Table]:
+    """The model page's tables, as its CSV/JSON twins serve them."""
+    return [
         Table(
             "versions",
             ("label", "created_at", "notes"),
@@ -141,25 +167,6 @@ def show_model(request: Request, org: str, name: str, visitor: CurrentVisitor) -
             ],
         ),
     ]
-    return twin(request, tables) or render(
-        request,
-        "model.html",
-        visitor,
-        model=model,
-        repo=repo,
-        card_html=_MARKDOWN.render(_strip_front_matter(card)) if card else None,
-        offers=offers,
-        has_dot=lineage.dot_available(),
-        downloads_chart=charts.bars([(d.isoformat(), n) for d, n in series], label="downloads per day")
-        if series
-        else None,
-        usage_chart=charts.bars(
-            [(u["day"], u["prompt_tokens"] + u["completion_tokens"]) for u in usage], label="tokens per day"
-        )
-        if usage
-        else None,
-        kinds=KINDS,
-    )
 
 
 def _strip_front_matter(text: str) -> str:
