@@ -19,6 +19,7 @@ from valuechain.api.limits import BodySizeLimit
 from valuechain.api.metrics import router as metrics_router
 from valuechain.api.metrics import serve_metrics_port
 from valuechain.compliance.router import router as compliance_router
+from valuechain.console import install_console
 from valuechain.core import migrate
 from valuechain.core.anchor import Anchor, Checkpointer
 from valuechain.core.db import Database
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.include_router(router)
     _add_health_routes(app)
     install_docs(app)
+    install_console(app)  # the web console at `/` (after every API route: its paths never shadow them)
     mount_hub(app)  # the Hugging Face-compatible hub renders its own errors
     return app
 

@@ -35,6 +35,8 @@ class DemoResult:
     kept: dict[str, str] = field(default_factory=dict)
     rotated: list[str] = field(default_factory=list)
     report: dict[str, dict[str, int]] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)  # console e-mail → password, set now (shown once)
+    kept_users: list[str] = field(default_factory=list)
 
 
 Seeder = Callable[[Database, Settings, DemoResult], None]
@@ -119,7 +121,30 @@ def seed_api_channel(db: Database, settings: Settings, result: DemoResult) -> No
     seed_gateway_demo(db, provider_slug=PROVIDER, developer=DEVELOPER, model=BUNDLED_MODEL)
 
 
-SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, issue_demo_keys, seed_api_channel)
+def demo_email(slug: str) -> str:
+    """The console user of a demo organisation."""
+    return f"{slug}@example.com"
+
+
+def seed_console_users(db: Database, settings: Settings, result: DemoResult) -> None:
+    """One console user (admin) per demo organisation, with a random password printed once; an existing
+    password is kept (only its hash is stored) unless ``result.rotate_keys`` asks for new ones."""
+    from valuechain.accounts import sessions
+
+    with db.unit_of_work() as session:
+        for slug in (PROVIDER, DEVELOPER, OUTSIDER):
+            email = demo_email(slug)
+            if sessions.has_password(session, email) and not result.rotate_keys:
+                result.kept_users.append(email)
+                continue
+            password = sessions.new_password()
+            sessions.set_user(
+                session, email, slug, role=Role.admin, password=password, principal=system_principal()
+            )
+            result.users[email] = password
+
+
+SEEDERS: tuple[Seeder, ...] = (seed_registry, seed_hub, issue_demo_keys, seed_api_channel, seed_console_users)
 
 
 def seed_demo(db: Database, settings: Settings, *, rotate_keys: bool = False) -> DemoResult:

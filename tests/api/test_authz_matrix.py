@@ -439,10 +439,14 @@ def test_v1_route_key_scope_tenant(client: TestClient, db: Database, case: V1Cas
 
 
 def test_matrix_covers_every_v1_route(app: FastAPI) -> None:
-    """From the app's route table: every route outside /api, /hub and the health probes is a /v1 route."""
+    """From the app's route table: every route outside /api, /hub, the health probes and the web console
+    (its own matrix: tests/console/test_routes.py) is a /v1 route."""
+    from valuechain.console import ROUTERS as CONSOLE_ROUTERS
+
+    console = {r for router in CONSOLE_ROUTERS for r in _route_table(router.routes)}
     routes = {
         (m, p.replace(":path}", "}"))
-        for m, p in _route_table(app.routes)
+        for m, p in _route_table(app.routes) - console
         if not p.startswith(("/api/", "/hub", "/healthz", "/readyz", "/metrics"))  # /metrics: in CASES
     }
     assert ("POST", "/v1/chat/completions") in routes

@@ -35,7 +35,16 @@ class KeyPayload(Payload):
 org_create = EventType("org.create", "org", "An organisation was created.", OrgPayload)
 org_update = EventType("org.update", "org", "An organisation's profile changed.", OrgPayload)
 member_add = EventType("member.add", "user", "A user was added to an organisation.", MemberPayload)
+
+
+class PasswordPayload(Payload):
+    """Whose console password was set (never the password or its hash)."""
+
+    email: str
+
+
+password_set = EventType("user.password", "user", "A user's console password was set.", PasswordPayload)
 key_create = EventType("key.create", "key", "An API key was issued.", KeyPayload)
 key_revoke = EventType("key.revoke", "key", "An API key was revoked.", KeyPayload)
 
-declare("accounts", org_create, org_update, member_add, key_create, key_revoke)
+declare("accounts", org_create, org_update, member_add, password_set, key_create, key_revoke)

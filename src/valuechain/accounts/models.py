@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from valuechain.core.db import Base, IdColumn, UTCDateTime
@@ -34,6 +34,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     is_platform_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # argon2id hash (PHC string) of the console password; None: the user cannot sign in to the console.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Membership(Base):
@@ -67,3 +69,22 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UserSession(Base):
+    """A console sign-in: only the SHA-256 of the opaque session id (the cookie) is stored.
+
+    ``org_id`` is the organisation the user acts for now (switchable among its memberships). The
+    playground's API key is sealed with a key derived from the session id, so only a request carrying the
+    cookie can open it (``accounts.sessions``).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    playground_key_id: Mapped[str | None] = mapped_column(IdColumn, nullable=True)
+    playground_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -49,3 +49,15 @@ def system_principal(*, org_id: str = "", org_slug: str = "") -> Principal:
         scopes=frozenset(Scope),
         is_operator=True,
     )
+
+
+def anonymous_principal() -> Principal:
+    """A visitor with neither key nor session (the web console's catalogue): sees what is public only."""
+    return Principal(
+        org_id="",
+        org_slug="",
+        key_id=None,
+        user_id="anonymous",
+        role=Role.viewer,
+        scopes=frozenset({Scope.registry_read, Scope.hub_read}),
+    )

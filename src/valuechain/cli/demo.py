@@ -36,7 +36,8 @@ def demo(
     url = settings.resolved_public_url
     serving = is_serving(url)
     data = {"keys": result.keys, "kept": result.kept, "rotated": result.rotated, "import": result.report,
-            "url": url, "serving": serving}  # fmt: skip
+            "url": url, "serving": serving, "users": result.users,
+            "kept_users": result.kept_users}  # fmt: skip
     emit(data, fmt, lambda _: _human(result, url, serving=serving, port=port))
 
 
@@ -51,6 +52,8 @@ def _human(result: DemoResult, url: str, *, serving: bool, port: int | None) -> 
         serve = "valuechain serve" + (f" --port {port}" if port else "")
         say(out, f"valuechain demo seeded; start the server with `{serve}`, then open {url}")
     lines = [
+        f"  Web console:    {url}/  (sign in at {url}/login)",
+        f"  Model page:     {url}/models/{BUNDLED_MODEL}",
         f"  API docs:       {url}/docs",
         f'  REST:           curl -H "Authorization: Bearer {key}" {url}/api/v1/models',
         f'  OpenAI client:  OpenAI(base_url="{url}/v1", api_key={py_key})',
@@ -62,6 +65,20 @@ def _human(result: DemoResult, url: str, *, serving: bool, port: int | None) -> 
     for line in lines:
         say(out, line)
     _keys(result)
+    _users(result)
+
+
+def _users(result: DemoResult) -> None:
+    for email, password in result.users.items():
+        say(out, f"  console user:   {email}  password: {password}")
+    if result.kept_users:
+        kept = ", ".join(result.kept_users)
+        say(err, f"console users kept (passwords are stored only as hashes): {kept};")
+        say(
+            err,
+            "`valuechain demo --rotate-keys` sets new passwords, or `valuechain user create EMAIL --org ORG",
+        )
+        say(err, "--password-stdin` sets one.")
 
 
 def _keys(result: DemoResult) -> None:

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "org": ("orgs", "app", "Organisations: the actors of the value chain."),
     "key": ("keys", "app", "API keys of an organisation."),
+    "user": ("users", "app", "Users of the web console."),
     "model": ("models", "app", "Models in the registry."),
     "offer": ("offers", "app", "Offers: a model version released through a channel by an organisation."),
     "system": ("systems", "app", "AI systems built on models, and who deploys them."),

@@ -26,6 +26,7 @@ from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
+from valuechain.compliance.neutrality import NeutralityReport, neutrality
 from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import AuditEvent, record_event
@@ -261,3 +262,15 @@ def model_bom(
     if model_id not in facts.models:
         raise not_found("model", model_id)
     return build_bom(facts, model_id, as_of=as_of)
+
+
+def model_neutrality(
+    session: Session, model_id: str, *, principal: Principal, as_of: date | None = None
+) -> NeutralityReport:
+    """Channel neutrality of a model the caller may see (another: not found, as a missing one)."""
+    authorize(principal, Action.compliance_read)
+    manifest = registry_manifest(session, principal=principal)
+    visible = _visible_models(manifest, principal)
+    if visible is not None and model_id not in visible:
+        raise not_found("model", model_id)
+    return neutrality(facts_from_manifest(manifest), model_id, as_of=as_of)

@@ -267,3 +267,28 @@ def list_events(
         if len(rows) < batch:
             return
         last = rows[-1].seq
+
+
+def event_page(
+    session: Session,
+    *,
+    org_id: str | None,
+    action: str | None = None,
+    since: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[AuditEvent]:
+    """Newest events first, ``limit`` at a time below ``before_seq`` (keyset on the primary key); ``org_id``
+    None reads every organisation's (callers authorize that), ``action`` ending in ``*`` is a prefix."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if org_id is not None:
+        query = query.where(AuditEvent.org_id == org_id)
+    if action is not None and action.endswith("*"):
+        query = query.where(AuditEvent.action.startswith(action.rstrip("*"), autoescape=True))
+    elif action:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    return list(session.scalars(query))

@@ -26,7 +26,9 @@ class HubRepo(Base):
     org_id: Mapped[str] = mapped_column(String(40), ForeignKey("organizations.id"), index=True)
     namespace: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(100))
-    model_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("models.id"), nullable=True)
+    model_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("models.id"), nullable=True, index=True
+    )
     visibility: Mapped[str] = mapped_column(String(16), default="private")
     gated: Mapped[str | None] = mapped_column(String(16), nullable=True)
     licence: Mapped[str | None] = mapped_column(String(100), nullable=True)
