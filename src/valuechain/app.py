@@ -23,6 +23,8 @@ from valuechain.core.db import Database
 from valuechain.core.logs import install_log_filters
 from valuechain.core.openapi import install_docs
 from valuechain.core.settings import Settings
+from valuechain.finetune import PATHS as FINETUNE_PATHS
+from valuechain.finetune import router as finetune_router
 from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FastPath
 from valuechain.gateway.router import router as gateway_router
@@ -49,6 +51,7 @@ ROUTERS = (
     oversight_router,
     api_channel_router,
     hub_api_router,
+    finetune_router,
     gateway_router,
 )
 
@@ -101,7 +104,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
-    app.add_middleware(FastPath)
+    app.add_middleware(FastPath, served=FINETUNE_PATHS)
     for router in ROUTERS:
         app.include_router(router)
     _add_health_routes(app)

@@ -58,6 +58,8 @@ class Action(StrEnum):
     agreement_read = "registry.agreement.read"
     agreement_manage = "registry.agreement.manage"
     oversight_list = "oversight.event.list"
+    finetune_read = "finetune.job.read"
+    finetune_write = "finetune.job.write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,9 @@ RULES: dict[Action, Rule] = {
     Action.agreement_read: Rule(_R),
     Action.agreement_manage: Rule(_W, Role.admin, writes=True),
     Action.oversight_list: Rule(_R),  # asking for the list; its rows need oversight_read
+    # fine-tuning is a use of a model through the API channel: the inference scope (issue 12)
+    Action.finetune_read: Rule(Scope.inference),
+    Action.finetune_write: Rule(Scope.inference, Role.member, writes=True),
 }
 
 

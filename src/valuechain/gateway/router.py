@@ -170,9 +170,12 @@ async def detokenize(request: Request) -> Response:
     return await state.tokenization.detokenize(req, secret=_secret(request))
 
 
-def _is_unknown_v1(method: str, path: str) -> bool:
-    """A /v1 request no route serves (the hot routes are looked up before; this is the only other one)."""
+def _is_unknown_v1(method: str, path: str, served: tuple[str, ...] = ()) -> bool:
+    """A /v1 request no route serves (the hot routes are looked up before; ``served`` are the prefixes of
+    other domains' /v1 routes, such as fine-tuning's)."""
     if path != "/v1" and not path.startswith("/v1/"):
+        return False
+    if served and path.startswith(served):
         return False
     return not (method == "GET" and path.startswith("/v1/models/"))
 
@@ -185,8 +188,9 @@ class FastPath:
     not listed here.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, served: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.served = served  # /v1 prefixes routed by the app (fine-tuning), not answered with a 404 here
         self.routes: dict[tuple[str, str], Handler] = {
             ("GET", "/v1/models"): guard(list_models),
             ("POST", "/v1/chat/completions"): guard(create_chat_completion),
@@ -205,7 +209,7 @@ class FastPath:
         )
         if handler is None:
             path = scope.get("path", "") if scope["type"] == "http" else ""
-            if _is_unknown_v1(scope.get("method", ""), path):
+            if _is_unknown_v1(scope.get("method", ""), path, self.served):
                 await render(invalid_url(scope["method"], path))(scope, receive, send)
                 return
             await self.app(scope, receive, send)
