@@ -145,11 +145,11 @@ def create_job(session: Session, store: BlobStore, request: JobCreate, *, princi
     """Validate the data, check the base may be fine-tuned, hold the upper cost, queue the job."""
     authorize(principal, Action.finetune_write)
     suffix = d.check_suffix(request.suffix)
+    training = _file(session, request.training_file, principal, Action.finetune_read)
     route = caller_for(session, principal).route(request.model)  # 404 unknown, 403 not entitled
     tuning = route.terms.fine_tuning
     if tuning is None:
         raise ForbiddenError(f"the provider of `{request.model}` does not offer fine-tuning of it")
-    training = _file(session, request.training_file, principal, Action.finetune_read)
     examples = d.parse_examples(read_blob(store, training.sha256))  # 400 naming the bad line
     if request.validation_file:
         validation = _file(session, request.validation_file, principal, Action.finetune_read)
