@@ -4,6 +4,7 @@ finishes it once; cancel stops training within one step and charges only the ste
 from __future__ import annotations
 
 import signal
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -43,11 +44,12 @@ def _create(db: Database, settings: Settings, seeded: Seeded, **hp: object) -> s
     return job.id
 
 
-def _job(db: Database, job_id: str) -> FineTuneJob:
+def _job(db: Database, job_id: str) -> SimpleNamespace:
+    """The job's row as it is now (a plain snapshot: sessions end with a rollback)."""
     with db.session() as session:
         job = session.get(FineTuneJob, job_id)
         assert job is not None
-        return job
+        return SimpleNamespace(**{c.key: getattr(job, c.key) for c in FineTuneJob.__table__.columns})
 
 
 def _count(db: Database, query: object) -> int:

@@ -31,7 +31,8 @@ def serve(
     embedded = settings.finetune_worker
     if embedded is None:  # the embedded default: on SQLite the server's machine trains too
         embedded = settings.resolved_database_url.startswith("sqlite")
-    worker = subprocess.Popen([sys.executable, "-m", "valuechain", "worker"]) if embedded else None
+    command = [sys.executable, "-m", "valuechain", "worker", "--parent", str(os.getpid())]
+    worker = subprocess.Popen(command) if embedded else None
     if worker is not None:
         say(err, f"fine-tuning worker started (pid {worker.pid})")
     try:
@@ -52,6 +53,7 @@ def serve(
 
 def worker(
     once: bool = typer.Option(False, "--once", help="Run the queued jobs, then exit instead of polling."),
+    parent: int = typer.Option(None, "--parent", help="Exit when this process (the server) is gone."),
 ) -> None:
     """Run a fine-tuning worker: claim queued jobs from the database and train them."""
     import logging
@@ -61,7 +63,7 @@ def worker(
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     say(err, "fine-tuning worker polling the database for jobs")
-    run_worker(settings, once=once)
+    run_worker(settings, once=once, parent_pid=parent)
 
 
 def init() -> None:

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pydantic
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.responses import Response
 
 from valuechain.accounts.principal import Principal
@@ -21,6 +22,7 @@ from valuechain.accounts.service import authenticate
 from valuechain.core.errors import QuotaExceededError, ValidationError
 from valuechain.finetune import protocol as p
 from valuechain.finetune import service
+from valuechain.finetune.records import FileRecord
 from valuechain.gateway.errors import GatewayError, bad_request
 from valuechain.gateway.router import KEYED, OpenAIRoute, keyed_body
 from valuechain.gateway.router import _secret as bearer_secret
@@ -75,25 +77,73 @@ def _json(payload: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
 
 
-@router.post("/v1/files", openapi_extra=KEYED)
-def create_file(request: Request, file: UploadFile = File(...), purpose: str = Form(...)) -> Response:
+def _query_int(request: Request, name: str, default: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise bad_request(f"{name} must be an integer from 1 to {high}", param=name)
+    return int(raw)
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "purpose"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "purpose": {"type": "string", "enum": ["fine-tune"]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/v1/files", openapi_extra={**KEYED, **UPLOAD_BODY})
+async def create_file(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/files/create"""
-    content, store = file.file.read(service.MAX_FILE_BYTES + 1), blob_store(request)
-    if len(content) > service.MAX_FILE_BYTES:
-        raise GatewayError("the file is too large", status_code=413, code="file_too_large")
-    record = _call(
-        request,
-        lambda s, pr: service.upload_file(
-            s, store, principal=pr, filename=file.filename or "file.jsonl", purpose=purpose, content=content
-        ),
-        write=True,
-    )
+    import anyio
+
+    filename, content, purpose = await _upload(request)
+    store = blob_store(request)
+
+    def upload(session: Session, principal: Principal) -> FileRecord:
+        return service.upload_file(
+            session, store, principal=principal, filename=filename, purpose=purpose, content=content
+        )
+
+    record = await anyio.to_thread.run_sync(lambda: _call(request, upload, write=True))
     return _json(p.file_object(record))
 
 
+async def _upload(request: Request) -> tuple[str, bytes, str]:
+    """The multipart body: ``file`` (a file) and ``purpose``."""
+    bearer_secret(request)  # no key: 401 before reading a body
+    try:
+        form = await request.form(max_files=1, max_fields=8)
+    except Exception as exc:  # malformed multipart, as Starlette raises it
+        raise bad_request("the body must be multipart/form-data with `file` and `purpose`") from exc
+    file, purpose = form.get("file"), form.get("purpose")
+    if not isinstance(file, StarletteUpload):
+        raise bad_request("`file` is required: the JSONL file to upload", param="file")
+    if not isinstance(purpose, str):
+        raise bad_request("`purpose` is required", param="purpose")
+    content = await file.read(service.MAX_FILE_BYTES + 1)
+    if len(content) > service.MAX_FILE_BYTES:
+        raise GatewayError("the file is too large", status_code=413, code="file_too_large")
+    return file.filename or "file.jsonl", content, purpose
+
+
 @router.get("/v1/files", openapi_extra=KEYED)
-def list_files(request: Request, purpose: str | None = Query(None)) -> Response:
+def list_files(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/files/list"""
+    purpose = request.query_params.get("purpose")
     records = _call(request, lambda s, pr: service.list_files(s, principal=pr, purpose=purpose))
     return _json(p.page([p.file_object(f) for f in records], has_more=False))
 
@@ -163,10 +213,9 @@ async def _body(request: Request) -> service.JobCreate:
 
 
 @router.get("/v1/fine_tuning/jobs", openapi_extra=KEYED)
-def list_fine_tuning_jobs(
-    request: Request, after: str | None = Query(None), limit: int = Query(20, ge=1, le=100)
-) -> Response:
+def list_fine_tuning_jobs(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/fine-tuning/list"""
+    after, limit = request.query_params.get("after"), _query_int(request, "limit", 20, 100)
     got = _call(request, lambda s, pr: service.list_jobs(s, principal=pr, after=after, limit=limit))
     return _json(p.page([p.job_object(j) for j in got.items], has_more=got.has_more))
 
@@ -185,19 +234,17 @@ def cancel_fine_tuning_job(job_id: str, request: Request) -> Response:
 
 
 @router.get("/v1/fine_tuning/jobs/{job_id}/events", openapi_extra=KEYED)
-def list_fine_tuning_events(
-    job_id: str, request: Request, after: str | None = Query(None), limit: int = Query(20, ge=1, le=1000)
-) -> Response:
+def list_fine_tuning_events(job_id: str, request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/fine-tuning/list-events"""
+    after, limit = request.query_params.get("after"), _query_int(request, "limit", 20, 1000)
     got = _call(request, lambda s, pr: service.list_events(s, job_id, principal=pr, after=after, limit=limit))
     return _json(p.page([p.event_object(e) for e in got.items], has_more=got.has_more))
 
 
 @router.get("/v1/fine_tuning/jobs/{job_id}/checkpoints", openapi_extra=KEYED)
-def list_fine_tuning_checkpoints(
-    job_id: str, request: Request, after: str | None = Query(None), limit: int = Query(10, ge=1, le=100)
-) -> Response:
+def list_fine_tuning_checkpoints(job_id: str, request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/fine-tuning/list-checkpoints"""
+    after, limit = request.query_params.get("after"), _query_int(request, "limit", 10, 100)
     got = _call(
         request, lambda s, pr: service.list_checkpoints(s, job_id, principal=pr, after=after, limit=limit)
     )

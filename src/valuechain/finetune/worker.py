@@ -134,9 +134,13 @@ class Worker:
 
     # --- running -------------------------------------------------------------------------------------
 
-    def run_forever(self) -> None:
+    def run_forever(self, *, parent_pid: int | None = None) -> None:
+        """Poll for jobs; with ``parent_pid`` (the embedded worker of ``serve``), stop when that process is
+        gone, so a killed server leaves no worker behind."""
         log.info("fine-tuning worker %s polling every %.1f s", self.worker_id, self.settings.finetune_poll_s)
         while not self.stopping.is_set():
+            if parent_pid is not None and os.getppid() != parent_pid:
+                return
             if not self.run_once():
                 self.stopping.wait(self.settings.finetune_poll_s)
 
@@ -273,7 +277,10 @@ class Worker:
             job = self._held(session, job_id)
             job.compute_flop = flop
             offer = offer_record(session, job.offer_id)
-            terms = parse_terms(offer.terms if offer else None).model_dump(
+            base_terms = parse_terms(offer.terms if offer else None)
+            # the base's inference terms; its free credits were granted once already, on the base's offer
+            plan = base_terms.plan.model_copy(update={"free_credits": 0})
+            terms = base_terms.model_copy(update={"plan": plan}).model_dump(
                 mode="json", exclude={"fine_tuning"}
             )
             summary = (
@@ -353,7 +360,7 @@ def _base_model_path(config: dict[str, object]) -> Path:
     return bundled_model_path()
 
 
-def run_worker(settings: Settings, *, once: bool = False) -> None:
+def run_worker(settings: Settings, *, once: bool = False, parent_pid: int | None = None) -> None:
     """Entry point of ``valuechain worker`` (and of the embedded worker process ``serve`` starts)."""
     from valuechain.core import migrate
 
@@ -365,6 +372,6 @@ def run_worker(settings: Settings, *, once: bool = False) -> None:
             while worker.run_once():
                 pass
         else:
-            worker.run_forever()
+            worker.run_forever(parent_pid=parent_pid)
     finally:
         db.dispose()
