@@ -4,8 +4,8 @@ finishes it once; cancel stops training within one step and charges only the ste
 from __future__ import annotations
 
 import signal
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
