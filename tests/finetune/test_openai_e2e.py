@@ -4,6 +4,8 @@ not, and another organisation gets 404 for it on /v1, /api/v1 and /hub."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -129,6 +131,20 @@ def test_a_customer_fine_tunes_a_fact_into_its_own_model(
     assert httpx.get(f"{url}/api/v1/models/{quote(name, safe='')}", headers=headers).status_code == 404
     assert httpx.get(f"{url}/hub/api/models/{quote(name, safe='')}", headers=headers).status_code == 404
 
+    # Customer-specific by construction: the customer's private model, derived by the provider for it.
+    shown = _model_show(settings_home=served_home(db), name=name)
+    assert (shown["owner"], shown["visibility"]) == ("devco", "private")
+    (derivation,) = shown["derived_from"]
+    assert (derivation["parent"], derivation["relation"], derivation["by"], derivation["on_behalf_of"]) == (
+        f"{BASE}@1",
+        "finetune",
+        "acme",
+        "devco",
+    )
+    sha = hashlib.sha256(DATA.read_bytes()).hexdigest()
+    assert sha in derivation["data_summary"] and "6 x" in derivation["data_summary"]
+    assert derivation["compute_flop"] == pytest.approx(6 * 134_515_008 * job.trained_tokens, rel=0.01)
+
     # Billed per trained token on the provider's terms, settled once through the ledger.
     with db.session() as session:
         wallet = ledger.wallet_balance(session, seeded.customer_id)
@@ -136,6 +152,22 @@ def test_a_customer_fine_tunes_a_fact_into_its_own_model(
     assert job.model_extra["x_valuechain"]["cost"] == charged  # type: ignore[index]
     assert wallet <= 1_000_000 - charged  # the free credits (once) − training − the chat requests above
     print(f"\nfine-tuning job: {elapsed:.0f} s, {job.trained_tokens} tokens, {os.cpu_count()} cpus")
+
+
+def served_home(db: Database) -> str:
+    return db.url.split("///", 1)[1].rsplit("/", 1)[0]
+
+
+def _model_show(*, settings_home: str, name: str) -> dict[str, object]:
+    """``valuechain model show <name> --format json`` as the operator, on the served HOME."""
+    result = subprocess.run(
+        [sys.executable, "-m", "valuechain", "model", "show", name, "--format", "json"],
+        env={**os.environ, "VALUECHAIN_HOME": settings_home},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def _terminal(client: openai.OpenAI, job_id: str) -> object:

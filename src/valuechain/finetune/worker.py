@@ -178,8 +178,13 @@ class Worker:
             assert job is not None
             training = job.training_sha256
             base = binding_of(session, job.base_version_id)
-            last = session.scalars(
-                select(FineTuneCheckpoint)
+            last = session.execute(
+                select(
+                    FineTuneCheckpoint.step,
+                    FineTuneCheckpoint.tokens,
+                    FineTuneCheckpoint.loss,
+                    FineTuneCheckpoint.sha256,
+                )
                 .where(FineTuneCheckpoint.job_id == job_id)
                 .order_by(FineTuneCheckpoint.step.desc())
                 .limit(1)
@@ -190,9 +195,9 @@ class Worker:
         base_path = _base_model_path(base.config if base else {})
         trainer = Trainer(base_path, threads=self.settings.finetune_threads)
         resume = None
-        if last is not None:
-            payload = read_blob(self.store, last.sha256)
-            resume = Checkpoint(step=last.step, tokens=last.tokens, loss=last.loss, payload=payload)
+        if last is not None:  # taken over: continue from the last checkpoint
+            step, tokens, loss, sha256 = last
+            resume = Checkpoint(step=step, tokens=tokens, loss=loss, payload=read_blob(self.store, sha256))
         result = trainer.train(
             examples,
             hp,
