@@ -316,7 +316,7 @@ def add_event(
     message: str,
     *,
     level: str = "info",
-    type: str = "message",
+    kind: str = "message",
     data: dict[str, Any] | None = None,
 ) -> None:
     session.add(
@@ -325,7 +325,7 @@ def add_event(
             job_id=job_id,
             created_at=utcnow(),
             level=level,
-            type=type,
+            type=kind,
             message=message,
             data=data,
         )

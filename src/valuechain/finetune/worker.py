@@ -16,7 +16,7 @@ import socket
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
@@ -57,7 +57,9 @@ class Claim:
 class Worker:
     """One worker process: claim, train, finish; repeat."""
 
-    def __init__(self, db: Database, store: BlobStore, settings: Settings, *, worker_id: str | None = None):
+    def __init__(
+        self, db: Database, store: BlobStore, settings: Settings, *, worker_id: str | None = None
+    ) -> None:
         self.db, self.store, self.settings = db, store, settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id('wrk')[-6:]}"
         self.stopping = threading.Event()
@@ -80,6 +82,7 @@ class Worker:
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
+            self._settle_orphans(session, stale)
             job = session.scalars(query).first()
             if job is None:
                 return None
@@ -102,6 +105,21 @@ class Worker:
             )
             add_event(session, job.id, message, level="warn" if resumed else "info")
             return Claim(job.id, job.attempts)
+
+    def _settle_orphans(self, session: Session, stale: datetime) -> None:
+        """Jobs cancelled while running whose worker then died: settle the steps they did."""
+        orphans = session.scalars(
+            select(FineTuneJob)
+            .where(
+                FineTuneJob.status == "cancelled",
+                FineTuneJob.settled_at.is_(None),
+                FineTuneJob.heartbeat_at < stale,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        for job in orphans:
+            add_event(session, job.id, f"Training stopped at step {job.steps_done}")
+            settle(session, job)
 
     def _last_step(self, session: Session, job_id: str) -> int:
         step = session.scalar(
@@ -235,7 +253,7 @@ class Worker:
                 session,
                 job_id,
                 f"Step {p.step}/{p.total_steps}: training loss={p.loss:.4f}",
-                type="metrics",
+                kind="metrics",
                 data=data,
             )
         return True
