@@ -24,8 +24,7 @@ from valuechain.finetune import protocol as p
 from valuechain.finetune import service
 from valuechain.finetune.records import FileRecord
 from valuechain.gateway.errors import GatewayError, bad_request
-from valuechain.gateway.router import KEYED, OpenAIRoute, keyed_body
-from valuechain.gateway.router import _secret as bearer_secret
+from valuechain.gateway.router import KEYED, OpenAIRoute, bearer_secret, keyed_body
 from valuechain.hub.storage import BlobStore, LocalBlobStore
 
 T = TypeVar("T")
