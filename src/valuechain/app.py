@@ -27,6 +27,8 @@ from valuechain.core.logs import install_log_filters
 from valuechain.core.observe import Observe
 from valuechain.core.openapi import install_docs
 from valuechain.core.settings import Settings
+from valuechain.finetune import PATHS as FINETUNE_PATHS
+from valuechain.finetune import router as finetune_router
 from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FAST_PATHS, FastPath
 from valuechain.gateway.router import router as gateway_router
@@ -54,6 +56,7 @@ ROUTERS = (
     oversight_router,
     api_channel_router,
     hub_api_router,
+    finetune_router,
     gateway_router,
     metrics_router,
 )
@@ -113,7 +116,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
-    app.add_middleware(FastPath)
+    app.add_middleware(FastPath, served=FINETUNE_PATHS)
     app.add_middleware(Observe, fast_paths=FAST_PATHS)  # outermost: request id and metrics of everything
     for router in ROUTERS:
         app.include_router(router)

@@ -27,6 +27,7 @@ from starlette.routing import Mount
 
 from tests.compliance.matrix_cases import COMPLIANCE_CASES
 from tests.conftest import auth, make_key, make_org
+from tests.finetune.test_authz import FT_CASES
 from valuechain.accounts.roles import ROLE_SCOPES, Role, Scope
 from valuechain.core.db import Database
 
@@ -452,6 +453,7 @@ def test_matrix_covers_every_v1_route(app: FastAPI) -> None:
     assert ("POST", "/v1/chat/completions") in routes
     covered = {(c.method, c.path.split("?")[0].replace("{model}", "{model_id}")) for c in V1_CASES}
     covered |= {("GET", p) for p in DOCS_PAGES if not p.startswith("/hub/")}
+    covered |= {(c.method, c.path) for c in FT_CASES}  # fine-tuning: tests/finetune/test_authz.py
     assert routes <= covered, sorted(routes - covered)
 
 

@@ -22,6 +22,11 @@ from valuechain.core.errors import AppError, ValidationError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("server", "serve", "Serve the platform over HTTP (migrates the database first)."),
     "init": ("server", "init", "Create the data directory and migrate the database to the current schema."),
+    "worker": (
+        "server",
+        "worker",
+        "Run a fine-tuning worker: claim queued jobs from the database and train them.",
+    ),
     "demo": (
         "demo",
         "demo",
@@ -80,6 +85,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Claims naming another organisation; the named one confirms or rejects.",
     ),
     "agreement": ("claims", "agreement_app", "Agreements letting another organisation offer your models."),
+    "finetune": (
+        "finetune",
+        "app",
+        "Fine-tuning jobs: a customer's model trained on the provider's machines.",
+    ),
 }
 
 

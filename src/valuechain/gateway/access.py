@@ -158,6 +158,11 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             status_code=403,
             code="insufficient_scope",
         )
+    return caller_for(session, principal)
+
+
+def caller_for(session: Session, principal: Principal) -> Caller:
+    """The routes of an authenticated principal (the fine-tuning service asks which bases it may tune)."""
     offers = api_offer_routes(session)
     entitlements = market.entitlement_statuses(session, principal.org_id)
     suspensions = active_suspensions(session, org_id=principal.org_id, key_id=principal.key_id)

@@ -248,6 +248,67 @@ def verify(session: Session) -> LedgerCheck:
     return LedgerCheck(transactions=int(count), problems=problems)
 
 
+def hold_code(org_id: str) -> str:
+    """Money set aside for work in progress (a fine-tuning job), until it is settled."""
+    return f"hold:{org_id}"
+
+
+def place_hold(
+    session: Session, *, org_id: str, amount: int, idempotency_key: str, memo: str, currency: str = "EUR"
+) -> bool:
+    """Move ``amount`` from the org's wallet to its hold account; False (nothing moves) when the wallet's
+    posted balance does not cover it."""
+    if amount <= 0:
+        return True
+    wallet = ensure_account(session, wallet_code(org_id), org_id=org_id, currency=currency)
+    session.refresh(wallet, with_for_update=True)  # no two holds spend the same balance
+    if wallet.balance < amount:
+        return False
+    held = ensure_account(session, hold_code(org_id), org_id=org_id, currency=currency)
+    post(
+        session,
+        idempotency_key=idempotency_key,
+        kind="hold",
+        org_id=org_id,
+        memo=memo,
+        postings=[(wallet, -amount), (held, amount)],
+    )
+    return True
+
+
+def settle_hold(
+    session: Session,
+    *,
+    org_id: str,
+    provider_org_id: str,
+    held: int,
+    charge: int,
+    idempotency_key: str,
+    memo: str,
+    currency: str = "EUR",
+) -> int:
+    """Pay ``charge`` (at most ``held``) from the hold to the provider's revenue and return the rest to the
+    wallet, once per ``idempotency_key``; the amount charged."""
+    if held <= 0:
+        return 0
+    charge = max(0, min(charge, held))
+    wallet = ensure_account(session, wallet_code(org_id), org_id=org_id, currency=currency)
+    hold = ensure_account(session, hold_code(org_id), org_id=org_id, currency=currency)
+    revenue = ensure_account(
+        session, revenue_code(provider_org_id), org_id=provider_org_id, currency=currency
+    )
+    postings = [(hold, -held), (revenue, charge), (wallet, held - charge)]
+    post(
+        session,
+        idempotency_key=idempotency_key,
+        kind="settle",
+        org_id=org_id,
+        memo=memo,
+        postings=[(a, v) for a, v in postings if v != 0],
+    )
+    return charge
+
+
 def allowance_code(org_id: str, offer_id: str) -> str:
     """Tokens of a subscription still included this month (currency ``TOK``)."""
     return f"allowance:{org_id}:{offer_id}"

@@ -245,3 +245,17 @@ def list_entitlements(
     if offer_id:
         query = query.where(Entitlement.offer_id == offer_id)
     return list(session.execute(query.order_by(Entitlement.requested_at)).scalars())
+
+
+def entitle_customer(session: Session, offer_id: str, org_id: str, *, actor: str, note: str) -> None:
+    """Approve ``org_id`` on an offer made for it alone (a fine-tune served to its customer, issue 12); the
+    fine-tuning service has authorised the act already."""
+    offer = offer_record(session, offer_id)
+    if offer is None:
+        raise NotFoundError(f"offer {offer_id} not found")
+    ent = Entitlement(
+        id=new_id("ent"), offer_id=offer_id, org_id=org_id, status="pending", requested_at=utcnow()
+    )
+    session.add(ent)
+    session.flush()
+    _approve(session, ent, offer, actor=actor, note=note)
