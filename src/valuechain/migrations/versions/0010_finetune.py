@@ -1,7 +1,7 @@
 """finetune: uploaded files, fine-tuning jobs (the embedded queue), their events and checkpoints (issue 12)
 
 Revision ID: 0010_finetune
-Revises: 0008_table_versions
+Revises: 0009_console_sessions
 Create Date: 2026-11-29 19:00:00.000000
 """
 
