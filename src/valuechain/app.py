@@ -41,6 +41,7 @@ from valuechain.oversight.router import router as oversight_router
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.claims_router import router as claims_router
 from valuechain.registry.router import router as registry_router
+from valuechain.runtime.adapters import AdapterCache
 
 log = logging.getLogger("valuechain")
 
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         anchoring = asyncio.get_running_loop().create_task(checkpointer.run())
         metrics_server = serve_metrics_port(settings)
         app.state.blob_store = await asyncio.to_thread(open_blob_store, settings)
+        # fine-tunes' adapters: the store's file, or (S3) a verified copy in this machine's cache
+        app.state.gateway.pool.adapters = AdapterCache(app.state.blob_store, settings.home / "adapters")
         sweeping = asyncio.get_running_loop().create_task(sweep_periodically(app.state.blob_store))
         try:
             yield

@@ -18,9 +18,9 @@ JobArg = typer.Argument(..., help="The job id (ftjob_…).")
 
 def _store() -> Any:
     from valuechain.core.settings import Settings
-    from valuechain.hub.storage import LocalBlobStore
+    from valuechain.hub.storage import open_blob_store
 
-    return LocalBlobStore(Settings().resolved_hub_blob_dir)
+    return open_blob_store(Settings())
 
 
 @app.command("create")

@@ -25,7 +25,7 @@ from valuechain.finetune import service
 from valuechain.finetune.records import FileRecord
 from valuechain.gateway.errors import GatewayError, bad_request
 from valuechain.gateway.router import KEYED, OpenAIRoute, bearer_secret, keyed_body
-from valuechain.hub.storage import BlobStore, LocalBlobStore
+from valuechain.hub.storage import BlobStore, open_blob_store
 
 T = TypeVar("T")
 router = APIRouter(route_class=OpenAIRoute, tags=["openai"])
@@ -36,11 +36,9 @@ PATHS = ("/v1/files", "/v1/fine_tuning/")
 
 def blob_store(request: Request) -> BlobStore:
     """The content-addressed blob store the hub uses (shared by every process on the same storage)."""
-    store = getattr(request.app.state, "finetune_store", None)
-    if store is None:
-        store = request.app.state.finetune_store = LocalBlobStore(
-            request.app.state.settings.resolved_hub_blob_dir
-        )
+    store = getattr(request.app.state, "blob_store", None)  # opened in the lifespan: local or S3
+    if store is None:  # an app whose lifespan did not run (tests handing in their database)
+        store = request.app.state.blob_store = open_blob_store(request.app.state.settings)
     return store  # type: ignore[no-any-return]
 
 

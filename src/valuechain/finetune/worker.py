@@ -31,7 +31,7 @@ from valuechain.finetune import data as d
 from valuechain.finetune.models import FineTuneCheckpoint, FineTuneJob
 from valuechain.finetune.service import add_event, read_blob, settle
 from valuechain.finetune.training import Checkpoint, Progress, Trainer
-from valuechain.hub.storage import BlobStore, LocalBlobStore, StoredBlob
+from valuechain.hub.storage import BlobStore, StoredBlob, open_blob_store
 from valuechain.market.service import entitle_customer
 from valuechain.market.terms import parse_terms
 from valuechain.registry.finetunes import FineTuneRecord, record_fine_tuned_model
@@ -327,7 +327,10 @@ class Worker:
                 actor=ACTOR,
             )
             config = {**(base.config if base else {}), "model_path": str(base_path)}
-            config.update(lora_path=str(local), lora_sha256=sha256, served_name=job.fine_tuned_model)
+            # serving machines find the adapter by sha256 (the store's file, or fetched from S3 to a cache)
+            config.update(lora_sha256=sha256, served_name=job.fine_tuned_model)
+            if local is not None:
+                config["lora_path"] = str(local)
             bind_backend(
                 session,
                 version_id=made.version_id,
@@ -389,7 +392,7 @@ def run_worker(settings: Settings, *, once: bool = False, parent_pid: int | None
 
     db = Database(settings.resolved_database_url)
     migrate.upgrade(db)
-    worker = Worker(db, LocalBlobStore(settings.resolved_hub_blob_dir), settings)
+    worker = Worker(db, open_blob_store(settings), settings)
     try:
         if once:
             while worker.run_once():

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
 
 from valuechain.core.db import Database
+from valuechain.runtime.adapters import AdapterCache
 from valuechain.runtime.base import Backend, BackendUnavailableError
 from valuechain.runtime.models import BackendBinding
 
 
-def build_backend(kind: str, config: dict[str, object], *, context_length: int) -> Backend:
-    """One backend from a binding's kind and config."""
+def build_backend(
+    kind: str, config: dict[str, object], *, context_length: int, adapters: AdapterCache | None = None
+) -> Backend:
+    """One backend from a binding's kind and config; a fine-tune's adapter (``lora_sha256``) comes from
+    ``adapters`` on first load."""
     if kind == "embedded":
         from valuechain.runtime.llamacpp import LlamaConfig, LlamaCppBackend, bundled_model_path
 
         path = Path(str(config["model_path"])) if config.get("model_path") else bundled_model_path()
         threads = config.get("n_threads")
         lora = Path(str(config["lora_path"])) if config.get("lora_path") else None
+        sha256 = str(config.get("lora_sha256") or "")
+        adapter = None
+        if sha256:
+            cache = adapters or AdapterCache(None, Path(tempfile.gettempdir()))
+            adapter = functools.partial(cache.path, sha256, fallback=lora)
         return LlamaCppBackend(
             LlamaConfig(
                 model_path=path,
                 lora_path=lora,
+                adapter=adapter,
                 n_ctx=context_length,
                 n_threads=int(str(threads)) if threads else None,
             ),
@@ -45,8 +57,10 @@ def build_backend(kind: str, config: dict[str, object], *, context_length: int) 
 class BackendPool:
     """Holds one live backend per model version."""
 
-    def __init__(self, db: Database | None) -> None:
+    def __init__(self, db: Database | None, *, adapters: AdapterCache | None = None) -> None:
         self._db = db
+        #: where fine-tunes' adapters come from (the blob store, through a local cache); set at start-up
+        self.adapters = adapters
         self._backends: dict[str, Backend] = {}
 
     def put(self, version_id: str, backend: Backend) -> None:
@@ -65,7 +79,9 @@ class BackendPool:
             ).scalar_one_or_none()
             if binding is None:
                 raise BackendUnavailableError("no backend is bound to this model version")
-            backend = build_backend(binding.kind, binding.config, context_length=binding.context_length)
+            backend = build_backend(
+                binding.kind, binding.config, context_length=binding.context_length, adapters=self.adapters
+            )
         self._backends[version_id] = backend
         return backend
 
