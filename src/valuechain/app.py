@@ -28,6 +28,7 @@ from valuechain.core.observe import Observe
 from valuechain.core.openapi import install_docs
 from valuechain.core.settings import Settings
 from valuechain.finetune import PATHS as FINETUNE_PATHS
+from valuechain.finetune import api_router as finetune_api_router
 from valuechain.finetune import router as finetune_router
 from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FAST_PATHS, FastPath
@@ -58,6 +59,7 @@ ROUTERS = (
     api_channel_router,
     hub_api_router,
     finetune_router,
+    finetune_api_router,
     gateway_router,
     metrics_router,
 )

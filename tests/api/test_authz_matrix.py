@@ -359,6 +359,8 @@ def test_matrix_covers_every_api_route(app: FastAPI) -> None:
     routes = {r for r in _api_routes(app) if r[1].startswith("/api/v1")}
     assert len(routes) > 30  # the document really lists the API
     covered = {_normalise(c.method, c.path) for c in CASES}
+    # publishing a fine-tune: its owner, viewer, outsider, missing and scope cases in tests/finetune/test_publish.py
+    covered.add(("POST", "/api/v1/fine_tuning/jobs/{job_id}/publish"))
     assert {_normalise(m, p) for m, p in routes} <= covered, sorted(
         {_normalise(*r) for r in routes} - covered
     )

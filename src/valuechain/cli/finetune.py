@@ -184,3 +184,28 @@ def cancel(job_id: str = JobArg, as_org: str = AsOrgOption, fmt: Format = Format
     with database() as db, db.unit_of_work() as session:
         job = service.cancel_job(session, job_id, principal=acting(session, as_org))
     emit(protocol.job_object(job), fmt, _show)
+
+
+@app.command("publish")
+def publish(
+    job_id: str = JobArg,
+    public: bool = typer.Option(False, "--public", help="Make the repo public (default: private)."),
+    name: str = typer.Option(None, "--name", help="Repo name in the org's namespace."),
+    as_org: str = AsOrgOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Publish a succeeded job's adapter to the hub with a model card generated from the job."""
+    from valuechain.core.settings import Settings
+    from valuechain.finetune.publish import publish_job
+
+    url = Settings().resolved_public_url.rstrip("/") + "/hub"
+    with database() as db:
+        with db.session() as session:
+            principal = acting(session, as_org)
+        done = publish_job(db, _store(), job_id, principal=principal, public=public, name=name, url=url)
+    say(err, f"published {done.repo_id} ({done.visibility})")
+    emit(
+        {"repo_id": done.repo_id, "url": done.url, "visibility": done.visibility, "commit": done.commit_id},
+        fmt,
+        lambda row: out.print(table(["field", "value"], [[k, str(v)] for k, v in row.items()])),
+    )

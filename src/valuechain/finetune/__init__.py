@@ -2,6 +2,7 @@
 machines — files and jobs on /v1, workers that train LoRA adapters, lineage and measured compute in the
 registry, billing through the ledger."""
 
+from valuechain.finetune.api import router as api_router
 from valuechain.finetune.router import PATHS, router
 
-__all__ = ["PATHS", "router"]
+__all__ = ["PATHS", "api_router", "router"]

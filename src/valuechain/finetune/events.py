@@ -24,6 +24,12 @@ class JobFinishPayload(Payload):
     cost: int
 
 
+class JobPublishPayload(Payload):
+    repo: str
+    visibility: str
+    commit: str
+
+
 file_create = EventType("finetune.file.create", "file", "A training file was uploaded.", FileCreatePayload)
 file_delete = EventType("finetune.file.delete", "file", "An uploaded file was deleted.")
 job_create = EventType(
@@ -34,4 +40,11 @@ job_finish = EventType(
     "finetune.job.finish", "fine_tuning_job", "A fine-tuning job ended and was settled.", JobFinishPayload
 )
 
-declare("finetune", file_create, file_delete, job_create, job_cancel, job_finish)
+job_publish = EventType(
+    "finetune.job.publish",
+    "fine_tuning_job",
+    "A fine-tune was published to the hub with a model card generated from its job.",
+    JobPublishPayload,
+)
+
+declare("finetune", file_create, file_delete, job_create, job_cancel, job_finish, job_publish)
