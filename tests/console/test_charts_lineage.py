@@ -43,3 +43,12 @@ def test_without_dot_there_is_no_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     assert not lineage.dot_available()
     assert lineage.render_svg(_page()) is None
+
+
+def test_line_chart_scales_points_and_titles_each() -> None:
+    svg = charts.line([(1, 2.0), (2, 1.0), (3, 0.5)], label="training loss")
+    assert svg.count("<circle") == 3 and "<polyline" in svg
+    assert "step 1: 2.0000" in svg and "step 3: 0.5000" in svg
+    assert 'points="28.0,28.0 ' in svg  # first step at the left, the largest loss at the top (y = PAD)
+    empty = charts.line([], label="empty")
+    assert "<polyline" not in empty and "<svg" in empty

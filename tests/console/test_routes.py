@@ -39,6 +39,9 @@ MATRIX = {
     ("GET", "/playground"): ("/playground", 303, 200),
     ("POST", "/playground"): ("/playground", 403, 403),
     ("POST", "/playground/chat"): ("/playground/chat", 403, 403),
+    ("GET", "/fine-tuning"): ("/fine-tuning", 303, 200),
+    ("GET", "/fine-tuning/{job_id}"): ("/fine-tuning/ftjob_x", 303, 404),
+    ("POST", "/fine-tuning/{job_id}/cancel"): ("/fine-tuning/ftjob_x/cancel", 403, 403),
 }
 
 

@@ -258,6 +258,18 @@ def list_events(
     return Page([EventRecord.of(r) for r in rows[:limit]], has_more=len(rows) > limit)
 
 
+def loss_curve(session: Session, job_id: str, *, principal: Principal) -> list[tuple[int, float]]:
+    """(step, training loss) of every step of a job, in step order (the console's chart)."""
+    _job(session, job_id, principal, Action.finetune_read)
+    rows = session.scalars(
+        select(FineTuneEvent.data)
+        .where(FineTuneEvent.job_id == job_id, FineTuneEvent.type == "metrics")
+        .order_by(FineTuneEvent.created_at, FineTuneEvent.id)
+    )
+    points = {int(d["step"]): float(d["train_loss"]) for d in rows if d and "step" in d}
+    return sorted(points.items())  # a step redone after a takeover counts once, with its last loss
+
+
 def list_checkpoints(
     session: Session, job_id: str, *, principal: Principal, after: str | None = None, limit: int = 10
 ) -> Page:
