@@ -19,7 +19,7 @@ from valuechain.core.clock import utcnow
 from valuechain.core.errors import ConflictError, ForbiddenError, QuotaExceededError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.finetune import data as d
-from valuechain.finetune import events
+from valuechain.finetune import events, queue
 from valuechain.finetune.models import FineTuneCheckpoint, FineTuneEvent, FineTuneFile, FineTuneJob
 from valuechain.finetune.records import (
     CheckpointRecord,
@@ -209,6 +209,7 @@ def create_job(session: Session, store: BlobStore, request: JobCreate, *, princi
     )
     session.add(row)
     session.flush()
+    queue.enqueue(session, job_id)  # PostgreSQL: procrastinate's delivery, in this transaction
     add_event(session, job_id, f"Validating training file: {training.id}")
     add_event(session, job_id, f"Files validated ({len(examples)} examples), moving job to queued state")
     record_event(

@@ -28,7 +28,9 @@ from valuechain.core.db import Database
 from valuechain.core.ids import new_id
 from valuechain.core.settings import Settings
 from valuechain.finetune import data as d
+from valuechain.finetune import queue
 from valuechain.finetune.models import FineTuneCheckpoint, FineTuneJob
+from valuechain.finetune.queue import StillHeldError
 from valuechain.finetune.service import add_event, read_blob, settle
 from valuechain.finetune.training import Checkpoint, Progress, Trainer
 from valuechain.hub.storage import BlobStore, StoredBlob, open_blob_store
@@ -66,8 +68,9 @@ class Worker:
 
     # --- the queue ----------------------------------------------------------------------------------
 
-    def claim(self) -> Claim | None:
-        """Take the oldest queued job, or a running one whose worker stopped heartbeating."""
+    def claim(self, job_id: str | None = None) -> Claim | None:
+        """Take the oldest queued job (or ``job_id``, the one procrastinate delivered), or a running one
+        whose worker stopped heartbeating."""
         stale = utcnow() - timedelta(seconds=self.settings.finetune_lease_s)
         with self.db.unit_of_work() as session:
             query = (
@@ -82,6 +85,8 @@ class Worker:
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
+            if job_id is not None:
+                query = query.where(FineTuneJob.id == job_id)
             self._settle_orphans(session, stale)
             job = session.scalars(query).first()
             if job is None:
@@ -167,6 +172,22 @@ class Worker:
         claim = self.claim()
         if claim is None:
             return False
+        self._run(claim)
+        return True
+
+    def run_delivered(self, job_id: str) -> None:
+        """Run the job procrastinate delivered: claim it by its row, or learn it needs nothing (cancelled,
+        finished, gone); one still held by a live worker is delivered again later (``StillHeldError``)."""
+        claim = self.claim(job_id)
+        if claim is not None:
+            self._run(claim)
+            return
+        with self.db.session() as session:
+            job = session.get(FineTuneJob, job_id)
+            if job is not None and job.status == "running" and job.worker_id != self.worker_id:
+                raise StillHeldError(job_id)
+
+    def _run(self, claim: Claim) -> None:
         beating = threading.Event()
         beat = threading.Thread(target=self._beat, args=(claim.job_id, beating), daemon=True)
         beat.start()
@@ -180,7 +201,6 @@ class Worker:
         finally:
             beating.set()
             beat.join()
-        return True
 
     def _beat(self, job_id: str, done: threading.Event) -> None:
         while not done.wait(self.settings.finetune_lease_s / 3):
@@ -394,9 +414,17 @@ def run_worker(settings: Settings, *, once: bool = False, parent_pid: int | None
     migrate.upgrade(db)
     worker = Worker(db, open_blob_store(settings), settings)
     try:
-        if once:
+        if once:  # drain what is queued now, by the table, on either database
             while worker.run_once():
                 pass
+        elif db.engine.dialect.name == "postgresql":  # deliveries through procrastinate
+            log.info("fine-tuning worker %s on procrastinate's queue %r", worker.worker_id, queue.QUEUE)
+            queue.serve(
+                queue.build_app(settings.resolved_database_url),
+                worker.run_delivered,
+                lease_s=settings.finetune_lease_s,
+                stopping=worker.stopping,
+            )
         else:
             worker.run_forever(parent_pid=parent_pid)
     finally:

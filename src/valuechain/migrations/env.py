@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from valuechain.migrations.tables import metadata
+from valuechain.migrations.tables import is_ours, metadata
 
 config = context.config
 
@@ -30,6 +30,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

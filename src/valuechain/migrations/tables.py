@@ -14,3 +14,9 @@ import valuechain.runtime.models  # noqa: F401
 from valuechain.core.db import Base
 
 metadata = Base.metadata
+
+
+def is_ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name``: procrastinate's tables (migration 0011) are the library's, not in our
+    metadata, so autogenerate and the migration test leave them alone."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
