@@ -51,6 +51,9 @@ def _need_browser() -> None:
         pytest.skip(f"needs {missing}")
 
 
+served_env: dict[str, str] = {}  # the served process's environment, for CLI calls against its database
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     _need_browser()
@@ -60,6 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         "VALUECHAIN_HOME": str(home),
         "VALUECHAIN_PORT": str(port),
         "VALUECHAIN_LOG_LEVEL": "warning",
+        "VALUECHAIN_FINETUNE_WORKER": "false",  # a job queued here is cancelled, never trained
     }
     env.pop("VALUECHAIN_DATABASE_URL", None)
     cli = [sys.executable, "-m", "valuechain"]
@@ -80,6 +84,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
                 time.sleep(0.2)
         else:
             pytest.fail("server did not start: " + (home / "server.log").read_text())
+        served_env.update(env)
         yield url, users
     finally:
         process.terminate()
@@ -239,6 +244,29 @@ def test_developer_keys_and_playground(browser: Browser, served: tuple[str, dict
     assert "console playground" in page.locator("#usage").inner_text()  # metered like any /v1 call
     for path in ("/provider", "/compliance", "/audit", f"/models/{PRIVATE}"):
         assert page.goto(browser.base + path).status == 200, path  # type: ignore[union-attr]
+    assert browser.outside == [] and browser.errors == []
+
+
+def test_developer_follows_and_cancels_a_fine_tuning_job(
+    browser: Browser, served: tuple[str, dict[str, str]]
+) -> None:
+    data = Path(__file__).resolve().parents[1] / "finetune" / "zorbia.jsonl"
+    created = subprocess.run(
+        [sys.executable, "-m", "valuechain", "finetune", "create", str(data), "--model", BUNDLED,
+         "--suffix", "browser", "--as", "demo-developer", "--format", "json"],
+        env=served_env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    job_id = json.loads(created.stdout)["id"]
+    page = sign_in(browser, "demo-developer@example.com", served[1]["demo-developer@example.com"])
+    page.click("nav >> text=Fine-tuning")
+    page.click(f"#jobs a[href='/fine-tuning/{job_id}']")
+    assert page.locator("#status").inner_text() == "queued"
+    assert page.locator("#loss svg").count() == 1
+    browser.shot(page, "fine-tuning-job")
+    page.click("#cancel button")
+    page.wait_for_url(browser.base + f"/fine-tuning/{job_id}")
+    assert page.locator("#status").inner_text() == "cancelled"
+    assert "Job cancelled before it started" in page.locator("#events").inner_text()
     assert browser.outside == [] and browser.errors == []
 
 
