@@ -21,7 +21,7 @@ from valuechain.core.errors import ConflictError
 from valuechain.finetune import events
 from valuechain.finetune.models import FineTuneJob
 from valuechain.finetune.records import JobRecord
-from valuechain.finetune.service import _job, add_event
+from valuechain.finetune.service import add_event, job_row
 from valuechain.hub import service as hub
 from valuechain.hub.commits import CommitRequest, FileChange, git_blob_oid, lfs_git_oid
 from valuechain.hub.storage import BlobStore
@@ -68,7 +68,8 @@ def publish_job(
 ) -> Published:
     """Create ``<org>/<name>`` on the hub with the adapter and a generated card; private by default."""
     with db.session() as session:
-        row = _job(session, job_id, principal, Action.finetune_write)  # another org's job: 404
+        # another organisation's job: 404, as a missing one
+        row = job_row(session, job_id, principal=principal, action=Action.finetune_write)
         if row.status != "succeeded" or not row.fine_tuned_model:
             raise ConflictError(f"only a succeeded job can be published; this one is {row.status}")
         model, version = resolve_ref(session, row.fine_tuned_model, principal=principal)

@@ -237,6 +237,11 @@ def _job(session: Session, job_id: str, principal: Principal, action: Action) ->
     return row
 
 
+def job_row(session: Session, job_id: str, *, principal: Principal, action: Action) -> FineTuneJob:
+    """The job's row for a use case of this package (``publish``), authorised for ``action``."""
+    return _job(session, job_id, principal, action)
+
+
 def get_job(session: Session, job_id: str, *, principal: Principal) -> JobRecord:
     return JobRecord.of(_job(session, job_id, principal, Action.finetune_read))
 
