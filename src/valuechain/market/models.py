@@ -149,7 +149,7 @@ class Invoice(Base):
     __tablename__ = "market_invoices"
     __table_args__ = (
         UniqueConstraint("seller_org_id", "number"),
-        UniqueConstraint("seller_org_id", "buyer_org_id", "scope"),
+        UniqueConstraint("seller_org_id", "buyer_org_id", "scope", name="uq_market_invoices_scope"),
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True)

@@ -106,7 +106,7 @@ def upgrade() -> None:
         sa.Column("created_at", _TS, nullable=False),
         _fk("market_licence_copies", "licence_id", "market_licences"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_market_licence_copies")),
-        sa.UniqueConstraint("licence_id", "path", name=op.f("uq_market_licence_copies_licence_id")),
+        sa.UniqueConstraint("licence_id", "path", name=op.f("uq_market_licence_copies_licence_id_path")),
     )
     _index("market_licence_copies", "licence_id", "sha256")
     op.create_table(
@@ -121,12 +121,12 @@ def upgrade() -> None:
         sa.Column("lines", sa.JSON(), nullable=False),
         sa.Column("issued_at", _TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_market_invoices")),
-        sa.UniqueConstraint("seller_org_id", "number", name=op.f("uq_market_invoices_seller_org_id")),
+        sa.UniqueConstraint("seller_org_id", "number", name=op.f("uq_market_invoices_seller_org_id_number")),
         sa.UniqueConstraint(
             "seller_org_id",
             "buyer_org_id",
             "scope",
-            name=op.f("uq_market_invoices_seller_org_id_buyer_org_id"),
+            name="uq_market_invoices_scope",
         ),
     )
     _index("market_invoices", "seller_org_id", "buyer_org_id")
