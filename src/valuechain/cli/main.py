@@ -80,6 +80,26 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Claims naming another organisation; the named one confirms or rejects.",
     ),
     "agreement": ("claims", "agreement_app", "Agreements letting another organisation offer your models."),
+    "credits": (
+        "market",
+        "credits_app",
+        "Credits: the operator grants them; an organisation reads its balance.",
+    ),
+    "market": (
+        "market",
+        "app",
+        "The marketplace: listings, purchases, hires, licences and traceable copies.",
+    ),
+    "trace": (
+        "market",
+        "trace",
+        "Name the licence, buyer and offer a weights file was sold under (seller or operator).",
+    ),
+    "invoice": (
+        "market",
+        "invoice",
+        "Issue (first time) or reissue an invoice: numbered per seller, immutable once issued.",
+    ),
 }
 
 
