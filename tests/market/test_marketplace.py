@@ -165,13 +165,9 @@ def test_sale_pays_seller_fee_and_shares_and_gives_each_buyer_a_traceable_copy(
         m.check_ledger()
     assert shas["devco"] != shas["outco"]
     for org in ("devco", "outco"):
-        t = m.client.post(
-            "/api/v1/market/trace", files={"file": ("x.gguf", io.BytesIO(files[org]))}, headers=m.h("acme")
-        )
+        t = m.client.post("/api/v1/market/trace", content=files[org], headers=m.h("acme"))
         assert t.status_code == 200 and t.json()["buyer"] == org
-    t = m.client.post(
-        "/api/v1/market/trace", files={"file": ("x.gguf", io.BytesIO(files["devco"]))}, headers=m.h("outco")
-    )
+    t = m.client.post("/api/v1/market/trace", content=files["devco"], headers=m.h("outco"))
     assert t.status_code == 404  # only the seller and the operator trace
     with m.db.session() as session:
         devco = ledger.wallet_balance(session, _org(m.db, "devco"))

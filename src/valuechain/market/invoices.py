@@ -83,6 +83,7 @@ def issue_monthly(
 
 def issue_for_charge(session: Session, charge_id: str, *, principal: Principal) -> InvoiceRecord:
     """The invoice of one purchase or renewal (its buyer, its seller or the operator may ask)."""
+    authorize(principal, Action.usage_read)
     charge = session.get(Charge, charge_id)
     if charge is None or not (
         principal.is_operator or principal.org_id in (charge.buyer_org_id, charge.seller_org_id)

@@ -146,6 +146,7 @@ def withdraw_listing(
     session: Session, listing_id: str, *, principal: Principal, fee_bps: int
 ) -> ListingRecord:
     """Stop selling a listing; licences already sold stay valid."""
+    authorize(principal, Action.offer_write)
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise NotFoundError(f"listing {listing_id} not found")

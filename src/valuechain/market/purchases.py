@@ -54,13 +54,14 @@ def buy(
     *,
     principal: Principal,
     fee_bps: int,
-    idempotency_key: str,
+    idempotency_key: str | None,
     expected_price: int | None = None,
     auto_renew: bool = False,
     now: datetime | None = None,
 ) -> LicenceRecord:
     """Pay for a listing and grant its licence; the same idempotency key answers the same licence."""
     authorize(principal, Action.entitlement_request)
+    idempotency_key = _required_key(idempotency_key)
     key = f"buy:{principal.org_id}:{idempotency_key}"
     done = _charged(session, key)
     if done is not None:
@@ -115,6 +116,12 @@ def buy(
         after={"listing": listing.id, "kind": listing.kind, "charge": charge.id, "amount": charge.amount},
     )
     return _record(session, licence, charge)
+
+
+def _required_key(key: str | None) -> str:
+    if not key or not key.strip():
+        raise ValidationError("an Idempotency-Key is required: a retry with the same key pays once")
+    return key.strip()
 
 
 def _charged(session: Session, key: str) -> LicenceRecord | None:
@@ -220,12 +227,12 @@ def renew(
     *,
     principal: Principal,
     fee_bps: int,
-    idempotency_key: str,
+    idempotency_key: str | None,
     now: datetime | None = None,
 ) -> LicenceRecord:
     """Pay one more period of a hire or subscription; it extends from its expiry (or now, if lapsed)."""
     licence = _own_licence(session, licence_id, principal)
-    key = f"renew:{licence.id}:{idempotency_key}"
+    key = f"renew:{licence.id}:{_required_key(idempotency_key)}"
     done = _charged(session, key)
     if done is not None:
         return done
@@ -319,6 +326,7 @@ def _buyer_principal(licence: Licence) -> Principal:
 
 
 def _own_licence(session: Session, licence_id: str, principal: Principal) -> Licence:
+    authorize(principal, Action.entitlement_request)
     licence = session.get(Licence, licence_id)
     if licence is None:
         raise NotFoundError(f"licence {licence_id} not found")
@@ -328,6 +336,7 @@ def _own_licence(session: Session, licence_id: str, principal: Principal) -> Lic
 
 def visible_licence(session: Session, licence_id: str, *, principal: Principal) -> Licence:
     """A licence its buyer, its seller or the operator may read (others: absent)."""
+    authorize(principal, Action.entitlement_read)
     licence = session.get(Licence, licence_id)
     if licence is None or not (
         principal.is_operator or principal.org_id in (licence.buyer_org_id, licence.seller_org_id)
@@ -374,3 +383,36 @@ def _record(
         charge=charge.id if charge else None,
         amount=charge.amount if charge else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRecord:
+    """One payment of the caller's organisation (what an invoice is issued for)."""
+
+    id: str
+    licence: str
+    seller: str
+    description: str
+    currency: str
+    amount: int
+    created_at: datetime
+
+
+def list_charges(session: Session, *, principal: Principal, limit: int = 200) -> list[ChargeRecord]:
+    """The caller's organisation's purchases and renewals, newest first."""
+    authorize(principal, Action.usage_read)
+    stmt = select(Charge).where(Charge.buyer_org_id == principal.org_id).order_by(Charge.created_at.desc())
+    rows = list(session.scalars(stmt.limit(max(1, min(limit, 500)))))
+    slugs = slugs_for_ids(session, {c.seller_org_id for c in rows})
+    return [
+        ChargeRecord(
+            c.id,
+            c.licence_id,
+            slugs.get(c.seller_org_id, ""),
+            c.description,
+            c.currency,
+            c.amount,
+            c.created_at,
+        )
+        for c in rows
+    ]

@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.core.http import ReadSession, SettingsDep, WriteSession
@@ -103,7 +104,7 @@ def buy_listing(
     session: WriteSession,
     principal: CurrentPrincipal,
     settings: SettingsDep,
-    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> LicencePublic:
     """Pay a listing's price from your wallet and get its licence (`Idempotency-Key` makes a retry safe)."""
     record = purchases.buy(
@@ -132,7 +133,7 @@ def renew_licence(
     session: WriteSession,
     principal: CurrentPrincipal,
     settings: SettingsDep,
-    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> LicencePublic:
     """Pay one more period of a hire or subscription."""
     record = purchases.renew(
@@ -196,19 +197,20 @@ def get_manifest(
 
 
 @router.get("/market/signing-key")
-def signing_key(settings: SettingsDep) -> dict[str, str]:
+def signing_key(settings: SettingsDep, principal: CurrentPrincipal) -> dict[str, str]:
     """The platform's public Ed25519 key that signs sale manifests (base64, raw 32 bytes)."""
-    return {"alg": "Ed25519", "public_key": SigningKey.of_home(settings.home).public_b64()}
+    return sales.signing_key(settings.home, principal=principal)
 
 
 @router.post("/market/trace")
-async def trace_file(file: UploadFile, session: ReadSession, principal: CurrentPrincipal) -> TracePublic:
-    """Which licence a found weights file was sold under (for its seller and the operator)."""
+async def trace_file(request: Request, session: ReadSession, principal: CurrentPrincipal) -> TracePublic:
+    """Which licence a found weights file (the request body) was sold under: for its seller, the operator."""
     with tempfile.NamedTemporaryFile(prefix="vc-trace-") as handle:
-        while chunk := await file.read(1 << 20):
+        async for chunk in request.stream():
             handle.write(chunk)
         handle.flush()
-        return TracePublic.of(sales.trace(session, Path(handle.name), principal=principal))
+        found = await run_in_threadpool(sales.trace, session, Path(handle.name), principal=principal)
+        return TracePublic.of(found)
 
 
 _MEDIA = {"pdf": "application/pdf", "csv": "text/csv", "xml": "application/xml"}

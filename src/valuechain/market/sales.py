@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import Action, authorize
 from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.clock import utcnow
@@ -132,6 +133,7 @@ def trace(session: Session, file: Path, *, principal: Principal) -> Trace:
     """Which licence a found file was sold under: for its seller and the operator (others: not found)."""
     import hashlib
 
+    authorize(principal, Action.usage_read)
     marks = read_marks(file)
     licence_id, how = marks.get("licence_id"), "metadata"
     if not licence_id:  # metadata stripped or never there: an unmodified copy still matches its hash
@@ -155,3 +157,9 @@ def trace(session: Session, file: Path, *, principal: Principal) -> Trace:
         sold_at=licence.starts_at,
         matched_by=how,
     )
+
+
+def signing_key(home: Path, *, principal: Principal) -> dict[str, str]:
+    """The platform's public key that signs sale manifests (base64 of the raw 32 bytes)."""
+    authorize(principal, Action.offer_read)
+    return {"alg": "Ed25519", "public_key": SigningKey.of_home(home).public_b64()}
