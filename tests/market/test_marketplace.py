@@ -164,6 +164,15 @@ def test_sale_pays_seller_fee_and_shares_and_gives_each_buyer_a_traceable_copy(
         assert verify_manifest(manifest, public_key_b64=key) != []
         m.check_ledger()
     assert shas["devco"] != shas["outco"]
+    # withdrawn from sale (as when the model's API is retired): what was bought stays downloadable
+    assert (
+        m.client.post(f"/api/v1/market/listings/{listing['id']}/withdraw", headers=m.h("acme")).status_code
+        == 200
+    )
+    licences = m.client.get("/api/v1/licences", headers=m.h("devco")).json()
+    again = m.client.get(f"/api/v1/licences/{licences[0]['id']}/files/tiny.gguf", headers=m.h("devco"))
+    assert hashlib.sha256(again.content).hexdigest() == shas["devco"]
+    assert _buy(m, "devco", listing, "after").status_code == 409
     for org in ("devco", "outco"):
         t = m.client.post("/api/v1/market/trace", content=files[org], headers=m.h("acme"))
         assert t.status_code == 200 and t.json()["buyer"] == org
