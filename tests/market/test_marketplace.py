@@ -377,3 +377,46 @@ def test_invoices_are_numbered_per_seller_and_immutable(market: Market) -> None:
     )
     assert xml.status_code == 200 and b"urn:cen.eu:en16931:2017" in xml.content
     assert m.client.get(f"/api/v1/charges/{first['charge']}/invoice", headers=m.h("outco")).status_code == 404
+
+
+def test_subscriptions_renew_each_period_until_the_wallet_runs_dry(market: Market, db: Database) -> None:
+    from datetime import timedelta
+
+    from valuechain.core.clock import utcnow
+
+    m = market
+    _grant(m, "devco", 3 * EUR, "g")
+    listing = _list(
+        m, "acme", offer=m.api_offer, kind="subscription", period_seconds=60, price=EUR, title="sub"
+    )
+    devco = Principal(
+        org_id=_org(db, "devco"),
+        org_slug="devco",
+        key_id=None,
+        user_id="u",
+        role=Role.admin,
+        scopes=frozenset(Scope),
+    )
+    start = utcnow()
+    with db.unit_of_work() as session:
+        lic = purchases.buy(
+            session,
+            listing["id"],
+            principal=devco,
+            fee_bps=1000,
+            idempotency_key="s",
+            auto_renew=True,
+            now=start,
+        )
+    renewed = []
+    for minutes in (1, 1, 2, 3, 4):  # the same period asked twice renews once; the fourth period finds 0 EUR
+        with db.unit_of_work() as session:
+            renewed.append(
+                purchases.renew_due(session, fee_bps=1000, now=start + timedelta(minutes=minutes, seconds=1))
+            )
+    assert renewed == [1, 0, 1, 0, 0]
+    with db.session() as session:
+        assert ledger.wallet_balance(session, devco.org_id) == 0
+        [record] = purchases.list_licences(session, principal=devco, now=start + timedelta(minutes=5))
+        assert record.id == lic.id and not record.is_active
+    m.check_ledger()
