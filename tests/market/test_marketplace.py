@@ -420,3 +420,47 @@ def test_subscriptions_renew_each_period_until_the_wallet_runs_dry(market: Marke
         [record] = purchases.list_licences(session, principal=devco, now=start + timedelta(minutes=5))
         assert record.id == lic.id and not record.is_active
     m.check_ledger()
+
+
+def test_monthly_invoice_is_issued_once_the_month_is_over_and_never_changes(
+    market: Market, db: Database
+) -> None:
+    from datetime import UTC, datetime
+
+    from valuechain.market import invoices
+
+    m = market
+    _grant(m, "outco", 50 * EUR, "g")
+    listing = _list(m, "acme")
+    outco = Principal(
+        org_id=_org(db, "outco"),
+        org_slug="outco",
+        key_id=None,
+        user_id="u",
+        role=Role.admin,
+        scopes=frozenset(Scope),
+    )
+    with db.unit_of_work() as session:
+        for day, key in ((3, "a"), (17, "b")):
+            purchases.buy(
+                session, listing["id"], principal=outco, fee_bps=1000, idempotency_key=key,
+                now=datetime(2026, 1, day, tzinfo=UTC),
+            )  # fmt: skip
+    first = m.client.get("/api/v1/invoices/outco/2026-01", params={"format": "csv"}, headers=m.h("outco"))
+    assert first.status_code == 200, first.text
+    assert first.text.count("purchase: Tiny weights") == 2 and "20.00" in first.text
+    with db.unit_of_work() as session:  # a late charge dated in January does not change the issued invoice
+        purchases.buy(
+            session, listing["id"], principal=outco, fee_bps=1000, idempotency_key="c",
+            now=datetime(2026, 1, 30, tzinfo=UTC),
+        )  # fmt: skip
+    again = m.client.get("/api/v1/invoices/outco/2026-01", params={"format": "csv"}, headers=m.h("outco"))
+    assert again.content == first.content
+    # the EU seller's invoice has its EN 16931 XML; a month not yet over, or another org, gets none
+    with db.session() as session:
+        [issued] = invoices.issue_monthly(session, "outco", "2026-01", principal=outco)
+    assert issued.seller_in_eu and b"<rsm:CrossIndustryInvoice" in invoices.render_xml(issued)
+    assert m.client.get("/api/v1/invoices/outco/2999-01", headers=m.h("outco")).status_code == 409
+    assert m.client.get("/api/v1/invoices/outco/2026-01", headers=m.h("devco")).status_code == 404
+    assert m.client.get("/api/v1/invoices/outco/2026-13", headers=m.h("outco")).status_code == 422
+    m.check_ledger()
