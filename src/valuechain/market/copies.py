@@ -77,8 +77,10 @@ def read_marks(path: Path) -> dict[str, str]:
         header, _ = _safetensors_header(path)
     except ValueError:
         return {}
-    meta = header.get("__metadata__") or {}
-    return {k[len(ST_PREFIX) :]: v for k, v in meta.items() if k.startswith(ST_PREFIX)}
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict):
+        return {}
+    return {k[len(ST_PREFIX) :]: str(v) for k, v in meta.items() if k.startswith(ST_PREFIX)}
 
 
 def _safetensors_header(path: Path) -> tuple[dict[str, Any], int]:
@@ -103,7 +105,8 @@ def _stamp_safetensors(source: Path, marks: dict[str, str]) -> StampedCopy:
         header, tail = _safetensors_header(source)
     except ValueError as exc:
         raise ValidationError(f"not a safetensors file: {exc}") from None
-    meta = dict(header.get("__metadata__") or {})
+    meta = header.get("__metadata__")
+    meta = dict(meta) if isinstance(meta, dict) else {}
     meta.update({f"{ST_PREFIX}{k}": str(v) for k, v in marks.items()})
     header["__metadata__"] = meta
     raw = json.dumps(header, separators=(",", ":")).encode()
@@ -142,14 +145,14 @@ def _stamp_gguf(source: Path, marks: dict[str, str]) -> StampedCopy:
 def _gguf_marks(path: Path) -> dict[str, str]:
     from gguf import GGUFReader
 
-    try:
-        reader = GGUFReader(path)
-    except (ValueError, IndexError, struct.error):
-        return {}
     marks = {}
-    for name, field in reader.fields.items():
-        if name.startswith(GGUF_PREFIX):
-            marks[name[len(GGUF_PREFIX) :]] = bytes(field.parts[field.data[0]]).decode()
+    try:  # any file may be sent to trace: a malformed header means no marks, never a crash
+        reader = GGUFReader(path)
+        for name, field in reader.fields.items():
+            if name.startswith(GGUF_PREFIX):
+                marks[name[len(GGUF_PREFIX) :]] = bytes(field.parts[field.data[0]]).decode()
+    except Exception:  # noqa: BLE001 - gguf raises many kinds on malformed input
+        return {}
     return marks
 
 

@@ -51,11 +51,15 @@ class ListingCreate(InputModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     currency: str = Field(default="EUR", min_length=3, max_length=3)
-    price: int = Field(ge=0, description="Price per purchase or per period, in micro-units (1 EUR = 1e6).")
+    price: int = Field(
+        ge=0, le=10**15, description="Price per purchase or per period, in micro-units (1 EUR = 1e6)."
+    )
     period_seconds: int | None = Field(
         default=None, ge=1, le=100 * 366 * 86400, description="Length of a hire or subscription period."
     )
-    stock: int | None = Field(default=None, ge=1, description="How many may be sold; none: unlimited.")
+    stock: int | None = Field(
+        default=None, ge=1, le=10**9, description="How many may be sold; none: unlimited."
+    )
     licence: str = Field(min_length=1, max_length=200, description="Licence id or name (e.g. `proprietary`).")
     terms: str = Field(default="", max_length=20000, description="Terms the buyer accepts by buying.")
     shares: list[Share] = Field(default_factory=list, max_length=20)

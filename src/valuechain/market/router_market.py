@@ -29,7 +29,10 @@ router = APIRouter(prefix="/api/v1", tags=["marketplace"])
 
 @router.get("/credits")
 def get_credits(
-    session: ReadSession, principal: CurrentPrincipal, before: int | None = None, limit: int = 50
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StatementPublic:
     """Your organisation's balance and ledger lines (micro-units), newest first."""
     return StatementPublic.of(credits.balance(session, principal=principal, before=before, limit=limit))
@@ -59,10 +62,10 @@ def list_listings(
     session: ReadSession,
     principal: CurrentPrincipal,
     settings: SettingsDep,
-    kind: str | None = None,
-    seller: str | None = None,
-    q: str | None = None,
-    max_price: int | None = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    seller: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=10**15)] = None,
 ) -> list[ListingPublic]:
     """The catalogue: listings you may see, filtered by kind, seller, text and maximum price."""
     rows = listings.search_listings(

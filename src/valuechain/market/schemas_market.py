@@ -19,7 +19,7 @@ class GrantBody(InputModel):
     """Credits the operator grants."""
 
     org: str = Field(description="The organisation's slug.")
-    amount: int = Field(gt=0, description="Micro-units (1 EUR = 1_000_000).")
+    amount: int = Field(gt=0, le=10**15, description="Micro-units (1 EUR = 1_000_000).")
     idempotency_key: str = Field(
         min_length=1, max_length=100, description="A retry with the same key grants once."
     )
@@ -29,7 +29,7 @@ class GrantBody(InputModel):
 class BuyBody(InputModel):
     """What the buyer saw: the purchase is refused (409) if the price changed since."""
 
-    price: int = Field(ge=0, description="The listing's price the buyer agreed to (micro-units).")
+    price: int = Field(ge=0, le=10**15, description="The listing's price the buyer agreed to (micro-units).")
     auto_renew: bool = Field(default=False, description="Subscriptions: renew at each period's end.")
 
 
