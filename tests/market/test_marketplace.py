@@ -464,3 +464,19 @@ def test_monthly_invoice_is_issued_once_the_month_is_over_and_never_changes(
     assert m.client.get("/api/v1/invoices/outco/2026-01", headers=m.h("devco")).status_code == 404
     assert m.client.get("/api/v1/invoices/outco/2026-13", headers=m.h("outco")).status_code == 422
     m.check_ledger()
+
+
+def test_a_payment_provider_pays_in_once_per_reference(market: Market, db: Database) -> None:
+    from valuechain.market.credits import Payment, pay_in
+
+    class Bank:  # the smallest adapter: it confirms what its own records say was paid
+        name = "bank"
+
+        def confirm(self, reference: str) -> Payment:
+            return Payment(org_id=_org(db, "devco"), amount=7 * EUR, currency="EUR", reference=reference)
+
+    with db.unit_of_work() as session:
+        assert pay_in(session, Bank(), "SEPA-1") is not None
+        assert pay_in(session, Bank(), "SEPA-1") is None
+    assert market.client.get("/api/v1/credits", headers=market.h("devco")).json()["balance"] == 7 * EUR
+    market.check_ledger()
