@@ -135,6 +135,7 @@ def test_sell_hire_trace_and_invoice_through_the_cli(runner: CliRunner, tmp_path
     balance = json.loads(run(runner, "credits", "show", "--as", "devco", "--format", "json"))
     assert balance["balance"] == 30_000_000 - 12_500_000 - 2 * 2_000_000
     _ledger_ok(runner)
+    assert json.loads(run(runner, "market", "renew-due", "--format", "json")) == {"renewed": 0}
     charge = json.loads(run(runner, "market", "licences", "--as", "devco", "--format", "json"))
     assert {r["kind"] for r in charge} == {"sale", "hire"}
     csv = run(runner, "invoice", "devco", "--charge", _first_charge(), "--format", "csv")

@@ -233,6 +233,15 @@ def cancel(
     emit(asdict(record), fmt, _licence_line)
 
 
+@app.command("renew-due")
+def renew_due(fmt: Format = FormatOption) -> None:
+    """Renew every auto-renewing subscription whose period ended (operator; run it from cron)."""
+    with database() as db, db.unit_of_work() as session:
+        acting(session, None)  # the local operator
+        count = purchases.renew_due(session, fee_bps=Settings().market_fee_bps)
+    emit({"renewed": count}, fmt, lambda r: say(err, plural(r["renewed"], "subscription") + " renewed"))
+
+
 @app.command("licences")
 def licences(
     side: str = typer.Option("buyer", help="buyer: what the organisation bought; seller: what it sold."),
