@@ -37,6 +37,7 @@ from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
 from valuechain.hub.storage import open_blob_store, sweep_periodically
 from valuechain.market.router import router as market_router
+from valuechain.market.router_market import router as marketplace_router
 from valuechain.oversight.router import router as oversight_router
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.claims_router import router as claims_router
@@ -53,6 +54,7 @@ ROUTERS = (
     audit_router,
     compliance_router,
     market_router,
+    marketplace_router,
     oversight_router,
     api_channel_router,
     hub_api_router,

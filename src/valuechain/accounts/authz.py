@@ -61,6 +61,7 @@ class Action(StrEnum):
     metrics_read = "platform.metrics.read"
     finetune_read = "finetune.job.read"
     finetune_write = "finetune.job.write"
+    credit_grant = "market.credit.grant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ RULES: dict[Action, Rule] = {
     # fine-tuning is a use of a model through the API channel: the inference scope (issue 12)
     Action.finetune_read: Rule(Scope.inference),
     Action.finetune_write: Rule(Scope.inference, Role.member, writes=True),
+    Action.credit_grant: Rule(Scope.org_manage, Role.admin, writes=True, operator_only=True),
 }
 
 

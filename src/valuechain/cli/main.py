@@ -90,6 +90,26 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Fine-tuning jobs: a customer's model trained on the provider's machines.",
     ),
+    "credits": (
+        "market",
+        "credits_app",
+        "Credits: the operator grants them; an organisation reads its balance.",
+    ),
+    "market": (
+        "market",
+        "app",
+        "The marketplace: listings, purchases, hires, licences and traceable copies.",
+    ),
+    "trace": (
+        "market",
+        "trace",
+        "Name the licence, buyer and offer a weights file was sold under (seller or operator).",
+    ),
+    "invoice": (
+        "market",
+        "invoice",
+        "Issue (first time) or reissue an invoice: numbered per seller, immutable once issued.",
+    ),
 }
 
 

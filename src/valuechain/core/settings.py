@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `valuechain serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `valuechain serve` listens on.")
+    market_fee_bps: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="The platform's fee on every marketplace sale, in basis points (1000 = 10 %).",
+    )
     max_request_bytes: int = Field(
         default=8 * 1024 * 1024,
         ge=1024,

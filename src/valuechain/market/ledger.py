@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from valuechain.core.bulk import BulkSql, Statements
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ValidationError
+from valuechain.core.errors import AppError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
@@ -63,8 +63,12 @@ def post(
     org_id: str | None = None,
     memo: str = "",
     now: datetime | None = None,
+    skip_balance: set[str] | frozenset[str] = frozenset(),
 ) -> LedgerTransaction | None:
-    """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes)."""
+    """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes).
+
+    ``skip_balance``: accounts whose materialised balance the caller already moved (a guarded debit).
+    """
     if sum(amount for _, amount in postings) != 0:
         raise ValidationError("ledger postings must sum to zero")
     exists = session.execute(
@@ -84,6 +88,8 @@ def post(
     session.flush()
     for account, amount in postings:
         session.add(LedgerEntry(transaction_id=tx.id, account_id=account.id, amount=amount))
+        if account.id in skip_balance:
+            continue
         session.execute(
             update(LedgerAccount)
             .where(LedgerAccount.id == account.id)
@@ -317,3 +323,72 @@ def allowance_code(org_id: str, offer_id: str) -> str:
 def allowance_source_code(provider_org_id: str) -> str:
     """Where a provider's included tokens come from and go back to (currency ``TOK``)."""
     return f"allowance-source:{provider_org_id}"
+
+
+class InsufficientCreditError(AppError):
+    """The wallet holds less than the price: nothing is charged (add credits first)."""
+
+    status_code = 402
+    code = "insufficient_credit"
+
+
+def fee_code() -> str:
+    """The platform's fee income (the marketplace's cut of each sale)."""
+    return "fees:platform"
+
+
+def spend(
+    session: Session,
+    *,
+    idempotency_key: str,
+    kind: str,
+    payer_org_id: str,
+    payees: list[tuple[LedgerAccount, int]],
+    memo: str,
+    currency: str = "EUR",
+    now: datetime | None = None,
+) -> LedgerTransaction | None:
+    """Move the payees' total out of the payer's wallet, only if the wallet covers it (else nothing moves).
+
+    The wallet is debited by one conditional UPDATE first, so concurrent spends cannot overdraw it.
+    """
+    total = sum(amount for _, amount in payees)
+    wallet = ensure_account(session, wallet_code(payer_org_id), org_id=payer_org_id, currency=currency)
+    if session.scalar(
+        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
+    ):
+        return None
+    debited = session.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == wallet.id, LedgerAccount.balance >= total)
+        .values(balance=LedgerAccount.balance - total)
+    )
+    if debited.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientCreditError(
+            f"the wallet holds {format_amount(account_balance(session, wallet.id), currency)}, "
+            f"{format_amount(total, currency)} is needed; ask the operator for credits "
+            "(`valuechain credits grant`)"
+        )
+    # the debit already moved the balance: post its entry without moving it again
+    tx = post(
+        session,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        org_id=payer_org_id,
+        memo=memo,
+        postings=[(wallet, -total), *payees],
+        now=now,
+        skip_balance={wallet.id},
+    )
+    return tx
+
+
+def format_amount(micros: int, currency: str = "EUR") -> str:
+    """Micro-units as a decimal amount with its currency (``12.50 EUR``)."""
+    sign = "-" if micros < 0 else ""
+    whole, frac = divmod(abs(micros), MICROS)
+    cents = frac // 10_000
+    return f"{sign}{whole}.{cents:02d} {currency}"
+
+
+MICROS = 1_000_000
