@@ -67,7 +67,7 @@ class Admission:
         self.rules.check_prompt(_subject(caller, route), request.prompt_text)
         prompt_estimate, choices = request.prompt_estimate, request.choices
         tokens = prompt_estimate + max_output * choices
-        counters = self._counters(caller, route, tokens)
+        counters = _counters(caller, route, tokens)
         result = await self.limiter.hit(counters)
         if result.failed is not None:
             raise _limit_error(result.failed)
@@ -126,29 +126,6 @@ class Admission:
 
         key = _allowance_key(caller, route)
         return await self.reservations.reserve(key, request_id, tokens, load=load)
-
-    def _counters(self, caller: Caller, route: Route, tokens: int) -> list[Counter]:
-        p, terms = caller.principal, route.terms
-        counters = counters_for(
-            terms.org_limits, scope="org", subject_id=p.org_id, offer_id=route.offer_id, tokens=tokens
-        )
-        if p.key_id:
-            counters = (
-                counters_for(
-                    terms.key_limits, scope="key", subject_id=p.key_id, offer_id=route.offer_id, tokens=tokens
-                )
-                + counters
-            )
-        if route.throttle_rpm:
-            throttle = Limits(requests_per_minute=route.throttle_rpm)
-            counters += counters_for(
-                throttle,
-                scope="throttle",
-                subject_id=p.key_id or p.org_id,
-                offer_id=route.offer_id,
-                tokens=tokens,
-            )
-        return counters
 
     async def settle(self, ticket: Ticket, outcome: Outcome) -> asyncio.Future[None] | None:
         """Journal the usage, release the hold and correct the counters (idempotent); returns the commit,
@@ -215,6 +192,31 @@ class Admission:
         return committed
 
 
+def _counters(caller: Caller, route: Route, tokens: int) -> list[Counter]:
+    """The key's limits, then the organisation's, then a provider's throttle (of the key, else the org)."""
+    p, terms = caller.principal, route.terms
+    counters = counters_for(
+        terms.org_limits, scope="org", subject_id=p.org_id, offer_id=route.offer_id, tokens=tokens
+    )
+    if p.key_id:
+        counters = (
+            counters_for(
+                terms.key_limits, scope="key", subject_id=p.key_id, offer_id=route.offer_id, tokens=tokens
+            )
+            + counters
+        )
+    if route.throttle_rpm:
+        throttle = Limits(requests_per_minute=route.throttle_rpm)
+        counters += counters_for(
+            throttle,
+            scope="throttle",
+            subject_id=p.key_id or p.org_id,
+            offer_id=route.offer_id,
+            tokens=tokens,
+        )
+    return counters
+
+
 def _subject(caller: Caller, route: Route) -> Subject:
     p = caller.principal
     return Subject(org_id=p.org_id, key_id=p.key_id, provider_org_id=route.provider_org_id)
@@ -275,7 +277,7 @@ def _limit_error(counter: Counter) -> GatewayError:
 
 def _rate_headers(counters: list[Counter], values: tuple[int, ...], request_id: str) -> dict[str, str]:
     headers = {"x-request-id": request_id}
-    for c, v in zip(counters, values, strict=False):
+    for c, v in zip(counters, values, strict=True):
         if c.scope != "key" and "x-ratelimit-limit-requests" in headers:
             continue
         if c.name == "requests_per_minute":
