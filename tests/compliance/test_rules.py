@@ -71,7 +71,7 @@ CASES = [
         models={M: {"gpai": None}},
     ),
     Case(
-        "compute estimated as 6·P·D",
+        "compute estimated as 6*P*D",
         "GL Annex A.2.2",
         chain(model(training_compute_flop=None, parameters=7e9, training_tokens=3e12)),
         present={("lab", M, "A53.1.d"): {}},
@@ -267,7 +267,7 @@ CASES = [
         absent=[("tuner", "tuner/c", "A53.1.a")],
     ),
     Case(
-        "modifying a systemic-risk model (fallback 10^25/3) → presumed systemic, notify",
+        "modifying a systemic-risk model (fallback 10^25/3) -> presumed systemic, notify",
         "GL §3.2.2, para 61",
         chain(
             model(training_compute_flop=None, gpai=True, designated_systemic_risk=True),
@@ -343,7 +343,7 @@ CASES = [
         mentions={M: "not placed on the Union"},
     ),
     Case(
-        "offered in the EU, date unknown → from the rule's date",
+        "offered in the EU, date unknown -> from the rule's date",
         "Art. 113(b)",
         chain(model(eu_market=None), offers=[OfferFact(M, "lab", "api")]),
         present={("lab", M, "A53.1.c"): {"applies_from": date(2025, 8, 2)}},

@@ -146,16 +146,32 @@ def test_rate_headers_show_the_key_limits_before_the_org_limits() -> None:
 
 def test_rate_headers_of_org_limits_and_of_no_limits() -> None:
     org = [
-        counter("concurrent_requests", "concurrent", scope="org", limit=4),
+        counter("concurrent_requests", "concurrent", limit=4),  # no header describes it
         counter("requests_per_minute", "requests", scope="org", limit=1000, reset_s=9.2),
+        counter("tokens_per_minute", "tokens", scope="org", limit=50, reset_s=9.2),
     ]
-    assert _rate_headers(org, (1, 10), "req_2") == {
+    assert _rate_headers(org, (1, 1000, 20), "req_2") == {
         "x-request-id": "req_2",
         "x-ratelimit-limit-requests": "1000",
-        "x-ratelimit-remaining-requests": "990",
+        "x-ratelimit-remaining-requests": "0",
         "x-ratelimit-reset-requests": "9s",
+        "x-ratelimit-limit-tokens": "50",
+        "x-ratelimit-remaining-tokens": "30",
+        "x-ratelimit-reset-tokens": "9s",
     }
     assert _rate_headers([], (), "req_3") == {"x-request-id": "req_3"}
+
+
+def test_rate_headers_of_a_key_limit_on_requests_and_an_org_limit_on_tokens() -> None:
+    """Each header group shows the first limit of its kind: the key's, else the organisation's."""
+    counters = [
+        counter("requests_per_minute", "requests", limit=10, reset_s=3.0),
+        counter("tokens_per_minute", "tokens", scope="org", limit=900, reset_s=3.0),
+        counter("requests_per_minute", "requests", scope="throttle", limit=2, reset_s=3.0),
+    ]
+    headers = _rate_headers(counters, (1, 100, 1), "req_4")
+    assert (headers["x-ratelimit-limit-requests"], headers["x-ratelimit-remaining-requests"]) == ("10", "9")
+    assert (headers["x-ratelimit-limit-tokens"], headers["x-ratelimit-remaining-tokens"]) == ("900", "800")
 
 
 # --- doubles ----------------------------------------------------------------------------------------------
@@ -401,6 +417,16 @@ async def test_the_hold_is_checked_against_the_balance_less_uncommitted_charges(
     assert (await gate.admit(ask(16))).hold == 42
 
 
+async def test_a_hold_of_one_micro_unit_needs_one(ledger_db: Database) -> None:
+    terms = ApiTerms(plan=PricePlan(output_per_mtok=1))  # 16 tokens cost 1 micro-unit, rounded up
+    gate = admission(ledger_db, route(terms))
+    with pytest.raises(GatewayError, match="exceeded your current quota"):
+        await gate.admit(ask(16))
+    set_balance(ledger_db, "acc_wallet", 1)
+    await gate.reservations.invalidate("org_buyer")
+    assert (await gate.admit(ask(16))).hold == 1
+
+
 async def test_a_free_plan_holds_nothing_even_from_an_overdrawn_wallet(ledger_db: Database) -> None:
     set_balance(ledger_db, "acc_wallet", -5)
     gate = admission(ledger_db, route(ApiTerms(), allowance_account_id="acc_tokens"))
@@ -442,6 +468,36 @@ async def test_included_tokens_cover_a_request_instead_of_money(ledger_db: Datab
     # the allowance mirror moved by the 15 tokens used, not by the 26 held
     assert await gate.reservations.reserve("allowance:org_buyer:off_1", "probe", 85, load=_never)
     assert not await gate.reservations.reserve("allowance:org_buyer:off_1", "probe2", 1, load=_never)
+
+
+async def test_one_included_token_covers_a_one_token_request(ledger_db: Database) -> None:
+    set_balance(ledger_db, "acc_tokens", 1)
+    recorder = Recorder()
+    gate = admission(
+        ledger_db,
+        route(SUBSCRIBED, allowance_account_id="acc_tokens", allowance_source_account_id="acc_source"),
+        recorder=recorder,
+    )
+    ticket = await gate.admit(ask(1, prompt=0))
+    assert (ticket.allowance_hold, ticket.hold) == (1, 0)
+    await gate.settle(ticket, Outcome(prompt_tokens=0, completion_tokens=1))
+    charge = recorder.entries[0].charge
+    assert charge is not None and (charge.payer_account_id, charge.amount) == ("acc_tokens", 1)
+
+
+async def test_a_failed_recording_gives_the_included_tokens_back(ledger_db: Database) -> None:
+    set_balance(ledger_db, "acc_tokens", 100)
+    gate = admission(
+        ledger_db,
+        route(SUBSCRIBED, allowance_account_id="acc_tokens", allowance_source_account_id="acc_source"),
+        recorder=Recorder(fail=OSError("disk full")),
+    )
+    ticket = await gate.admit(ask(16))
+    with pytest.raises(OSError, match="disk full"):
+        await gate.settle(ticket, Outcome(prompt_tokens=10, completion_tokens=5))
+    allowance = "allowance:org_buyer:off_1"
+    assert await gate.reservations.held(allowance) == 0
+    assert await gate.reservations.reserve(allowance, "probe", 100, load=_never)
 
 
 async def test_without_enough_included_tokens_the_wallet_pays(ledger_db: Database) -> None:
@@ -532,7 +588,7 @@ async def test_settle_bills_the_real_cost_and_releases_the_hold(ledger_db: Datab
         cost=9 + 3 * 2,
         currency="EUR",
     )
-    assert 1_000_000 <= usage.latency_ms < 1_005_000
+    assert 1_000_000 <= usage.latency_ms < 1_000_500
     assert entry.charge == UsageCharge(
         transaction_id=f"usage:{ticket.request_id}",
         org_id="org_buyer",
