@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import make_org
 from tests.hub.conftest import Orgs
 from tests.hub.test_api import commit, create
 from valuechain.accounts.models import Organization
@@ -318,13 +319,20 @@ def test_only_organisations_that_asked_can_be_named(hub: TestClient, orgs: Orgs,
 def test_access_records_are_listed_by_organisation(hub: TestClient, orgs: Orgs, hub_db: Database) -> None:
     _make(hub, orgs, private=False)
     _gate(hub_db, "manual")
-    _accepted_by(hub_db, "outco", "devco")
+    for slug in ("zulu", "alpha"):  # ids in the opposite order of the slugs
+        make_org(hub_db, slug)
+    _accepted_by(hub_db, "outco", "zulu", "devco", "alpha")
     with hub_db.unit_of_work() as session:
         repo = _repo(session)
         access.decide_access(session, repo=repo, principal=_key(session, "acme"), org_slug="outco",
                              status="accepted", now=NOW)  # fmt: skip
         listed = access.list_access(session, repo=repo)
-        assert [(slug, r.status) for r, slug in listed] == [("devco", "pending"), ("outco", "accepted")]
+        assert [(slug, r.status) for r, slug in listed] == [
+            ("alpha", "pending"),
+            ("devco", "pending"),
+            ("outco", "accepted"),
+            ("zulu", "pending"),
+        ]
         accepted = access.list_access(session, repo=repo, status="accepted")
         assert [slug for _, slug in accepted] == ["outco"]
         assert access.list_access(session, repo=repo, status="rejected") == []

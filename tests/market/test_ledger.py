@@ -80,3 +80,61 @@ def test_a_top_up_credits_the_org_wallet_from_cash(db: Database) -> None:
         stored = session.query(LedgerTransaction).filter_by(idempotency_key="t").one()
         assert (stored.org_id, stored.kind, stored.memo) == (org_id, "topup", "top-up")
         assert ledger.verify(session).problems == []
+
+
+def _buyer(db: Database) -> str:
+    from valuechain.accounts.models import Organization
+
+    make_org(db, "buyer")
+    with db.session() as session:
+        return session.query(Organization.id).filter_by(slug="buyer").scalar()
+
+
+def test_balances_of_missing_accounts_are_zero(db: Database) -> None:
+    with db.session() as session:
+        assert ledger.account_balance(session, "acc_missing") == 0
+        assert ledger.wallet_balance(session, "org_missing") == 0
+
+
+def test_a_top_up_is_booked_in_its_currency(db: Database) -> None:
+    org_id = _buyer(db)
+    with db.unit_of_work() as session:
+        ledger.top_up(session, org_id=org_id, amount=5, idempotency_key="usd", currency="USD")
+        with pytest.raises(ValidationError) as raised:
+            ledger.top_up(session, org_id=org_id, amount=0, idempotency_key="zero")
+        assert raised.value.message == "a top-up must be positive"
+    with db.session() as session:
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
+        cash = ledger.ensure_account(session, ledger.CASH_CODE, org_id=None)
+        assert (wallet.currency, cash.currency, cash.org_id, cash.kind) == ("USD", "USD", None, "cash")
+        assert (wallet.balance, cash.balance) == (5, -5)
+
+
+def test_verify_names_each_problem_and_counts_transactions(db: Database) -> None:
+    from valuechain.market.models import LedgerEntry, LedgerTransaction
+
+    org_id = _buyer(db)
+    with db.unit_of_work() as session:
+        ledger.top_up(session, org_id=org_id, amount=100, idempotency_key="t1")
+        ledger.top_up(session, org_id=org_id, amount=20, idempotency_key="t2")
+        ledger.ensure_account(session, ledger.revenue_code(org_id), org_id=org_id)  # no entries, balance 0
+    with db.session() as session:
+        check = ledger.verify(session)
+        assert (check.transactions, check.problems) == (2, [])
+    with db.unit_of_work() as session:
+        tx = session.query(LedgerTransaction).filter_by(idempotency_key="t2").one()
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
+        session.add(LedgerEntry(transaction_id=tx.id, account_id=wallet.id, amount=1))  # unbalanced, unbooked
+        promo = ledger.ensure_account(session, ledger.promotions_code(org_id), org_id=org_id)
+        session.execute(update(LedgerAccount).where(LedgerAccount.id == promo.id).values(balance=5))
+        tx_id = tx.id
+    with db.session() as session:
+        check = ledger.verify(session)
+    assert check.transactions == 2
+    assert sorted(check.problems) == sorted(
+        [
+            f"transaction {tx_id} sums to 1",
+            f"account wallet:{org_id} balance 120 != entries 121",
+            f"account promotions:{org_id} balance 5 != entries 0",
+        ]
+    )

@@ -175,7 +175,7 @@ def list_access(session: Session, *, repo: HubRepo, status: str | None = None) -
         query = query.where(HubAccess.status == status)
     records = list(session.scalars(query))
     slugs = slugs_for_ids(session, (r.org_id for r in records))
-    return sorted(((r, slugs.get(r.org_id, r.org_id)) for r in records), key=lambda pair: pair[1])
+    return sorted(((r, slugs[r.org_id]) for r in records), key=lambda pair: pair[1])
 
 
 def _access_snapshot(access: HubAccess) -> dict[str, object]:

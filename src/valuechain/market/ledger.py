@@ -227,13 +227,12 @@ class LedgerCheck:
 
 def verify(session: Session) -> LedgerCheck:
     """Every transaction sums to zero and every account's balance equals the sum of its entries."""
-    problems = []
     unbalanced = session.execute(
         select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
         .group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
     ).all()
-    problems += [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
+    problems = [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
     sums = dict(
         session.execute(
             select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)
