@@ -60,6 +60,7 @@ def test_intact_chain_verifies(db: Database) -> None:
             "chain ends at event 4 but the head records 4",
         ),
         ("DELETE FROM audit_head", "audit head is missing"),
+        ("UPDATE audit_events SET reason = 'forged' WHERE seq = 3", "event 3: content does not match"),
         ("UPDATE audit_events SET seq = seq + 100 WHERE seq = 3", "missing"),
     ],
 )
@@ -71,6 +72,14 @@ def test_tampering_is_detected(db: Database, tamper: str, expected: str) -> None
         result = verify_chain(session)
     assert not result.ok
     assert any(expected in p for p in result.problems), result.problems
+
+
+def test_a_missing_head_is_reported_as_such(db: Database) -> None:
+    _seed(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    with db.session() as session:
+        assert verify_chain(session).problems == ["audit head is missing"]
 
 
 def test_rehashing_one_event_still_breaks_the_link(db: Database) -> None:
