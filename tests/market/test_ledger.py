@@ -138,3 +138,97 @@ def test_verify_names_each_problem_and_counts_transactions(db: Database) -> None
             f"account promotions:{org_id} balance 5 != entries 0",
         ]
     )
+
+
+def _execute(db: Database, statements: list[tuple[str, object]]) -> None:
+    """Run pre-written statements as the gateway's metering writer does, on a raw DBAPI connection."""
+    conn = db.engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        for statement, params in statements:
+            if isinstance(params, tuple):
+                cur.execute(statement, params)
+            elif params:
+                cur.executemany(statement, params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_usage_charges_post_balanced_transactions_and_move_balances(db: Database) -> None:
+    """The metering batch's ledger statements: one ``usage`` transaction per charge (its request id is
+    its idempotency key), two entries, each account moved by the batch's net; nothing for zero."""
+    from datetime import UTC, datetime
+
+    from valuechain.core.bulk import BulkSql
+    from valuechain.market.models import LedgerEntry, LedgerTransaction
+
+    org_id = _buyer(db)
+    with db.unit_of_work() as session:
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
+        revenue = ledger.ensure_account(session, ledger.revenue_code(org_id), org_id=org_id)
+        other = ledger.ensure_account(session, ledger.promotions_code(org_id), org_id=org_id)
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    charges = [
+        ledger.UsageCharge("usage:req_1", org_id, wallet.id, revenue.id, 30, "chat/completions m", at),
+        ledger.UsageCharge("usage:req_2", org_id, wallet.id, other.id, 12, "x" * 600, at),
+        ledger.UsageCharge("usage:req_3", org_id, wallet.id, revenue.id, 0, "free", at),
+    ]
+    assert ledger.usage_charge_statements(BulkSql(sqlite=db.is_sqlite), charges[2:]) == []
+    _execute(db, ledger.usage_charge_statements(BulkSql(sqlite=db.is_sqlite), charges))
+    with db.session() as session:
+        txs = session.query(LedgerTransaction).order_by(LedgerTransaction.id).all()
+        assert [(t.id, t.idempotency_key, t.kind, t.org_id, t.created_at) for t in txs] == [
+            ("usage:req_1", "usage:req_1", "usage", org_id, at),
+            ("usage:req_2", "usage:req_2", "usage", org_id, at),
+        ]
+        assert (txs[0].memo, txs[1].memo) == ("chat/completions m", "x" * 500)
+        entries = session.query(LedgerEntry).order_by(LedgerEntry.id).all()
+        assert [(e.transaction_id, e.account_id, e.amount) for e in entries] == [
+            ("usage:req_1", wallet.id, -30),
+            ("usage:req_1", revenue.id, 30),
+            ("usage:req_2", wallet.id, -12),
+            ("usage:req_2", other.id, 12),
+        ]
+        balances = {a.id: a.balance for a in session.query(LedgerAccount)}
+        assert (balances[wallet.id], balances[revenue.id], balances[other.id]) == (-42, 30, 12)
+        assert ledger.verify(session).problems == []
+
+
+def test_credits_move_from_the_providers_promotions_to_the_wallet(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from valuechain.market.models import LedgerTransaction
+
+    org_id = _buyer(db)
+    make_org(db, "seller")
+    with db.session() as session:
+        from valuechain.accounts.models import Organization
+
+        seller = session.query(Organization.id).filter_by(slug="seller").scalar()
+    with db.unit_of_work() as session:
+        tx = ledger.grant_credits(session, org_id=org_id, provider_org_id=seller, amount=70,
+                                  idempotency_key="g1", memo="welcome", currency="USD")  # fmt: skip
+        assert tx is not None
+        again = ledger.grant_credits(session, org_id=org_id, provider_org_id=seller, amount=70,
+                                     idempotency_key="g1", memo="welcome")  # fmt: skip
+        assert again is None
+        at = datetime(2026, 5, 6, tzinfo=UTC)
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id)
+        cash = ledger.ensure_account(session, ledger.CASH_CODE, org_id=None)
+        posted = ledger.post(session, idempotency_key="adj", kind="adjustment", org_id=org_id, memo="fix",
+                             now=at, postings=[(wallet, -5), (cash, 5)])  # fmt: skip
+        assert posted is not None
+    with db.session() as session:
+        stored = session.query(LedgerTransaction).filter_by(idempotency_key="g1").one()
+        assert (stored.kind, stored.org_id, stored.memo) == ("credit", org_id, "welcome")
+        adj = session.query(LedgerTransaction).filter_by(idempotency_key="adj").one()
+        assert (adj.kind, adj.org_id, adj.memo, adj.created_at) == ("adjustment", org_id, "fix", at)
+        promo = ledger.ensure_account(session, ledger.promotions_code(seller), org_id=seller)
+        assert (promo.balance, promo.currency, promo.org_id, promo.kind) == (-70, "USD", seller, "promotions")
+        assert ledger.wallet_balance(session, org_id) == 65
+        wallet_id = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id).id
+        assert ledger.account_balance(session, wallet_id) == 65
+        codes = [ledger.wallet_code(org_id), ledger.promotions_code(seller), "wallet:nobody"]
+        assert ledger.account_ids(session, codes) == {codes[0]: wallet_id, codes[1]: promo.id}
+        assert ledger.verify(session).problems == []
