@@ -556,14 +556,21 @@ async def test_settle_bills_the_real_cost_and_releases_the_hold(ledger_db: Datab
     terms = PRICED.model_copy(
         update={
             "key_limits": Limits(requests_per_minute=9, tokens_per_minute=1000, concurrent_requests=1),
-            "logging": LoggingPolicy(mode="metadata"),
+            "logging": LoggingPolicy(mode="full"),
         }
     )
     gate = admission(ledger_db, route(terms), recorder=recorder, rules=rules)
     ticket = await gate.admit(ask(16))
     ticket.started = time.perf_counter() - 1000.0  # it ran 1,000 s
     commit = await gate.settle(
-        ticket, Outcome(status=200, prompt_tokens=9, completion_tokens=3, response_text="Hi there")
+        ticket,
+        Outcome(
+            status=200,
+            prompt_tokens=9,
+            completion_tokens=3,
+            request_body={"messages": [{"role": "user", "content": "hello"}]},
+            response_text="Hi there",
+        ),
     )
     assert commit is not None and commit.done()
     assert gate.in_flight == 0 and ticket.settled
@@ -598,7 +605,10 @@ async def test_settle_bills_the_real_cost_and_releases_the_hold(ledger_db: Datab
         memo="chat/completions acme/m",
         created_at=usage.created_at,
     )
-    assert entry.request_log is not None and entry.request_log.mode == "metadata"
+    log = entry.request_log
+    assert log is not None and (log.mode, log.id, log.org_id) == ("full", ticket.request_id, "org_buyer")
+    assert log.request_body == {"messages": [{"role": "user", "content": "hello"}]}
+    assert log.response_body == {"text": "Hi there"}
     assert entry.events == []
     assert rules.outputs == [(Subject("org_buyer", "key_1", "org_acme"), ticket.request_id, "Hi there")]
     assert await gate.reservations.held("org_buyer") == 0

@@ -171,16 +171,18 @@ def test_usage_charges_post_balanced_transactions_and_move_balances(db: Database
     at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     charges = [
         ledger.UsageCharge("usage:req_1", org_id, wallet.id, revenue.id, 30, "chat/completions m", at),
-        ledger.UsageCharge("usage:req_2", org_id, wallet.id, other.id, 12, "x" * 600, at),
+        ledger.UsageCharge("usage:req_2", org_id, wallet.id, revenue.id, 12, "x" * 600, at),
         ledger.UsageCharge("usage:req_3", org_id, wallet.id, revenue.id, 0, "free", at),
+        ledger.UsageCharge("usage:req_4", org_id, wallet.id, other.id, 1, "one", at),
     ]
-    assert ledger.usage_charge_statements(BulkSql(sqlite=db.is_sqlite), charges[2:]) == []
+    assert ledger.usage_charge_statements(BulkSql(sqlite=db.is_sqlite), charges[2:3]) == []
     _execute(db, ledger.usage_charge_statements(BulkSql(sqlite=db.is_sqlite), charges))
     with db.session() as session:
         txs = session.query(LedgerTransaction).order_by(LedgerTransaction.id).all()
         assert [(t.id, t.idempotency_key, t.kind, t.org_id, t.created_at) for t in txs] == [
             ("usage:req_1", "usage:req_1", "usage", org_id, at),
             ("usage:req_2", "usage:req_2", "usage", org_id, at),
+            ("usage:req_4", "usage:req_4", "usage", org_id, at),
         ]
         assert (txs[0].memo, txs[1].memo) == ("chat/completions m", "x" * 500)
         entries = session.query(LedgerEntry).order_by(LedgerEntry.id).all()
@@ -188,10 +190,12 @@ def test_usage_charges_post_balanced_transactions_and_move_balances(db: Database
             ("usage:req_1", wallet.id, -30),
             ("usage:req_1", revenue.id, 30),
             ("usage:req_2", wallet.id, -12),
-            ("usage:req_2", other.id, 12),
+            ("usage:req_2", revenue.id, 12),
+            ("usage:req_4", wallet.id, -1),
+            ("usage:req_4", other.id, 1),
         ]
         balances = {a.id: a.balance for a in session.query(LedgerAccount)}
-        assert (balances[wallet.id], balances[revenue.id], balances[other.id]) == (-42, 30, 12)
+        assert (balances[wallet.id], balances[revenue.id], balances[other.id]) == (-43, 42, 1)
         assert ledger.verify(session).problems == []
 
 

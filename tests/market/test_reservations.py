@@ -45,6 +45,12 @@ class Clock:
         return self.now
 
 
+async def test_forgetting_a_balance_never_loaded_is_harmless() -> None:
+    res = MemoryReservations()
+    await res.invalidate("org")
+    assert await res.held("org") == 0
+
+
 async def test_the_mirrored_balance_is_reloaded_once_older_than_its_ttl() -> None:
     balances = [100, 40]
 

@@ -252,7 +252,7 @@ def list_events(
     if org_id is not None:
         query = query.where(AuditEvent.org_id == org_id)
     if action is not None and action.endswith("*"):
-        query = query.where(AuditEvent.action.startswith(action.rstrip("*"), autoescape=True))
+        query = query.where(AuditEvent.action.startswith(action.removesuffix("*"), autoescape=True))
     elif action is not None:
         query = query.where(AuditEvent.action == action)
     if since is not None:
