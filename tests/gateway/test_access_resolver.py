@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import make_key, make_org
 from tests.gateway.conftest import MODEL, World, _org_id, default_terms
@@ -16,10 +20,12 @@ from valuechain.gateway.access import AccessResolver, Caller, Route
 from valuechain.gateway.errors import GatewayError
 from valuechain.market import ledger
 from valuechain.market import service as market
+from valuechain.market.models import Entitlement
 from valuechain.oversight.service import suspend
 from valuechain.registry.models import Offer
 from valuechain.registry.schemas import ModelCreate, OfferCreate, VersionCreate
 from valuechain.registry.service import create_model, create_offer, create_version
+from valuechain.runtime.models import BackendBinding
 
 
 def _caller() -> Caller:
@@ -207,4 +213,55 @@ async def test_the_cache_is_bounded(world: World) -> None:
     with pytest.raises(AuthenticationError):
         access.caller("vc_sk_unknown-3")  # a fourth: the cache starts over
     assert access.caller(world.dev_key) is not cached
+    access.close()
+
+
+async def test_a_served_context_length_and_a_later_version_entitled(world: World) -> None:
+    """The backend's context length is the route's; an entitled later version takes the model's name back
+    from the denied earlier one."""
+    acme = system_principal(org_id=_org_id(world.db, "acme"), org_slug="acme")
+    with world.db.unit_of_work() as session:
+        session.add(BackendBinding(id="bkd_1", version_id=world.version_id, kind="remote", config={},
+                                   context_length=8192, created_at=datetime.now(UTC)))  # fmt: skip
+    assert world.gateway.admission.access.caller(world.dev_key).route(MODEL).context_length == 8192
+    with world.db.unit_of_work() as session:
+        devco = _org_id(world.db, "devco")
+        entitlement = session.scalars(select(Entitlement).where(Entitlement.org_id == devco)).one()
+        market.revoke(session, entitlement.id, principal=acme, reason="moved to v2")
+        version = create_version(session, MODEL, VersionCreate(label="2"), principal=acme)  # type: ignore[call-arg]
+        offer = create_offer(session, OfferCreate(model=f"{MODEL}@2", channel="api"), principal=acme)  # type: ignore[arg-type]
+        market.set_api_terms(session, offer.id, default_terms(), principal=acme)
+        market.grant(session, offer.id, "devco", principal=acme)
+        version_id = version.id
+    caller = world.gateway.admission.access.caller(world.dev_key)
+    assert caller.route(MODEL).version_id == version_id
+    assert set(caller.routes) == {MODEL, f"{MODEL}@2"}
+    assert set(caller.denied) == {f"{MODEL}@1"}  # the name itself is routed, no longer denied
+    assert caller.denied[f"{MODEL}@1"] == f"your entitlement to offer {world.offer_id} is revoked"
+
+
+class _CountingDb:
+    """The database, counting write transactions."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.writes = db, 0
+
+    def session(self) -> Any:
+        return self.db.session()
+
+    def unit_of_work(self) -> Any:
+        self.writes += 1
+        return self.db.unit_of_work()
+
+    def on_commit(self, hook: Any) -> Any:
+        return self.db.on_commit(hook)
+
+
+async def test_the_read_path_writes_only_a_stale_last_use(world: World) -> None:
+    counting = _CountingDb(world.db)
+    access = AccessResolver(counting, ttl_s=0)  # type: ignore[arg-type]
+    access.caller(world.dev_key)
+    assert counting.writes == 1  # never used: its last use is recorded
+    access.caller(world.dev_key)
+    assert counting.writes == 1  # used a moment ago: no write transaction
     access.close()

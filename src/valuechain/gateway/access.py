@@ -194,7 +194,7 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             offer_id=offer.offer_id,
             version_id=offer.version_id,
             provider_org_id=offer.by_org_id,
-            provider_slug=slugs.get(offer.by_org_id, ""),
+            provider_slug=slugs[offer.by_org_id],
             terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
             context_length=contexts.get(offer.version_id, 2048),
