@@ -231,8 +231,39 @@ def test_credits_move_from_the_providers_promotions_to_the_wallet(db: Database) 
         promo = ledger.ensure_account(session, ledger.promotions_code(seller), org_id=seller)
         assert (promo.balance, promo.currency, promo.org_id, promo.kind) == (-70, "USD", seller, "promotions")
         assert ledger.wallet_balance(session, org_id) == 65
-        wallet_id = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=org_id).id
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=None)
+        assert (wallet.currency, wallet.org_id, wallet.kind) == ("USD", org_id, "wallet")
+        wallet_id = wallet.id
         assert ledger.account_balance(session, wallet_id) == 65
         codes = [ledger.wallet_code(org_id), ledger.promotions_code(seller), "wallet:nobody"]
         assert ledger.account_ids(session, codes) == {codes[0]: wallet_id, codes[1]: promo.id}
         assert ledger.verify(session).problems == []
+
+
+def test_accounts_are_made_once_with_their_kind_and_currency(db: Database) -> None:
+    from valuechain.market.models import LedgerTransaction
+
+    org_id = _buyer(db)
+    with db.unit_of_work() as session:
+        tokens = ledger.ensure_account(session, ledger.allowance_code(org_id, "off_1"), org_id=org_id)
+        assert tokens.id.startswith("acc_")
+        assert (tokens.kind, tokens.currency, tokens.balance, tokens.org_id) == (
+            "allowance",
+            "EUR",
+            0,
+            org_id,
+        )
+        again = ledger.ensure_account(
+            session, ledger.allowance_code(org_id, "off_1"), org_id=None, currency="TOK"
+        )
+        assert again.id == tokens.id and again.currency == "EUR"
+        source = ledger.ensure_account(session, ledger.allowance_source_code(org_id), org_id=org_id)
+        assert source.kind == "allowance-source"
+        tx = ledger.post(session, idempotency_key="p1", kind="grant", postings=[(tokens, 5), (source, -5)])
+        assert tx is not None and tx.id.startswith("ltx_")
+        with pytest.raises(ValidationError) as raised:
+            ledger.post(session, idempotency_key="p2", kind="grant", postings=[(tokens, 5)])
+        assert raised.value.message == "ledger postings must sum to zero"
+    with db.session() as session:
+        stored = session.query(LedgerTransaction).filter_by(idempotency_key="p1").one()
+        assert (stored.memo, stored.org_id) == ("", None)

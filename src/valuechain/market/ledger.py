@@ -42,12 +42,7 @@ def ensure_account(
     account = session.execute(select(LedgerAccount).where(LedgerAccount.code == code)).scalar_one_or_none()
     if account is None:
         account = LedgerAccount(
-            id=new_id("acc"),
-            code=code,
-            org_id=org_id,
-            kind=code.split(":", 1)[0],
-            currency=currency,
-            balance=0,
+            id=new_id("acc"), code=code, org_id=org_id, kind=code.partition(":")[0], currency=currency
         )
         session.add(account)
         session.flush()
@@ -67,10 +62,8 @@ def post(
     """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes)."""
     if sum(amount for _, amount in postings) != 0:
         raise ValidationError("ledger postings must sum to zero")
-    exists = session.execute(
-        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
-    ).first()
-    if exists is not None:
+    posted = select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
+    if session.scalar(select(posted.exists())):
         return None
     tx = LedgerTransaction(
         id=new_id("ltx"),
