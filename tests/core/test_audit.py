@@ -272,3 +272,25 @@ def test_list_events_filters_by_org_action_and_time(db: Database) -> None:
     assert [seq for seq, _ in _listed(db, org_id="org_a", batch=1)] == [1, 3]
     assert [seq for seq, _ in _listed(db, batch=3)] == [1, 2, 3]
     assert [seq for seq, _ in _listed(db, batch=2)] == [1, 2, 3]
+
+
+def test_bulk_appends_check_presence_only_single_events_the_types(db: Database) -> None:
+    """A chain import appends many events: their payloads are checked for the fields only (issue 13)."""
+    typed_wrong = {"visibility": 1, "gated": None}
+    with db.unit_of_work() as session:
+        record_changes(
+            session, [Change("user:cli", None, "hub.repo.gated", "hub_repo", "r1", None, typed_wrong)]
+        )
+        with pytest.raises(EventError):
+            record_event(session, actor="user:cli", org_id=None, action="hub.repo.gated",
+                         subject_type="hub_repo", subject_id="r1", after=typed_wrong)  # fmt: skip
+    assert len(_events(db)) == 1
+
+
+def test_appends_continue_from_the_head(db: Database) -> None:
+    """The head, not the table, numbers the next event (a head ahead of the rows is reported, not hidden)."""
+    _seed(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_head SET seq = 10"))
+    make_org(db, "gamma")
+    assert [e.seq for e in _events(db)][-1] == 11

@@ -265,3 +265,32 @@ async def test_the_read_path_writes_only_a_stale_last_use(world: World) -> None:
     access.caller(world.dev_key)
     assert counting.writes == 1  # used a moment ago: no write transaction
     access.close()
+
+
+class _RacingDb(_CountingDb):
+    """The database, with another commit invalidating the cache while a caller is being resolved."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.access: AccessResolver | None = None
+
+    def session(self) -> Any:
+        if self.access is not None:
+            self.access.invalidate()
+        return self.db.session()
+
+
+async def test_a_caller_resolved_across_an_invalidation_is_not_cached(world: World) -> None:
+    racing = _RacingDb(world.db)
+    access = AccessResolver(racing, ttl_s=60)  # type: ignore[arg-type]
+    access.caller(world.dev_key)  # the key's first use
+    access.invalidate()
+    assert access.generation == 1
+    racing.access = access
+    first = access.caller(world.dev_key)  # a commit lands meanwhile
+    assert access.generation == 2
+    racing.access = None
+    second = access.caller(world.dev_key)
+    assert second is not first
+    assert access.caller(world.dev_key) is second
+    access.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from valuechain.core.bulk import BulkSql, Statements
@@ -62,8 +62,7 @@ def post(
     """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes)."""
     if sum(amount for _, amount in postings) != 0:
         raise ValidationError("ledger postings must sum to zero")
-    posted = select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
-    if session.scalar(select(posted.exists())):
+    if session.scalar(select(exists().where(LedgerTransaction.idempotency_key == idempotency_key))):
         return None
     tx = LedgerTransaction(
         id=new_id("ltx"),
