@@ -267,3 +267,19 @@ def test_accounts_are_made_once_with_their_kind_and_currency(db: Database) -> No
     with db.session() as session:
         stored = session.query(LedgerTransaction).filter_by(idempotency_key="p1").one()
         assert (stored.memo, stored.org_id) == ("", None)
+
+
+def test_credits_are_in_euro_unless_said_otherwise(db: Database) -> None:
+    org_id = _buyer(db)
+    make_org(db, "seller")
+    with db.session() as session:
+        from valuechain.accounts.models import Organization
+
+        seller = session.query(Organization.id).filter_by(slug="seller").scalar()
+    with db.unit_of_work() as session:
+        ledger.grant_credits(session, org_id=org_id, provider_org_id=seller, amount=3, idempotency_key="g",
+                             memo="hi")  # fmt: skip
+    with db.session() as session:
+        wallet = ledger.ensure_account(session, ledger.wallet_code(org_id), org_id=None, currency="TOK")
+        promo = ledger.ensure_account(session, ledger.promotions_code(seller), org_id=None, currency="TOK")
+        assert (wallet.currency, promo.currency) == ("EUR", "EUR")
