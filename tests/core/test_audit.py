@@ -56,7 +56,8 @@ def test_intact_chain_verifies(db: Database) -> None:
             "chain ends at event 3 but the head records 4 (tail deleted)",
         ),
         (
-            "UPDATE audit_head SET hash = 'f' || substr(hash, 2)",
+            # not a hex digit: the head's hash always changes ('f' left it alone for 1 head in 16)
+            "UPDATE audit_head SET hash = 'g' || substr(hash, 2)",
             "chain ends at event 4 but the head records 4",
         ),
         ("DELETE FROM audit_head", "audit head is missing"),
