@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from valuechain.core.bulk import BulkSql, Statements
@@ -42,12 +42,7 @@ def ensure_account(
     account = session.execute(select(LedgerAccount).where(LedgerAccount.code == code)).scalar_one_or_none()
     if account is None:
         account = LedgerAccount(
-            id=new_id("acc"),
-            code=code,
-            org_id=org_id,
-            kind=code.split(":", 1)[0],
-            currency=currency,
-            balance=0,
+            id=new_id("acc"), code=code, org_id=org_id, kind=code.partition(":")[0], currency=currency
         )
         session.add(account)
         session.flush()
@@ -71,10 +66,7 @@ def post(
     """
     if sum(amount for _, amount in postings) != 0:
         raise ValidationError("ledger postings must sum to zero")
-    exists = session.execute(
-        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
-    ).first()
-    if exists is not None:
+    if session.scalar(select(exists().where(LedgerTransaction.idempotency_key == idempotency_key))):
         return None
     tx = LedgerTransaction(
         id=new_id("ltx"),
@@ -233,13 +225,12 @@ class LedgerCheck:
 
 def verify(session: Session) -> LedgerCheck:
     """Every transaction sums to zero and every account's balance equals the sum of its entries."""
-    problems = []
     unbalanced = session.execute(
         select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
         .group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
     ).all()
-    problems += [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
+    problems = [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
     sums = dict(
         session.execute(
             select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)
