@@ -27,7 +27,7 @@ ACTORS = [
     ActorFact("reseller", "Reseller SRL", "IT"),
     ActorFact("shop", "Shop SA", "FR"),
     ActorFact("vendor", "Vendor Oy", "FI"),
-    ActorFact("bank", "Bank SpA", "IT", public_body=False),
+    ActorFact("bank", "Bank SpA", "IT", public_body=False, public_service=False),
     ActorFact("city", "City of Utrecht", "NL", public_body=True),
     ActorFact("agency", "Agency AB", "SE"),
 ]

@@ -364,8 +364,8 @@ def _placing(
     )
 
 
-def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
-    """High risk by Annex III area (Art. 6(2)); legacy systems note Art. 111(2)."""
+def classify_system(fact: SystemFact, pack: Pack, *, source: SystemFact | None = None) -> SystemView:
+    """High risk by Annex III area (Art. 6(2)); legacy systems note Art. 111(2); the Art. 25 initial provider."""
     if fact.annex_iii:
         areas = ", ".join(sorted(fact.annex_iii))
         reason = f"Annex III area {areas}: high-risk (Art. 6(2)); no Art. 6(3) derogation recorded"
@@ -384,4 +384,17 @@ def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
         high_risk=bool(fact.annex_iii),
         high_risk_reason=reason,
         legacy_note=legacy,
+        initial_provider=_initial_provider(fact, source),
+        initial_excludes_high_risk=source.excludes_high_risk_use if source is not None else False,
     )
+
+
+def _initial_provider(fact: SystemFact, source: SystemFact | None) -> str | None:
+    """The provider of the system this one was made from, or the actor whose name it carries (Art. 25(2))."""
+    if source is not None:
+        initial = source.provider
+    elif fact.modified_from is not None:
+        initial = fact.modified_from.split("/", 1)[0]
+    else:
+        initial = fact.origin
+    return None if initial == fact.provider else initial

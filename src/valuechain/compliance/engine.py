@@ -187,7 +187,9 @@ class Engine:
         return out
 
     def _compute_system(self, system_id: str) -> None:
-        view: SystemView = self.regime.module.classify_system(self.systems[system_id], self.pack)
+        fact = self.systems[system_id]
+        source = self.systems.get(fact.modified_from) if fact.modified_from else None
+        view: SystemView = self.regime.module.classify_system(fact, self.pack, source=source)
         self._system_views[system_id] = view
         out = []
         for spec in self._system_specs:
@@ -294,6 +296,8 @@ class Engine:
             self._link_system(system)
             dirty_models.update(system.models)
             dirty_systems.add(system.id)
+            # Art. 25(2): systems made from this one read its provider and its exclusion of high-risk use.
+            dirty_systems.update(s.id for s in self.systems.values() if s.modified_from == system.id)
         unknown = sorted(m for m in dirty_models if m not in self.models)
         if unknown:
             raise ValidationError(f"change refers to unknown model(s): {', '.join(unknown)}")
