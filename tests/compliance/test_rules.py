@@ -498,7 +498,7 @@ CASES = [
         "Art. 27(1)",
         chain(systems=[system(annex_iii=frozenset({"migration"}), deployers=("city",))]),
         present={("city", "shop/bot", "A27"): {"status": "open"}},
-        mentions={("city", "shop/bot", "A27"): "city is a public body or provides public services"},
+        mentions={("city", "shop/bot", "A27"): "city is a body governed by public law"},
     ),
     Case(
         "FRIA undecidable for credit/insurance point",
