@@ -71,9 +71,10 @@ def chain(
     derivations: list[DerivationFact] | None = None,
     offers: list[OfferFact] | None = None,
     systems: list[SystemFact] | None = None,
+    actors: list[ActorFact] | None = None,
 ) -> ChainFacts:
     return ChainFacts.build(
-        actors=ACTORS,
+        actors=ACTORS + (actors or []),
         models=list(models),
         derivations=derivations or [],
         offers=offers or [],

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.compliance.builders import AS_OF, chain, model, open_model, run, system
-from valuechain.compliance.facts import ChainFacts, DerivationFact, OfferFact
+from valuechain.compliance.facts import ActorFact, ChainFacts, DerivationFact, OfferFact
 
 Key = tuple[str, str, str]
 M = "lab/m"
@@ -533,6 +533,54 @@ CASES = [
             ("reseller", "vendor/hr", "A25.1.a"): {"status": "open"},
             ("reseller", "vendor/hr", "A16"): {"status": "open"},
         },
+    ),
+    Case(
+        "white-label rebrand: the initial provider must cooperate",
+        "Art. 25(1)(a), 25(2)",
+        chain(
+            systems=[
+                system("vendor/hr", provider="vendor", annex_iii=frozenset({"employment"})),
+                system(
+                    "reseller/hr",
+                    provider="reseller",
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/hr",
+                    changes=frozenset({"rebrand"}),
+                ),
+            ]
+        ),
+        present={
+            ("reseller", "reseller/hr", "A25.1.a"): {"status": "open"},
+            ("vendor", "reseller/hr", "A25.2"): {"status": "open"},
+        },
+        mentions={("vendor", "reseller/hr", "A25.2"): "it did not exclude high-risk use"},
+    ),
+    Case(
+        "no cooperation duty when the initial provider excluded high-risk use",
+        "Art. 25(2) last sentence",
+        chain(
+            systems=[
+                system("vendor/chat", provider="vendor", excludes_high_risk_use=True),
+                system(
+                    "shop/hr",
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/chat",
+                    changes=frozenset({"intended_purpose"}),
+                ),
+            ]
+        ),
+        present={("shop", "shop/hr", "A25.1.c"): {"status": "open"}},
+        absent=[("vendor", "shop/hr", "A25.2")],
+    ),
+    Case(
+        "FRIA by a private provider of public services",
+        "Art. 27(1) (private entities providing public services)",
+        chain(
+            actors=[ActorFact("school", "School Trust", "NL", public_body=False, public_service=True)],
+            systems=[system(annex_iii=frozenset({"education"}), deployers=("school",))],
+        ),
+        present={("school", "shop/bot", "A27"): {"status": "open"}},
+        mentions={("school", "shop/bot", "A27"): "school is a public-service provider"},
     ),
     Case(
         "own-name high-risk system is no takeover",
