@@ -132,7 +132,7 @@ class _Context:
 
     def _rec(self, ref: str, label: str, name: str) -> DocField:
         """A field recorded as such (manifest format 2, ``valuechain compliance record``)."""
-        return DocField(ref, label, self.m.documentation.get(name), f"models.{name}")
+        return DocField(ref, label, dict(self.m.documentation).get(name), f"models.{name}")
 
     def general(self) -> list[DocField]:
         provider = self.view.provider
@@ -209,7 +209,9 @@ class _Context:
         compute = f"{flop(self.view.compute)} FLOP" if self.view.compute is not None else None
         return [
             self._rec("XI 2(a)", "Technical means for integration", "integration_means"),
-            self._rec("XI 2(b)", "Design specifications of model and training process", "design_specification"),
+            self._rec(
+                "XI 2(b)", "Design specifications of model and training process", "design_specification"
+            ),
             self._data("XI 2(c)"),
             DocField("XI 2(c)", "Number of data points", tokens, "models.training_tokens"),
             DocField(

@@ -9,10 +9,10 @@ from types import MappingProxyType
 
 from valuechain.registry.manifest import (
     EU_COUNTRIES,
+    V2_FIELDS,
     ChainManifest,
     ManifestModel,
     ManifestSystem,
-    V2_FIELDS,
     split_ref,
 )
 
@@ -61,7 +61,9 @@ class ModelFact:
     description: str | None = None
     training_data_summary: str | None = None
     # Annex XI/XII and training-content fields (manifest format 2); name → recorded text.
-    documentation: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    documentation: tuple[tuple[str, str], ...] = ()
+    # False in a completion of an unknown compute: a modifier cannot know it, so GL para 61's fallback holds.
+    compute_disclosed: bool = True
 
     @property
     def owner(self) -> str:
@@ -222,13 +224,8 @@ def system_fact(s: ManifestSystem) -> SystemFact:
     )
 
 
-def _documentation(m: ManifestModel) -> Mapping[str, str]:
-    out = {}
-    for name in DOCUMENTATION_FIELDS:
-        value = getattr(m, name)
-        if value:
-            out[name] = value
-    return MappingProxyType(out)
+def _documentation(m: ManifestModel) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name in DOCUMENTATION_FIELDS if (value := getattr(m, name)))
 
 
 def model_fact(m: ManifestModel) -> ModelFact:

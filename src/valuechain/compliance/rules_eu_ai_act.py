@@ -152,7 +152,11 @@ def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
         actor = actors.get(deployer)
         public = None if actor is None else or3(actor.public_body, actor.public_service)
         if public is True:
-            kind = "a body governed by public law" if actor and actor.public_body else "a public-service provider"
+            kind = (
+                "a body governed by public law"
+                if actor and actor.public_body
+                else "a public-service provider"
+            )
             hits.append(Hit(deployer, True, (f"{deployer} is {kind} (Art. 27(1))",)))
             continue
         if "essential_services" in s.fact.annex_iii:

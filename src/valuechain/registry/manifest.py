@@ -185,6 +185,7 @@ class ModelFacts(_Strict):
     eu_excluded: bool = Field(default=False, description="EU distribution and use clearly excluded.")
     designated_systemic_risk: bool = False
     eu_business_users: int = Field(default=0, ge=0, description="Registered business users in the EU.")
+
     def training_compute_estimate(self) -> tuple[float | None, str | None]:
         """Training compute and how it is known: ``given``, ``6ND`` estimate, or (None, None)."""
         if self.training_compute_flop is not None:
