@@ -373,7 +373,7 @@ def _placing(
 
 
 def classify_system(fact: SystemFact, pack: Pack, *, source: SystemFact | None = None) -> SystemView:
-    """High risk by Annex III area (Art. 6(2)); legacy systems note Art. 111(2); the Art. 25 initial provider."""
+    """High risk by Annex III area (Art. 6(2)); legacy note (Art. 111(2)); the Art. 25 initial provider."""
     if fact.annex_iii:
         areas = ", ".join(sorted(fact.annex_iii))
         reason = f"Annex III area {areas}: high-risk (Art. 6(2)); no Art. 6(3) derogation recorded"
