@@ -83,7 +83,7 @@ def _model_compute(m: ModelFact) -> float | None:
 
 
 def candidates(facts: ChainFacts, gaps: list[Unknown], pack: Pack) -> list[float]:
-    """One value inside every interval between the thresholds and sums/thirds of neighbouring known computes."""
+    """One value inside every interval between thresholds and sums/thirds of nearby known computes."""
     limits = [pack.value("gpai_indicative_flop"), pack.value("systemic_presumption_flop")]
     divisor = pack.value("modifier_divisor")
     points = set(limits)

@@ -144,7 +144,7 @@ def a26(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
 
 
 def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
-    """Art. 27(1): FRIA by public-law or public-service deployers and for Annex III 5(b)-(c); never point 2."""
+    """Art. 27(1): FRIA by public-law or public-service deployers, Annex III 5(b)-(c); never point 2."""
     if not (s.placed and s.high_risk) or s.fact.annex_iii <= {"critical_infrastructure"}:
         return []
     hits = []
@@ -207,7 +207,7 @@ def a25_1_c(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
 
 
 def a25_2(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
-    """Art. 25(2): the initial provider is no longer provider but cooperates, unless it excluded high-risk use."""
+    """Art. 25(2): the initial provider cooperates with the new one, unless it excluded high-risk use."""
     if not _became_provider(s) or s.initial_provider is None:
         return []
     if s.initial_excludes_high_risk:

@@ -1,4 +1,4 @@
-"""Chain manifest format v2 (v1 still read): a YAML description of a whole value chain (README, "Chain manifests").
+"""Chain manifest format 2 (format 1 still read): a YAML description of a value chain (README, "Chain manifests").
 
 Format 2 only adds optional fields (issue 13): Annex XI/XII and training-content fields on models, Art. 25
 facts on systems, Art. 27 facts on actors. A v1 document is a valid v2 document with ``valuechain: 1``.
@@ -226,7 +226,7 @@ class ModelDocumentation(_Strict):
     integration_means: str | None = Field(
         default=None,
         max_length=20_000,
-        description="Technical means for integration: instructions, infrastructure, tools (XI 2(a), XII 2(a)).",
+        description="Technical means for integration (Annex XI 2(a), XII 2(a)).",
     )
     design_specification: str | None = Field(
         default=None,
@@ -261,7 +261,7 @@ class ModelDocumentation(_Strict):
     system_architecture: str | None = Field(
         default=None,
         max_length=20_000,
-        description="System architecture: how software components build on each other (Annex XI section 2 point 3).",
+        description="System architecture (Annex XI section 2 point 3).",
     )
     knowledge_cutoff: str | None = Field(
         default=None,
@@ -276,7 +276,7 @@ class ModelDocumentation(_Strict):
     tdm_reservations: str | None = Field(
         default=None,
         max_length=20_000,
-        description="How text-and-data-mining reservations were respected (Art. 4(3) Directive 2019/790; template section 3).",
+        description="How text-and-data-mining reservations were respected (Art. 4(3) Directive 2019/790).",
     )
     illegal_content_removal: str | None = Field(
         default=None,
@@ -349,7 +349,7 @@ class ManifestSystem(_Strict):
     )
     excludes_high_risk_use: bool = Field(
         default=False,
-        description="The initial provider clearly said it must not become high-risk (Art. 25(2) last sentence).",
+        description="The initial provider said it must not become high-risk (Art. 25(2) last sentence).",
     )
 
 
