@@ -128,7 +128,7 @@ def test_bom(app: typer.Typer) -> None:
 def test_registry_backed_commands_through_the_root_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without --chain the commands read the registry; a generated document becomes evidence."""
+    """Without --chain the commands read the registry; a generated document is not evidence (issue 13)."""
     from valuechain.cli.main import app as root
 
     monkeypatch.setenv("VALUECHAIN_HOME", str(tmp_path / "home"))
@@ -143,7 +143,7 @@ def test_registry_backed_commands_through_the_root_cli(
     assert result.exit_code == 0, result.output
     result = runner.invoke(root, ["obligations", "-f", "json", "--rule", "A53.1.a"])
     statuses = {o["subject"]: o["status"] for o in json.loads(result.stdout)["obligations"]}
-    assert statuses["tuner/ol-7b-legal"].startswith("documentation generated at")
+    assert statuses["tuner/ol-7b-legal"] in ("open", "overdue")
     result = runner.invoke(
         root, ["whatif", "-f", "json", "--set", "models[openlab/ol-7b].weights_public=false"]
     )

@@ -59,6 +59,11 @@ class Action(StrEnum):
     agreement_manage = "registry.agreement.manage"
     oversight_list = "oversight.event.list"
     metrics_read = "platform.metrics.read"
+    evidence_write = "compliance.evidence.write"
+    incident_read = "compliance.incident.read"
+    incident_write = "compliance.incident.write"
+    complaint_read = "compliance.complaint.read"
+    complaint_answer = "compliance.complaint.answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,11 @@ RULES: dict[Action, Rule] = {
     Action.agreement_manage: Rule(_W, Role.admin, writes=True),
     Action.oversight_list: Rule(_R),  # asking for the list; its rows need oversight_read
     Action.metrics_read: Rule(Scope.audit_read, Role.admin, operator_only=True),
+    Action.evidence_write: Rule(_W, Role.admin, writes=True),  # a sign-off: an admin answers for it
+    Action.incident_read: Rule(_R),
+    Action.incident_write: Rule(_W, Role.member, writes=True),
+    Action.complaint_read: Rule(_R),
+    Action.complaint_answer: Rule(_W, Role.member, writes=True),
 }
 
 

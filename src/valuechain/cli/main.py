@@ -79,6 +79,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Claims naming another organisation; the named one confirms or rejects.",
     ),
     "agreement": ("claims", "agreement_app", "Agreements letting another organisation offer your models."),
+    "evidence": (
+        "accountability",
+        "evidence_app",
+        "Evidence that meets obligations: sign-offs, evaluations, notifications.",
+    ),
+    "incident": (
+        "accountability",
+        "incident_app",
+        "Serious incidents: register, report, reminders, export for the authority.",
+    ),
+    "complaint": (
+        "accountability",
+        "complaint_app",
+        "Complaints of affected persons routed to your organisation; answer them.",
+    ),
 }
 
 

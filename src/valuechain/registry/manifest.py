@@ -1,4 +1,4 @@
-"""Chain manifest format 2 (format 1 still read): a YAML description of a value chain (README, "Chain manifests").
+"""Chain manifest format 2 (format 1 still read): a YAML description of a value chain (see README).
 
 Format 2 only adds optional fields (issue 13): Annex XI/XII and training-content fields on models, Art. 25
 facts on systems, Art. 27 facts on actors. A v1 document is a valid v2 document with ``valuechain: 1``.
