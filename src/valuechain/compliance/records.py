@@ -95,7 +95,7 @@ def record_evidence(
     """Sign off evidence for one of the caller's organisation's obligations (an admin answers for it)."""
     actor, subject, rule = obligation
     authorize(principal, Action.evidence_write)
-    if actor != principal.org_slug and not principal.is_operator:
+    if actor != principal.org_slug:  # only the obligated organisation answers for it, not the operator
         raise not_found("obligation", f"{actor} {subject} {rule}")
     if kind not in EVIDENCE_KINDS:
         raise ValidationError(f"unknown evidence kind `{kind}` (known: {', '.join(EVIDENCE_KINDS)})")

@@ -283,6 +283,7 @@ def sign_document(
     session: Session, model_id: str, kind: str, *, principal: Principal, note: str = ""
 ) -> records.EvidenceRecord:
     """Sign off a document as evidence: only when every field is filled, with the exact document's hash."""
+    authorize(principal, Action.evidence_write)
     doc = model_document(session, model_id, kind, principal=principal)
     if doc.provider != principal.org_slug:
         raise not_found("obligation", f"{principal.org_slug} {model_id} {DOC_RULES[kind]}")
@@ -312,6 +313,7 @@ def record_evidence(
     note: str = "",
 ) -> records.EvidenceRecord:
     """Record evidence (an evaluation, a notification sent, ...) for one of the caller's obligations."""
+    authorize(principal, Action.evidence_write)
     facts = registry_facts(session, principal=principal)
     held = evaluate(facts).obligations
     if not any(o.key == obligation for o in held):
@@ -336,6 +338,7 @@ def open_incident(
     description: str,
 ) -> records.IncidentRecord:
     """Register a serious incident; a systemic-risk model follows the Code of Practice tiers."""
+    authorize(principal, Action.incident_write)
     facts = registry_facts(session)
     systemic = False
     if subject in facts.models:
