@@ -353,6 +353,7 @@ def _normalise(method: str, path: str) -> tuple[str, str]:
         ("{incident_id}", "{incident}"),
         ("{complaint_id}", "{complaint}"),
         ("{kind}", "annex-xi"),
+        ("{org}/obligations", "alpha/obligations"),
         ("alpha/open", "alpha/private"),
         ("alpha/bot", "alpha/private"),
     ):

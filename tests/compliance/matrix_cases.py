@@ -106,4 +106,18 @@ COMPLIANCE_CASES = [
         body={"text": "we are looking into it"},
         scope=W,
     ),
+    MatrixCase(
+        "POST",
+        "/api/v1/inspector-grants",
+        _expect(403, operator=201),
+        body={
+            "inspector": "beta",
+            "orgs": ["alpha"],
+            "valid_from": "2026-01-01",
+            "valid_until": "2030-01-01",
+        },
+        scope=Scope.org_manage,
+    ),
+    # Only an inspector with a current grant reads; without one the organisation answers as missing.
+    MatrixCase("GET", "/api/v1/inspections/alpha/obligations", _expect(404)),
 ]

@@ -201,3 +201,27 @@ def test_recorded_fields_fill_the_document_and_sign_off_hashes_it(
     assert r.status_code == 201, r.text
     md = client.get("/api/v1/models/openlab/ol-7b/docs/annex-xi", headers=auth(keys["openlab"])).content
     assert r.json()["sha256"] == hashlib.sha256(md).hexdigest()
+
+
+def test_inspector_reads_within_its_grant_and_every_read_is_audited(
+    client: TestClient, db: Database, keys: dict[str, str]
+) -> None:
+    """Issue 13 point 6 (Art. 74 market surveillance): the operator grants; reads are visible to the org."""
+    make_org(db, "msa")
+    make_org(db, "ops")
+    inspector = make_key(db, "msa", "viewer")
+    operator = make_key(db, "ops", "owner", operator=True)
+    today = date.today()
+    grant = {"inspector": "msa", "orgs": ["tuner"], "valid_from": (today - timedelta(1)).isoformat(),
+             "valid_until": (today + timedelta(30)).isoformat()}  # fmt: skip
+    assert client.post("/api/v1/inspector-grants", json=grant, headers=auth(keys["tuner"])).status_code == 403
+    assert client.get("/api/v1/inspections/tuner/obligations", headers=auth(inspector)).status_code == 404
+    r = client.post("/api/v1/inspector-grants", json=grant, headers=auth(operator))
+    assert r.status_code == 201, r.text
+    r = client.get("/api/v1/inspections/tuner/obligations", headers=auth(inspector))
+    assert r.status_code == 200, r.text
+    assert {o["actor"] for o in r.json()["obligations"]} == {"tuner"}
+    assert client.get("/api/v1/inspections/shop/obligations", headers=auth(inspector)).status_code == 404
+    events = client.get("/api/v1/audit", headers=auth(keys["tuner"])).json()
+    reads = [e for e in events if e["action"] == "compliance.inspector_read"]
+    assert reads and reads[-1]["after"]["inspector"] == "msa"

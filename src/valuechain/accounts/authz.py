@@ -64,6 +64,8 @@ class Action(StrEnum):
     incident_write = "compliance.incident.write"
     complaint_read = "compliance.complaint.read"
     complaint_answer = "compliance.complaint.answer"
+    inspector_grant = "compliance.inspector.grant"
+    inspect = "compliance.inspect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,8 @@ RULES: dict[Action, Rule] = {
     Action.incident_write: Rule(_W, Role.member, writes=True),
     Action.complaint_read: Rule(_R),
     Action.complaint_answer: Rule(_W, Role.member, writes=True),
+    Action.inspector_grant: Rule(Scope.org_manage, Role.admin, writes=True, operator_only=True),
+    Action.inspect: Rule(_R),  # and an active grant covering what is read (compliance.records)
 }
 
 

@@ -59,4 +59,31 @@ complaint_answered = EventType(
     ComplaintPayload,
 )
 
-declare("compliance", evidence_recorded, incident_opened, incident_reported, complaint_answered)
+
+class InspectionPayload(Payload):
+    inspector: str
+    what: str
+
+
+inspector_granted = EventType(
+    "compliance.inspector_granted",
+    "organization",
+    "The operator granted an organisation inspector access to organisations or models for a period.",
+    InspectionPayload,
+)
+inspector_read = EventType(
+    "compliance.inspector_read",
+    "organization",
+    "An inspector read an organisation's obligations or records; recorded under the inspected organisation.",
+    InspectionPayload,
+)
+
+declare(
+    "compliance",
+    inspector_granted,
+    inspector_read,
+    evidence_recorded,
+    incident_opened,
+    incident_reported,
+    complaint_answered,
+)

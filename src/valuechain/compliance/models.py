@@ -76,3 +76,18 @@ class DocumentationField(Base):
     org_id: Mapped[str] = mapped_column(String(40), index=True)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InspectorGrant(Base):
+    """An operator's grant to an inspecting organisation: which organisations or models, for which period."""
+
+    __tablename__ = "compliance_inspector_grants"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    inspector_org_id: Mapped[str] = mapped_column(String(40), index=True)
+    orgs: Mapped[list[str]] = mapped_column(JSON, default=list)  # slugs of inspected organisations
+    models: Mapped[list[str]] = mapped_column(JSON, default=list)  # model ids
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    granted_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

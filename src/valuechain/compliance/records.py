@@ -22,7 +22,7 @@ from valuechain.accounts.principal import Principal
 from valuechain.compliance import events, incidents
 from valuechain.compliance.documentation import Document
 from valuechain.compliance.facts import ChainFacts
-from valuechain.compliance.models import Complaint, DocumentationField, Evidence, Incident
+from valuechain.compliance.models import Complaint, DocumentationField, Evidence, Incident, InspectorGrant
 from valuechain.compliance.rendering import render
 from valuechain.compliance.results import EvidenceKey
 from valuechain.core.audit import record_event
@@ -453,4 +453,93 @@ def _complaint(row: Complaint, *, full: bool) -> ComplaintRecord:
         answers=list(row.answers),
         text=row.text if full else None,
         routed_to=list(row.routed_to) if full else None,
+    )
+
+
+# -- inspection -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """An inspector grant."""
+
+    id: str
+    inspector: str
+    orgs: list[str]
+    models: list[str]
+    valid_from: str
+    valid_until: str
+
+
+def grant_inspector(
+    session: Session,
+    *,
+    principal: Principal,
+    inspector_org_id: str,
+    inspector: str,
+    orgs: list[str],
+    models: list[str],
+    valid_from: date,
+    valid_until: date,
+) -> GrantRecord:
+    """The operator lets an organisation inspect the named organisations or models for a period."""
+    authorize(principal, Action.inspector_grant)
+    if valid_until < valid_from or not (orgs or models):
+        raise ValidationError(
+            "a grant names organisations or models and a period that does not end before it starts"
+        )
+    row = InspectorGrant(
+        id=new_id("isp"),
+        inspector_org_id=inspector_org_id,
+        orgs=sorted(orgs),
+        models=sorted(models),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        granted_by=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=inspector_org_id,
+        action=events.inspector_granted,
+        subject_type="organization",
+        subject_id=inspector_org_id,
+        after={"inspector": inspector, "what": ", ".join(row.orgs + row.models)},
+    )
+    return GrantRecord(
+        row.id, inspector, row.orgs, row.models, valid_from.isoformat(), valid_until.isoformat()
+    )
+
+
+def inspection_scope(
+    session: Session, principal: Principal, *, today: date | None = None
+) -> tuple[set[str], set[str]]:
+    """The organisations and models the caller may inspect today (empty sets: none)."""
+    authorize(principal, Action.inspect)
+    today = today or utcnow().date()
+    orgs: set[str] = set()
+    models: set[str] = set()
+    query = select(InspectorGrant).where(
+        InspectorGrant.inspector_org_id == (principal.org_id or ""),
+        InspectorGrant.valid_from <= today,
+        InspectorGrant.valid_until >= today,
+    )
+    for grant in session.scalars(query):
+        orgs |= set(grant.orgs)
+        models |= set(grant.models)
+    return orgs, models
+
+
+def audit_inspection(session: Session, *, principal: Principal, org_id: str, org: str, what: str) -> None:
+    """Record an inspector's read under the inspected organisation, which sees it in its audit log."""
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=org_id,
+        action=events.inspector_read,
+        subject_type="organization",
+        subject_id=org_id,
+        after={"inspector": principal.org_slug, "what": what},
     )

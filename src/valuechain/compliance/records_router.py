@@ -17,6 +17,9 @@ from valuechain.compliance.schemas import (
     IncidentCreate,
     IncidentPublic,
     IncidentReportCreate,
+    InspectorGrantCreate,
+    InspectorGrantPublic,
+    ObligationsPublic,
     SignOff,
 )
 from valuechain.core.http import ReadSession, WriteSession
@@ -137,3 +140,19 @@ def answer_complaint(
         session, principal=principal, complaint_id=complaint_id, text=data.text, close=data.close
     )
     return ComplaintPublic(**asdict(rec))
+
+
+@router.post("/inspector-grants", status_code=201)
+def create_inspector_grant(
+    data: InspectorGrantCreate, session: WriteSession, principal: CurrentPrincipal
+) -> InspectorGrantPublic:
+    """Grant an organisation inspector access to organisations or models for a period (operator)."""
+    rec = service.grant_inspector(session, principal=principal, **data.model_dump())
+    return InspectorGrantPublic(**asdict(rec))
+
+
+@router.get("/inspections/{org}/obligations")
+def inspect_obligations(org: str, session: WriteSession, principal: CurrentPrincipal) -> ObligationsPublic:
+    """An inspector reads an organisation's obligations; the read is audited under that organisation."""
+    result = service.inspect_obligations(session, org, principal=principal)
+    return ObligationsPublic.model_validate(result.as_dict())

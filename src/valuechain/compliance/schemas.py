@@ -193,3 +193,26 @@ class ComplaintPublic(BaseModel):
     answers: list[dict[str, str]]
     text: str | None = None
     routed_to: list[str] | None = None
+
+
+class InspectorGrantCreate(InputModel):
+    """Let an organisation inspect organisations or models for a period (operator only)."""
+
+    inspector: str = Field(
+        description="Slug of the inspecting organisation (e.g. a market surveillance authority)."
+    )
+    orgs: list[str] = Field(default_factory=list, description="Organisations it may inspect (slugs).")
+    models: list[str] = Field(default_factory=list, description="Models it may inspect (<org>/<name>).")
+    valid_from: date
+    valid_until: date
+
+
+class InspectorGrantPublic(BaseModel):
+    """An inspector grant."""
+
+    id: str
+    inspector: str
+    orgs: list[str]
+    models: list[str]
+    valid_from: str
+    valid_until: str

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import directory
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.principal import Principal
 from valuechain.compliance import events, records
@@ -364,3 +365,50 @@ def submit_complaint(session: Session, *, subject: str, text: str, client: str) 
     if subject not in public | placed:
         raise not_found("model or system", subject)  # a private model answers as a missing one
     return records.submit_complaint(session, facts=facts, subject=subject, text=text, client=client)
+
+
+def grant_inspector(
+    session: Session,
+    *,
+    principal: Principal,
+    inspector: str,
+    orgs: list[str],
+    models: list[str],
+    valid_from: date,
+    valid_until: date,
+) -> records.GrantRecord:
+    """The operator grants an organisation inspector access (issue 13 point 6)."""
+    authorize(principal, Action.inspector_grant)
+    org_id = directory.org_id_for_slug(session, inspector)
+    if org_id is None:
+        raise not_found("organisation", inspector)
+    return records.grant_inspector(
+        session,
+        principal=principal,
+        inspector_org_id=org_id,
+        inspector=inspector,
+        orgs=orgs,
+        models=models,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def inspect_obligations(
+    session: Session, org: str, *, principal: Principal, as_of: date | None = None
+) -> Evaluation:
+    """An inspector reads an organisation's obligations (whole, or limited to granted models); audited."""
+    orgs, models = records.inspection_scope(session, principal)
+    org_id = directory.org_id_for_slug(session, org)
+    if org_id is None or not (org in orgs or any(m.split("/", 1)[0] == org for m in models)):
+        raise not_found("organisation", org)  # no grant answers as no organisation
+    facts = registry_facts(session)
+    result = evaluate(facts, as_of=as_of, evidence=evidence(session, facts))
+    whole = org in orgs
+    result.obligations = [o for o in result.obligations if o.actor == org and (whole or o.subject in models)]
+    result.models = [v for v in result.models if v.fact.owner == org and (whole or v.fact.id in models)]
+    what = "obligations" + (
+        "" if whole else f" of {', '.join(sorted(m for m in models if m.startswith(org + '/')))}"
+    )
+    records.audit_inspection(session, principal=principal, org_id=org_id, org=org, what=what)
+    return result

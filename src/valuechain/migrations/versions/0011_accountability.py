@@ -79,8 +79,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_compliance_documentation_org_id"), "compliance_documentation", ["org_id"])
 
+    op.create_table(
+        "compliance_inspector_grants",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("inspector_org_id", sa.String(length=40), nullable=False),
+        sa.Column("orgs", sa.JSON(), nullable=False),
+        sa.Column("models", sa.JSON(), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("granted_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_inspector_grants")),
+    )
+    op.create_index(
+        op.f("ix_compliance_inspector_grants_inspector_org_id"),
+        "compliance_inspector_grants",
+        ["inspector_org_id"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("compliance_inspector_grants")
     op.drop_table("compliance_documentation")
     op.drop_table("compliance_complaints")
     op.drop_table("compliance_incidents")
