@@ -18,6 +18,7 @@ from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.api.metrics import router as metrics_router
 from valuechain.api.metrics import serve_metrics_port
+from valuechain.compliance.records_router import router as records_router
 from valuechain.compliance.router import router as compliance_router
 from valuechain.console import install_console
 from valuechain.core import migrate
@@ -53,6 +54,7 @@ ROUTERS = (
     claims_router,
     audit_router,
     compliance_router,
+    records_router,
     market_router,
     marketplace_router,
     oversight_router,

@@ -288,7 +288,14 @@ def _world(client: TestClient, db: Database) -> dict[str, Any]:
     [claim] = client.get("/api/v1/claims", headers=h).json()
     resale = {"agent": "beta", "model": "alpha/private", "channels": ["white_label"]}
     agreement = client.post("/api/v1/agreements", json=resale, headers=h).json()
+    # Issue 13: an incident of alpha's system; a complaint by an affected person about alpha's public model.
+    body = {"subject": "alpha/bot", "category": "health", "aware_on": "2026-11-01", "description": "harm"}
+    incident = client.post("/api/v1/incidents", json=body, headers=h).json()
+    body = {"subject": "alpha/open", "text": "it harmed me complaint-text-secret"}
+    complaint = client.post("/api/v1/complaints", json=body).json()
     return {
+        "incident": incident["id"],
+        "complaint": complaint["id"],
         "keys": keys,
         "offer": offer["id"],
         "entitlement": entitlement["id"],
@@ -309,6 +316,7 @@ def _fill(value: Any, who: str, offer: str = "") -> Any:
 def _request(client: TestClient, db: Database, case: Case, world: dict[str, Any], who: str) -> Any:
     path = case.path.replace("{offer}", world["offer"]).replace("{entitlement}", world["entitlement"])
     path = path.replace("{claim}", world["claim"]).replace("{agreement}", world["agreement"])
+    path = path.replace("{incident}", world["incident"]).replace("{complaint}", world["complaint"])
     if "{victim}" in path:
         make_key(db, "alpha", "viewer")
         key_id = client.get("/api/v1/orgs/alpha/keys", headers=auth(world["keys"]["owner"])).json()[-1]["id"]
@@ -365,6 +373,8 @@ def test_every_route_declares_a_scope_or_none() -> None:
     assert {(c.method, c.path) for c in CASES if c.scope is None} == {
         ("GET", "/api/v1/me"),
         ("POST", "/api/v1/chain/check"),
+        ("POST", "/api/v1/complaints"),  # affected persons need no account (issue 13)
+        ("GET", "/api/v1/complaints/{complaint}"),
     }
 
 
@@ -378,6 +388,10 @@ def _normalise(method: str, path: str) -> tuple[str, str]:
         ("{entitlement_id}/{decision}", "{entitlement}/approve"),
         ("{claim_id}", "{claim}"),
         ("{agreement_id}", "{agreement}"),
+        ("{incident_id}", "{incident}"),
+        ("{complaint_id}", "{complaint}"),
+        ("{kind}", "annex-xi"),
+        ("{org}/obligations", "alpha/obligations"),
         ("alpha/open", "alpha/private"),
         ("alpha/bot", "alpha/private"),
     ):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.compliance.builders import ACTORS, AS_OF, chain, model, open_model, run, system
-from valuechain.compliance.facts import ChainFacts, DerivationFact, ModelFact, OfferFact
+from valuechain.compliance.facts import ActorFact, ChainFacts, DerivationFact, ModelFact, OfferFact
 from valuechain.compliance.rules_eu_ai_act import RULES
 from valuechain.compliance.views import ModelView, ProviderRole, SystemView
 
@@ -500,7 +500,7 @@ CASES = [
         "Art. 27(1)",
         chain(systems=[system(annex_iii=frozenset({"migration"}), deployers=("city",))]),
         present={("city", "shop/bot", "A27"): {"status": "open"}},
-        mentions={("city", "shop/bot", "A27"): "city is a public body or provides public services"},
+        mentions={("city", "shop/bot", "A27"): "city is a body governed by public law"},
     ),
     Case(
         "FRIA undecidable for credit/insurance point",
@@ -535,6 +535,54 @@ CASES = [
             ("reseller", "vendor/hr", "A25.1.a"): {"status": "open"},
             ("reseller", "vendor/hr", "A16"): {"status": "open"},
         },
+    ),
+    Case(
+        "white-label rebrand: the initial provider must cooperate",
+        "Art. 25(1)(a), 25(2)",
+        chain(
+            systems=[
+                system("vendor/hr", provider="vendor", annex_iii=frozenset({"employment"})),
+                system(
+                    "reseller/hr",
+                    provider="reseller",
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/hr",
+                    changes=frozenset({"rebrand"}),
+                ),
+            ]
+        ),
+        present={
+            ("reseller", "reseller/hr", "A25.1.a"): {"status": "open"},
+            ("vendor", "reseller/hr", "A25.2"): {"status": "open"},
+        },
+        mentions={("vendor", "reseller/hr", "A25.2"): "it did not exclude high-risk use"},
+    ),
+    Case(
+        "no cooperation duty when the initial provider excluded high-risk use",
+        "Art. 25(2) last sentence",
+        chain(
+            systems=[
+                system("vendor/chat", provider="vendor", excludes_high_risk_use=True),
+                system(
+                    "shop/hr",
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/chat",
+                    changes=frozenset({"intended_purpose"}),
+                ),
+            ]
+        ),
+        present={("shop", "shop/hr", "A25.1.c"): {"status": "open"}},
+        absent=[("vendor", "shop/hr", "A25.2")],
+    ),
+    Case(
+        "FRIA by a private provider of public services",
+        "Art. 27(1) (private entities providing public services)",
+        chain(
+            actors=[ActorFact("school", "School Trust", "NL", public_body=False, public_service=True)],
+            systems=[system(annex_iii=frozenset({"education"}), deployers=("school",))],
+        ),
+        present={("school", "shop/bot", "A27"): {"status": "open"}},
+        mentions={("school", "shop/bot", "A27"): "school is a public-service provider"},
     ),
     Case(
         "own-name high-risk system is no takeover",
@@ -787,7 +835,7 @@ def test_a_fria_by_public_bodies_and_for_credit_and_insurance() -> None:
     deployers = ("city", "bank", "agency", "nobody")  # public, not public, not recorded, unknown actor
     employment = _system_view(annex_iii=frozenset({"employment"}), deployers=deployers)
     assert _hits("A27", employment) == [
-        ("city", True, ("city is a public body or provides public services",)),
+        ("city", True, ("city is a body governed by public law (Art. 27(1))",)),
         (
             "agency",
             None,
@@ -806,17 +854,17 @@ def test_a_fria_by_public_bodies_and_for_credit_and_insurance() -> None:
     credit = _system_view(annex_iii=frozenset({"essential_services"}), deployers=("bank", "city", "agency"))
     assert _hits("A27", credit) == [
         ("bank", None, (point,)),
-        ("city", True, ("city is a public body or provides public services",)),
+        ("city", True, ("city is a body governed by public law (Art. 27(1))",)),
         ("agency", None, (point,)),
     ]
     assert _hits("A27", _system_view(annex_iii=frozenset({"critical_infrastructure"}))) == []
     both = _system_view(annex_iii=frozenset({"critical_infrastructure", "employment"}), deployers=("city",))
-    assert _hits("A27", both) == [("city", True, ("city is a public body or provides public services",))]
+    assert _hits("A27", both) == [("city", True, ("city is a body governed by public law (Art. 27(1))",))]
 
 
 def test_who_becomes_the_provider_of_a_high_risk_system() -> None:
     rebranded = _system_view()  # vendor/bot placed by shop
-    why = "shop places vendor/bot, made by vendor, under its own name; vendor is no longer its provider but must cooperate (Art. 25(2))"
+    why = "shop places vendor/bot, made by vendor, under its own name or trademark"
     assert _hits("A25.1.a", rebranded) == [("shop", True, (why, "HR"))]
     own = SystemView(
         fact=system("shop/bot"), placed=True, high_risk=True, high_risk_reason="HR", legacy_note=None

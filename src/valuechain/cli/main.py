@@ -110,6 +110,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "invoice",
         "Issue (first time) or reissue an invoice: numbered per seller, immutable once issued.",
     ),
+    "evidence": (
+        "accountability",
+        "evidence_app",
+        "Evidence that meets obligations: sign-offs, evaluations, notifications.",
+    ),
+    "incident": (
+        "accountability",
+        "incident_app",
+        "Serious incidents: register, report, reminders, export for the authority.",
+    ),
+    "complaint": (
+        "accountability",
+        "complaint_app",
+        "Complaints of affected persons routed to your organisation; answer them.",
+    ),
 }
 
 
