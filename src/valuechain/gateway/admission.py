@@ -106,7 +106,7 @@ class Admission:
             hold=hold,
             allowance_hold=allowance,
             started=time.perf_counter(),
-            headers=_rate_headers(counters, result.values, request_id),
+            headers=_rate_headers(counters, result.values, request_id) | dict(route.notice_headers),
         )
 
     async def _reserve(self, caller: Caller, route: Route, request_id: str, hold: int) -> bool:
@@ -236,6 +236,9 @@ def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> Usa
         payer, payee = route.wallet_account_id, route.revenue_account_id
     if payer is None or payee is None:
         return None
+    splits: tuple[tuple[str, str, int], ...] = ()
+    if route.resale is not None and not covered:  # white label: wholesale upstream, fee to the platform
+        splits = route.resale.legs(payee, usage.prompt_tokens, usage.completion_tokens, amount)
     return UsageCharge(
         transaction_id=f"usage:{usage.id}",
         org_id=usage.org_id,
@@ -244,6 +247,7 @@ def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> Usa
         amount=amount,
         memo=f"{usage.endpoint} {usage.model}",
         created_at=usage.created_at,
+        splits=splits,
     )
 
 

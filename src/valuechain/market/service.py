@@ -23,6 +23,7 @@ from valuechain.market.models import Entitlement
 from valuechain.market.subscriptions import renew
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.registry.service import (
+    ROUTED_CHANNELS,
     OfferRecord,
     get_offer,
     offer_ids_by,
@@ -63,7 +64,7 @@ def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | l
 def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> OfferRecord:
     """The ``api`` offer, once ``principal`` may do ``action`` to it (another org's answers as absent)."""
     offer = offer_record(session, offer_id)
-    if offer is None or offer.channel != "api":
+    if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
     authorize(principal, action, Resource("api offer", offer_id, offer.by_org_id))
     return offer
@@ -85,7 +86,7 @@ def request_access(
     authorize(principal, Action.entitlement_request)
     get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
     offer = offer_record(session, offer_id)
-    if offer is None or offer.channel != "api":
+    if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)

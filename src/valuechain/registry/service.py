@@ -589,7 +589,16 @@ class ApiOfferRoute:
     model_slug: str
     model_visibility: str
     model_owner_org_id: str
+    # issue 11: the channel (``api`` or ``white_label``), the brand and the version's lifecycle
+    channel: str = "api"
+    brand: str = ""
+    stage: str = "active"
+    deprecated_at: datetime | None = None
+    sunset_at: datetime | None = None
+    successor: str | None = None
 
+
+ROUTED_CHANNELS = ("api", "white_label")
 
 _OFFER_COLUMNS = (
     Offer.id,
@@ -604,7 +613,8 @@ _OFFER_COLUMNS = (
 
 
 def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
-    """Every ``api`` offer with its version and model, oldest version first, in one query."""
+    """Every ``api`` and ``white_label`` offer with its version and model, oldest version first, in one
+    query."""
     rows = session.execute(
         select(
             Offer.id,
@@ -616,10 +626,16 @@ def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
             Model.slug,
             Model.visibility,
             Model.owner_org_id,
+            Offer.channel,
+            Offer.brand,
+            ModelVersion.stage,
+            ModelVersion.deprecated_at,
+            ModelVersion.sunset_at,
+            ModelVersion.successor,
         )
         .join(ModelVersion, Offer.version_id == ModelVersion.id)
         .join(Model, ModelVersion.model_id == Model.id)
-        .where(Offer.channel == "api")
+        .where(Offer.channel.in_(ROUTED_CHANNELS))
         .order_by(ModelVersion.created_at)
     )
     return [ApiOfferRoute(*row) for row in rows]
