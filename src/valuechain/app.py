@@ -18,6 +18,7 @@ from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.api.metrics import router as metrics_router
 from valuechain.api.metrics import serve_metrics_port
+from valuechain.channels.router import router as channels_router
 from valuechain.compliance.router import router as compliance_router
 from valuechain.console import install_console
 from valuechain.core import migrate
@@ -53,6 +54,7 @@ ROUTERS = (
     market_router,
     oversight_router,
     api_channel_router,
+    channels_router,
     hub_api_router,
     gateway_router,
     metrics_router,

@@ -80,7 +80,9 @@ class Resale:
 
     def legs(self, payee: str, prompt_tokens: int, completion_tokens: int, price: int) -> tuple[Leg, ...]:
         """The reseller (``payee``) pays wholesale upstream and the fee on the customer price."""
-        raw = prompt_tokens * self.wholesale_input_per_mtok + completion_tokens * self.wholesale_output_per_mtok
+        raw = (
+            prompt_tokens * self.wholesale_input_per_mtok + completion_tokens * self.wholesale_output_per_mtok
+        )
         wholesale = -(-raw // 1_000_000)
         fee = price * self.fee_bps // 10_000
         return ((payee, self.upstream_account_id, wholesale), (payee, self.fees_account_id, fee))
@@ -216,6 +218,13 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             if visible:
                 denied.update(dict.fromkeys(names, reason))
             continue
+        if offer.channel == "white_label" and not _white_label(offer).get("agreement_id"):
+            continue  # served only once the channels domain set its reseller terms (issue 11)
+        expired = _resale_expired(offer)
+        if expired is not None:
+            if visible:
+                denied.update(dict.fromkeys(names, expired))
+            continue
         if offer.stage == "retired":
             if visible:
                 retired.update(dict.fromkeys(names, _retired_message(names[1], offer.successor)))
@@ -258,6 +267,14 @@ def route_names(offer: ApiOfferRoute) -> tuple[str, str]:
 def _white_label(offer: ApiOfferRoute) -> dict[str, Any]:
     section = (offer.terms or {}).get("white_label")
     return section if isinstance(section, dict) else {}
+
+
+def _resale_expired(offer: ApiOfferRoute) -> str | None:
+    """The 403 of a white-label offer whose reseller agreement has expired, else None."""
+    expires = _white_label(offer).get("expires_at") if offer.channel == "white_label" else None
+    if expires and datetime.fromisoformat(str(expires)) <= datetime.now(UTC):
+        return f"the reseller agreement behind offer {offer.offer_id} expired at {expires}"
+    return None
 
 
 def _resale(offer: ApiOfferRoute, accounts: dict[str, str]) -> Resale | None:

@@ -61,6 +61,22 @@ def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | l
     return session.scalar(query.limit(1)) is not None
 
 
+def entitled_org_ids(session: Session, offer_ids: list[str]) -> dict[str, set[str]]:
+    """The organisations holding an approved entitlement to each of ``offer_ids`` (issue 11: whom a
+    deprecation reaches, how many customers a reseller has)."""
+    found: dict[str, set[str]] = {}
+    if not offer_ids:
+        return found
+    rows = session.execute(
+        select(Entitlement.offer_id, Entitlement.org_id).where(
+            Entitlement.offer_id.in_(offer_ids), Entitlement.status == APPROVED
+        )
+    )
+    for offer_id, org_id in rows:
+        found.setdefault(offer_id, set()).add(org_id)
+    return found
+
+
 def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> OfferRecord:
     """The ``api`` offer, once ``principal`` may do ``action`` to it (another org's answers as absent)."""
     offer = offer_record(session, offer_id)

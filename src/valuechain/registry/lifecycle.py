@@ -133,3 +133,13 @@ def lifecycle_of(session: Session, ref: str, *, principal: Principal) -> Version
     """One version's lifecycle (visible models only)."""
     model, version = resolve_ref(session, ref, principal=principal)
     return _record(model, version)
+
+
+def version_lifecycle(session: Session, version_id: str) -> VersionLifecycle | None:
+    """The version ``version_id`` with its model and lifecycle (no permission check: callers decide)."""
+    row = session.execute(
+        select(Model, ModelVersion)
+        .join(ModelVersion, ModelVersion.model_id == Model.id)
+        .where(ModelVersion.id == version_id)
+    ).one_or_none()
+    return _record(*row) if row is not None else None

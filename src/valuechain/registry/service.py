@@ -672,18 +672,26 @@ def offer_ids_by(org_id: str) -> Select[tuple[str]]:
 
 
 def set_offer_terms(
-    session: Session, offer_id: str, channel: str, terms: dict[str, Any], *, principal: Principal
+    session: Session,
+    offer_id: str,
+    channel: str,
+    terms: dict[str, Any],
+    *,
+    principal: Principal,
+    section: str | None = None,
 ) -> OfferRecord:
     """Set the ``channel`` section of an offer's terms (the market's API terms); audited as ``offer.terms``.
 
-    An offer of another channel, or one the caller may not manage, answers as absent.
+    ``section`` names another section of an offer of ``channel`` (issue 11: ``support`` terms of a
+    maintained ``api`` offer). An offer of another channel, or one the caller may not manage, answers as
+    absent.
     """
     offer = session.get(Offer, offer_id)
     if offer is None or offer.channel != channel:
         raise NotFoundError(f"{channel} offer {offer_id} not found")
     authorize(principal, Action.terms_write, Resource(f"{channel} offer", offer_id, offer.by_org_id))
     before = dict(offer.terms or {})
-    offer.terms = {**before, channel: terms}
+    offer.terms = {**before, section or channel: terms}
     record_event(
         session,
         actor=principal.actor,
