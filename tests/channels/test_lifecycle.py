@@ -31,7 +31,7 @@ def owner_of(world: World, slug: str) -> Principal:
         org_id=_org_id(world.db, slug),
         org_slug=slug,
         key_id=None,
-        user_id="test",
+        user_id="cli",
         role=Role.owner,
         scopes=frozenset(Scope),
     )

@@ -352,8 +352,8 @@ def _issue_key(
     delegate = Principal(
         org_id=customer_id,
         org_slug=customer,
-        key_id=principal.key_id,
-        user_id=principal.user_id,
+        key_id=principal.key_id,  # the audit names the reseller's key as the actor
+        user_id="cli",  # no user of the customer's organisation owns the key
         role=Role.admin,
         scopes=frozenset({Scope.keys_manage}),
     )
