@@ -7,13 +7,12 @@ services with its :class:`Principal` (the same ``authorize`` as the APIs) and re
 
 from __future__ import annotations
 
-import time
-
 import csv
 import hmac
 import io
 import logging
 import secrets
+import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
