@@ -3,4 +3,4 @@ served by a fake backend, ``devco`` entitled, ``outco`` outside)."""
 
 from __future__ import annotations
 
-from tests.gateway.conftest import world  # noqa: F401  (the fixture, shared)
+from tests.gateway.conftest import sqlite_only, world  # noqa: F401  (the fixtures, shared)
