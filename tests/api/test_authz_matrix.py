@@ -216,7 +216,7 @@ CASES = [
         "/api/v1/agreements/{agreement}",
         _expect(409, owner=200, member=403, viewer=403, outsider=403),
         scope=W,
-    ),    # Channels (issue 11): lifecycle, notifications, webhooks, kits, maintenance, white label.
+    ),  # Channels (issue 11): lifecycle, notifications, webhooks, kits, maintenance, white label.
     Case(
         "POST",
         "/api/v1/models/alpha/private/versions/1/lifecycle",
@@ -229,10 +229,10 @@ CASES = [
         "POST",
         "/api/v1/webhooks",
         _expect(201, member=403, viewer=403),
-        body={"url": "http://127.0.0.1:9/{who}"},
+        body={"url": "https://hooks.example.test/{who}"},
         scope=Scope.org_manage,
     ),
-    Case("GET", "/api/v1/webhooks", EVERYONE, hidden=("127.0.0.1:9/owner",)),
+    Case("GET", "/api/v1/webhooks", EVERYONE, hidden=("hooks.example.test/owner",)),
     Case("GET", "/api/v1/offers/{offer}/kit", OWN_READ),
     Case(
         "PUT",

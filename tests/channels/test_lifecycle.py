@@ -13,12 +13,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import openai
 import pytest
+from sqlalchemy import update
 
 from tests.conftest import auth
 from tests.gateway.conftest import MODEL, World, _org_id
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role, Scope
 from valuechain.channels import lifecycle, notices
+from valuechain.channels.models import Delivery
 from valuechain.channels.webhooks import deliver_pending, server_key, verify
 from valuechain.core.errors import NotFoundError, ValidationError
 from valuechain.registry.schemas import VersionCreate
@@ -84,7 +86,9 @@ async def test_deprecation_notifies_sets_headers_and_retirement_names_successor(
 ) -> None:
     key = server_key(world.app.state.settings.home)
     with world.db.unit_of_work() as session:
-        hook = notices.create_webhook(session, receiver.url, principal=_devco(world), key=key)
+        hook = notices.create_webhook(
+            session, receiver.url, principal=_devco(world), key=key, allow_private=True
+        )
         create_version(session, MODEL, VersionCreate(label="2"), principal=_acme(world))  # type: ignore[call-arg]
     sunset = (datetime.now(UTC) + timedelta(days=90)).replace(microsecond=0)
     with world.db.unit_of_work() as session:
@@ -98,7 +102,10 @@ async def test_deprecation_notifies_sets_headers_and_retirement_names_successor(
         )
     assert change.notified == ["devco"]  # entitled; outco and the provider are not told
     # the webhook: two 503s, then delivered, signed with the secret shown at creation
-    assert deliver_pending(world.db, key=key, backoff_s=0.01) == 1
+    assert deliver_pending(world.db, key=key, backoff_s=0.01) == 0  # private address: refused by default
+    with world.db.unit_of_work() as session:  # (a refused delivery is failed; queue it again for the test)
+        session.execute(update(Delivery).values(status="pending"))
+    assert deliver_pending(world.db, key=key, backoff_s=0.01, allow_private=True) == 1
     [(body, signature)] = receiver.received
     assert verify(hook.secret or "", body, signature)
     assert not verify("whsec_wrong", body, signature)
@@ -206,3 +213,16 @@ def test_signature_scheme() -> None:
     assert not verify(secret, body + b" ", header)
     old = sign(secret, body, timestamp=1)
     assert not verify(secret, body, old)  # outside the tolerance: a replay
+
+
+async def test_webhook_may_not_reach_the_private_network(world: World) -> None:
+    key = server_key(world.app.state.settings.home)
+    for url in ("http://127.0.0.1:8000/x", "http://localhost/x", "http://[::1]/x", "http://169.254.169.254/x",
+                "http://10.0.0.1/x", "ftp://example.test/x"):  # fmt: skip
+        with world.db.unit_of_work() as session, pytest.raises(ValidationError):
+            notices.create_webhook(session, url, principal=_devco(world), key=key)
+    async with world.http() as http:
+        r = await http.post(
+            "/api/v1/webhooks", json={"url": "http://127.0.0.1:1/x"}, headers=auth(world.dev_key)
+        )
+        assert r.status_code in (403, 422)  # a member may not; an admin would get the 422

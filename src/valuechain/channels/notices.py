@@ -14,7 +14,7 @@ from valuechain.accounts.authz import Action, Resource, authorize
 from valuechain.accounts.principal import Principal
 from valuechain.channels import events
 from valuechain.channels.models import Delivery, Notification, Webhook
-from valuechain.channels.webhooks import signing_secret
+from valuechain.channels.webhooks import check_destination, signing_secret
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ValidationError
@@ -66,7 +66,9 @@ def list_notifications(
     ]
 
 
-def create_webhook(session: Session, url: str, *, principal: Principal, key: bytes) -> WebhookRecord:
+def create_webhook(
+    session: Session, url: str, *, principal: Principal, key: bytes, allow_private: bool = False
+) -> WebhookRecord:
     """Register a webhook (organisation admins); the answer carries its signing secret, shown once."""
     _own_org(principal, Action.org_update)
     parts = urlsplit(url)
@@ -74,6 +76,7 @@ def create_webhook(session: Session, url: str, *, principal: Principal, key: byt
         raise ValidationError("a webhook URL is an absolute http(s) URL")
     if len(url) > 2000:
         raise ValidationError("a webhook URL has at most 2000 characters")
+    check_destination(url, allow_private=allow_private)
     hook = Webhook(id=new_id("whk"), org_id=principal.org_id, url=url, created_at=utcnow())
     session.add(hook)
     session.flush()

@@ -21,8 +21,11 @@ def dispatcher(request: Request) -> Dispatcher:
     """The app's webhook sender, started on first use (it sends after the unit of work commits)."""
     found = getattr(request.app.state, "webhooks", None)
     if found is None:
+        settings = request.app.state.settings
         found = request.app.state.webhooks = Dispatcher(
-            request.app.state.db, key=server_key(request.app.state.settings.home)
+            request.app.state.db,
+            key=server_key(settings.home),
+            allow_private=settings.channels_webhook_allow_private,
         )
     return found  # type: ignore[no-any-return]
 
@@ -54,7 +57,10 @@ def create_webhook(
     data: s.WebhookCreate, session: WriteSession, principal: CurrentPrincipal, hooks: Webhooks
 ) -> s.WebhookPublic:
     """Register a webhook for your notifications; the answer holds its signing secret, shown once."""
-    return views.webhook(notices.create_webhook(session, data.url, principal=principal, key=hooks.key))
+    hook = notices.create_webhook(
+        session, data.url, principal=principal, key=hooks.key, allow_private=hooks.allow_private
+    )
+    return views.webhook(hook)
 
 
 @router.get("/webhooks")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from valuechain.core.schema import InputModel
 
@@ -16,7 +16,9 @@ class StageSet(InputModel):
     """Move a version along its lifecycle."""
 
     stage: Stage
-    sunset_at: datetime | None = Field(default=None, description="Retirement date (needed to deprecate).")
+    sunset_at: AwareDatetime | None = Field(
+        default=None, description="Retirement date (needed to deprecate)."
+    )
     successor: str | None = Field(
         default=None, description="The version that replaces it, <org>/<name>@<label>."
     )

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import os
 import secrets
+import socket
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -23,9 +26,35 @@ from sqlalchemy import select
 from valuechain.channels.models import Delivery, Notification, Webhook
 from valuechain.core.clock import utcnow
 from valuechain.core.db import Database
+from valuechain.core.errors import ValidationError
 
 SIGNATURE_HEADER = "X-Valuechain-Signature"
 log = logging.getLogger("valuechain.channels")
+
+
+def is_private_host(host: str) -> bool:
+    """Whether ``host`` names or resolves to a loopback, private, link-local or reserved address."""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # unresolvable now: checked again at delivery
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return True
+    return False
+
+
+def check_destination(url: str, *, allow_private: bool) -> None:
+    """Refuse a webhook URL that would make the server call its own network (unless allowed)."""
+    host = urlsplit(url).hostname or ""
+    if not allow_private and is_private_host(host):
+        raise ValidationError(
+            "a webhook URL may not reach a loopback, private or link-local address "
+            "(the operator may allow it: channels_webhook_allow_private)"
+        )
 
 
 def server_key(home: Path) -> bytes:
@@ -63,7 +92,13 @@ def verify(secret: str, body: bytes, header: str, *, tolerance_s: int = 300) -> 
 
 
 def deliver_pending(
-    db: Database, *, key: bytes, attempts: int = 3, backoff_s: float = 0.5, timeout_s: float = 5.0
+    db: Database,
+    *,
+    key: bytes,
+    attempts: int = 3,
+    backoff_s: float = 0.5,
+    timeout_s: float = 5.0,
+    allow_private: bool = False,
 ) -> int:
     """POST every pending delivery, each up to ``attempts`` times with doubling backoff; returns how many
     were delivered. Failures stay ``pending`` (or ``failed`` after the attempts) with the last error."""
@@ -79,7 +114,12 @@ def deliver_pending(
     with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
         for delivery_id, webhook_id, url, payload, notification_id in rows:
             body = orjson.dumps({"id": notification_id, **payload}, option=orjson.OPT_SORT_KEYS)
-            ok, tries, error = _post(client, url, body, signing_secret(key, webhook_id), attempts, backoff_s)
+            if not allow_private and is_private_host(urlsplit(url).hostname or ""):
+                ok, tries, error = False, 0, "refused: the URL reaches a private address"
+            else:
+                ok, tries, error = _post(
+                    client, url, body, signing_secret(key, webhook_id), attempts, backoff_s
+                )
             delivered += ok
             with db.unit_of_work() as session:
                 row = session.get(Delivery, delivery_id)
@@ -116,8 +156,10 @@ def _post(
 class Dispatcher:
     """Sends pending deliveries in a background thread after each commit that queued some."""
 
-    def __init__(self, db: Database, *, key: bytes, backoff_s: float = 0.5) -> None:
-        self._db, self.key, self._backoff_s = db, key, backoff_s
+    def __init__(
+        self, db: Database, *, key: bytes, backoff_s: float = 0.5, allow_private: bool = False
+    ) -> None:
+        self._db, self.key, self._backoff_s, self.allow_private = db, key, backoff_s, allow_private
         self._lock = threading.Lock()
         self._again = threading.Event()
         self.close = db.on_commit(self._after_commit)
@@ -133,7 +175,9 @@ class Dispatcher:
         try:
             while self._again.is_set():
                 self._again.clear()
-                deliver_pending(self._db, key=self.key, backoff_s=self._backoff_s)
+                deliver_pending(
+                    self._db, key=self.key, backoff_s=self._backoff_s, allow_private=self.allow_private
+                )
         except Exception:  # a background sender must not die silently: log, the rows stay pending
             log.exception("webhook delivery failed")
         finally:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,7 +68,7 @@ class ResellerGrant(InputModel):
     max_markup_pct: int = Field(ge=0, le=10_000, description="Largest markup over wholesale, in percent.")
     max_customers: int = Field(ge=1, le=1_000_000, description="Cap on the reseller's customers.")
     brand_rules: BrandRules = Field(default_factory=BrandRules)
-    expires_at: datetime | None = Field(default=None, description="End of the agreement (aware datetime).")
+    expires_at: AwareDatetime | None = Field(default=None, description="End of the agreement.")
 
 
 class WhiteLabelCreate(InputModel):

@@ -48,7 +48,14 @@ def set_stage(
                 successor=successor,
             )
             public = views.stage_change(change)
-        sent = deliver_pending(db, key=server_key(Settings().home)) if change.notified else 0
+        settings = Settings()
+        sent = (
+            deliver_pending(
+                db, key=server_key(settings.home), allow_private=settings.channels_webhook_allow_private
+            )
+            if change.notified
+            else 0
+        )
     emit(
         public,
         fmt,

@@ -43,8 +43,13 @@ def add_webhook(
     from valuechain.core.settings import Settings
 
     with database() as db, db.unit_of_work() as session:
+        settings = Settings()
         hook = notices.create_webhook(
-            session, url, principal=acting(session, as_org), key=server_key(Settings().home)
+            session,
+            url,
+            principal=acting(session, as_org),
+            key=server_key(settings.home),
+            allow_private=settings.channels_webhook_allow_private,
         )
     emit(views.webhook(hook), fmt, lambda h: out.print(f"{h.id} secret (shown once): {h.secret}"))
 
@@ -73,5 +78,8 @@ def deliver(as_org: str = AsOrgOption) -> None:
 
     del as_org
     with database() as db:
-        sent = deliver_pending(db, key=server_key(Settings().home))
+        settings = Settings()
+        sent = deliver_pending(
+            db, key=server_key(settings.home), allow_private=settings.channels_webhook_allow_private
+        )
     say(err, f"{sent} delivery(ies) sent")
