@@ -19,7 +19,7 @@ def kit(
     as_org: str = AsOrgOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Write a starter kit (openai client app, .env.example, README, a test) for an offer you can see."""
+    """Write a starter kit (openai client app, README, a test) for an API offer, as a zip."""
     from valuechain.channels.kits import build_kit, kit_spec
 
     with database() as db, db.session() as session:
