@@ -93,7 +93,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "support": (
         "lifecycle",
         "support_app",
-        "Maintenance: support terms of API offers and measured service levels.",
+        "Maintenance: support terms of API offers and the service levels measured.",
     ),
     "notification": ("notify", "app", "Notifications: deprecations and retirements of models you use."),
     "webhook": ("notify", "webhook_app", "Webhooks that receive your notifications, signed."),
