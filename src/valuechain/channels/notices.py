@@ -71,7 +71,10 @@ def create_webhook(
 ) -> WebhookRecord:
     """Register a webhook (organisation admins); the answer carries its signing secret, shown once."""
     _own_org(principal, Action.org_update)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValidationError(f"not a valid URL: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError("a webhook URL is an absolute http(s) URL")
     if len(url) > 2000:

@@ -38,10 +38,13 @@ def is_private_host(host: str) -> bool:
         return True
     try:
         infos = socket.getaddrinfo(host, None)
-    except OSError:
+    except (OSError, ValueError, UnicodeError):
         return False  # unresolvable now: checked again at delivery
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+        try:
+            address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        except ValueError:
+            return True  # not an address we can judge: refuse
         if not address.is_global:
             return True
     return False
@@ -49,7 +52,10 @@ def is_private_host(host: str) -> bool:
 
 def check_destination(url: str, *, allow_private: bool) -> None:
     """Refuse a webhook URL that would make the server call its own network (unless allowed)."""
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError as exc:
+        raise ValidationError(f"not a valid URL: {exc}") from exc
     if not allow_private and is_private_host(host):
         raise ValidationError(
             "a webhook URL may not reach a loopback, private or link-local address "
@@ -114,7 +120,7 @@ def deliver_pending(
     with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
         for delivery_id, webhook_id, url, payload, notification_id in rows:
             body = orjson.dumps({"id": notification_id, **payload}, option=orjson.OPT_SORT_KEYS)
-            if not allow_private and is_private_host(urlsplit(url).hostname or ""):
+            if not allow_private and is_private_host(_host(url)):
                 ok, tries, error = False, 0, "refused: the URL reaches a private address"
             else:
                 ok, tries, error = _post(
@@ -130,6 +136,13 @@ def deliver_pending(
                 row.last_error = None if ok else error
                 row.delivered_at = utcnow() if ok else None
     return delivered
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return "localhost"  # unparseable now: treated as private, never sent
 
 
 def _post(

@@ -106,7 +106,7 @@ class Admission:
             hold=hold,
             allowance_hold=allowance,
             started=time.perf_counter(),
-            headers=_rate_headers(counters, result.values, request_id) | dict(route.notice_headers),
+            headers=_rate_headers(counters, result.values, request_id, route.notice_headers),
         )
 
     async def _reserve(self, caller: Caller, route: Route, request_id: str, hold: int) -> bool:
@@ -283,8 +283,15 @@ def _limit_error(counter: Counter) -> GatewayError:
     )
 
 
-def _rate_headers(counters: list[Counter], values: tuple[int, ...], request_id: str) -> dict[str, str]:
+def _rate_headers(
+    counters: list[Counter],
+    values: tuple[int, ...],
+    request_id: str,
+    notices: tuple[tuple[str, str], ...] = (),
+) -> dict[str, str]:
     headers = {"x-request-id": request_id}
+    if notices:  # a deprecated version: Deprecation, Sunset, Link (issue 11)
+        headers.update(notices)
     for c, v in zip(counters, values, strict=False):
         if c.scope != "key" and "x-ratelimit-limit-requests" in headers:
             continue
