@@ -122,6 +122,7 @@ def downgrade() -> None:
     op.drop_table("channel_webhooks")
     op.drop_index(op.f("ix_channel_notifications_org_id"), table_name="channel_notifications")
     op.drop_table("channel_notifications")
-    with op.batch_alter_table("model_versions", schema=None) as batch_op:
-        for column in ("successor", "sunset_at", "deprecated_at", "stage_at", "stage"):
-            batch_op.drop_column(column)
+    # Not batch mode: on SQLite it would recreate model_versions, and dropping the old table with foreign
+    # keys on cascades to offers, artifacts and derivations. ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35).
+    for column in ("successor", "sunset_at", "deprecated_at", "stage_at", "stage"):
+        op.execute(f"ALTER TABLE model_versions DROP COLUMN {column}")
