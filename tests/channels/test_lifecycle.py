@@ -132,6 +132,12 @@ async def test_deprecation_notifies_sets_headers_and_retirement_names_successor(
         models = (await http.get("/v1/models", headers=auth(world.dev_key))).json()["data"]
         [card] = [m for m in models if m["id"] == MODEL]
         assert card["sunset_at"] == int(sunset.timestamp()) and card["deprecated_at"] > 0
+        page = await http.get(f"/models/{MODEL}")  # the console's model page: stage, successor, kit link
+        assert page.status_code == 200
+        assert "stage-deprecated" in page.text and f"{MODEL}@2" in page.text
+        assert f"/offers/{world.offer_id}/kit.zip" in page.text
+        twin = (await http.get(f"/models/{MODEL}", params={"format": "json", "table": "versions"})).json()
+        assert [(v["label"], v["stage"]) for v in twin] == [("1", "deprecated"), ("2", "active")]
     # a repeated move notifies nobody twice; backwards is refused
     with world.db.unit_of_work() as session, pytest.raises(ValidationError):
         lifecycle.move_version(session, f"{MODEL}@1", "legacy", principal=_acme(world))
