@@ -201,3 +201,37 @@ async def test_rest_surface_and_tenancy(resold: tuple[World, str, str]) -> None:
     offers = [o for o in facts_from_manifest(manifest).offers if o.channel == "white_label"]
     assert [(o.by, o.brand, o.marketed_as) for o in offers] == [("resell", "Nimbus AI", "nimbus-chat")]
     del system_principal
+
+
+async def test_an_expired_agreement_stops_the_customers_requests(world: World) -> None:
+    for slug in ("resell", "shopco"):
+        make_org(world.db, slug)
+        with world.db.unit_of_work() as session:
+            create_model(
+                session, ModelCreate(name="house", visibility="public"), principal=owner_of(world, slug)
+            )
+    agreement = _grant(world, expires_at=(datetime.now(UTC) + timedelta(seconds=3)).isoformat())
+    offer = _create(world, agreement)
+    with world.db.unit_of_work() as session:
+        customer = whitelabel.add_customer(
+            session, offer.offer_id, "shopco", principal=owner_of(world, "resell"), issue_key=True
+        )
+        ledger.top_up(
+            session, org_id=_org_id(world.db, "shopco"), amount=1_000_000, idempotency_key="t:shop2"
+        )
+    key = customer.secret or ""
+    async with world.http() as http:
+        r = await http.post("/v1/chat/completions", json={"model": "nimbus-chat", **CHAT}, headers=auth(key))
+        assert r.status_code == 200, r.text
+        await world.gateway.admission.recorder.flush()
+        before = _balances(world)
+        import asyncio
+
+        await asyncio.sleep(3.2)
+        world.gateway.admission.access.invalidate()  # (the cache would expire within its 2 s TTL anyway)
+        r = await http.post("/v1/chat/completions", json={"model": "nimbus-chat", **CHAT}, headers=auth(key))
+        assert r.status_code == 403 and "expired" in r.json()["error"]["message"]
+    await world.gateway.admission.recorder.flush()
+    assert _balances(world) == before  # nothing charged
+    assert world.backend.calls == 1
+    _ledger_ok(world)

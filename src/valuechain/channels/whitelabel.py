@@ -209,9 +209,14 @@ def _reseller_record(session: Session, t: ResellerTerms, *, revoked: bool) -> Re
     )
 
 
-def _usable_terms(session: Session, agreement_id: str, *, principal: Principal) -> ResellerTerms:
-    """The reseller's own live agreement: another's answers as missing; revoked or expired is a 403."""
-    terms = session.get(ResellerTerms, agreement_id)
+def _usable_terms(
+    session: Session, agreement_id: str, *, principal: Principal, lock: bool = False
+) -> ResellerTerms:
+    """The reseller's own live agreement: another's answers as missing; revoked or expired is a 403.
+
+    ``lock`` holds the row until the commit (PostgreSQL), so concurrent customer additions count in turn.
+    """
+    terms = session.get(ResellerTerms, agreement_id, with_for_update=lock or None)
     if terms is None or (terms.reseller_org_id != principal.org_id and not principal.is_operator):
         raise NotFoundError(f"reseller agreement {agreement_id} not found")
     agreement = next(
@@ -301,21 +306,23 @@ def create_white_label(
     )
 
 
-def _own_white_label(session: Session, offer_id: str, *, principal: Principal) -> tuple[Any, ResellerTerms]:
+def _own_white_label(
+    session: Session, offer_id: str, *, principal: Principal, lock: bool = False
+) -> tuple[Any, ResellerTerms]:
     authorize(principal, Action.entitlement_manage)  # scope and role first, whatever the offer
     offer = get_offer(session, offer_id, principal=principal)
     if offer.channel != "white_label":
         raise NotFoundError(f"white-label offer {offer_id} not found")
     authorize(principal, Action.entitlement_manage, Resource("white-label offer", offer_id, offer.by_org_id))
     agreement_id = str(((offer.terms or {}).get("white_label") or {}).get("agreement_id", ""))
-    return offer, _usable_terms(session, agreement_id, principal=principal)
+    return offer, _usable_terms(session, agreement_id, principal=principal, lock=lock)
 
 
 def add_customer(
     session: Session, offer_id: str, customer: str, *, principal: Principal, issue_key: bool = False
 ) -> CustomerRecord:
     """The reseller entitles a customer organisation, within the agreement's cap, and may issue it a key."""
-    offer, terms = _own_white_label(session, offer_id, principal=principal)
+    offer, terms = _own_white_label(session, offer_id, principal=principal, lock=True)
     customer_id = org_id_for_slug(session, customer)
     if customer_id is None:
         raise NotFoundError(f"organisation {customer} not found")
