@@ -235,3 +235,30 @@ async def test_an_expired_agreement_stops_the_customers_requests(world: World) -
     assert _balances(world) == before  # nothing charged
     assert world.backend.calls == 1
     _ledger_ok(world)
+
+
+def test_the_customer_cap_holds_under_concurrency(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    customers = [f"cust{i}" for i in range(6)]
+    for slug in ("resell", *customers):
+        make_org(world.db, slug)
+    with world.db.unit_of_work() as session:
+        create_model(
+            session, ModelCreate(name="house", visibility="public"), principal=owner_of(world, "resell")
+        )
+    offer = _create(world, _grant(world, max_customers=2))
+    reseller = owner_of(world, "resell")
+
+    def add(slug: str) -> str:
+        try:
+            with world.db.unit_of_work() as session:
+                whitelabel.add_customer(session, offer.offer_id, slug, principal=reseller)
+            return "ok"
+        except ConflictError:
+            return "capped"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(add, customers))
+    assert sorted(results) == ["capped"] * 4 + ["ok"] * 2
+    _ledger_ok(world)
