@@ -262,3 +262,25 @@ def test_the_customer_cap_holds_under_concurrency(world: World) -> None:
         results = list(pool.map(add, customers))
     assert sorted(results) == ["capped"] * 4 + ["ok"] * 2
     _ledger_ok(world)
+
+
+def test_a_white_label_charge_reads_back_from_the_journal() -> None:
+
+    import orjson
+
+    from valuechain.gateway.journal import decode
+    from valuechain.gateway.records import Entry, UsageRow
+    from valuechain.market.ledger import UsageCharge
+
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    usage = UsageRow(
+        id="req_1", created_at=now, org_id="org_c", key_id=None, provider_org_id="org_r", offer_id="off_1",
+        version_id="ver_1", model="nimbus", endpoint="chat", stream=False, status=200, error_code=None,
+        prompt_tokens=7, completion_tokens=3, latency_ms=1.0, cost=20, currency="EUR",
+    )  # fmt: skip
+    charge = UsageCharge(
+        transaction_id="usage:req_1", org_id="org_c", payer_account_id="w", payee_account_id="r", amount=20,
+        memo="chat nimbus", created_at=now, splits=(("r", "p", 13), ("r", "f", 2)),
+    )  # fmt: skip
+    entry = Entry(usage=usage, charge=charge)
+    assert decode(orjson.loads(orjson.dumps(entry, default=str))) == entry  # as the journal writes it
