@@ -1,6 +1,6 @@
 # valuechain: two commands on a fresh machine.
 #   make run   — create .venv, install, migrate, seed the demo chain, serve at http://127.0.0.1:8000
-#   make test  — install what the tests need and run the whole suite
+#   make test  — install what the tests need (the fine-tuning extra too) and run the whole suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,train]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

@@ -28,6 +28,8 @@ from valuechain.core.logs import install_log_filters
 from valuechain.core.observe import Observe
 from valuechain.core.openapi import install_docs
 from valuechain.core.settings import Settings
+from valuechain.finetune import PATHS as FINETUNE_PATHS
+from valuechain.finetune import router as finetune_router
 from valuechain.gateway.api import router as api_channel_router
 from valuechain.gateway.router import FAST_PATHS, FastPath
 from valuechain.gateway.router import router as gateway_router
@@ -36,6 +38,7 @@ from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
 from valuechain.hub.storage import open_blob_store, sweep_periodically
 from valuechain.market.router import router as market_router
+from valuechain.market.router_market import router as marketplace_router
 from valuechain.oversight.router import router as oversight_router
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.claims_router import router as claims_router
@@ -52,10 +55,12 @@ ROUTERS = (
     audit_router,
     compliance_router,
     market_router,
+    marketplace_router,
     oversight_router,
     api_channel_router,
     channels_router,
     hub_api_router,
+    finetune_router,
     gateway_router,
     metrics_router,
 )
@@ -115,7 +120,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, prefixes=("/api/",))
-    app.add_middleware(FastPath)
+    app.add_middleware(FastPath, served=FINETUNE_PATHS)
     app.add_middleware(Observe, fast_paths=FAST_PATHS)  # outermost: request id and metrics of everything
     for router in ROUTERS:
         app.include_router(router)

@@ -27,6 +27,7 @@ from starlette.routing import Mount
 
 from tests.compliance.matrix_cases import COMPLIANCE_CASES
 from tests.conftest import auth, make_key, make_org
+from tests.finetune.test_authz import FT_CASES
 from valuechain.accounts.roles import ROLE_SCOPES, Role, Scope
 from valuechain.core.db import Database
 
@@ -278,6 +279,40 @@ CASES = [
         body={"host": "{who}.example.test", "display_name": "Brand of {who}"},
         scope=Scope.org_manage,
     ),
+    # The marketplace (issue 11): credits, listings, licences, traceable copies, invoices.
+    Case("GET", "/api/v1/credits", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/credits/grants",
+        _expect(403, operator=201),
+        body={"org": "beta", "amount": 1, "idempotency_key": "k-{who}"},
+        scope=Scope.org_manage,
+    ),
+    Case("GET", "/api/v1/market/listings", EVERYONE),
+    Case("GET", "/api/v1/market/signing-key", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/market/listings",
+        _expect(201, viewer=403, outsider=404, operator=403),
+        body={"offer": "{offer}", "kind": "sale", "title": "t-{who}", "price": 1, "licence": "x"},
+        scope=W,
+    ),
+    Case("POST", "/api/v1/market/listings/{listing_id}/withdraw", _expect(404, viewer=403), scope=W),
+    Case(
+        "POST",
+        "/api/v1/market/listings/{listing_id}/buy",
+        _expect(422, viewer=403),
+        body={"price": 1},
+        scope=Scope.inference,
+    ),
+    Case("GET", "/api/v1/licences", EVERYONE),
+    Case("POST", "/api/v1/licences/{licence_id}/renew", _expect(404, viewer=403), scope=Scope.inference),
+    Case("POST", "/api/v1/licences/{licence_id}/cancel", _expect(404, viewer=403), scope=Scope.inference),
+    Case("GET", "/api/v1/licences/{licence_id}/files/{path}", _expect(404)),
+    Case("GET", "/api/v1/licences/{licence_id}/manifest", _expect(404)),
+    Case("POST", "/api/v1/market/trace", _expect(404), raw=b"not a weights file"),
+    Case("GET", "/api/v1/invoices/{org}/{month}", _expect(404)),
+    Case("GET", "/api/v1/charges/{charge_id}/invoice", _expect(404)),
 ]
 
 OPERATOR_ROUTES = {
@@ -323,9 +358,12 @@ def _world(client: TestClient, db: Database) -> dict[str, Any]:
     }
 
 
-def _fill(value: Any, who: str) -> Any:
+def _fill(value: Any, who: str, offer: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: v.replace("{who}", who) if isinstance(v, str) else v for k, v in value.items()}
+        return {
+            k: v.replace("{who}", who).replace("{offer}", offer) if isinstance(v, str) else v
+            for k, v in value.items()
+        }
     return value
 
 
@@ -341,7 +379,7 @@ def _request(client: TestClient, db: Database, case: Case, world: dict[str, Any]
         return client.request(
             case.method, path, content=case.raw, headers=headers | {"content-type": "application/yaml"}
         )
-    return client.request(case.method, path, json=_fill(case.body, who), headers=headers)
+    return client.request(case.method, path, json=_fill(case.body, who, world["offer"]), headers=headers)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
@@ -513,6 +551,7 @@ def test_matrix_covers_every_v1_route(app: FastAPI) -> None:
     assert ("POST", "/v1/chat/completions") in routes
     covered = {(c.method, c.path.split("?")[0].replace("{model}", "{model_id}")) for c in V1_CASES}
     covered |= {("GET", p) for p in DOCS_PAGES if not p.startswith("/hub/")}
+    covered |= {(c.method, c.path) for c in FT_CASES}  # fine-tuning: tests/finetune/test_authz.py
     assert routes <= covered, sorted(routes - covered)
 
 

@@ -59,6 +59,9 @@ class Action(StrEnum):
     agreement_manage = "registry.agreement.manage"
     oversight_list = "oversight.event.list"
     metrics_read = "platform.metrics.read"
+    finetune_read = "finetune.job.read"
+    finetune_write = "finetune.job.write"
+    credit_grant = "market.credit.grant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,10 @@ RULES: dict[Action, Rule] = {
     Action.agreement_manage: Rule(_W, Role.admin, writes=True),
     Action.oversight_list: Rule(_R),  # asking for the list; its rows need oversight_read
     Action.metrics_read: Rule(Scope.audit_read, Role.admin, operator_only=True),
+    # fine-tuning is a use of a model through the API channel: the inference scope (issue 12)
+    Action.finetune_read: Rule(Scope.inference),
+    Action.finetune_write: Rule(Scope.inference, Role.member, writes=True),
+    Action.credit_grant: Rule(Scope.org_manage, Role.admin, writes=True, operator_only=True),
 }
 
 

@@ -22,6 +22,11 @@ from valuechain.core.errors import AppError, ValidationError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("server", "serve", "Serve the platform over HTTP (migrates the database first)."),
     "init": ("server", "init", "Create the data directory and migrate the database to the current schema."),
+    "worker": (
+        "server",
+        "worker",
+        "Run a fine-tuning worker: claim queued jobs from the database and train them.",
+    ),
     "demo": (
         "demo",
         "demo",
@@ -106,6 +111,31 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "resell",
         "whitelabel_app",
         "White-label offers: resell a model under your brand and name.",
+    ),
+    "finetune": (
+        "finetune",
+        "app",
+        "Fine-tuning jobs: a customer's model trained on the provider's machines.",
+    ),
+    "credits": (
+        "market",
+        "credits_app",
+        "Credits: the operator grants them; an organisation reads its balance.",
+    ),
+    "market": (
+        "market",
+        "app",
+        "The marketplace: listings, purchases, hires, licences and traceable copies.",
+    ),
+    "trace": (
+        "market",
+        "trace",
+        "Name the licence, buyer and offer a weights file was sold under (seller or operator).",
+    ),
+    "invoice": (
+        "market",
+        "invoice",
+        "Issue (first time) or reissue an invoice: numbered per seller, immutable once issued.",
     ),
 }
 

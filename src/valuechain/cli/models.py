@@ -11,7 +11,7 @@ from valuechain.cli.context import AsOrgOption, Format, FormatOption, acting, da
 from valuechain.cli.render import say, table, when
 from valuechain.core.errors import ValidationError
 from valuechain.registry import service, views
-from valuechain.registry.schemas import LineagePublic, ModelPublic
+from valuechain.registry.schemas import DerivationPublic, LineagePublic, ModelPublic
 
 app = typer.Typer(help="Models in the registry.", no_args_is_help=True)
 ModelArg = typer.Argument(..., help="<org>/<name>")
@@ -34,13 +34,20 @@ def _table(models: list[ModelPublic]) -> None:
     out.print(table(columns, rows, ids=("id",)))
 
 
-def _details(model: ModelPublic) -> None:
+def _details(model: ModelPublic, derived: list[DerivationPublic] = ()) -> None:  # type: ignore[assignment]
     data = model.model_dump(mode="json", exclude={"created_at", "updated_at"})
     width = max(len(k) for k in data)
     for key, value in data.items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         say(out, f"{key:<{width}}  {'' if shown is None else shown}")
     say(out, f"{'updated':<{width}}  {when(model.updated_at)}")
+    for d in derived:
+        compute = f", {d.compute_flop:.3g} FLOP" if d.compute_flop is not None else ""
+        behalf = f" on behalf of {d.on_behalf_of}" if d.on_behalf_of else ""
+        parent = d.parent or d.external_parent
+        say(out, f"{'derived from':<{width}}  {parent} ({d.relation}) by {d.by}{behalf}{compute}")
+        if d.data_summary:
+            say(out, f"{'':<{width}}  {d.data_summary}")
 
 
 @app.command("list")
@@ -62,12 +69,15 @@ def list_(
 
 @app.command("show")
 def show(model_id: str = ModelArg, as_org: str = AsOrgOption, fmt: Format = FormatOption) -> None:
-    """Show a model and its facts."""
+    """Show a model, its facts and what it was derived from (relation, by whom, for whom, compute)."""
     with database() as db, db.session() as session:
-        model = views.model_public(
-            session, service.get_model(session, model_id, principal=acting(session, as_org))
-        )
-    emit(model, fmt, _details)
+        principal = acting(session, as_org)
+        model = views.model_public(session, service.get_model(session, model_id, principal=principal))
+        names = views.Names(session)
+        parents, _ = service.lineage(session, model_id, principal=principal)
+        derived = [views.derivation_public(d, names) for d in parents]
+    data = model.model_dump(mode="json") | {"derived_from": [d.model_dump(mode="json") for d in derived]}
+    emit(data, fmt, lambda _: _details(model, derived))
 
 
 def _changes(settings: list[str], file: Path | None) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import typer
 
@@ -28,16 +30,44 @@ def serve(
     # The app (and every worker) builds its own Settings: let it see the address it is served at.
     os.environ.update(VALUECHAIN_HOST=host, VALUECHAIN_PORT=str(port))
     say(err, f"valuechain serving at {url}  (API docs: {url}/docs)")
-    uvicorn.run(
-        "valuechain.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        log_config=log_config(level=settings.log_level, fmt=settings.log_format),
-        proxy_headers=False,
-    )
+    embedded = settings.finetune_worker
+    if embedded is None:  # the embedded default: on SQLite the server's machine trains too
+        embedded = settings.resolved_database_url.startswith("sqlite")
+    command = [sys.executable, "-m", "valuechain", "worker", "--parent", str(os.getpid())]
+    worker = subprocess.Popen(command) if embedded else None
+    if worker is not None:
+        say(err, f"fine-tuning worker started (pid {worker.pid})")
+    try:
+        uvicorn.run(
+            "valuechain.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            log_config=log_config(level=settings.log_level, fmt=settings.log_format),
+            proxy_headers=False,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def worker(
+    once: bool = typer.Option(False, "--once", help="Run the queued jobs, then exit instead of polling."),
+    parent: int = typer.Option(None, "--parent", help="Exit when this process (the server) is gone."),
+) -> None:
+    """Run a fine-tuning worker: claim queued jobs from the database and train them."""
+    import logging.config
+
+    from valuechain.core.logs import log_config
+    from valuechain.finetune.worker import run_worker
+
+    settings = Settings()
+    logging.config.dictConfig(log_config(level=settings.log_level, fmt=settings.log_format))
+    say(err, "fine-tuning worker polling the database for jobs")
+    run_worker(settings, once=once, parent_pid=parent)
 
 
 def init() -> None:
@@ -51,3 +81,4 @@ def init() -> None:
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(init)
+    app.command()(worker)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `valuechain serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `valuechain serve` listens on.")
+    market_fee_bps: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="The platform's fee on every marketplace sale, in basis points (1000 = 10 %).",
+    )
     max_request_bytes: int = Field(
         default=8 * 1024 * 1024,
         ge=1024,
@@ -157,6 +163,28 @@ class Settings(BaseSettings):
         default=None,
         description="Key that signs LFS upload URLs; set the same value on every server process. "
         "Unset: a random key per process.",
+    )
+
+    finetune_worker: bool | None = Field(
+        default=None,
+        description="Whether `valuechain serve` starts an embedded fine-tuning worker process beside the "
+        "server. Default: yes on SQLite, no on PostgreSQL (run `valuechain worker` on the training "
+        "machines).",
+    )
+    finetune_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A fine-tuning worker heartbeats its job every third of this; a job whose heartbeat is "
+        "older is taken over by another worker and resumed from its last checkpoint.",
+    )
+    finetune_poll_s: float = Field(
+        default=2.0, gt=0, description="How often an idle fine-tuning worker looks for a queued job."
+    )
+    finetune_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads of one training run. Default: torch's choice."
+    )
+    finetune_checkpoint_every: int = Field(
+        default=10, ge=1, description="A fine-tuning job saves a checkpoint every this many steps."
     )
 
     @field_validator("home")

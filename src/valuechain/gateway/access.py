@@ -138,9 +138,18 @@ ACCESS_TABLES = frozenset(
 class AccessResolver:
     """Resolves secrets to callers against the database, with a short cache dropped after commits."""
 
-    def __init__(self, db: Database, *, ttl_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ttl_s: float = 2.0,
+        max_cached: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._ttl_s = ttl_s
+        self._max_cached = max_cached
+        self._clock = clock
         self._cache: dict[str, tuple[float, int, Caller | AppError]] = {}
         self.generation = 0
         self.on_invalidate: list[Callable[[], None]] = []  # e.g. publish to the other processes
@@ -160,7 +169,7 @@ class AccessResolver:
     def caller(self, secret: str) -> Caller:
         """The caller behind ``secret``; raises the 401/403 the gateway answers."""
         digest = hashlib.sha256(secret.encode()).hexdigest()
-        now = time.monotonic()
+        now = self._clock()
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now and hit[1] == self.generation:
             if isinstance(hit[2], AppError):
@@ -178,7 +187,7 @@ class AccessResolver:
             result: Caller | AppError = caller
         except (AuthenticationError, GatewayError) as exc:
             result = exc
-        if len(self._cache) > 50_000:
+        if len(self._cache) >= self._max_cached:
             self._cache.clear()
         self._cache[digest] = (now + self._ttl_s, generation, result)
         if isinstance(result, AppError):
@@ -195,6 +204,11 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             status_code=403,
             code="insufficient_scope",
         )
+    return caller_for(session, principal)
+
+
+def caller_for(session: Session, principal: Principal) -> Caller:
+    """The routes of an authenticated principal (the fine-tuning service asks which bases it may tune)."""
     offers = api_offer_routes(session)
     entitlements = market.entitlement_statuses(session, principal.org_id)
     suspensions = active_suspensions(session, org_id=principal.org_id, key_id=principal.key_id)
@@ -234,7 +248,7 @@ def resolve_caller(session: Session, secret: str) -> Caller:
             offer_id=offer.offer_id,
             version_id=offer.version_id,
             provider_org_id=offer.by_org_id,
-            provider_slug=slugs.get(offer.by_org_id, ""),
+            provider_slug=slugs[offer.by_org_id],
             terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
             context_length=contexts.get(offer.version_id, 2048),

@@ -6,7 +6,7 @@ from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import system_principal
 from valuechain.core.db import Database
 from valuechain.market import service as market
-from valuechain.market.terms import ApiTerms, Limits, LoggingPolicy, PricePlan
+from valuechain.market.terms import ApiTerms, FineTuningTerms, Limits, LoggingPolicy, PricePlan
 from valuechain.runtime.service import bind_backend
 
 DEMO_TERMS = ApiTerms(
@@ -16,6 +16,8 @@ DEMO_TERMS = ApiTerms(
     org_limits=Limits(tokens_per_day=5_000_000),
     logging=LoggingPolicy(mode="metadata", retention_days=30, redact_pii=True),
     max_output_tokens=512,
+    # the developer may fine-tune the model on the provider's machines (issue 12): 1 EUR per million tokens
+    fine_tuning=FineTuningTerms(trained_per_mtok=1_000_000),
 )
 
 

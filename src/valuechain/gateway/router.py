@@ -73,7 +73,8 @@ def _state(request: Request) -> GatewayState:
     return state  # type: ignore[no-any-return]
 
 
-def _secret(request: Request) -> str:
+def bearer_secret(request: Request) -> str:
+    """The bearer secret of a /v1 request; 401 in OpenAI's words when there is none."""
     secret = parse_bearer(request.headers.get("authorization"))
     if secret is None:
         raise GatewayError(
@@ -114,13 +115,13 @@ def _invalid(exc: pydantic.ValidationError) -> GatewayError:
 @router.get("/v1/models", openapi_extra=KEYED)
 async def list_models(request: Request) -> Response:
     """Models this key may call."""
-    return _state(request).models.list_models(secret=_secret(request))
+    return _state(request).models.list_models(secret=bearer_secret(request))
 
 
 @router.get("/v1/models/{model_id:path}", openapi_extra=KEYED)
 async def retrieve_model(model_id: str, request: Request) -> Response:
     """One model this key may call."""
-    return _state(request).models.retrieve_model(model_id, secret=_secret(request))
+    return _state(request).models.retrieve_model(model_id, secret=bearer_secret(request))
 
 
 @router.post("/v1/chat/completions", openapi_extra=keyed_body(p.ChatCompletionRequest))
@@ -128,7 +129,7 @@ async def create_chat_completion(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/chat/create"""
     state = _state(request)
     req, body = await _parse(request, p.ChatCompletionRequest, state.max_body_bytes)
-    return await state.chat.create_chat_completion(req, body, secret=_secret(request))
+    return await state.chat.create_chat_completion(req, body, secret=bearer_secret(request))
 
 
 @router.post("/v1/completions", openapi_extra=keyed_body(p.CompletionRequest))
@@ -136,7 +137,7 @@ async def create_completion(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/completions/create"""
     state = _state(request)
     req, body = await _parse(request, p.CompletionRequest, state.max_body_bytes)
-    return await state.completion.create_completion(req, body, secret=_secret(request))
+    return await state.completion.create_completion(req, body, secret=bearer_secret(request))
 
 
 @router.post("/v1/embeddings", openapi_extra=keyed_body(p.EmbeddingRequest))
@@ -144,14 +145,14 @@ async def create_embedding(request: Request) -> Response:
     """https://platform.openai.com/docs/api-reference/embeddings/create"""
     state = _state(request)
     req, body = await _parse(request, p.EmbeddingRequest, state.max_body_bytes)
-    return await state.embedding.create_embedding(req, body, secret=_secret(request))
+    return await state.embedding.create_embedding(req, body, secret=bearer_secret(request))
 
 
 @router.get("/tokenizer_info", openapi_extra=KEYED)
 async def tokenizer_info(request: Request) -> Response:
     """Tokenizer facts for lm-evaluation-harness's remote tokenizer (``?model=`` picks the model)."""
     model = request.query_params.get("model")
-    return await _state(request).tokenization.tokenizer_info(model, secret=_secret(request))
+    return await _state(request).tokenization.tokenizer_info(model, secret=bearer_secret(request))
 
 
 @router.post("/tokenize", openapi_extra=keyed_body(p.TokenizeRequest))
@@ -159,7 +160,7 @@ async def tokenize(request: Request) -> Response:
     """``{"prompt", "add_special_tokens"}`` → ``{"tokens", "count", "max_model_len"}`` (vLLM's shape)."""
     state = _state(request)
     req, _ = await _parse(request, p.TokenizeRequest, state.max_body_bytes)
-    return await state.tokenization.tokenize(req, secret=_secret(request))
+    return await state.tokenization.tokenize(req, secret=bearer_secret(request))
 
 
 @router.post("/detokenize", openapi_extra=keyed_body(p.DetokenizeRequest))
@@ -167,12 +168,15 @@ async def detokenize(request: Request) -> Response:
     """``{"tokens"}`` → ``{"prompt"}``."""
     state = _state(request)
     req, _ = await _parse(request, p.DetokenizeRequest, state.max_body_bytes)
-    return await state.tokenization.detokenize(req, secret=_secret(request))
+    return await state.tokenization.detokenize(req, secret=bearer_secret(request))
 
 
-def _is_unknown_v1(method: str, path: str) -> bool:
-    """A /v1 request no route serves (the hot routes are looked up before; this is the only other one)."""
+def _is_unknown_v1(method: str, path: str, served: tuple[str, ...] = ()) -> bool:
+    """A /v1 request no route serves (the hot routes are looked up before; ``served`` are the prefixes of
+    other domains' /v1 routes, such as fine-tuning's)."""
     if path != "/v1" and not path.startswith("/v1/"):
+        return False
+    if served and path.startswith(served):
         return False
     return not (method == "GET" and path.startswith("/v1/models/"))
 
@@ -197,8 +201,9 @@ class FastPath:
     not listed here.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, served: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.served = served  # /v1 prefixes routed by the app (fine-tuning), not answered with a 404 here
         self.routes: dict[tuple[str, str], Handler] = {
             ("GET", "/v1/models"): guard(list_models),
             ("POST", "/v1/chat/completions"): guard(create_chat_completion),
@@ -217,7 +222,7 @@ class FastPath:
         )
         if handler is None:
             path = scope.get("path", "") if scope["type"] == "http" else ""
-            if _is_unknown_v1(scope.get("method", ""), path):
+            if _is_unknown_v1(scope.get("method", ""), path, self.served):
                 await render(invalid_url(scope["method"], path))(scope, receive, send)
                 return
             await self.app(scope, receive, send)

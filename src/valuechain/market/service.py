@@ -32,20 +32,33 @@ from valuechain.registry.service import (
 )
 
 APPROVED = "approved"
+EXPIRED = "expired:"  # status prefix of an entitlement whose hire ran out, followed by the licence id
 
 
 def entitlement_statuses(session: Session, org_id: str) -> dict[str, str]:
     """The status of each of an organisation's entitlements, by offer id."""
     rows = session.execute(
-        select(Entitlement.offer_id, Entitlement.status).where(Entitlement.org_id == org_id)
+        select(
+            Entitlement.offer_id, Entitlement.status, Entitlement.licence_id, Entitlement.expires_at
+        ).where(Entitlement.org_id == org_id)
     )
-    return {offer_id: status for offer_id, status in rows}
+    now = utcnow()
+    return {
+        offer_id: f"{EXPIRED}{licence_id}" if expires_at is not None and expires_at <= now else status
+        for offer_id, status, licence_id, expires_at in rows
+    }
 
 
 def denial(status: str | None, offer_id: str) -> str | None:
     """Why an organisation with an entitlement in ``status`` may not use ``offer_id``; None if entitled."""
     if status is None:
         return f"your organisation is not entitled to offer {offer_id}; request access first"
+    if status.startswith(EXPIRED):  # a hire or subscription bought in the marketplace ran out
+        licence = status[len(EXPIRED) :]
+        return (
+            f"your hire {licence} of offer {offer_id} has expired; renew it with "
+            f"`valuechain market renew {licence}` or POST /api/v1/licences/{licence}/renew"
+        )
     if status == "pending":
         return f"your request for offer {offer_id} is on the waitlist, awaiting the provider's approval"
     if status != APPROVED:
@@ -56,7 +69,10 @@ def denial(status: str | None, offer_id: str) -> str | None:
 def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | list[str]) -> bool:
     """Whether the organisation holds an approved entitlement to any of ``offer_ids``."""
     query = select(Entitlement.id).where(
-        Entitlement.org_id == org_id, Entitlement.status == APPROVED, Entitlement.offer_id.in_(offer_ids)
+        Entitlement.org_id == org_id,
+        Entitlement.status == APPROVED,
+        Entitlement.offer_id.in_(offer_ids),
+        or_(Entitlement.expires_at.is_(None), Entitlement.expires_at > utcnow()),
     )
     return session.scalar(query.limit(1)) is not None
 
@@ -262,3 +278,17 @@ def list_entitlements(
     if offer_id:
         query = query.where(Entitlement.offer_id == offer_id)
     return list(session.execute(query.order_by(Entitlement.requested_at)).scalars())
+
+
+def entitle_customer(session: Session, offer_id: str, org_id: str, *, actor: str, note: str) -> None:
+    """Approve ``org_id`` on an offer made for it alone (a fine-tune served to its customer, issue 12); the
+    fine-tuning service has authorised the act already."""
+    offer = offer_record(session, offer_id)
+    if offer is None:
+        raise NotFoundError(f"offer {offer_id} not found")
+    ent = Entitlement(
+        id=new_id("ent"), offer_id=offer_id, org_id=org_id, status="pending", requested_at=utcnow()
+    )
+    session.add(ent)
+    session.flush()
+    _approve(session, ent, offer, actor=actor, note=note)

@@ -64,6 +64,25 @@ class LoggingPolicy(InputModel):
     redact_pii: bool = Field(default=True, description="Mask e-mail addresses and phone numbers in bodies.")
 
 
+class FineTuningTerms(InputModel):
+    """Fine-tuning of an ``api`` offer's model on the provider's machines (issue 12); absent = not offered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trained_per_mtok: int = Field(
+        default=0,
+        ge=0,
+        description="Price per million trained tokens (tokens processed × epochs, micro-units).",
+    )
+    max_trained_tokens: int = Field(
+        default=5_000_000, ge=1, description="Largest job, in trained tokens (its upper estimate)."
+    )
+
+    def cost(self, trained_tokens: int) -> int:
+        """Cost of training ``trained_tokens`` in micro-units, rounded up."""
+        return -(-(trained_tokens * self.trained_per_mtok) // MICROS)
+
+
 class ApiTerms(InputModel):
     """Everything that governs access to an ``api`` offer."""
 
@@ -79,6 +98,9 @@ class ApiTerms(InputModel):
     logging: LoggingPolicy = Field(default_factory=LoggingPolicy)
     max_output_tokens: int = Field(
         default=1024, ge=1, description="Largest max_tokens a request may ask for."
+    )
+    fine_tuning: FineTuningTerms | None = Field(
+        default=None, description="Entitled organisations may fine-tune the model under these terms."
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import valuechain.accounts.models  # noqa: F401
 import valuechain.channels.models  # noqa: F401
 import valuechain.core.audit  # noqa: F401
+import valuechain.finetune.models  # noqa: F401
 import valuechain.gateway.models  # noqa: F401
 import valuechain.hub.models  # noqa: F401
 import valuechain.market.models  # noqa: F401

@@ -160,3 +160,11 @@ def offer_public(offer: Offer, names: Names) -> OfferPublic:
         eu=offer.eu,
         created_at=offer.created_at,
     )
+
+
+def fine_tune_facts(base: Model) -> ModelFacts:
+    """The facts a fine-tune inherits from its base: size, architecture, outputs, licence; nothing of the
+    base's release (the fine-tune is private and not placed on any market until its owner says so)."""
+    facts = columns_to_facts(base)
+    keep = ("parameters", "output_modalities", "licence", "licence_terms", "gpai")
+    return ModelFacts.model_validate({k: facts[k] for k in keep} | {"architecture_public": False})

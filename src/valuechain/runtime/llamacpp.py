@@ -44,6 +44,8 @@ class LlamaConfig:
     """How to load one GGUF model."""
 
     model_path: Path
+    #: a llama.cpp LoRA GGUF applied on the base (a fine-tune served on the shared base file, issue 12)
+    lora_path: Path | None = None
     n_ctx: int = 2048
     n_threads: int | None = None
     n_batch: int = 512
@@ -91,6 +93,10 @@ class LlamaCppBackend(Backend):
         if not self.config.model_path.is_file():
             raise BackendUnavailableError(f"model file {self.config.model_path.name} is missing")
         extra: dict[str, Any] = {}
+        if self.config.lora_path is not None:
+            if not self.config.lora_path.is_file():
+                raise BackendUnavailableError(f"adapter file {self.config.lora_path.name} is missing")
+            extra["lora_path"] = str(self.config.lora_path)
         if kind == "score":
             extra["logits_all"] = True
         extra["n_batch"] = self.config.n_batch

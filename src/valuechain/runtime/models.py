@@ -14,7 +14,8 @@ from valuechain.core.db import Base, IdColumn, UTCDateTime
 class BackendBinding(Base):
     """Serve ``version_id`` with an embedded GGUF model or a remote OpenAI-compatible server.
 
-    ``config`` for ``embedded``: ``{"model_path": "..."}`` (default: the bundled SmolLM2); for ``remote``:
+    ``config`` for ``embedded``: ``{"model_path": "...", "lora_path": "..."}`` (default: the bundled SmolLM2;
+    ``lora_path``, optional, a llama.cpp LoRA GGUF served on that base: a fine-tune); for ``remote``:
     ``{"base_url": "http://host:8000/v1", "served_name": "...", "api_key_env": "ENV_VAR_NAME",
     "timeout_s": 120}`` — the credential itself is never stored, only the name of the variable holding it.
     """

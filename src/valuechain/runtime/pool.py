@@ -19,9 +19,13 @@ def build_backend(kind: str, config: dict[str, object], *, context_length: int) 
 
         path = Path(str(config["model_path"])) if config.get("model_path") else bundled_model_path()
         threads = config.get("n_threads")
+        lora = Path(str(config["lora_path"])) if config.get("lora_path") else None
         return LlamaCppBackend(
             LlamaConfig(
-                model_path=path, n_ctx=context_length, n_threads=int(str(threads)) if threads else None
+                model_path=path,
+                lora_path=lora,
+                n_ctx=context_length,
+                n_threads=int(str(threads)) if threads else None,
             ),
             served_name=str(config.get("served_name") or path.stem),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -70,3 +71,26 @@ def context_lengths(session: Session) -> dict[str, int]:
     """The context length each bound model version is served with, by version id."""
     rows = session.execute(select(BackendBinding.version_id, BackendBinding.context_length))
     return {version_id: context_length for version_id, context_length in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class BindingRecord:
+    """How a model version is served, as other domains read it."""
+
+    version_id: str
+    kind: str
+    config: dict[str, Any]
+    context_length: int
+
+
+def binding_of(session: Session, version_id: str) -> BindingRecord | None:
+    """The backend binding of a model version, or None."""
+    row = session.execute(
+        select(
+            BackendBinding.version_id,
+            BackendBinding.kind,
+            BackendBinding.config,
+            BackendBinding.context_length,
+        ).where(BackendBinding.version_id == version_id)
+    ).one_or_none()
+    return BindingRecord(*row) if row is not None else None

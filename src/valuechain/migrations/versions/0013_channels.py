@@ -1,7 +1,7 @@
 """channels: version lifecycle, notifications and webhooks, white-label reseller terms and brands (issue 11)
 
 Revision ID: 0013_channels
-Revises: 0009_console_sessions
+Revises: 0012_market_listings
 Create Date: 2026-11-29 20:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_channels"
-down_revision = "0009_console_sessions"
+down_revision = "0012_market_listings"
 branch_labels = None
 depends_on = None
 
