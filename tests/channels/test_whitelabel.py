@@ -183,6 +183,8 @@ async def test_rest_surface_and_tenancy(resold: tuple[World, str, str]) -> None:
             f"/api/v1/white-label/{offer_id}/customers", json={"customer": "otherco"}, headers=auth(other_key)
         )
         assert r.status_code in (403, 404)
+        r = await http.post(f"/api/v1/offers/{offer_id}/entitlements", headers=auth(other_key))
+        assert r.status_code == 403 and "reseller adds its customers" in r.json()["error"]["message"]
         # branding: the reseller's host shows its name in the console
         brand = {"host": "ai.nimbus.test", "display_name": "Nimbus AI", "accent": "#112233"}
         assert (await http.put("/api/v1/brand", json=brand, headers=auth(resell_key))).status_code == 200

@@ -16,7 +16,7 @@ from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market import ledger
 from valuechain.market.models import Entitlement
@@ -120,6 +120,8 @@ def request_access(
     offer = offer_record(session, offer_id)
     if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
+    if offer.channel == "white_label":  # the reseller adds its customers, within its agreement's cap
+        raise ForbiddenError(f"offer {offer_id} is a white-label offer: its reseller adds its customers")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
     ).scalar_one_or_none()
