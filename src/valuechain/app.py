@@ -18,6 +18,7 @@ from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.api.metrics import router as metrics_router
 from valuechain.api.metrics import serve_metrics_port
+from valuechain.channels.router import router as channels_router
 from valuechain.compliance.records_router import router as records_router
 from valuechain.compliance.router import router as compliance_router
 from valuechain.console import install_console
@@ -59,6 +60,7 @@ ROUTERS = (
     marketplace_router,
     oversight_router,
     api_channel_router,
+    channels_router,
     hub_api_router,
     finetune_router,
     gateway_router,

@@ -217,6 +217,67 @@ CASES = [
         "/api/v1/agreements/{agreement}",
         _expect(409, owner=200, member=403, viewer=403, outsider=403),
         scope=W,
+    ),  # Channels (issue 11): lifecycle, notifications, webhooks, kits, maintenance, white label.
+    Case(
+        "POST",
+        "/api/v1/models/alpha/private/versions/1/lifecycle",
+        _expect(422, owner=200, viewer=403, outsider=404),  # the owner moves it first; then it is legacy
+        body={"stage": "legacy"},
+        scope=W,
+    ),
+    Case("GET", "/api/v1/notifications", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/webhooks",
+        _expect(201, member=403, viewer=403),
+        body={"url": "https://hooks.example.test/{who}"},
+        scope=Scope.org_manage,
+    ),
+    Case("GET", "/api/v1/webhooks", EVERYONE, hidden=("hooks.example.test/owner",)),
+    Case("GET", "/api/v1/offers/{offer}/kit", OWN_READ),
+    Case(
+        "PUT",
+        "/api/v1/offers/{offer}/support",
+        ADMIN_ONLY,
+        body={"response_time_hours": 4, "patch_cadence_days": 7},
+        scope=W,
+    ),
+    Case("GET", "/api/v1/offers/{offer}/service-level", OWN_READ),
+    Case(
+        "POST",
+        "/api/v1/resellers",
+        _expect(201, member=403, viewer=403, outsider=404),
+        body={
+            "reseller": "beta",
+            "model": "alpha/private",
+            "wholesale_input_per_mtok": 1,
+            "wholesale_output_per_mtok": 1,
+            "max_markup_pct": 10,
+            "max_customers": 1,
+        },
+        scope=W,
+    ),
+    Case("GET", "/api/v1/resellers", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/white-label",
+        _expect(404, viewer=403),  # nobody holds reseller terms `agr_missing`
+        body={"agreement": "agr_missing", "model_name": "nimbus", "brand": "Nimbus", "markup_pct": 0},
+        scope=W,
+    ),
+    Case(
+        "POST",
+        "/api/v1/white-label/{offer}/customers",
+        _expect(404, member=403, viewer=403),  # an api offer is no white-label offer
+        body={"customer": "beta"},
+        scope=W,
+    ),
+    Case(
+        "PUT",
+        "/api/v1/brand",
+        _expect(200, member=403, viewer=403),
+        body={"host": "{who}.example.test", "display_name": "Brand of {who}"},
+        scope=Scope.org_manage,
     ),
     # The marketplace (issue 11): credits, listings, licences, traceable copies, invoices.
     Case("GET", "/api/v1/credits", EVERYONE),

@@ -39,6 +39,8 @@ MATRIX = {
     ("GET", "/playground"): ("/playground", 303, 200),
     ("POST", "/playground"): ("/playground", 403, 403),
     ("POST", "/playground/chat"): ("/playground/chat", 403, 403),
+    ("GET", "/notifications"): ("/notifications", 303, 200),
+    ("GET", "/offers/{offer_id}/kit.zip"): ("/offers/off_missing/kit.zip", 404, 404),
     ("GET", "/market"): ("/market", 303, 200),
     ("POST", "/market/listings/{listing_id}/buy"): ("/market/listings/lst_x/buy", 403, 403),
     ("POST", "/market/licences/{licence_id}/{action}"): ("/market/licences/lic_x/renew", 403, 403),

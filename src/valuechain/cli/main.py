@@ -85,6 +85,33 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Claims naming another organisation; the named one confirms or rejects.",
     ),
     "agreement": ("claims", "agreement_app", "Agreements letting another organisation offer your models."),
+    "kit": (
+        "kit",
+        "kit",
+        "Write a starter kit (openai client app, README, a test) for an API offer, as a zip.",
+    ),
+    "lifecycle": (
+        "lifecycle",
+        "app",
+        "Model version lifecycle: preview → active → legacy → deprecated → retired.",
+    ),
+    "support": (
+        "lifecycle",
+        "support_app",
+        "Maintenance: support terms of API offers and the service levels measured.",
+    ),
+    "notification": ("notify", "app", "Notifications: deprecations and retirements of models you use."),
+    "webhook": ("notify", "webhook_app", "Webhooks that receive your notifications, signed."),
+    "reseller": (
+        "resell",
+        "app",
+        "White-label reseller agreements (wholesale price, markup, brand rules, cap).",
+    ),
+    "whitelabel": (
+        "resell",
+        "whitelabel_app",
+        "White-label offers: resell a model under your brand and name.",
+    ),
     "finetune": (
         "finetune",
         "app",

@@ -97,6 +97,7 @@ class OfferFact:
     channel: str
     brand: str | None = None
     eu: bool = True
+    marketed_as: str | None = None  # the model name a white-label reseller markets it under (issue 11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,14 @@ def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
         for d in manifest.derivations
     ]
     offers = [
-        OfferFact(model=split_ref(o.model)[0], by=o.by, channel=str(o.channel), brand=o.brand, eu=o.eu)
+        OfferFact(
+            model=split_ref(o.model)[0],
+            by=o.by,
+            channel=str(o.channel),
+            brand=o.brand,
+            eu=o.eu,
+            marketed_as=o.marketed_as,
+        )
         for o in manifest.offers
     ]
     systems = [system_fact(s) for s in manifest.systems]

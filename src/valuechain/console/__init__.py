@@ -10,7 +10,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from valuechain.console import audit, auth, compliance, market, models, org, playground, provider
+from valuechain.console import (
+    audit,
+    auth,
+    channels,
+    compliance,
+    market,
+    models,
+    org,
+    playground,
+    provider,
+)
 from valuechain.console.auth import LoginThrottle
 from valuechain.console.web import STATIC_DIR, build_templates
 
@@ -22,6 +32,7 @@ ROUTERS = (
     compliance.router,
     audit.router,
     playground.router,
+    channels.router,
     market.router,
 )
 

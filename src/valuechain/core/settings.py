@@ -147,6 +147,18 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest NDJSON commit body (inline file contents included) the hub accepts, in bytes.",
     )
+    channels_fee_bps: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="The platform's fee on white-label usage, in basis points of the customer price "
+        "(1000 = 10 %), posted as its own ledger line.",
+    )
+    channels_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses (off: a webhook URL "
+        "cannot make the server call its own network).",
+    )
     hub_upload_secret: str | None = Field(
         default=None,
         description="Key that signs LFS upload URLs; set the same value on every server process. "

@@ -93,6 +93,9 @@ class Admission:
         self.in_flight += 1
         if hold > 0 or allowance > 0:
             self.holds += 1
+        headers = _rate_headers(counters, result.values, request_id)
+        if route.notice_headers:  # a deprecated version: Deprecation, Sunset, Link (issue 11)
+            headers.update(route.notice_headers)
         return Ticket(
             request_id=request_id,
             caller=caller,
@@ -106,7 +109,7 @@ class Admission:
             hold=hold,
             allowance_hold=allowance,
             started=time.perf_counter(),
-            headers=_rate_headers(counters, result.values, request_id),
+            headers=headers,
         )
 
     async def _reserve(self, caller: Caller, route: Route, request_id: str, hold: int) -> bool:
@@ -228,6 +231,9 @@ def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> Usa
         payer, payee = route.wallet_account_id, route.revenue_account_id
     if payer is None or payee is None:
         return None
+    splits: tuple[tuple[str, str, int], ...] = ()
+    if route.resale is not None and not covered:  # white label: wholesale upstream, fee to the platform
+        splits = route.resale.legs(payee, usage.prompt_tokens, usage.completion_tokens, amount)
     return UsageCharge(
         transaction_id=f"usage:{usage.id}",
         org_id=usage.org_id,
@@ -236,6 +242,7 @@ def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> Usa
         amount=amount,
         memo=f"{usage.endpoint} {usage.model}",
         created_at=usage.created_at,
+        splits=splits,
     )
 
 

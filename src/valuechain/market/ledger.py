@@ -33,6 +33,7 @@ def promotions_code(org_id: str) -> str:
 
 
 CASH_CODE = "cash:platform"
+FEES_CODE = "fees:platform"  # the platform's fee on resold (white-label) usage, issue 11
 
 
 def ensure_account(
@@ -122,6 +123,9 @@ class UsageCharge:
     amount: int
     memo: str
     created_at: datetime
+    # further legs of the same transaction (payer account, payee account, amount): a white-label request
+    # pays the reseller the customer price, then the reseller pays wholesale upstream and the platform fee
+    splits: tuple[tuple[str, str, int], ...] = ()
 
 
 def usage_charge_statements(sql: BulkSql, charges: list[UsageCharge]) -> Statements:
@@ -158,6 +162,13 @@ def usage_charge_statements(sql: BulkSql, charges: list[UsageCharge]) -> Stateme
         )
         deltas[c.payer_account_id] = deltas.get(c.payer_account_id, 0) - c.amount
         deltas[c.payee_account_id] = deltas.get(c.payee_account_id, 0) + c.amount
+        for payer, payee, amount in c.splits:
+            if amount <= 0:
+                continue
+            entries.append({"transaction_id": c.transaction_id, "account_id": payer, "amount": -amount})
+            entries.append({"transaction_id": c.transaction_id, "account_id": payee, "amount": amount})
+            deltas[payer] = deltas.get(payer, 0) - amount
+            deltas[payee] = deltas.get(payee, 0) + amount
     balance = (
         f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {sql.param('delta')} "
         f"WHERE id = {sql.param('id')}"

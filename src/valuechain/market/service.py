@@ -16,13 +16,14 @@ from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market import ledger
 from valuechain.market.models import Entitlement
 from valuechain.market.subscriptions import renew
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.registry.service import (
+    ROUTED_CHANNELS,
     OfferRecord,
     get_offer,
     offer_ids_by,
@@ -76,10 +77,26 @@ def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | l
     return session.scalar(query.limit(1)) is not None
 
 
+def entitled_org_ids(session: Session, offer_ids: list[str]) -> dict[str, set[str]]:
+    """The organisations holding an approved entitlement to each of ``offer_ids`` (issue 11: whom a
+    deprecation reaches, how many customers a reseller has)."""
+    found: dict[str, set[str]] = {}
+    if not offer_ids:
+        return found
+    rows = session.execute(
+        select(Entitlement.offer_id, Entitlement.org_id).where(
+            Entitlement.offer_id.in_(offer_ids), Entitlement.status == APPROVED
+        )
+    )
+    for offer_id, org_id in rows:
+        found.setdefault(offer_id, set()).add(org_id)
+    return found
+
+
 def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> OfferRecord:
     """The ``api`` offer, once ``principal`` may do ``action`` to it (another org's answers as absent)."""
     offer = offer_record(session, offer_id)
-    if offer is None or offer.channel != "api":
+    if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
     authorize(principal, action, Resource("api offer", offer_id, offer.by_org_id))
     return offer
@@ -101,8 +118,10 @@ def request_access(
     authorize(principal, Action.entitlement_request)
     get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
     offer = offer_record(session, offer_id)
-    if offer is None or offer.channel != "api":
+    if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
+    if offer.channel == "white_label":  # the reseller adds its customers, within its agreement's cap
+        raise ForbiddenError(f"offer {offer_id} is a white-label offer: its reseller adds its customers")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
     ).scalar_one_or_none()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import valuechain.accounts.models  # noqa: F401
+import valuechain.channels.models  # noqa: F401
 import valuechain.compliance.models  # noqa: F401
 import valuechain.core.audit  # noqa: F401
 import valuechain.finetune.models  # noqa: F401

@@ -324,6 +324,12 @@ class ManifestOffer(_Strict):
     channel: Channel
     brand: str | None = Field(default=None, max_length=200, description="Brand; default the offering actor.")
     eu: bool = True
+    marketed_as: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The model name a white-label reseller markets it under (issue 11); exported from the "
+        "reseller's offer terms, informative on import.",
+    )
 
 
 class ManifestSystem(_Strict):
