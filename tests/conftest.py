@@ -69,7 +69,7 @@ def _reset_postgres(db: Database) -> None:
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name not in kept)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        # procrastinate's queue (migration 0011): no delivery of a previous test's job
+        # procrastinate's queue (migration 0015): no delivery of a previous test's job
         conn.execute(text("TRUNCATE procrastinate_jobs, procrastinate_workers RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE table_versions SET version = 0"))
         conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})

@@ -18,6 +18,8 @@ from valuechain.api.errors import install_error_handlers
 from valuechain.api.limits import BodySizeLimit
 from valuechain.api.metrics import router as metrics_router
 from valuechain.api.metrics import serve_metrics_port
+from valuechain.channels.router import router as channels_router
+from valuechain.compliance.records_router import router as records_router
 from valuechain.compliance.router import router as compliance_router
 from valuechain.console import install_console
 from valuechain.core import migrate
@@ -38,6 +40,7 @@ from valuechain.hub.api import router as hub_api_router
 from valuechain.hub.app import mount_hub
 from valuechain.hub.storage import open_blob_store, sweep_periodically
 from valuechain.market.router import router as market_router
+from valuechain.market.router_market import router as marketplace_router
 from valuechain.oversight.router import router as oversight_router
 from valuechain.registry.chain_router import router as chain_router
 from valuechain.registry.claims_router import router as claims_router
@@ -54,9 +57,12 @@ ROUTERS = (
     claims_router,
     audit_router,
     compliance_router,
+    records_router,
     market_router,
+    marketplace_router,
     oversight_router,
     api_channel_router,
+    channels_router,
     hub_api_router,
     finetune_router,
     finetune_api_router,

@@ -126,3 +126,34 @@ def test_a_key_needs_the_scope_in_its_grant_and_in_its_role() -> None:
     assert key(Role.owner, scopes={Scope.registry_read}).can(Scope.registry_read)
     with pytest.raises(ForbiddenError):
         authorize(key(Role.viewer, scopes={Scope.registry_write}), Action.model_write)
+
+
+def test_the_refusals_say_what_is_missing() -> None:
+    """The messages a caller reads, word for word."""
+    cases = [
+        (key(), Action.org_create, None, "only a platform operator may do this"),
+        (key(scopes={Scope.inference}), Action.model_read, None, "this key lacks the scope `registry:read`"),
+        (
+            key(Role.member),
+            Action.claim_answer,
+            None,
+            "requires role admin or higher; this key has member",
+        ),
+        (key(org="org_b"), Action.model_write, PUBLIC, "model `a/open` belongs to another organisation"),
+    ]
+    for principal, action, resource, message in cases:
+        with pytest.raises(ForbiddenError) as raised:
+            authorize(principal, action, resource)
+        assert raised.value.message == message
+
+
+def test_a_role_at_the_minimum_is_enough() -> None:
+    authorize(key(Role.admin), Action.claim_answer)
+    authorize(key(Role.member), Action.model_write, PRIVATE)
+
+
+def test_an_operator_writes_any_record_and_a_platform_record_is_nobody_elses() -> None:
+    """Operators, and records of no organisation, pass the ownership check even when hidden."""
+    authorize(key(org="org_ops", is_operator=True), Action.model_write, PRIVATE)
+    authorize(key(Role.admin, org="org_b"), Action.audit_read, PLATFORM)
+    authorize(key(Role.member, org="org_b"), Action.model_write, Resource("model", "x", None))

@@ -217,7 +217,102 @@ CASES = [
         "/api/v1/agreements/{agreement}",
         _expect(409, owner=200, member=403, viewer=403, outsider=403),
         scope=W,
+    ),  # Channels (issue 11): lifecycle, notifications, webhooks, kits, maintenance, white label.
+    Case(
+        "POST",
+        "/api/v1/models/alpha/private/versions/1/lifecycle",
+        _expect(422, owner=200, viewer=403, outsider=404),  # the owner moves it first; then it is legacy
+        body={"stage": "legacy"},
+        scope=W,
     ),
+    Case("GET", "/api/v1/notifications", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/webhooks",
+        _expect(201, member=403, viewer=403),
+        body={"url": "https://hooks.example.test/{who}"},
+        scope=Scope.org_manage,
+    ),
+    Case("GET", "/api/v1/webhooks", EVERYONE, hidden=("hooks.example.test/owner",)),
+    Case("GET", "/api/v1/offers/{offer}/kit", OWN_READ),
+    Case(
+        "PUT",
+        "/api/v1/offers/{offer}/support",
+        ADMIN_ONLY,
+        body={"response_time_hours": 4, "patch_cadence_days": 7},
+        scope=W,
+    ),
+    Case("GET", "/api/v1/offers/{offer}/service-level", OWN_READ),
+    Case(
+        "POST",
+        "/api/v1/resellers",
+        _expect(201, member=403, viewer=403, outsider=404),
+        body={
+            "reseller": "beta",
+            "model": "alpha/private",
+            "wholesale_input_per_mtok": 1,
+            "wholesale_output_per_mtok": 1,
+            "max_markup_pct": 10,
+            "max_customers": 1,
+        },
+        scope=W,
+    ),
+    Case("GET", "/api/v1/resellers", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/white-label",
+        _expect(404, viewer=403),  # nobody holds reseller terms `agr_missing`
+        body={"agreement": "agr_missing", "model_name": "nimbus", "brand": "Nimbus", "markup_pct": 0},
+        scope=W,
+    ),
+    Case(
+        "POST",
+        "/api/v1/white-label/{offer}/customers",
+        _expect(404, member=403, viewer=403),  # an api offer is no white-label offer
+        body={"customer": "beta"},
+        scope=W,
+    ),
+    Case(
+        "PUT",
+        "/api/v1/brand",
+        _expect(200, member=403, viewer=403),
+        body={"host": "{who}.example.test", "display_name": "Brand of {who}"},
+        scope=Scope.org_manage,
+    ),
+    # The marketplace (issue 11): credits, listings, licences, traceable copies, invoices.
+    Case("GET", "/api/v1/credits", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/credits/grants",
+        _expect(403, operator=201),
+        body={"org": "beta", "amount": 1, "idempotency_key": "k-{who}"},
+        scope=Scope.org_manage,
+    ),
+    Case("GET", "/api/v1/market/listings", EVERYONE),
+    Case("GET", "/api/v1/market/signing-key", EVERYONE),
+    Case(
+        "POST",
+        "/api/v1/market/listings",
+        _expect(201, viewer=403, outsider=404, operator=403),
+        body={"offer": "{offer}", "kind": "sale", "title": "t-{who}", "price": 1, "licence": "x"},
+        scope=W,
+    ),
+    Case("POST", "/api/v1/market/listings/{listing_id}/withdraw", _expect(404, viewer=403), scope=W),
+    Case(
+        "POST",
+        "/api/v1/market/listings/{listing_id}/buy",
+        _expect(422, viewer=403),
+        body={"price": 1},
+        scope=Scope.inference,
+    ),
+    Case("GET", "/api/v1/licences", EVERYONE),
+    Case("POST", "/api/v1/licences/{licence_id}/renew", _expect(404, viewer=403), scope=Scope.inference),
+    Case("POST", "/api/v1/licences/{licence_id}/cancel", _expect(404, viewer=403), scope=Scope.inference),
+    Case("GET", "/api/v1/licences/{licence_id}/files/{path}", _expect(404)),
+    Case("GET", "/api/v1/licences/{licence_id}/manifest", _expect(404)),
+    Case("POST", "/api/v1/market/trace", _expect(404), raw=b"not a weights file"),
+    Case("GET", "/api/v1/invoices/{org}/{month}", _expect(404)),
+    Case("GET", "/api/v1/charges/{charge_id}/invoice", _expect(404)),
 ]
 
 OPERATOR_ROUTES = {
@@ -254,7 +349,14 @@ def _world(client: TestClient, db: Database) -> dict[str, Any]:
     [claim] = client.get("/api/v1/claims", headers=h).json()
     resale = {"agent": "beta", "model": "alpha/private", "channels": ["white_label"]}
     agreement = client.post("/api/v1/agreements", json=resale, headers=h).json()
+    # Issue 13: an incident of alpha's system; a complaint by an affected person about alpha's public model.
+    body = {"subject": "alpha/bot", "category": "health", "aware_on": "2026-11-01", "description": "harm"}
+    incident = client.post("/api/v1/incidents", json=body, headers=h).json()
+    body = {"subject": "alpha/open", "text": "it harmed me complaint-text-secret"}
+    complaint = client.post("/api/v1/complaints", json=body).json()
     return {
+        "incident": incident["id"],
+        "complaint": complaint["id"],
         "keys": keys,
         "offer": offer["id"],
         "entitlement": entitlement["id"],
@@ -263,15 +365,19 @@ def _world(client: TestClient, db: Database) -> dict[str, Any]:
     }
 
 
-def _fill(value: Any, who: str) -> Any:
+def _fill(value: Any, who: str, offer: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: v.replace("{who}", who) if isinstance(v, str) else v for k, v in value.items()}
+        return {
+            k: v.replace("{who}", who).replace("{offer}", offer) if isinstance(v, str) else v
+            for k, v in value.items()
+        }
     return value
 
 
 def _request(client: TestClient, db: Database, case: Case, world: dict[str, Any], who: str) -> Any:
     path = case.path.replace("{offer}", world["offer"]).replace("{entitlement}", world["entitlement"])
     path = path.replace("{claim}", world["claim"]).replace("{agreement}", world["agreement"])
+    path = path.replace("{incident}", world["incident"]).replace("{complaint}", world["complaint"])
     if "{victim}" in path:
         make_key(db, "alpha", "viewer")
         key_id = client.get("/api/v1/orgs/alpha/keys", headers=auth(world["keys"]["owner"])).json()[-1]["id"]
@@ -281,7 +387,7 @@ def _request(client: TestClient, db: Database, case: Case, world: dict[str, Any]
         return client.request(
             case.method, path, content=case.raw, headers=headers | {"content-type": "application/yaml"}
         )
-    return client.request(case.method, path, json=_fill(case.body, who), headers=headers)
+    return client.request(case.method, path, json=_fill(case.body, who, world["offer"]), headers=headers)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
@@ -328,6 +434,8 @@ def test_every_route_declares_a_scope_or_none() -> None:
     assert {(c.method, c.path) for c in CASES if c.scope is None} == {
         ("GET", "/api/v1/me"),
         ("POST", "/api/v1/chain/check"),
+        ("POST", "/api/v1/complaints"),  # affected persons need no account (issue 13)
+        ("GET", "/api/v1/complaints/{complaint}"),
     }
 
 
@@ -341,6 +449,10 @@ def _normalise(method: str, path: str) -> tuple[str, str]:
         ("{entitlement_id}/{decision}", "{entitlement}/approve"),
         ("{claim_id}", "{claim}"),
         ("{agreement_id}", "{agreement}"),
+        ("{incident_id}", "{incident}"),
+        ("{complaint_id}", "{complaint}"),
+        ("{kind}", "annex-xi"),
+        ("{org}/obligations", "alpha/obligations"),
         ("alpha/open", "alpha/private"),
         ("alpha/bot", "alpha/private"),
     ):

@@ -27,7 +27,7 @@ ACTORS = [
     ActorFact("reseller", "Reseller SRL", "IT"),
     ActorFact("shop", "Shop SA", "FR"),
     ActorFact("vendor", "Vendor Oy", "FI"),
-    ActorFact("bank", "Bank SpA", "IT", public_body=False),
+    ActorFact("bank", "Bank SpA", "IT", public_body=False, public_service=False),
     ActorFact("city", "City of Utrecht", "NL", public_body=True),
     ActorFact("agency", "Agency AB", "SE"),
 ]
@@ -71,9 +71,10 @@ def chain(
     derivations: list[DerivationFact] | None = None,
     offers: list[OfferFact] | None = None,
     systems: list[SystemFact] | None = None,
+    actors: list[ActorFact] | None = None,
 ) -> ChainFacts:
     return ChainFacts.build(
-        actors=ACTORS,
+        actors=ACTORS + (actors or []),
         models=list(models),
         derivations=derivations or [],
         offers=offers or [],

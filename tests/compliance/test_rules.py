@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.compliance.builders import AS_OF, chain, model, open_model, run, system
-from valuechain.compliance.facts import ChainFacts, DerivationFact, OfferFact
+from tests.compliance.builders import ACTORS, AS_OF, chain, model, open_model, run, system
+from valuechain.compliance.facts import ActorFact, ChainFacts, DerivationFact, ModelFact, OfferFact
+from valuechain.compliance.rules_eu_ai_act import RULES
+from valuechain.compliance.views import ModelView, ProviderRole, SystemView
 
 Key = tuple[str, str, str]
 M = "lab/m"
@@ -71,7 +73,7 @@ CASES = [
         models={M: {"gpai": None}},
     ),
     Case(
-        "compute estimated as 6·P·D",
+        "compute estimated as 6*P*D",
         "GL Annex A.2.2",
         chain(model(training_compute_flop=None, parameters=7e9, training_tokens=3e12)),
         present={("lab", M, "A53.1.d"): {}},
@@ -267,7 +269,7 @@ CASES = [
         absent=[("tuner", "tuner/c", "A53.1.a")],
     ),
     Case(
-        "modifying a systemic-risk model (fallback 10^25/3) → presumed systemic, notify",
+        "modifying a systemic-risk model (fallback 10^25/3) -> presumed systemic, notify",
         "GL §3.2.2, para 61",
         chain(
             model(training_compute_flop=None, gpai=True, designated_systemic_risk=True),
@@ -343,7 +345,7 @@ CASES = [
         mentions={M: "not placed on the Union"},
     ),
     Case(
-        "offered in the EU, date unknown → from the rule's date",
+        "offered in the EU, date unknown -> from the rule's date",
         "Art. 113(b)",
         chain(model(eu_market=None), offers=[OfferFact(M, "lab", "api")]),
         present={("lab", M, "A53.1.c"): {"applies_from": date(2025, 8, 2)}},
@@ -498,7 +500,7 @@ CASES = [
         "Art. 27(1)",
         chain(systems=[system(annex_iii=frozenset({"migration"}), deployers=("city",))]),
         present={("city", "shop/bot", "A27"): {"status": "open"}},
-        mentions={("city", "shop/bot", "A27"): "city is a public body or provides public services"},
+        mentions={("city", "shop/bot", "A27"): "city is a body governed by public law"},
     ),
     Case(
         "FRIA undecidable for credit/insurance point",
@@ -533,6 +535,54 @@ CASES = [
             ("reseller", "vendor/hr", "A25.1.a"): {"status": "open"},
             ("reseller", "vendor/hr", "A16"): {"status": "open"},
         },
+    ),
+    Case(
+        "white-label rebrand: the initial provider must cooperate",
+        "Art. 25(1)(a), 25(2)",
+        chain(
+            systems=[
+                system("vendor/hr", provider="vendor", annex_iii=frozenset({"employment"})),
+                system(
+                    "reseller/hr",
+                    provider="reseller",
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/hr",
+                    changes=frozenset({"rebrand"}),
+                ),
+            ]
+        ),
+        present={
+            ("reseller", "reseller/hr", "A25.1.a"): {"status": "open"},
+            ("vendor", "reseller/hr", "A25.2"): {"status": "open"},
+        },
+        mentions={("vendor", "reseller/hr", "A25.2"): "it did not exclude high-risk use"},
+    ),
+    Case(
+        "no cooperation duty when the initial provider excluded high-risk use",
+        "Art. 25(2) last sentence",
+        chain(
+            systems=[
+                system("vendor/chat", provider="vendor", excludes_high_risk_use=True),
+                system(
+                    "shop/hr",
+                    annex_iii=frozenset({"employment"}),
+                    modified_from="vendor/chat",
+                    changes=frozenset({"intended_purpose"}),
+                ),
+            ]
+        ),
+        present={("shop", "shop/hr", "A25.1.c"): {"status": "open"}},
+        absent=[("vendor", "shop/hr", "A25.2")],
+    ),
+    Case(
+        "FRIA by a private provider of public services",
+        "Art. 27(1) (private entities providing public services)",
+        chain(
+            actors=[ActorFact("school", "School Trust", "NL", public_body=False, public_service=True)],
+            systems=[system(annex_iii=frozenset({"education"}), deployers=("school",))],
+        ),
+        present={("school", "shop/bot", "A27"): {"status": "open"}},
+        mentions={("school", "shop/bot", "A27"): "school is a public-service provider"},
     ),
     Case(
         "own-name high-risk system is no takeover",
@@ -651,3 +701,194 @@ def test_every_rule_id_has_a_worked_case() -> None:
 
 def test_every_case_cites_a_source() -> None:
     assert all(("Art." in c.cites or "GL" in c.cites or "Annex" in c.cites) for c in CASES)
+
+
+# --- each rule on its own, over hand-made views ----------------------------------------------------------
+# The worked cases above go through classification; these pin every input and every word of each rule.
+
+
+def _model_view(**kw: Any) -> ModelView:
+    base: dict[str, Any] = {
+        "fact": ModelFact(id="lab/m", releaser="lab"),
+        "compute": 2e25,
+        "gpai": True,
+        "systemic": True,
+        "designated": False,
+        "open_source": False,
+        "exempt": False,
+        "placed": True,
+        "placing_date": date(2025, 9, 1),
+        "roles": (),
+        "because": (),
+        "gpai_reason": "G",
+        "systemic_reason": "S",
+        "exempt_reason": "E",
+        "placing_reason": "P",
+    }
+    return ModelView(**(base | kw))
+
+
+_ROLE = ProviderRole("lab", "full", True, "releaser")
+_ACTORS = {a.id: a for a in ACTORS}
+
+# rule → (the inputs that must hold for it to apply, what it cites)
+_MODEL_RULES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "A52.1": ({"placed": True, "gpai": True, "systemic": True, "designated": False}, ("S", "P")),
+    "A53.1.a": ({"placed": True, "gpai": True, "exempt": False}, ("G", "E", "P")),
+    "A53.1.b": ({"placed": True, "gpai": True, "exempt": False}, ("G", "E", "P")),
+    "A53.1.c": ({"placed": True, "gpai": True}, ("G", "P")),
+    "A53.1.d": ({"placed": True, "gpai": True}, ("G", "P")),
+    "A55.1.a": ({"placed": True, "gpai": True, "systemic": True}, ("S", "P")),
+    "A55.1.b": ({"placed": True, "gpai": True, "systemic": True}, ("S", "P")),
+    "A55.1.c": ({"placed": True, "gpai": True, "systemic": True}, ("S", "P")),
+    "A55.1.d": ({"placed": True, "gpai": True, "systemic": True}, ("S", "P")),
+}
+
+
+@pytest.mark.parametrize("rule_id", _MODEL_RULES)
+def test_each_model_rule_needs_every_one_of_its_conditions(rule_id: str) -> None:
+    rule = RULES[rule_id]
+    needed, because = _MODEL_RULES[rule_id]
+    assert rule(_model_view(), _ROLE, _ACTORS, None) == (True, because)
+    for name, value in needed.items():
+        assert rule(_model_view(**{name: not value}), _ROLE, _ACTORS, None)[0] is False, name
+        if name in ("gpai", "systemic", "exempt"):  # unknown facts: cannot decide
+            assert rule(_model_view(**{name: None}), _ROLE, _ACTORS, None)[0] is None, name
+    unused = {"placed", "gpai", "systemic", "designated", "exempt"} - set(needed)
+    for name in unused:  # and nothing else
+        assert rule(_model_view(**{name: not _model_view().__getattribute__(name)}), _ROLE, _ACTORS, None)[0]
+
+
+@pytest.mark.parametrize(
+    ("actor", "applies", "where"),
+    [
+        ("uslab", True, "uslab is established in US, outside the Union"),
+        ("lab", False, "lab is established in FR"),
+        ("nobody", None, "nobody's country is not recorded"),
+    ],
+)
+def test_an_eu_representative_is_owed_by_providers_outside_the_union(
+    actor: str, applies: bool | None, where: str
+) -> None:
+    role = ProviderRole(actor, "full", True, "releaser")
+    assert RULES["A54.1"](_model_view(), role, _ACTORS, None) == (applies, (where, "G", "E"))
+    for name, value in {"placed": False, "gpai": False, "exempt": True}.items():
+        outside = ProviderRole("uslab", "full", True, "releaser")
+        assert RULES["A54.1"](_model_view(**{name: value}), outside, _ACTORS, None)[0] is False, name
+
+
+def _system_view(
+    placed: bool = True, high_risk: bool = True, legacy: str | None = None, **kw: Any
+) -> SystemView:
+    fact = system("vendor/bot", **({"provider": "shop", "deployers": ("city", "bank")} | kw))
+    return SystemView(
+        fact=fact, placed=placed, high_risk=high_risk, high_risk_reason="HR", legacy_note=legacy
+    )
+
+
+def _hits(rule_id: str, view: SystemView) -> list[tuple[str, bool | None, tuple[str, ...]]]:
+    return [(h.actor, h.decided, h.because) for h in RULES[rule_id](view, _ACTORS, None)]
+
+
+def test_transparency_rules_word_for_word() -> None:
+    talk = _system_view(interacts_with_persons=True)
+    assert _hits("A50.1", talk) == [("shop", True, ("intended to interact directly with natural persons",))]
+    assert _hits("A50.1", _system_view(interacts_with_persons=False)) == []
+    synthetic = _system_view(synthetic_output=frozenset({"text", "image"}))
+    assert _hits("A50.2", synthetic) == [("shop", True, ("generates synthetic image, text",))]
+    fake = "generates or manipulates image, audio or video constituting a deep fake (Art. 3(60))"
+    for kind in ("image", "audio", "video"):
+        view = _system_view(deep_fake=True, synthetic_output=frozenset({kind}))
+        assert _hits("A50.4a", view) == [("city", True, (fake,)), ("bank", True, (fake,))]
+    contradictory = (
+        "contradictory facts: `deep_fake` is set but no synthetic image, audio or video output: cannot decide"
+    )
+    text_only = _system_view(deep_fake=True, synthetic_output=frozenset({"text"}))
+    assert _hits("A50.4a", text_only) == [("city", None, (contradictory,)), ("bank", None, (contradictory,))]
+    news = "generates text published to inform the public on matters of public interest"
+    published = _system_view(public_interest_text=True, synthetic_output=frozenset({"text"}))
+    assert _hits("A50.4b", published) == [("city", True, (news,)), ("bank", True, (news,))]
+    unsure = "contradictory facts: `public_interest_text` is set but no synthetic text output: cannot decide"
+    no_text = _system_view(public_interest_text=True, synthetic_output=frozenset({"image"}))
+    assert _hits("A50.4b", no_text) == [("city", None, (unsure,)), ("bank", None, (unsure,))]
+
+
+def test_high_risk_duties_cite_the_classification_and_the_legacy_note() -> None:
+    assert _hits("A16", _system_view()) == [("shop", True, ("HR",))]
+    assert _hits("A16", _system_view(legacy="L")) == [("shop", True, ("HR", "L"))]
+    assert _hits("A26", _system_view()) == [("city", True, ("HR",)), ("bank", True, ("HR",))]
+    for rule_id in ("A16", "A26", "A27", "A25.1.a", "A25.1.b", "A25.1.c"):
+        changed = frozenset({"substantial_modification", "intended_purpose"})
+        assert (
+            _hits(
+                rule_id, _system_view(high_risk=False, annex_iii=frozenset({"employment"}), changes=changed)
+            )
+            == []
+        )
+        assert (
+            _hits(rule_id, _system_view(placed=False, annex_iii=frozenset({"employment"}), changes=changed))
+            == []
+        )
+
+
+def test_a_fria_by_public_bodies_and_for_credit_and_insurance() -> None:
+    deployers = ("city", "bank", "agency", "nobody")  # public, not public, not recorded, unknown actor
+    employment = _system_view(annex_iii=frozenset({"employment"}), deployers=deployers)
+    assert _hits("A27", employment) == [
+        ("city", True, ("city is a body governed by public law (Art. 27(1))",)),
+        (
+            "agency",
+            None,
+            ("whether agency is a public body or provides public services is not recorded: cannot decide",),
+        ),
+        (
+            "nobody",
+            None,
+            ("whether nobody is a public body or provides public services is not recorded: cannot decide",),
+        ),
+    ]
+    point = (
+        "Annex III area essential_services: a FRIA is required for points 5(b) credit scoring and "
+        "5(c) life/health insurance; the point is not recorded: cannot decide"
+    )
+    credit = _system_view(annex_iii=frozenset({"essential_services"}), deployers=("bank", "city", "agency"))
+    assert _hits("A27", credit) == [
+        ("bank", None, (point,)),
+        ("city", True, ("city is a body governed by public law (Art. 27(1))",)),
+        ("agency", None, (point,)),
+    ]
+    assert _hits("A27", _system_view(annex_iii=frozenset({"critical_infrastructure"}))) == []
+    both = _system_view(annex_iii=frozenset({"critical_infrastructure", "employment"}), deployers=("city",))
+    assert _hits("A27", both) == [("city", True, ("city is a body governed by public law (Art. 27(1))",))]
+
+
+def test_who_becomes_the_provider_of_a_high_risk_system() -> None:
+    rebranded = _system_view()  # vendor/bot placed by shop
+    why = "shop places vendor/bot, made by vendor, under its own name or trademark"
+    assert _hits("A25.1.a", rebranded) == [("shop", True, (why, "HR"))]
+    own = SystemView(
+        fact=system("shop/bot"), placed=True, high_risk=True, high_risk_reason="HR", legacy_note=None
+    )
+    assert _hits("A25.1.a", own) == []
+    modified = _system_view(changes=frozenset({"substantial_modification"}))
+    assert _hits("A25.1.b", modified) == [
+        ("shop", True, ("shop substantially modified a high-risk system", "HR"))
+    ]
+    named = _system_view(changes=frozenset({"substantial_modification"}), modified_from="vendor/bot@1")
+    assert _hits("A25.1.b", named) == [("shop", True, ("shop substantially modified vendor/bot@1", "HR"))]
+    assert _hits("A25.1.b", _system_view()) == []
+    repurposed = _system_view(changes=frozenset({"intended_purpose"}))
+    assert _hits("A25.1.c", repurposed) == [
+        (
+            "shop",
+            True,
+            ("shop changed the intended purpose of a system that was not high-risk to: (not recorded)", "HR"),
+        )
+    ]
+    purposed = _system_view(
+        changes=frozenset({"intended_purpose"}), modified_from="vendor/gpai", intended_purpose="hiring"
+    )
+    assert _hits("A25.1.c", purposed) == [
+        ("shop", True, ("shop changed the intended purpose of vendor/gpai to: hiring", "HR"))
+    ]
+    assert _hits("A25.1.c", _system_view()) == []

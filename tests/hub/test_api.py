@@ -241,3 +241,17 @@ def test_oversized_files_are_refused(hub_db: Database, orgs: Orgs, tmp_path: Pat
         assert batch["objects"][0]["error"]["code"] == 413
         r = commit(small, orgs.provider, "acme/tiny", {"big.txt": b"x" * 5000})
         assert r.status_code == 413 and "exceeds the limit" in r.json()["error"]
+
+
+def test_release_records_what_it_knows(hub: TestClient, orgs: Orgs, hub_db: Database) -> None:
+    """Issue 13 point 2 (GL §4.2.3, para 17, Art. 3(9)): public weights with config and card publish the
+    architecture and usage information, the pipeline tag gives the outputs, the EU offer the placing date."""
+    publish(hub, orgs)
+    r = hub.post("/hub/api/models/acme/tiny/release", json={}, headers=auth(orgs.provider))
+    assert r.status_code == 200
+    with hub_db.session() as session:
+        model = session.scalar(select(Model).where(Model.slug == "acme/tiny"))
+        assert model is not None
+        assert model.weights_public and model.architecture_public and model.usage_info_public
+        assert model.output_modalities == ["text"]
+        assert model.eu_market is not None

@@ -75,7 +75,7 @@ def test_reference_problems_are_all_reported() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("valuechain: 2\n", "Input should be 1"),
+        ("valuechain: 3\n", "Input should be 1 or 2"),
         ("actors: []\n", "missing required field `valuechain`"),
         ("- just\n- a list\n", "a manifest is a mapping"),
         ("valuechain: 1\nactors: [\n", "not valid YAML"),
@@ -126,3 +126,12 @@ def test_aliases_are_capped_by_what_they_expand_to() -> None:
     bomb = HEAD + "\n".join(levels) + "\nmodels:\n  - {id: openlab/m, licence: *x4}\n"
     problems = problems_of(bomb)
     assert len(problems) == 1 and "alias" in problems[0][2], problems
+
+
+def test_format_2_fields_need_format_2() -> None:
+    """Issue 13: format 2 is additive; a format-1 document may not carry its fields, format 2 may."""
+    v2 = "actors:\n  - {id: city, name: City, country: NL, public_body: true}\n"
+    with pytest.raises(ManifestError) as info:
+        parse_manifest("valuechain: 1\n" + v2)
+    assert "needs `valuechain: 2`" in str(info.value)
+    assert parse_manifest("valuechain: 2\n" + v2).actors[0].public_body is True

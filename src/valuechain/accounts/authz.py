@@ -61,6 +61,14 @@ class Action(StrEnum):
     metrics_read = "platform.metrics.read"
     finetune_read = "finetune.job.read"
     finetune_write = "finetune.job.write"
+    credit_grant = "market.credit.grant"
+    evidence_write = "compliance.evidence.write"
+    incident_read = "compliance.incident.read"
+    incident_write = "compliance.incident.write"
+    complaint_read = "compliance.complaint.read"
+    complaint_answer = "compliance.complaint.answer"
+    inspector_grant = "compliance.inspector.grant"
+    inspect = "compliance.inspect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,14 @@ RULES: dict[Action, Rule] = {
     # fine-tuning is a use of a model through the API channel: the inference scope (issue 12)
     Action.finetune_read: Rule(Scope.inference),
     Action.finetune_write: Rule(Scope.inference, Role.member, writes=True),
+    Action.credit_grant: Rule(Scope.org_manage, Role.admin, writes=True, operator_only=True),
+    Action.evidence_write: Rule(_W, Role.admin, writes=True),  # a sign-off: an admin answers for it
+    Action.incident_read: Rule(_R),
+    Action.incident_write: Rule(_W, Role.member, writes=True),
+    Action.complaint_read: Rule(_R),
+    Action.complaint_answer: Rule(_W, Role.member, writes=True),
+    Action.inspector_grant: Rule(Scope.org_manage, Role.admin, writes=True, operator_only=True),
+    Action.inspect: Rule(_R),  # and an active grant covering what is read (compliance.records)
 }
 
 

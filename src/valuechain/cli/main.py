@@ -85,10 +85,72 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Claims naming another organisation; the named one confirms or rejects.",
     ),
     "agreement": ("claims", "agreement_app", "Agreements letting another organisation offer your models."),
+    "kit": (
+        "kit",
+        "kit",
+        "Write a starter kit (openai client app, README, a test) for an API offer, as a zip.",
+    ),
+    "lifecycle": (
+        "lifecycle",
+        "app",
+        "Model version lifecycle: preview → active → legacy → deprecated → retired.",
+    ),
+    "support": (
+        "lifecycle",
+        "support_app",
+        "Maintenance: support terms of API offers and the service levels measured.",
+    ),
+    "notification": ("notify", "app", "Notifications: deprecations and retirements of models you use."),
+    "webhook": ("notify", "webhook_app", "Webhooks that receive your notifications, signed."),
+    "reseller": (
+        "resell",
+        "app",
+        "White-label reseller agreements (wholesale price, markup, brand rules, cap).",
+    ),
+    "whitelabel": (
+        "resell",
+        "whitelabel_app",
+        "White-label offers: resell a model under your brand and name.",
+    ),
     "finetune": (
         "finetune",
         "app",
         "Fine-tuning jobs: a customer's model trained on the provider's machines.",
+    ),
+    "credits": (
+        "market",
+        "credits_app",
+        "Credits: the operator grants them; an organisation reads its balance.",
+    ),
+    "market": (
+        "market",
+        "app",
+        "The marketplace: listings, purchases, hires, licences and traceable copies.",
+    ),
+    "trace": (
+        "market",
+        "trace",
+        "Name the licence, buyer and offer a weights file was sold under (seller or operator).",
+    ),
+    "invoice": (
+        "market",
+        "invoice",
+        "Issue (first time) or reissue an invoice: numbered per seller, immutable once issued.",
+    ),
+    "evidence": (
+        "accountability",
+        "evidence_app",
+        "Evidence that meets obligations: sign-offs, evaluations, notifications.",
+    ),
+    "incident": (
+        "accountability",
+        "incident_app",
+        "Serious incidents: register, report, reminders, export for the authority.",
+    ),
+    "complaint": (
+        "accountability",
+        "complaint_app",
+        "Complaints of affected persons routed to your organisation; answer them.",
     ),
 }
 

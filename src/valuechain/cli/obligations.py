@@ -77,7 +77,25 @@ def _sentence(ob: Obligation, regime: str) -> str:
     return load_regime(regime).pack.rule(ob.rule).sentence.format(actor=ob.actor, subject=ob.subject)
 
 
-def _print_obligation(ob: Obligation, regime: str, marker: str = " ") -> None:
+SHORT = 120  # characters of a reason in the human output; --details prints them whole (issue 13)
+_SIGN_OFF = {"A53.1.a": "annex-xi", "A53.1.b": "annex-xii", "A53.1.d": "summary"}
+
+
+def short(text: str, limit: int = SHORT) -> str:
+    """A reason cut at ``limit`` characters (on a word), marked with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def evidence_hint(ob: Obligation) -> str | None:
+    """What evidence would meet an open obligation, and the command that records it."""
+    if ob.status not in ("open", "overdue") and not ob.status.startswith("open:"):
+        return None
+    if ob.rule in _SIGN_OFF:
+        return f"missing evidence: valuechain evidence sign-off {ob.subject} --kind {_SIGN_OFF[ob.rule]}"
+    return f"missing evidence: valuechain evidence record {ob.subject} {ob.rule} --kind … --sha256 …"
+
+
+def _print_obligation(ob: Obligation, regime: str, marker: str = " ", *, details: bool = False) -> None:
     due = f", due {ob.due.isoformat()}" if ob.due else ""
     scope = " (limited to the modification)" if ob.scope == "modification" else ""
     out.print(
@@ -86,17 +104,34 @@ def _print_obligation(ob: Obligation, regime: str, marker: str = " ") -> None:
         highlight=False,
     )
     out.print(f"     {escape(_sentence(ob, regime))}", highlight=False)
-    out.print(f"     [dim]because: {escape('; '.join(ob.because))}[/dim]", highlight=False)
+    reasons = ob.because if details else [short(b) for b in ob.because[:3]]
+    for reason in reasons:
+        out.print(f"     [dim]because: {escape(reason)}[/dim]", highlight=False)
+    if not details and len(ob.because) > 3:
+        out.print(f"     [dim](+{len(ob.because) - 3} more: --details)[/dim]", highlight=False)
+    hint = evidence_hint(ob)
+    if hint:
+        out.print(f"     [yellow]{escape(hint)}[/yellow]", highlight=False)
 
 
-def _human_evaluation(result: Evaluation, regime: str) -> None:
+def _provider(view: Any) -> str:
+    """The decided provider, or why there is none (issue 13: the reason was only in JSON)."""
+    if view.provider:
+        return str(view.provider)
+    maybe = [r.actor for r in view.roles if r.decided is None]
+    if maybe:
+        return "cannot decide: " + ", ".join(maybe)
+    return "none: " + short(view.placing_reason or "no provider for the Union market", 60)
+
+
+def _human_evaluation(result: Evaluation, regime: str, *, details: bool = False) -> None:
     words = {True: "yes", False: "no", None: "cannot decide"}
     rows = []
     for view in result.models:
         entry = model_entry(view)
         rows.append(
             (entry["id"], words[entry["gpai"]], words[entry["systemic_risk"]],
-             words[entry["open_source_exempt"]], entry["provider"] or "-")
+             words[entry["open_source_exempt"]], _provider(view))
         )  # fmt: skip
     columns = ("model", "GPAI", "systemic risk", "open-source exempt", "provider")
     out.print(table(columns, rows, ids=("model",)))
@@ -108,7 +143,7 @@ def _human_evaluation(result: Evaluation, regime: str) -> None:
             f"\n[bold underline]{escape(actor)}[/bold underline] - {plural(len(obligations), 'obligation')}"
         )
         for ob in obligations:
-            _print_obligation(ob, regime)
+            _print_obligation(ob, regime, details=details)
     if not result.obligations:
         out.print("no obligations")
     for note in result.notes:  # claims the named organisation has not confirmed (issue 9)
@@ -123,7 +158,8 @@ def obligations(
     as_of: str = AsOfOption,
     regime: str = RegimeOption,
     rule: list[str] = typer.Option(None, "--rule", help="Only these rule ids (repeatable)."),
-    actor: str = typer.Option(None, "--actor", help="Only this actor's obligations."),
+    actor: str = typer.Option(None, "--actor", help="Only this actor's obligations and models."),
+    details: bool = typer.Option(False, "--details", help="Every reason in full (default: short reasons)."),
 ) -> None:
     """Derive every actor's obligations from the chain, each with its citation, dates and reasons."""
     day = _as_of(as_of)
@@ -137,7 +173,13 @@ def obligations(
     if actor:
         result.obligations = [o for o in result.obligations if o.actor == actor]
         result.notes = [n for n in result.notes if actor in (n.actor, n.claimed_by)]
-    emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime))
+        mine = {o.subject for o in result.obligations}
+        result.models = [
+            v
+            for v in result.models
+            if v.fact.id in mine or actor in (v.fact.owner, v.fact.releaser, *(r.actor for r in v.roles))
+        ]
+    emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime, details=details))
 
 
 def _human_diff(diff: Diff, regime: str) -> None:
@@ -165,6 +207,10 @@ def _human_diff(diff: Diff, regime: str) -> None:
             f"{escape(', '.join(fields) or 'reasons changed')}",
             highlight=False,
         )
+        for reason in [b for b in old.because if b not in new.because]:  # issue 13: show the change
+            out.print(f"     [red]- {escape(short(reason))}[/red]", highlight=False)
+        for reason in [b for b in new.because if b not in old.because]:
+            out.print(f"     [green]+ {escape(short(reason))}[/green]", highlight=False)
     if not (diff.added or diff.removed or diff.changed):
         out.print("no change in obligations")
     models, systems = plural(diff.recomputed_models, "model"), plural(diff.recomputed_systems, "system")

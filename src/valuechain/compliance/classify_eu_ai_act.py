@@ -67,8 +67,16 @@ def _compute(fact: ModelFact, edges: Sequence[Edge]) -> tuple[float | None, str]
             f"training compute estimated as 6·parameters·tokens = 6 × {flop(fact.parameters)} × "
             f"{flop(fact.training_tokens)} = {flop(value)} FLOP (GL Annex A.2.2)"
         )
+    distilled = [d for d, _ in edges if d.relation == "distilled"]
+    if distilled and len(distilled) == len(edges) and all(d.compute_flop is not None for d in distilled):
+        # GL Annex A.1: the compute of training the parent (teacher) model in distillation may be left out.
+        value = max(d.compute_flop or 0.0 for d in distilled)
+        return value, (
+            f"training compute {flop(value)} FLOP of the distillation; the teacher's training compute is "
+            "left out (GL Annex A.1)"
+        )
     known = [(d, p) for d, p in edges if p.compute is not None and d.compute_flop is not None]
-    if edges and len(known) == len(edges):
+    if edges and not distilled and len(known) == len(edges):
         d, p = max(known, key=lambda e: e[1].compute or 0.0)
         value = (p.compute or 0.0) + (d.compute_flop or 0.0)
         return value, (
@@ -138,7 +146,7 @@ def _edge_role(
 def _modifier_threshold(parent: ModelView, pack: Pack) -> tuple[tuple[float, float], str]:
     """(low, high) bounds: equal when decided; apart when the original's systemic risk is undecided."""
     divisor = pack.value("modifier_divisor")
-    if parent.compute is not None:
+    if parent.compute is not None and parent.fact.compute_disclosed:
         value = parent.compute / divisor
         return (value, value), f"one third of {flop(parent.compute)} = {flop(value)} FLOP"
     low = pack.value("modifier_fallback_gpai_flop") / divisor
@@ -364,8 +372,8 @@ def _placing(
     )
 
 
-def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
-    """High risk by Annex III area (Art. 6(2)); legacy systems note Art. 111(2)."""
+def classify_system(fact: SystemFact, pack: Pack, *, source: SystemFact | None = None) -> SystemView:
+    """High risk by Annex III area (Art. 6(2)); legacy note (Art. 111(2)); the Art. 25 initial provider."""
     if fact.annex_iii:
         areas = ", ".join(sorted(fact.annex_iii))
         reason = f"Annex III area {areas}: high-risk (Art. 6(2)); no Art. 6(3) derogation recorded"
@@ -384,4 +392,17 @@ def classify_system(fact: SystemFact, pack: Pack) -> SystemView:
         high_risk=bool(fact.annex_iii),
         high_risk_reason=reason,
         legacy_note=legacy,
+        initial_provider=_initial_provider(fact, source),
+        initial_excludes_high_risk=source.excludes_high_risk_use if source is not None else False,
     )
+
+
+def _initial_provider(fact: SystemFact, source: SystemFact | None) -> str | None:
+    """The provider of the system this one was made from, or the actor whose name it carries (Art. 25(2))."""
+    if source is not None:
+        initial = source.provider
+    elif fact.modified_from is not None:
+        initial = fact.modified_from.split("/", 1)[0]
+    else:
+        initial = fact.origin
+    return None if initial == fact.provider else initial

@@ -130,6 +130,10 @@ class _Context:
         self.m: ModelFact = view.fact
         self.parents = parents
 
+    def _rec(self, ref: str, label: str, name: str) -> DocField:
+        """A field recorded as such (manifest format 2, ``valuechain compliance record``)."""
+        return DocField(ref, label, dict(self.m.documentation).get(name), f"models.{name}")
+
     def general(self) -> list[DocField]:
         provider = self.view.provider
         actor = self.facts.actors.get(provider) if provider else None
@@ -167,14 +171,14 @@ class _Context:
     def _architecture(self, ref: str) -> list[DocField]:
         params = flop(self.m.parameters) if self.m.parameters is not None else None
         return [
-            DocField(ref, "Architecture", None, "not recorded"),
+            self._rec(ref, "Architecture", "architecture"),
             DocField(ref, "Number of parameters", params, "models.parameters"),
         ]
 
     def _modalities(self, ref: str) -> list[DocField]:
         outputs = ", ".join(sorted(self.m.output_modalities)) or None
         return [
-            DocField(ref, "Input modalities and format", None, "not recorded"),
+            self._rec(ref, "Input modalities and format", "input_modalities"),
             DocField(ref, "Output modalities and format", outputs, "models.output_modalities"),
         ]
 
@@ -193,7 +197,7 @@ class _Context:
     def xi_section1(self) -> list[DocField]:
         return [
             self._tasks("XI 1(a)"),
-            DocField("XI 1(b)", "Acceptable use policies", None, "not recorded"),
+            self._rec("XI 1(b)", "Acceptable use policies", "acceptable_use_policy"),
             *self._release("XI 1(c)"),
             *self._architecture("XI 1(d)"),
             *self._modalities("XI 1(e)"),
@@ -204,8 +208,10 @@ class _Context:
         tokens = f"{flop(self.m.training_tokens)} tokens" if self.m.training_tokens is not None else None
         compute = f"{flop(self.view.compute)} FLOP" if self.view.compute is not None else None
         return [
-            DocField("XI 2(a)", "Technical means for integration", None, "not recorded"),
-            DocField("XI 2(b)", "Design specifications of model and training process", None, "not recorded"),
+            self._rec("XI 2(a)", "Technical means for integration", "integration_means"),
+            self._rec(
+                "XI 2(b)", "Design specifications of model and training process", "design_specification"
+            ),
             self._data("XI 2(c)"),
             DocField("XI 2(c)", "Number of data points", tokens, "models.training_tokens"),
             DocField(
@@ -214,29 +220,26 @@ class _Context:
                 compute,
                 "models.training_compute_flop or 6·parameters·tokens",
             ),
-            DocField("XI 2(d)", "Training time", None, "not recorded"),
-            DocField("XI 2(e)", "Known or estimated energy consumption", None, "not recorded"),
+            self._rec("XI 2(d)", "Training time", "training_time"),
+            self._rec("XI 2(e)", "Known or estimated energy consumption", "energy"),
         ]
 
     def xi_systemic(self) -> list[DocField]:
         return [
-            DocField("XI §2 point 1", "Evaluation strategies and results", None, "not recorded"),
-            DocField("XI §2 point 2", "Adversarial testing and model adaptations", None, "not recorded"),
-            DocField("XI §2 point 3", "System architecture", None, "not recorded"),
+            self._rec("XI §2 point 1", "Evaluation strategies and results", "evaluation_results"),
+            self._rec("XI §2 point 2", "Adversarial testing and model adaptations", "adversarial_testing"),
+            self._rec("XI §2 point 3", "System architecture", "system_architecture"),
         ]
 
     def xii_section1(self) -> list[DocField]:
         return [
             self._tasks("XII 1(a)"),
-            DocField("XII 1(b)", "Acceptable use policies", None, "not recorded"),
+            self._rec("XII 1(b)", "Acceptable use policies", "acceptable_use_policy"),
             *self._release("XII 1(c)"),
-            DocField(
-                "XII 1(d)",
-                "Interaction with hardware or software not part of the model",
-                None,
-                "not recorded",
+            self._rec(
+                "XII 1(d)", "Interaction with hardware or software not part of the model", "interaction"
             ),
-            DocField("XII 1(e)", "Versions of relevant software", None, "not recorded"),
+            self._rec("XII 1(e)", "Versions of relevant software", "software_versions"),
             *self._architecture("XII 1(f)"),
             *self._modalities("XII 1(g)"),
             self._licence("XII 1(h)"),
@@ -244,8 +247,8 @@ class _Context:
 
     def xii_section2(self) -> list[DocField]:
         return [
-            DocField("XII 2(a)", "Technical means for integration", None, "not recorded"),
-            DocField("XII 2(b)", "Maximum input and output size (e.g. context window)", None, "not recorded"),
+            self._rec("XII 2(a)", "Technical means for integration", "integration_means"),
+            self._rec("XII 2(b)", "Maximum input and output size (e.g. context window)", "context_window"),
             self._data("XII 2(c)"),
         ]
 
@@ -261,7 +264,7 @@ class _Context:
                 [
                     DocField("T 1", "Modalities", modalities, "models.output_modalities"),
                     DocField("T 1", "Size of the training data", tokens, "models.training_tokens"),
-                    DocField("T 1", "Knowledge cut-off", None, "not recorded"),
+                    self._rec("T 1", "Knowledge cut-off", "knowledge_cutoff"),
                 ],
             ),
             (
@@ -273,19 +276,18 @@ class _Context:
                         sources,
                         "models.training_data_summary / derivations.data_summary",
                     ),
-                    DocField("T 2", "Top domain names crawled", None, "not recorded"),
+                    self._rec("T 2", "Top domain names crawled", "crawled_domains"),
                 ],
             ),
             (
                 "3. Relevant data-processing aspects",
                 [
-                    DocField(
+                    self._rec(
                         "T 3",
                         "Respect of text-and-data-mining reservations (Art. 4(3) Directive 2019/790)",
-                        None,
-                        "not recorded",
+                        "tdm_reservations",
                     ),
-                    DocField("T 3", "Removal of illegal content", None, "not recorded"),
+                    self._rec("T 3", "Removal of illegal content", "illegal_content_removal"),
                 ],
             ),
         ]

@@ -10,6 +10,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
+from valuechain.compliance import completions
 from valuechain.compliance.facts import (
     ActorFact,
     ChainFacts,
@@ -43,7 +44,9 @@ class Engine:
         as_of: date | None = None,
         evidence: Mapping[EvidenceKey, str] | None = None,
         rules: Iterable[str] | None = None,
+        sound: bool = True,
     ) -> None:
+        self.sound = sound
         self.regime = load_regime(regime) if isinstance(regime, str) else regime
         self.pack = self.regime.pack
         self.as_of = as_of or facts.as_of or utcnow().date()
@@ -51,6 +54,8 @@ class Engine:
         self.regime.check_rule_ids([k[2] for k in self.evidence])
         selected = list(rules) if rules is not None else [s.id for s in self.pack.rules]
         self.regime.check_rule_ids(selected)
+        self._selected = selected
+        self._decided: completions.Cache = {}
         self._model_specs = [s for s in self.pack.rules if s.id in selected and s.subject == "model"]
         self._system_specs = [s for s in self.pack.rules if s.id in selected and s.subject == "system"]
         self._index(facts)
@@ -108,7 +113,18 @@ class Engine:
 
     def evaluation(self) -> Evaluation:
         """The current result from the caches (models in document order, then systems)."""
-        obligations = [o for m in self.models for o in self._model_obligations.get(m, ())]
+        by_model = {m: self._model_obligations.get(m, []) for m in self.models}
+        if self.sound:
+            decided, covered = completions.decide(
+                self.facts(),
+                pack=self.pack,
+                kleene=self._kleene,
+                current=[o for v in by_model.values() for o in v],
+                cache=self._decided,
+            )
+            for model_id in covered:
+                by_model[model_id] = [o for o in decided if o.subject == model_id]
+        obligations = [o for m in self.models for o in by_model[m]]
         obligations += [o for s in self.systems for o in self._system_obligations.get(s, ())]
         return Evaluation(
             regime=self.pack.regime,
@@ -117,6 +133,29 @@ class Engine:
             models=[self._views[m] for m in self.models if m in self._views],
             obligations=obligations,
         )
+
+    def facts(self) -> ChainFacts:
+        """The engine's current facts (after any ``update``)."""
+        return ChainFacts.build(
+            actors=list(self.actors.values()),
+            models=list(self.models.values()),
+            derivations=[d for parents in self.parents.values() for d in parents.values()],
+            offers=[o for offers in self.offers.values() for o in offers.values()],
+            systems=list(self.systems.values()),
+            as_of=self.as_of,
+        )
+
+    def _kleene(self, facts: ChainFacts) -> list[Obligation]:
+        """Kleene evaluation of one completion (no further completion: its compute facts are all known)."""
+        engine = Engine(
+            facts,
+            regime=self.regime,
+            as_of=self.as_of,
+            evidence=self.evidence,
+            rules=self._selected,
+            sound=False,
+        )
+        return engine.evaluate().obligations
 
     def view(self, model_id: str) -> ModelView:
         """The classified view of one model (after ``evaluate``)."""
@@ -187,7 +226,9 @@ class Engine:
         return out
 
     def _compute_system(self, system_id: str) -> None:
-        view: SystemView = self.regime.module.classify_system(self.systems[system_id], self.pack)
+        fact = self.systems[system_id]
+        source = self.systems.get(fact.modified_from) if fact.modified_from else None
+        view: SystemView = self.regime.module.classify_system(fact, self.pack, source=source)
         self._system_views[system_id] = view
         out = []
         for spec in self._system_specs:
@@ -257,6 +298,7 @@ class Engine:
         """Apply added or replaced facts and re-evaluate only the models and systems they affect."""
         if not self._views and self.models:
             self.evaluate()
+        before = self.evaluation().obligations if self.sound else []
         dirty_models, dirty_systems = self._apply(change)
         diff = Diff()
         for system_id in dirty_systems:
@@ -265,6 +307,9 @@ class Engine:
             diff.record(before, self._system_obligations[system_id])
             diff.recomputed_systems += 1
         self._recompute_models(dirty_models, diff)
+        if self.sound:  # unknown computes: the obligations are those decided over the completions
+            diff.added, diff.removed, diff.changed = [], [], []
+            diff.record(before, self.evaluation().obligations)
         return diff
 
     def _apply(self, change: Change) -> tuple[set[str], set[str]]:
@@ -294,6 +339,8 @@ class Engine:
             self._link_system(system)
             dirty_models.update(system.models)
             dirty_systems.add(system.id)
+            # Art. 25(2): systems made from this one read its provider and its exclusion of high-risk use.
+            dirty_systems.update(s.id for s in self.systems.values() if s.modified_from == system.id)
         unknown = sorted(m for m in dirty_models if m not in self.models)
         if unknown:
             raise ValidationError(f"change refers to unknown model(s): {', '.join(unknown)}")

@@ -1,4 +1,4 @@
-"""Audit event types of the accountability engine: documents drawn up by a provider (evidence)."""
+"""Audit event types of the accountability engine: documents, evidence, incidents, complaint answers."""
 
 from __future__ import annotations
 
@@ -19,3 +19,71 @@ document_generated = EventType(
 )
 
 declare("compliance", document_generated)
+
+
+class EvidencePayload(Payload):
+    rule: str
+    kind: str
+    sha256: str
+    signed_by: str
+
+
+class IncidentPayload(Payload):
+    category: str
+    report: str | None = None
+
+
+class ComplaintPayload(Payload):
+    status: str
+
+
+evidence_recorded = EventType(
+    "compliance.evidence_recorded",
+    "obligation",
+    "An organisation recorded evidence meeting one obligation (a signed-off document, an evaluation, ...).",
+    EvidencePayload,
+)
+incident_opened = EventType(
+    "compliance.incident_opened", "incident", "A serious incident was registered.", IncidentPayload
+)
+incident_reported = EventType(
+    "compliance.incident_reported",
+    "incident",
+    "A report on a serious incident was filed (initial, intermediate, complete or final).",
+    IncidentPayload,
+)
+complaint_answered = EventType(
+    "compliance.complaint_answered",
+    "complaint",
+    "A responsible organisation answered a complaint by an affected person.",
+    ComplaintPayload,
+)
+
+
+class InspectionPayload(Payload):
+    inspector: str
+    what: str
+
+
+inspector_granted = EventType(
+    "compliance.inspector_granted",
+    "organization",
+    "The operator granted an organisation inspector access to organisations or models for a period.",
+    InspectionPayload,
+)
+inspector_read = EventType(
+    "compliance.inspector_read",
+    "organization",
+    "An inspector read an organisation's obligations or records; recorded under the inspected organisation.",
+    InspectionPayload,
+)
+
+declare(
+    "compliance",
+    inspector_granted,
+    inspector_read,
+    evidence_recorded,
+    incident_opened,
+    incident_reported,
+    complaint_answered,
+)

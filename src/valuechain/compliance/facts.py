@@ -9,11 +9,14 @@ from types import MappingProxyType
 
 from valuechain.registry.manifest import (
     EU_COUNTRIES,
+    V2_FIELDS,
     ChainManifest,
     ManifestModel,
     ManifestSystem,
     split_ref,
 )
+
+DOCUMENTATION_FIELDS = tuple(n for n in V2_FIELDS["models"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,8 @@ class ActorFact:
     country: str
     sme: bool = False
     microenterprise: bool = False
-    public_body: bool | None = None  # Art. 27(1): public-law body or private entity providing public services
+    public_body: bool | None = None  # Art. 27(1): body governed by public law
+    public_service: bool | None = None  # Art. 27(1): private entity providing public services
 
     @property
     def is_eu(self) -> bool:
@@ -56,6 +60,10 @@ class ModelFact:
     eu_business_users: int = 0
     description: str | None = None
     training_data_summary: str | None = None
+    # Annex XI/XII and training-content fields (manifest format 2); name → recorded text.
+    documentation: tuple[tuple[str, str], ...] = ()
+    # False in a completion of an unknown compute: a modifier cannot know it, so GL para 61's fallback holds.
+    compute_disclosed: bool = True
 
     @property
     def owner(self) -> str:
@@ -89,6 +97,7 @@ class OfferFact:
     channel: str
     brand: str | None = None
     eu: bool = True
+    marketed_as: str | None = None  # the model name a white-label reseller markets it under (issue 11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +115,10 @@ class SystemFact:
     public_interest_text: bool = False
     annex_iii: frozenset[str] = frozenset()
     eu_market: date | None = None
-    # Art. 25(1)(b)/(c) facts; manifest format v1 does not carry them (registry or what-if may set them).
+    # Art. 25 facts (manifest format 2).
     modified_from: str | None = None
-    changes: frozenset[str] = frozenset()  # "substantial_modification", "intended_purpose"
+    changes: frozenset[str] = frozenset()  # "rebrand", "substantial_modification", "intended_purpose"
+    excludes_high_risk_use: bool = False  # Art. 25(2) last sentence
 
     @property
     def origin(self) -> str:
@@ -156,7 +166,15 @@ class ChainFacts:
 def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
     """Turn a checked chain manifest into facts (model references lose their ``@version``)."""
     actors = [
-        ActorFact(id=a.id, name=a.name, country=a.country, sme=a.sme, microenterprise=a.microenterprise)
+        ActorFact(
+            id=a.id,
+            name=a.name,
+            country=a.country,
+            sme=a.sme,
+            microenterprise=a.microenterprise,
+            public_body=a.public_body,
+            public_service=a.public_service,
+        )
         for a in manifest.actors
     ]
     models = [model_fact(m) for m in manifest.models]
@@ -173,7 +191,14 @@ def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
         for d in manifest.derivations
     ]
     offers = [
-        OfferFact(model=split_ref(o.model)[0], by=o.by, channel=str(o.channel), brand=o.brand, eu=o.eu)
+        OfferFact(
+            model=split_ref(o.model)[0],
+            by=o.by,
+            channel=str(o.channel),
+            brand=o.brand,
+            eu=o.eu,
+            marketed_as=o.marketed_as,
+        )
         for o in manifest.offers
     ]
     systems = [system_fact(s) for s in manifest.systems]
@@ -201,7 +226,14 @@ def system_fact(s: ManifestSystem) -> SystemFact:
         public_interest_text=s.public_interest_text,
         annex_iii=frozenset(str(x) for x in s.annex_iii),
         eu_market=s.eu_market,
+        modified_from=s.modified_from,
+        changes=frozenset(str(x) for x in s.changes),
+        excludes_high_risk_use=s.excludes_high_risk_use,
     )
+
+
+def _documentation(m: ManifestModel) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name in DOCUMENTATION_FIELDS if (value := getattr(m, name)))
 
 
 def model_fact(m: ManifestModel) -> ModelFact:
@@ -227,4 +259,5 @@ def model_fact(m: ManifestModel) -> ModelFact:
         eu_business_users=m.eu_business_users,
         description=m.description,
         training_data_summary=m.training_data_summary,
+        documentation=_documentation(m),
     )

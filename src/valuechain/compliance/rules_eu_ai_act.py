@@ -12,7 +12,7 @@ from typing import Any
 from valuechain.compliance.classify_eu_ai_act import classify_model, classify_system
 from valuechain.compliance.facts import ActorFact
 from valuechain.compliance.pack import Pack
-from valuechain.compliance.views import Hit, ModelView, ProviderRole, SystemView, Tri, and3, not3
+from valuechain.compliance.views import Hit, ModelView, ProviderRole, SystemView, Tri, and3, not3, or3
 
 __all__ = ["RULES", "classify_model", "classify_system"]
 
@@ -144,15 +144,20 @@ def a26(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
 
 
 def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
-    """Art. 27: FRIA by public-law/public-service deployers and for Annex III 5(b)-(c); never for point 2."""
+    """Art. 27(1): FRIA by public-law or public-service deployers, Annex III 5(b)-(c); never point 2."""
     if not (s.placed and s.high_risk) or s.fact.annex_iii <= {"critical_infrastructure"}:
         return []
     hits = []
     for deployer in s.fact.deployers:
         actor = actors.get(deployer)
-        public = actor.public_body if actor is not None else None
+        public = None if actor is None else or3(actor.public_body, actor.public_service)
         if public is True:
-            hits.append(Hit(deployer, True, (f"{deployer} is a public body or provides public services",)))
+            kind = (
+                "a body governed by public law"
+                if actor and actor.public_body
+                else "a public-service provider"
+            )
+            hits.append(Hit(deployer, True, (f"{deployer} is {kind} (Art. 27(1))",)))
             continue
         if "essential_services" in s.fact.annex_iii:
             why = (
@@ -167,14 +172,19 @@ def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     return hits
 
 
+def _became_provider(s: SystemView) -> bool:
+    """One of the Art. 25(1) cases applies to this high-risk system."""
+    return s.placed and s.high_risk and (s.initial_provider is not None or bool(s.fact.changes))
+
+
 def a25_1_a(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     """Art. 25(1)(a): putting one's name or trademark on a high-risk system makes one its provider."""
-    if not (s.placed and s.high_risk) or s.fact.origin == s.fact.provider:
+    # A system id carrying another actor's name, with no recorded change, is a rebrand (format-1 reading).
+    rebranded = "rebrand" in s.fact.changes or (s.fact.origin != s.fact.provider and not s.fact.changes)
+    if not (s.placed and s.high_risk and rebranded):
         return []
-    why = (
-        f"{s.fact.provider} places {s.fact.id}, made by {s.fact.origin}, under its own name; "
-        f"{s.fact.origin} is no longer its provider but must cooperate (Art. 25(2))"
-    )
+    made_by = s.initial_provider or s.fact.origin
+    why = f"{s.fact.provider} places {s.fact.id}, made by {made_by}, under its own name or trademark"
     return [Hit(s.fact.provider, True, (why, s.high_risk_reason))]
 
 
@@ -194,6 +204,19 @@ def a25_1_c(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     purpose = s.fact.intended_purpose or "(not recorded)"
     why = f"{s.fact.provider} changed the intended purpose of {source} to: {purpose}"
     return [Hit(s.fact.provider, True, (why, s.high_risk_reason))]
+
+
+def a25_2(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
+    """Art. 25(2): the initial provider cooperates with the new one, unless it excluded high-risk use."""
+    if not _became_provider(s) or s.initial_provider is None:
+        return []
+    if s.initial_excludes_high_risk:
+        return []  # Art. 25(2) last sentence: it clearly said the system must not become high-risk
+    why = (
+        f"{s.initial_provider} provided the system {s.fact.provider} now places as {s.fact.id}; it did not "
+        "exclude high-risk use, so it owes information, technical access and assistance"
+    )
+    return [Hit(s.initial_provider, True, (why,))]
 
 
 RULES: Mapping[str, Callable[..., Any]] = {
@@ -217,4 +240,5 @@ RULES: Mapping[str, Callable[..., Any]] = {
     "A25.1.a": a25_1_a,
     "A25.1.b": a25_1_b,
     "A25.1.c": a25_1_c,
+    "A25.2": a25_2,
 }

@@ -89,3 +89,130 @@ class WhatIfPublic(BaseModel):
     changed: list[ChangedObligation]
     models: list[ChangedModel]
     recomputed: dict[str, int] = Field(description="How many models and systems were re-evaluated.")
+
+
+# -- accountability records (issue 13) -------------------------------------------------------------------
+
+
+class ObligationKey(InputModel):
+    """Which obligation: actor, subject and rule id."""
+
+    actor: str
+    subject: str
+    rule: str
+
+
+class EvidenceCreate(InputModel):
+    """Evidence meeting one obligation of your organisation."""
+
+    obligation: ObligationKey
+    kind: str = Field(description="evaluation, notification, summary or document.")
+    sha256: str = Field(description="SHA-256 (hex) of the exact file that is the evidence.")
+    note: str = Field(default="", max_length=2_000)
+
+
+class SignOff(InputModel):
+    """Sign off a generated document as evidence."""
+
+    note: str = Field(default="", max_length=2_000)
+
+
+class EvidencePublic(BaseModel):
+    """A piece of evidence; ``stale`` when the facts it covers changed since the sign-off."""
+
+    id: str
+    actor: str
+    subject: str
+    rule: str
+    kind: str
+    sha256: str
+    signed_by: str
+    signed_at: str
+    stale: bool
+    note: str
+
+
+class IncidentCreate(InputModel):
+    """A serious incident of one of your models or systems (Art. 73, Art. 55(1)(c))."""
+
+    subject: str = Field(description="Model or system id.")
+    category: str = Field(
+        description="critical_infrastructure, widespread_infringement, cybersecurity_breach, death, health, "
+        "fundamental_rights or property_or_environment."
+    )
+    aware_on: date = Field(description="The day you became aware of the incident.")
+    description: str = Field(min_length=1, max_length=20_000)
+
+
+class IncidentReportCreate(InputModel):
+    """A report on an incident."""
+
+    kind: str = Field(description="initial, intermediate, complete or final.")
+    text: str = Field(min_length=1, max_length=50_000)
+    resolved_on: date | None = None
+
+
+class IncidentPublic(BaseModel):
+    """An incident with the next report owed and its deadline."""
+
+    id: str
+    subject: str
+    category: str
+    systemic_model: bool
+    aware_on: str
+    resolved_on: str | None
+    description: str
+    reports: list[dict[str, str]]
+    next_report: str
+    due: str | None
+    overdue: bool
+    source: str
+
+
+class ComplaintCreate(InputModel):
+    """A complaint by a person affected by an AI model or system (no account needed)."""
+
+    subject: str = Field(description="The model or system id, e.g. shop/assistant.")
+    text: str = Field(min_length=10, max_length=10_000)
+
+
+class ComplaintAnswer(InputModel):
+    """An answer by an organisation the complaint is routed to."""
+
+    text: str = Field(min_length=1, max_length=10_000)
+    close: bool = False
+
+
+class ComplaintPublic(BaseModel):
+    """A complaint: its tracking id, status and answers (text and routing only for its addressees)."""
+
+    id: str
+    subject: str
+    status: str
+    created_at: str
+    answers: list[dict[str, str]]
+    text: str | None = None
+    routed_to: list[str] | None = None
+
+
+class InspectorGrantCreate(InputModel):
+    """Let an organisation inspect organisations or models for a period (operator only)."""
+
+    inspector: str = Field(
+        description="Slug of the inspecting organisation (e.g. a market surveillance authority)."
+    )
+    orgs: list[str] = Field(default_factory=list, description="Organisations it may inspect (slugs).")
+    models: list[str] = Field(default_factory=list, description="Models it may inspect (<org>/<name>).")
+    valid_from: date
+    valid_until: date
+
+
+class InspectorGrantPublic(BaseModel):
+    """An inspector grant."""
+
+    id: str
+    inspector: str
+    orgs: list[str]
+    models: list[str]
+    valid_from: str
+    valid_until: str

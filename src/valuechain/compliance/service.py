@@ -16,12 +16,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valuechain.accounts import directory
 from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.principal import Principal
-from valuechain.compliance import events
+from valuechain.compliance import events, records
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
@@ -29,7 +29,7 @@ from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
 from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
-from valuechain.core.audit import AuditEvent, record_event
+from valuechain.core.audit import record_event
 from valuechain.core.errors import ValidationError
 from valuechain.hub.access import has_accepted_access
 from valuechain.market.service import is_entitled
@@ -39,7 +39,6 @@ from valuechain.registry.manifest import ChainManifest
 from valuechain.registry.service import ModelRef, model_ref, offer_ids_of_model
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
-DOC_ACTION = events.document_generated.name
 
 
 def registry_manifest(session: Session, *, principal: Principal | None = None) -> ChainManifest:
@@ -51,7 +50,28 @@ def _registry_chain(session: Session, principal: Principal | None) -> tuple[Chai
     if principal is not None:
         authorize(principal, Action.compliance_read)
     agreed = consent(session)
-    return export_manifest(session, org_id=None, consent=agreed), agreed
+    manifest = export_manifest(session, org_id=None, consent=agreed)
+    return with_documentation(manifest, records.documentation_fields(session)), agreed
+
+
+def with_documentation(manifest: ChainManifest, recorded: dict[str, dict[str, str]]) -> ChainManifest:
+    """The manifest with the documentation fields recorded through REST or CLI (format 2)."""
+    if not recorded:
+        return manifest
+    models = [m.model_copy(update=recorded[m.id]) if m.id in recorded else m for m in manifest.models]
+    return manifest.model_copy(update={"valuechain": 2, "models": models})
+
+
+def record_documentation(
+    session: Session, model_id: str, values: dict[str, str | None], *, principal: Principal
+) -> dict[str, str]:
+    """Record Annex XI/XII or training-content fields of a model (its provider's organisation)."""
+    ref = model_ref(session, model_id)
+    if ref is None:
+        raise not_found("model", model_id)
+    return records.record_documentation(
+        session, principal=principal, model=model_id, owner_org_id=ref.owner_org_id, values=values
+    )
 
 
 def claim_notes(agreed: Consent, principal: Principal | None) -> list[ClaimNote]:
@@ -69,17 +89,12 @@ def registry_facts(session: Session, *, principal: Principal | None = None) -> C
     return facts_from_manifest(registry_manifest(session, principal=principal))
 
 
-def evidence(session: Session) -> dict[EvidenceKey, str]:
-    """Evidence the registry holds: documents a provider generated (latest first wins)."""
-    found: dict[EvidenceKey, str] = {}
-    query = select(AuditEvent).where(AuditEvent.action == DOC_ACTION).order_by(AuditEvent.seq.desc())
-    for event in session.scalars(query):
-        after = event.after or {}
-        rule = DOC_RULES.get(after.get("kind", ""))
-        if rule and after.get("provider"):
-            key = (after["provider"], event.subject_id, rule)
-            found.setdefault(key, f"documentation generated at {event.at:%Y-%m-%d %H:%M} UTC")
-    return found
+def evidence(session: Session, facts: ChainFacts) -> dict[EvidenceKey, str]:
+    """Evidence the registry holds: signed-off documents, evaluations, summaries, notifications (issue 13).
+
+    Generating a document is not evidence: only a sign-off of a document with every field filled is.
+    """
+    return records.evidence_statuses(session, facts)
 
 
 def _visible_models(manifest: ChainManifest, principal: Principal | None) -> set[str] | None:
@@ -114,9 +129,8 @@ def list_obligations(
 ) -> Evaluation:
     """Evaluate the registry; a non-operator sees its own obligations, the models it may see, its claims."""
     manifest, agreed = _registry_chain(session, principal)
-    result = evaluate(
-        facts_from_manifest(manifest), regime=regime, as_of=as_of, evidence=evidence(session), rules=rules
-    )
+    facts = facts_from_manifest(manifest)
+    result = evaluate(facts, regime=regime, as_of=as_of, evidence=evidence(session, facts), rules=rules)
     result.notes = claim_notes(agreed, principal)
     return restrict(result, manifest, principal)
 
@@ -274,3 +288,140 @@ def model_neutrality(
     if visible is not None and model_id not in visible:
         raise not_found("model", model_id)
     return neutrality(facts_from_manifest(manifest), model_id, as_of=as_of)
+
+
+# -- accountability records (issue 13) -------------------------------------------------------------------
+
+
+def sign_document(
+    session: Session, model_id: str, kind: str, *, principal: Principal, note: str = ""
+) -> records.EvidenceRecord:
+    """Sign off a document as evidence: only when every field is filled, with the exact document's hash."""
+    authorize(principal, Action.evidence_write)
+    doc = model_document(session, model_id, kind, principal=principal)
+    if doc.provider != principal.org_slug:
+        raise not_found("obligation", f"{principal.org_slug} {model_id} {DOC_RULES[kind]}")
+    if doc.missing:
+        fields = "; ".join(f"{f.ref} {f.label}" for f in doc.missing[:6])
+        raise ValidationError(f"{len(doc.missing)} field(s) not recorded, record them first: {fields}")
+    facts = registry_facts(session)
+    return records.record_evidence(
+        session,
+        principal=principal,
+        facts=facts,
+        obligation=(principal.org_slug, model_id, DOC_RULES[kind]),
+        kind="summary" if kind == "summary" else "document",
+        sha256=records.document_sha256(doc),
+        note=note,
+        details={"document": kind},
+    )
+
+
+def record_evidence(
+    session: Session,
+    *,
+    principal: Principal,
+    obligation: EvidenceKey,
+    kind: str,
+    sha256: str,
+    note: str = "",
+) -> records.EvidenceRecord:
+    """Record evidence (an evaluation, a notification sent, ...) for one of the caller's obligations."""
+    authorize(principal, Action.evidence_write)
+    facts = registry_facts(session, principal=principal)
+    held = evaluate(facts).obligations
+    if not any(o.key == obligation for o in held):
+        raise not_found("obligation", " ".join(obligation))
+    return records.record_evidence(
+        session, principal=principal, facts=facts, obligation=obligation, kind=kind, sha256=sha256, note=note
+    )
+
+
+def list_evidence(session: Session, *, principal: Principal) -> list[records.EvidenceRecord]:
+    """The caller's evidence, marked stale where the facts changed."""
+    return records.list_evidence(session, principal=principal, facts=registry_facts(session))
+
+
+def open_incident(
+    session: Session,
+    *,
+    principal: Principal,
+    subject: str,
+    category: str,
+    aware_on: date,
+    description: str,
+) -> records.IncidentRecord:
+    """Register a serious incident; a systemic-risk model follows the Code of Practice tiers."""
+    authorize(principal, Action.incident_write)
+    facts = registry_facts(session)
+    systemic = False
+    if subject in facts.models:
+        result = evaluate(facts)
+        systemic = any(v.fact.id == subject and v.systemic is True for v in result.models)
+    return records.open_incident(
+        session,
+        principal=principal,
+        facts=facts,
+        subject=subject,
+        category=category,
+        aware_on=aware_on,
+        description=description,
+        systemic_model=systemic,
+    )
+
+
+def submit_complaint(session: Session, *, subject: str, text: str, client: str) -> records.ComplaintRecord:
+    """An affected person's complaint (no account) about a public model or a system placed in the Union."""
+    facts = registry_facts(session)
+    public = {m.id for m in registry_manifest(session).models if m.public}
+    placed = {s.id for s in facts.systems.values() if s.eu_market is not None}
+    if subject not in public | placed:
+        raise not_found("model or system", subject)  # a private model answers as a missing one
+    return records.submit_complaint(session, facts=facts, subject=subject, text=text, client=client)
+
+
+def grant_inspector(
+    session: Session,
+    *,
+    principal: Principal,
+    inspector: str,
+    orgs: list[str],
+    models: list[str],
+    valid_from: date,
+    valid_until: date,
+) -> records.GrantRecord:
+    """The operator grants an organisation inspector access (issue 13 point 6)."""
+    authorize(principal, Action.inspector_grant)
+    org_id = directory.org_id_for_slug(session, inspector)
+    if org_id is None:
+        raise not_found("organisation", inspector)
+    return records.grant_inspector(
+        session,
+        principal=principal,
+        inspector_org_id=org_id,
+        inspector=inspector,
+        orgs=orgs,
+        models=models,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def inspect_obligations(
+    session: Session, org: str, *, principal: Principal, as_of: date | None = None
+) -> Evaluation:
+    """An inspector reads an organisation's obligations (whole, or limited to granted models); audited."""
+    orgs, models = records.inspection_scope(session, principal)
+    org_id = directory.org_id_for_slug(session, org)
+    if org_id is None or not (org in orgs or any(m.split("/", 1)[0] == org for m in models)):
+        raise not_found("organisation", org)  # no grant answers as no organisation
+    facts = registry_facts(session)
+    result = evaluate(facts, as_of=as_of, evidence=evidence(session, facts))
+    whole = org in orgs
+    result.obligations = [o for o in result.obligations if o.actor == org and (whole or o.subject in models)]
+    result.models = [v for v in result.models if v.fact.owner == org and (whole or v.fact.id in models)]
+    what = "obligations" + (
+        "" if whole else f" of {', '.join(sorted(m for m in models if m.startswith(org + '/')))}"
+    )
+    records.audit_inspection(session, principal=principal, org_id=org_id, org=org, what=what)
+    return result

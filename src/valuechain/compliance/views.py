@@ -99,6 +99,8 @@ class SystemView:
     high_risk: bool
     high_risk_reason: str
     legacy_note: str | None
+    initial_provider: str | None = None  # Art. 25(2): who provided the system it was made from
+    initial_excludes_high_risk: bool = False  # Art. 25(2) last sentence
 
 
 @dataclass(frozen=True, slots=True)

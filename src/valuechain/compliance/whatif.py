@@ -48,7 +48,7 @@ _ENUMS: dict[str, type[StrEnum] | frozenset[str]] = {
     "annex_iii": mf.AnnexIII,
     "relation": mf.Relation,
     "channel": mf.Channel,
-    "changes": frozenset({"substantial_modification", "intended_purpose"}),
+    "changes": mf.SystemChange,
 }
 
 

@@ -10,7 +10,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from valuechain.console import audit, auth, compliance, finetune, models, org, playground, provider
+from valuechain.console import (
+    audit,
+    auth,
+    channels,
+    compliance,
+    finetune,
+    market,
+    models,
+    org,
+    playground,
+    provider,
+)
 from valuechain.console.auth import LoginThrottle
 from valuechain.console.web import STATIC_DIR, build_templates
 
@@ -22,6 +33,8 @@ ROUTERS = (
     compliance.router,
     audit.router,
     playground.router,
+    channels.router,
+    market.router,
     finetune.router,
 )
 

@@ -147,8 +147,8 @@ def _model_tables(
     return [
         Table(
             "versions",
-            ("label", "created_at", "notes"),
-            [(v.label, v.created_at, v.notes) for v in model.versions],
+            ("label", "created_at", "stage", "sunset_at", "successor", "notes"),
+            [(v.label, v.created_at, v.stage, v.sunset_at, v.successor, v.notes) for v in model.versions],
         ),
         Table("files", ("path", "sha256", "size"), [(f.path, f.sha256, f.size) for f in model.files]),
         Table(

@@ -12,6 +12,7 @@ import hmac
 import io
 import logging
 import secrets
+import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +28,7 @@ from starlette.responses import HTMLResponse, Response
 
 from valuechain.accounts import sessions
 from valuechain.accounts.principal import Principal, anonymous_principal
+from valuechain.channels.whitelabel import BrandRecord, brand_for_host
 from valuechain.core.db import Database
 from valuechain.core.errors import AppError, ForbiddenError
 
@@ -178,8 +180,32 @@ def render(
 ) -> HTMLResponse:
     env: Environment = request.app.state.console_templates
     token = visitor.session.csrf_token if visitor is not None and visitor.session is not None else ""
-    body = env.get_template(template).render(request=request, visitor=visitor, csrf_token=token, **context)
+    brand = host_brand(request)
+    body = env.get_template(template).render(
+        request=request, visitor=visitor, csrf_token=token, brand=brand, **context
+    )
     return HTMLResponse(body, status_code=status_code)
+
+
+_BRAND_TTL_S = 5.0
+
+
+def host_brand(request: Request) -> BrandRecord | None:
+    """The white-label branding of the request's host name (issue 11), cached a few seconds per host."""
+    host = (request.headers.get("host") or "").lower()
+    cache: dict[str, tuple[float, BrandRecord | None]] = request.app.state.__dict__.setdefault(
+        "console_brands", {}
+    )
+    now = time.monotonic()
+    hit = cache.get(host)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    with get_db(request).session() as session:
+        found = brand_for_host(session, host) if host else None
+    if len(cache) > 1000:
+        cache.clear()
+    cache[host] = (now + _BRAND_TTL_S, found)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, bool | int | float | str):
+    if hasattr(value, "value"):  # an enum (plain values returned above)
         return value.value
     return value
 
@@ -165,8 +165,7 @@ def _append(session: Session, changes: list[Change], *, at: datetime | None = No
         )
         prev = digest
     if rows:
-        for start in range(0, len(rows), 5000):
-            session.execute(AuditEvent.__table__.insert(), rows[start : start + 5000])
+        session.execute(AuditEvent.__table__.insert(), rows)  # executemany: SQLAlchemy pages the rows
         head.seq, head.hash = seq, prev
         session.flush()
     return len(rows)
@@ -253,7 +252,7 @@ def list_events(
     if org_id is not None:
         query = query.where(AuditEvent.org_id == org_id)
     if action is not None and action.endswith("*"):
-        query = query.where(AuditEvent.action.startswith(action.rstrip("*"), autoescape=True))
+        query = query.where(AuditEvent.action.startswith(action.removesuffix("*"), autoescape=True))
     elif action is not None:
         query = query.where(AuditEvent.action == action)
     if since is not None:

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `valuechain serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `valuechain serve` listens on.")
+    market_fee_bps: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="The platform's fee on every marketplace sale, in basis points (1000 = 10 %).",
+    )
     max_request_bytes: int = Field(
         default=8 * 1024 * 1024,
         ge=1024,
@@ -140,6 +146,18 @@ class Settings(BaseSettings):
         default=512 * 1024 * 1024,
         ge=1024,
         description="Largest NDJSON commit body (inline file contents included) the hub accepts, in bytes.",
+    )
+    channels_fee_bps: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000,
+        description="The platform's fee on white-label usage, in basis points of the customer price "
+        "(1000 = 10 %), posted as its own ledger line.",
+    )
+    channels_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses (off: a webhook URL "
+        "cannot make the server call its own network).",
     )
     hub_upload_secret: str | None = Field(
         default=None,

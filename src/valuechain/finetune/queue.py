@@ -4,7 +4,7 @@ The ``finetune_jobs`` row stays the source of truth (status, heartbeats, checkpo
 procrastinate delivers "train job X" to one worker among many machines, locks it to that worker, and
 brings it back when that worker stops heartbeating. Its delivery is written by ``enqueue`` in the same
 transaction as the job row (its SQL API ``procrastinate_defer_jobs_v1``), so a job and its delivery commit
-or roll back together. Its schema is applied by migration ``0011_procrastinate`` (PostgreSQL only).
+or roll back together. Its schema is applied by migration ``0015_procrastinate`` (PostgreSQL only).
 
 On SQLite there is no library: the embedded worker polls the table (``Worker.run_forever``).
 """

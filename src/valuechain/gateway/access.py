@@ -15,6 +15,9 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +30,7 @@ from valuechain.core.errors import AppError, AuthenticationError
 from valuechain.gateway.errors import GatewayError
 from valuechain.market import service as market
 from valuechain.market.ledger import (
+    FEES_CODE,
     account_ids,
     allowance_code,
     allowance_source_code,
@@ -56,6 +60,35 @@ class Route:
     throttle_rpm: int | None = None
     allowance_account_id: str | None = None
     allowance_source_account_id: str | None = None
+    # issue 11: headers of a deprecated version (RFC 9745 ``Deprecation``, RFC 8594 ``Sunset``), its dates
+    # for /v1/models, and the wholesale and fee legs of a white-label request
+    notice_headers: tuple[tuple[str, str], ...] = ()
+    deprecated_at: int | None = None
+    sunset_at: int | None = None
+    resale: Resale | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resale:
+    """What a white-label request pays on: wholesale to the upstream provider and the platform's fee."""
+
+    upstream_account_id: str
+    fees_account_id: str
+    wholesale_input_per_mtok: int
+    wholesale_output_per_mtok: int
+    fee_bps: int
+
+    def legs(self, payee: str, prompt_tokens: int, completion_tokens: int, price: int) -> tuple[Leg, ...]:
+        """The reseller (``payee``) pays wholesale upstream and the fee on the customer price."""
+        raw = (
+            prompt_tokens * self.wholesale_input_per_mtok + completion_tokens * self.wholesale_output_per_mtok
+        )
+        wholesale = -(-raw // 1_000_000)
+        fee = price * self.fee_bps // 10_000
+        return ((payee, self.upstream_account_id, wholesale), (payee, self.fees_account_id, fee))
+
+
+Leg = tuple[str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +98,7 @@ class Caller:
     principal: Principal
     routes: dict[str, Route]
     denied: dict[str, str] = field(default_factory=dict)
+    retired: dict[str, str] = field(default_factory=dict)  # model name → the 404's message (issue 11)
 
     def route(self, model: str) -> Route:
         """The route to ``model`` or the right error (404 unknown, 403 not entitled or suspended)."""
@@ -74,6 +108,9 @@ class Caller:
         reason = self.denied.get(model)
         if reason is not None:
             raise GatewayError(reason, status_code=403, code="model_access_denied", param="model")
+        gone = self.retired.get(model)
+        if gone is not None:
+            raise GatewayError(gone, status_code=404, code="model_not_found", param="model")
         raise GatewayError(
             f"the model `{model}` does not exist or you do not have access to it",
             status_code=404,
@@ -101,9 +138,18 @@ ACCESS_TABLES = frozenset(
 class AccessResolver:
     """Resolves secrets to callers against the database, with a short cache dropped after commits."""
 
-    def __init__(self, db: Database, *, ttl_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ttl_s: float = 2.0,
+        max_cached: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._ttl_s = ttl_s
+        self._max_cached = max_cached
+        self._clock = clock
         self._cache: dict[str, tuple[float, int, Caller | AppError]] = {}
         self.generation = 0
         self.on_invalidate: list[Callable[[], None]] = []  # e.g. publish to the other processes
@@ -123,7 +169,7 @@ class AccessResolver:
     def caller(self, secret: str) -> Caller:
         """The caller behind ``secret``; raises the 401/403 the gateway answers."""
         digest = hashlib.sha256(secret.encode()).hexdigest()
-        now = time.monotonic()
+        now = self._clock()
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now and hit[1] == self.generation:
             if isinstance(hit[2], AppError):
@@ -141,7 +187,7 @@ class AccessResolver:
             result: Caller | AppError = caller
         except (AuthenticationError, GatewayError) as exc:
             result = exc
-        if len(self._cache) > 50_000:
+        if len(self._cache) >= self._max_cached:
             self._cache.clear()
         self._cache[digest] = (now + self._ttl_s, generation, result)
         if isinstance(result, AppError):
@@ -171,8 +217,9 @@ def caller_for(session: Session, principal: Principal) -> Caller:
     slugs = slugs_for_ids(session, {o.by_org_id for o in offers})
     routes: dict[str, Route] = {}
     denied: dict[str, str] = {}
+    retired: dict[str, str] = {}
     for offer in offers:
-        names = (offer.model_slug, f"{offer.model_slug}@{offer.version_label}")
+        names = route_names(offer)
         status = entitlements.get(offer.offer_id)
         suspension = suspensions.get(offer.by_org_id)
         visible = (
@@ -185,12 +232,23 @@ def caller_for(session: Session, principal: Principal) -> Caller:
             if visible:
                 denied.update(dict.fromkeys(names, reason))
             continue
+        if offer.channel == "white_label" and not _white_label(offer).get("agreement_id"):
+            continue  # served only once the channels domain set its reseller terms (issue 11)
+        expired = _resale_expired(offer)
+        if expired is not None:
+            if visible:
+                denied.update(dict.fromkeys(names, expired))
+            continue
+        if offer.stage == "retired":
+            if visible:
+                retired.update(dict.fromkeys(names, _retired_message(names[1], offer.successor)))
+            continue
         route = Route(
             model=offer.model_slug,
             offer_id=offer.offer_id,
             version_id=offer.version_id,
             provider_org_id=offer.by_org_id,
-            provider_slug=slugs.get(offer.by_org_id, ""),
+            provider_slug=slugs[offer.by_org_id],
             terms=parse_terms(offer.terms),
             created=int(offer.created_at.timestamp()),
             context_length=contexts.get(offer.version_id, 2048),
@@ -199,16 +257,84 @@ def caller_for(session: Session, principal: Principal) -> Caller:
             throttle_rpm=suspension.throttle_rpm if suspension is not None else None,
             allowance_account_id=accounts.get(allowance_code(principal.org_id, offer.offer_id)),
             allowance_source_account_id=accounts.get(allowance_source_code(offer.by_org_id)),
+            notice_headers=notice_headers(offer),
+            deprecated_at=_epoch(offer.deprecated_at if offer.stage == "deprecated" else None),
+            sunset_at=_epoch(offer.sunset_at if offer.stage == "deprecated" else None),
+            resale=_resale(offer, accounts),
         )
         routes.update(dict.fromkeys(names, route))
         for name in names:
             denied.pop(name, None)
-    return Caller(principal=principal, routes=routes, denied=denied)
+            retired.pop(name, None)
+    return Caller(principal=principal, routes=routes, denied=denied, retired=retired)
+
+
+def route_names(offer: ApiOfferRoute) -> tuple[str, str]:
+    """The names a caller uses: the model's slug, or a white-label offer's own name (the reseller's
+    brand), each also with ``@version``."""
+    name = offer.model_slug
+    if offer.channel == "white_label":
+        name = str(_white_label(offer).get("model_name") or name)
+    return name, f"{name}@{offer.version_label}"
+
+
+def _white_label(offer: ApiOfferRoute) -> dict[str, Any]:
+    section = (offer.terms or {}).get("white_label")
+    return section if isinstance(section, dict) else {}
+
+
+def _resale_expired(offer: ApiOfferRoute) -> str | None:
+    """The 403 of a white-label offer whose reseller agreement has expired, else None."""
+    expires = _white_label(offer).get("expires_at") if offer.channel == "white_label" else None
+    if expires and datetime.fromisoformat(str(expires)) <= datetime.now(UTC):
+        return f"the reseller agreement behind offer {offer.offer_id} expired at {expires}"
+    return None
+
+
+def _resale(offer: ApiOfferRoute, accounts: dict[str, str]) -> Resale | None:
+    if offer.channel != "white_label":
+        return None
+    wl = _white_label(offer)
+    upstream = accounts.get(revenue_code(str(wl.get("upstream_org_id", ""))))
+    fees = accounts.get(FEES_CODE)
+    if upstream is None or fees is None:
+        return None
+    return Resale(
+        upstream_account_id=upstream,
+        fees_account_id=fees,
+        wholesale_input_per_mtok=int(wl.get("wholesale_input_per_mtok", 0)),
+        wholesale_output_per_mtok=int(wl.get("wholesale_output_per_mtok", 0)),
+        fee_bps=int(wl.get("fee_bps", 0)),
+    )
+
+
+def notice_headers(offer: ApiOfferRoute) -> tuple[tuple[str, str], ...]:
+    """``Deprecation: @<epoch>`` (RFC 9745, a structured-field date) and ``Sunset: <HTTP-date>``
+    (RFC 8594) for a deprecated version, plus a ``Link`` to its successor; none otherwise."""
+    if offer.stage != "deprecated" or offer.deprecated_at is None:
+        return ()
+    headers = [("deprecation", f"@{int(offer.deprecated_at.timestamp())}")]
+    if offer.sunset_at is not None:
+        headers.append(("sunset", format_datetime(offer.sunset_at.astimezone(UTC), usegmt=True)))
+    if offer.successor:
+        headers.append(("link", f'<{offer.successor}>; rel="successor-version"'))
+    return tuple(headers)
+
+
+def _retired_message(name: str, successor: str | None) -> str:
+    after = f"; use its successor `{successor}`" if successor else ""
+    return f"the model `{name}` was retired{after}"
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment is not None else None
 
 
 def _accounts(session: Session, org_id: str, offers: list[ApiOfferRoute]) -> dict[str, str]:
-    codes = [wallet_code(org_id)]
+    codes = [wallet_code(org_id), FEES_CODE]
     for offer in offers:
+        if offer.channel == "white_label":
+            codes.append(revenue_code(str(_white_label(offer).get("upstream_org_id", ""))))
         codes += [
             revenue_code(offer.by_org_id),
             allowance_code(org_id, offer.offer_id),

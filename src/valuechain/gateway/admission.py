@@ -69,7 +69,7 @@ class Admission:
         self.rules.check_prompt(_subject(caller, route), request.prompt_text)
         prompt_estimate, choices = request.prompt_estimate, request.choices
         tokens = prompt_estimate + max_output * choices
-        counters = self._counters(caller, route, tokens)
+        counters = _counters(caller, route, tokens)
         result = await self.limiter.hit(counters)
         if result.failed is not None:
             raise _limit_error(result.failed)
@@ -93,6 +93,9 @@ class Admission:
         self.in_flight += 1
         if hold > 0 or allowance > 0:
             self.holds += 1
+        headers = _rate_headers(counters, result.values, request_id)
+        if route.notice_headers:  # a deprecated version: Deprecation, Sunset, Link (issue 11)
+            headers.update(route.notice_headers)
         return Ticket(
             request_id=request_id,
             caller=caller,
@@ -106,7 +109,7 @@ class Admission:
             hold=hold,
             allowance_hold=allowance,
             started=time.perf_counter(),
-            headers=_rate_headers(counters, result.values, request_id),
+            headers=headers,
         )
 
     async def _reserve(self, caller: Caller, route: Route, request_id: str, hold: int) -> bool:
@@ -130,29 +133,6 @@ class Admission:
 
         key = _allowance_key(caller, route)
         return await self.reservations.reserve(key, request_id, tokens, load=load)
-
-    def _counters(self, caller: Caller, route: Route, tokens: int) -> list[Counter]:
-        p, terms = caller.principal, route.terms
-        counters = counters_for(
-            terms.org_limits, scope="org", subject_id=p.org_id, offer_id=route.offer_id, tokens=tokens
-        )
-        if p.key_id:
-            counters = (
-                counters_for(
-                    terms.key_limits, scope="key", subject_id=p.key_id, offer_id=route.offer_id, tokens=tokens
-                )
-                + counters
-            )
-        if route.throttle_rpm:
-            throttle = Limits(requests_per_minute=route.throttle_rpm)
-            counters += counters_for(
-                throttle,
-                scope="throttle",
-                subject_id=p.key_id or p.org_id,
-                offer_id=route.offer_id,
-                tokens=tokens,
-            )
-        return counters
 
     async def settle(self, ticket: Ticket, outcome: Outcome) -> asyncio.Future[None] | None:
         """Journal the usage, release the hold and correct the counters (idempotent); returns the commit,
@@ -186,7 +166,7 @@ class Admission:
             cost=cost,
             currency=route.terms.plan.currency,
         )
-        recorded = False
+        billed = 0  # what the ledger will post; the hold's mirror is lowered by it once recorded
         try:  # whatever fails below, the hold and the counters are released (issue 17)
             charge = _charge(usage, route, used if covered else cost, covered=covered)
             events = self.rules.check_output(
@@ -199,15 +179,13 @@ class Admission:
                 events=events,
             )
             committed, journaled = self.recorder.submit(entry)
-            recorded = charge is not None
+            if charge is not None:
+                billed = charge.amount
             if not journaled:
                 await committed
         finally:
-            if covered:
-                key = _allowance_key(ticket.caller, route)
-                await self.reservations.settle(key, ticket.request_id, used if recorded else 0)
-            else:
-                await self.reservations.settle(p.org_id, ticket.request_id, cost if recorded else 0)
+            held_on = _allowance_key(ticket.caller, route) if covered else p.org_id
+            await self.reservations.settle(held_on, ticket.request_id, billed)
             await self.limiter.add(
                 [
                     (c, -1 if c.kind == "concurrent" else used - c.amount)
@@ -219,6 +197,23 @@ class Admission:
             await committed
             self.rules.apply(events, recorded=True)
         return committed
+
+
+def _counters(caller: Caller, route: Route, tokens: int) -> list[Counter]:
+    """The key's limits, then the organisation's, then a provider's throttle (of the key, else the org)."""
+    p, terms = caller.principal, route.terms
+    scopes = [("key", p.key_id, terms.key_limits), ("org", p.org_id, terms.org_limits)]
+    if route.throttle_rpm:
+        throttle = Limits(requests_per_minute=route.throttle_rpm)
+        scopes.append(("throttle", p.key_id or p.org_id, throttle))
+    return [
+        counter
+        for scope, subject_id, limits in scopes
+        if subject_id is not None  # a user's session has no key limits
+        for counter in counters_for(
+            limits, scope=scope, subject_id=subject_id, offer_id=route.offer_id, tokens=tokens
+        )
+    ]
 
 
 def _subject(caller: Caller, route: Route) -> Subject:
@@ -236,6 +231,9 @@ def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> Usa
         payer, payee = route.wallet_account_id, route.revenue_account_id
     if payer is None or payee is None:
         return None
+    splits: tuple[tuple[str, str, int], ...] = ()
+    if route.resale is not None and not covered:  # white label: wholesale upstream, fee to the platform
+        splits = route.resale.legs(payee, usage.prompt_tokens, usage.completion_tokens, amount)
     return UsageCharge(
         transaction_id=f"usage:{usage.id}",
         org_id=usage.org_id,
@@ -244,6 +242,7 @@ def _charge(usage: UsageRow, route: Route, amount: int, *, covered: bool) -> Usa
         amount=amount,
         memo=f"{usage.endpoint} {usage.model}",
         created_at=usage.created_at,
+        splits=splits,
     )
 
 
@@ -261,8 +260,8 @@ def _limit_error(counter: Counter) -> GatewayError:
         else f"You exceeded your {what} budget ({counter.limit}) on this {counter.scope}"
     )
     headers = {"retry-after": str(retry), "x-should-retry": "false" if is_budget else "true"}
-    if counter.name in ("requests_per_minute", "tokens_per_minute"):
-        unit = "requests" if counter.kind == "requests" else "tokens"
+    unit = _HEADER_UNITS.get(counter.name)
+    if unit is not None:
         headers.update(
             {
                 f"x-ratelimit-limit-{unit}": str(counter.limit),
@@ -279,25 +278,23 @@ def _limit_error(counter: Counter) -> GatewayError:
     )
 
 
+# The limits that OpenAI's x-ratelimit-* headers describe, by the unit the headers name.
+_HEADER_UNITS = {"requests_per_minute": "requests", "tokens_per_minute": "tokens"}
+
+
 def _rate_headers(counters: list[Counter], values: tuple[int, ...], request_id: str) -> dict[str, str]:
+    """OpenAI's rate-limit headers; the key's limit when it has one (its counters come first), else the
+    organisation's."""
     headers = {"x-request-id": request_id}
-    for c, v in zip(counters, values, strict=False):
-        if c.scope != "key" and "x-ratelimit-limit-requests" in headers:
+    for c, v in zip(counters, values, strict=True):  # pragma: no mutate (one value per counter, always)
+        unit = _HEADER_UNITS.get(c.name)
+        if unit is None or f"x-ratelimit-limit-{unit}" in headers:
             continue
-        if c.name == "requests_per_minute":
-            headers.update(
-                {
-                    "x-ratelimit-limit-requests": str(c.limit),
-                    "x-ratelimit-remaining-requests": str(max(0, c.limit - v)),
-                    "x-ratelimit-reset-requests": f"{c.reset_s:.0f}s",
-                }
-            )
-        elif c.name == "tokens_per_minute":
-            headers.update(
-                {
-                    "x-ratelimit-limit-tokens": str(c.limit),
-                    "x-ratelimit-remaining-tokens": str(max(0, c.limit - v)),
-                    "x-ratelimit-reset-tokens": f"{c.reset_s:.0f}s",
-                }
-            )
+        headers.update(
+            {
+                f"x-ratelimit-limit-{unit}": str(c.limit),
+                f"x-ratelimit-remaining-{unit}": str(max(0, c.limit - v)),
+                f"x-ratelimit-reset-{unit}": f"{c.reset_s:.0f}s",
+            }
+        )
     return headers

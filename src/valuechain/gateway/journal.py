@@ -23,7 +23,7 @@ import mmap
 import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -183,10 +183,16 @@ def decode(data: dict[str, Any]) -> Entry:
     """An ``Entry`` from its journal line."""
     return Entry(
         usage=_record(UsageRow, data["usage"]),
-        charge=_record(UsageCharge, data["charge"]) if data.get("charge") else None,
+        charge=_charge(data["charge"]) if data.get("charge") else None,
         request_log=_record(RequestLogRow, data["request_log"]) if data.get("request_log") else None,
         events=[_record(MisuseEventRecord, e) for e in data.get("events") or []],
     )
+
+
+def _charge(values: dict[str, Any]) -> UsageCharge:
+    """A usage charge; JSON made its white-label legs (issue 11) lists, the record holds tuples."""
+    charge: UsageCharge = _record(UsageCharge, values)
+    return replace(charge, splits=tuple((str(a), str(b), int(n)) for a, b, n in charge.splits))
 
 
 _DATETIMES: dict[type, frozenset[str]] = {}

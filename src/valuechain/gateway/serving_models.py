@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from valuechain.gateway.access import AccessResolver
+from valuechain.gateway.access import AccessResolver, Route
 from valuechain.gateway.errors import GatewayError
 from valuechain.gateway.protocol import DetokenizeRequest, TokenizeRequest
 from valuechain.gateway.serving import json_response
@@ -26,17 +26,26 @@ class OpenAIServingModels:
         data: dict[str, Any] = {}
         for name, route in self.access.caller(secret).routes.items():
             if "@" not in name:
-                data[name] = _card(name, route.created, route.provider_slug)
+                data[name] = _card(name, route)
         return json_response({"object": "list", "data": list(data.values())})
 
     def retrieve_model(self, model_id: str, *, secret: str) -> Response:
         """https://platform.openai.com/docs/api-reference/models/retrieve"""
         route = self.access.caller(secret).route(model_id)
-        return json_response(_card(model_id, route.created, route.provider_slug))
+        return json_response(_card(model_id, route))
 
 
-def _card(name: str, created: int, owned_by: str) -> dict[str, Any]:
-    return {"id": name, "object": "model", "created": created, "owned_by": owned_by}
+def _card(name: str, route: Route) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "id": name,
+        "object": "model",
+        "created": route.created,
+        "owned_by": route.provider_slug,
+    }
+    if route.deprecated_at is not None:  # our extension (issue 11): the lifecycle dates, Unix seconds
+        card["deprecated_at"] = route.deprecated_at
+        card["sunset_at"] = route.sunset_at
+    return card
 
 
 class OpenAIServingTokenization:

@@ -90,3 +90,15 @@ def _pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     return round(values[min(len(values) - 1, int(q * len(values)))], 3)
+
+
+def offer_health(session: Session, offer_id: str, *, since: datetime) -> tuple[int, int, list[float]]:
+    """(requests, server errors, sorted latencies in ms) of an offer since ``since`` (issue 11: the
+    uptime and latency a maintenance listing is measured against); no authorisation: callers decide."""
+    rows = session.execute(
+        select(UsageRecord.status, UsageRecord.latency_ms).where(
+            UsageRecord.offer_id == offer_id, UsageRecord.created_at >= since
+        )
+    ).all()
+    errors = sum(1 for status, _ in rows if status >= 500)
+    return len(rows), errors, sorted(float(latency) for _, latency in rows)

@@ -175,7 +175,7 @@ def list_access(session: Session, *, repo: HubRepo, status: str | None = None) -
         query = query.where(HubAccess.status == status)
     records = list(session.scalars(query))
     slugs = slugs_for_ids(session, (r.org_id for r in records))
-    return sorted(((r, slugs.get(r.org_id, r.org_id)) for r in records), key=lambda pair: pair[1])
+    return sorted(((r, slugs[r.org_id]) for r in records), key=lambda pair: pair[1])
 
 
 def _access_snapshot(access: HubAccess) -> dict[str, object]:
@@ -193,7 +193,7 @@ def has_accepted_access(session: Session, model_id: str, org_id: str) -> bool:
     """Whether the organisation holds accepted access to a hub repo of the registry model ``model_id``."""
     query = (
         select(HubAccess.org_id)
-        .join(HubRepo, HubRepo.id == HubAccess.repo_id)
+        .join(HubRepo)
         .where(HubRepo.model_id == model_id, HubAccess.org_id == org_id, HubAccess.status == "accepted")
     )
-    return session.scalar(query.limit(1)) is not None
+    return session.scalar(select(query.exists())) is True

@@ -18,6 +18,20 @@ from valuechain.registry.service import OfferRecord
 CHANNEL = "hub"
 
 
+# Hub pipeline tags → output modalities (GL para 17: language, images, video; audio includes speech).
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "text-generation": ("text",),
+    "text2text-generation": ("text",),
+    "automatic-speech-recognition": ("text",),
+    "image-to-text": ("text",),
+    "text-to-image": ("image",),
+    "image-to-image": ("image",),
+    "text-to-speech": ("speech",),
+    "text-to-audio": ("audio",),
+    "text-to-video": ("video",),
+}
+
+
 def ensure_model(session: Session, repo: HubRepo, *, actor: str) -> str:
     """The registry model behind a repo, created on first use (an existing model of the slug is reused)."""
     if repo.model_id is None:
@@ -72,12 +86,16 @@ def record_version(
     if card is not None:
         licence = card.license_name if card.license == "other" and card.license_name else card.license
         datasets = ", ".join(card.datasets)
+        public = repo.visibility == "public"
         releases.apply_card_facts(
             session,
             model_id=model_id,
             licence=licence,
             training_data_summary=f"datasets: {datasets}" if datasets else None,
             actor=actor,
+            architecture_public=public and any(f.path == "config.json" for f in files),
+            usage_info_public=public,  # the card itself is the usage information, public with the repo
+            output_modalities=OUTPUTS.get(card.pipeline_tag or "", ()),
         )
         releases.record_base_models(
             session,

@@ -18,7 +18,7 @@ from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.errors import ForbiddenError, NotFoundError
 from valuechain.hub.access import request_id
-from valuechain.hub.downloads import download_totals
+from valuechain.hub.downloads import ANONYMOUS, download_totals
 from valuechain.hub.errors import HubError
 from valuechain.hub.models import HubAccess, HubCommitFile, HubDownload, HubRepo
 from valuechain.hub.repos import DEFAULT_BRANCH, find_repo, has_download_access, is_owner, resolve_revision
@@ -173,3 +173,14 @@ def access_inbox(
         )
         for a, namespace, name in rows
     ]
+
+
+def downloader_org_ids(session: Session, model_id: str) -> set[str]:
+    """The organisations that downloaded files of the model ``model_id`` (issue 11: deprecation notices)."""
+    query = (
+        select(HubDownload.org_key)
+        .join(HubRepo, HubRepo.id == HubDownload.repo_id)
+        .where(HubRepo.model_id == model_id, HubDownload.org_key != ANONYMOUS)
+        .distinct()
+    )
+    return set(session.scalars(query))

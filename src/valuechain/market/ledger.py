@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from valuechain.core.bulk import BulkSql, Statements
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ValidationError
+from valuechain.core.errors import AppError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
@@ -33,6 +33,7 @@ def promotions_code(org_id: str) -> str:
 
 
 CASH_CODE = "cash:platform"
+FEES_CODE = "fees:platform"  # the platform's fee on resold (white-label) usage, issue 11
 
 
 def ensure_account(
@@ -42,12 +43,7 @@ def ensure_account(
     account = session.execute(select(LedgerAccount).where(LedgerAccount.code == code)).scalar_one_or_none()
     if account is None:
         account = LedgerAccount(
-            id=new_id("acc"),
-            code=code,
-            org_id=org_id,
-            kind=code.split(":", 1)[0],
-            currency=currency,
-            balance=0,
+            id=new_id("acc"), code=code, org_id=org_id, kind=code.partition(":")[0], currency=currency
         )
         session.add(account)
         session.flush()
@@ -63,14 +59,15 @@ def post(
     org_id: str | None = None,
     memo: str = "",
     now: datetime | None = None,
+    skip_balance: set[str] | frozenset[str] = frozenset(),
 ) -> LedgerTransaction | None:
-    """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes)."""
+    """Post a balanced transaction; None when ``idempotency_key`` was already posted (nothing changes).
+
+    ``skip_balance``: accounts whose materialised balance the caller already moved (a guarded debit).
+    """
     if sum(amount for _, amount in postings) != 0:
         raise ValidationError("ledger postings must sum to zero")
-    exists = session.execute(
-        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
-    ).first()
-    if exists is not None:
+    if session.scalar(select(exists().where(LedgerTransaction.idempotency_key == idempotency_key))):
         return None
     tx = LedgerTransaction(
         id=new_id("ltx"),
@@ -84,6 +81,8 @@ def post(
     session.flush()
     for account, amount in postings:
         session.add(LedgerEntry(transaction_id=tx.id, account_id=account.id, amount=amount))
+        if account.id in skip_balance:
+            continue
         session.execute(
             update(LedgerAccount)
             .where(LedgerAccount.id == account.id)
@@ -124,6 +123,9 @@ class UsageCharge:
     amount: int
     memo: str
     created_at: datetime
+    # further legs of the same transaction (payer account, payee account, amount): a white-label request
+    # pays the reseller the customer price, then the reseller pays wholesale upstream and the platform fee
+    splits: tuple[tuple[str, str, int], ...] = ()
 
 
 def usage_charge_statements(sql: BulkSql, charges: list[UsageCharge]) -> Statements:
@@ -160,6 +162,13 @@ def usage_charge_statements(sql: BulkSql, charges: list[UsageCharge]) -> Stateme
         )
         deltas[c.payer_account_id] = deltas.get(c.payer_account_id, 0) - c.amount
         deltas[c.payee_account_id] = deltas.get(c.payee_account_id, 0) + c.amount
+        for payer, payee, amount in c.splits:
+            if amount <= 0:
+                continue
+            entries.append({"transaction_id": c.transaction_id, "account_id": payer, "amount": -amount})
+            entries.append({"transaction_id": c.transaction_id, "account_id": payee, "amount": amount})
+            deltas[payer] = deltas.get(payer, 0) - amount
+            deltas[payee] = deltas.get(payee, 0) + amount
     balance = (
         f"UPDATE {LedgerAccount.__tablename__} SET balance = balance + {sql.param('delta')} "
         f"WHERE id = {sql.param('id')}"
@@ -227,13 +236,12 @@ class LedgerCheck:
 
 def verify(session: Session) -> LedgerCheck:
     """Every transaction sums to zero and every account's balance equals the sum of its entries."""
-    problems = []
     unbalanced = session.execute(
         select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
         .group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
     ).all()
-    problems += [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
+    problems = [f"transaction {tx} sums to {total}" for tx, total in unbalanced]
     sums = dict(
         session.execute(
             select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)
@@ -317,3 +325,72 @@ def allowance_code(org_id: str, offer_id: str) -> str:
 def allowance_source_code(provider_org_id: str) -> str:
     """Where a provider's included tokens come from and go back to (currency ``TOK``)."""
     return f"allowance-source:{provider_org_id}"
+
+
+class InsufficientCreditError(AppError):
+    """The wallet holds less than the price: nothing is charged (add credits first)."""
+
+    status_code = 402
+    code = "insufficient_credit"
+
+
+def fee_code() -> str:
+    """The platform's fee income (the marketplace's cut of each sale)."""
+    return "fees:platform"
+
+
+def spend(
+    session: Session,
+    *,
+    idempotency_key: str,
+    kind: str,
+    payer_org_id: str,
+    payees: list[tuple[LedgerAccount, int]],
+    memo: str,
+    currency: str = "EUR",
+    now: datetime | None = None,
+) -> LedgerTransaction | None:
+    """Move the payees' total out of the payer's wallet, only if the wallet covers it (else nothing moves).
+
+    The wallet is debited by one conditional UPDATE first, so concurrent spends cannot overdraw it.
+    """
+    total = sum(amount for _, amount in payees)
+    wallet = ensure_account(session, wallet_code(payer_org_id), org_id=payer_org_id, currency=currency)
+    if session.scalar(
+        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
+    ):
+        return None
+    debited = session.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == wallet.id, LedgerAccount.balance >= total)
+        .values(balance=LedgerAccount.balance - total)
+    )
+    if debited.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientCreditError(
+            f"the wallet holds {format_amount(account_balance(session, wallet.id), currency)}, "
+            f"{format_amount(total, currency)} is needed; ask the operator for credits "
+            "(`valuechain credits grant`)"
+        )
+    # the debit already moved the balance: post its entry without moving it again
+    tx = post(
+        session,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        org_id=payer_org_id,
+        memo=memo,
+        postings=[(wallet, -total), *payees],
+        now=now,
+        skip_balance={wallet.id},
+    )
+    return tx
+
+
+def format_amount(micros: int, currency: str = "EUR") -> str:
+    """Micro-units as a decimal amount with its currency (``12.50 EUR``)."""
+    sign = "-" if micros < 0 else ""
+    whole, frac = divmod(abs(micros), MICROS)
+    cents = frac // 10_000
+    return f"{sign}{whole}.{cents:02d} {currency}"
+
+
+MICROS = 1_000_000

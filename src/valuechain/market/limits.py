@@ -125,7 +125,7 @@ local vals = {}
 for i = 1, n do
   vals[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
   if vals[i] + tonumber(ARGV[3*i-1]) > tonumber(ARGV[3*i-2]) then
-    vals[n+1] = i
+    vals[i+1] = i  -- right after the values read: a Lua table with a hole would be cut there
     return vals
   end
 end

@@ -52,14 +52,15 @@ class Reservations(ABC):
 class MemoryReservations(Reservations):
     """Holds in this process (the event loop makes check-and-hold atomic: no await in between)."""
 
-    def __init__(self, *, mirror_ttl_s: float = 5.0) -> None:
+    def __init__(self, *, mirror_ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._balance: dict[str, int] = {}
         self._loaded: dict[str, float] = {}
         self._holds: dict[str, dict[str, int]] = {}
         self._mirror_ttl_s = mirror_ttl_s
+        self._clock = clock
 
     async def reserve(self, org_id: str, request_id: str, amount: int, *, load: BalanceLoader) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         if org_id not in self._balance or now - self._loaded[org_id] > self._mirror_ttl_s:
             # Reloading is safe: the posted balance already includes every committed cost, and holds
             # still in flight are subtracted below (a settle racing the reload can only under-count).

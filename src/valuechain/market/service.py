@@ -16,13 +16,14 @@ from valuechain.accounts.directory import org_id_for_slug
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market import ledger
 from valuechain.market.models import Entitlement
 from valuechain.market.subscriptions import renew
 from valuechain.market.terms import ApiTerms, parse_terms
 from valuechain.registry.service import (
+    ROUTED_CHANNELS,
     OfferRecord,
     get_offer,
     offer_ids_by,
@@ -31,20 +32,33 @@ from valuechain.registry.service import (
 )
 
 APPROVED = "approved"
+EXPIRED = "expired:"  # status prefix of an entitlement whose hire ran out, followed by the licence id
 
 
 def entitlement_statuses(session: Session, org_id: str) -> dict[str, str]:
     """The status of each of an organisation's entitlements, by offer id."""
     rows = session.execute(
-        select(Entitlement.offer_id, Entitlement.status).where(Entitlement.org_id == org_id)
+        select(
+            Entitlement.offer_id, Entitlement.status, Entitlement.licence_id, Entitlement.expires_at
+        ).where(Entitlement.org_id == org_id)
     )
-    return {offer_id: status for offer_id, status in rows}
+    now = utcnow()
+    return {
+        offer_id: f"{EXPIRED}{licence_id}" if expires_at is not None and expires_at <= now else status
+        for offer_id, status, licence_id, expires_at in rows
+    }
 
 
 def denial(status: str | None, offer_id: str) -> str | None:
     """Why an organisation with an entitlement in ``status`` may not use ``offer_id``; None if entitled."""
     if status is None:
         return f"your organisation is not entitled to offer {offer_id}; request access first"
+    if status.startswith(EXPIRED):  # a hire or subscription bought in the marketplace ran out
+        licence = status[len(EXPIRED) :]
+        return (
+            f"your hire {licence} of offer {offer_id} has expired; renew it with "
+            f"`valuechain market renew {licence}` or POST /api/v1/licences/{licence}/renew"
+        )
     if status == "pending":
         return f"your request for offer {offer_id} is on the waitlist, awaiting the provider's approval"
     if status != APPROVED:
@@ -55,15 +69,34 @@ def denial(status: str | None, offer_id: str) -> str | None:
 def is_entitled(session: Session, org_id: str, offer_ids: Select[tuple[str]] | list[str]) -> bool:
     """Whether the organisation holds an approved entitlement to any of ``offer_ids``."""
     query = select(Entitlement.id).where(
-        Entitlement.org_id == org_id, Entitlement.status == APPROVED, Entitlement.offer_id.in_(offer_ids)
+        Entitlement.org_id == org_id,
+        Entitlement.status == APPROVED,
+        Entitlement.offer_id.in_(offer_ids),
+        or_(Entitlement.expires_at.is_(None), Entitlement.expires_at > utcnow()),
     )
     return session.scalar(query.limit(1)) is not None
+
+
+def entitled_org_ids(session: Session, offer_ids: list[str]) -> dict[str, set[str]]:
+    """The organisations holding an approved entitlement to each of ``offer_ids`` (issue 11: whom a
+    deprecation reaches, how many customers a reseller has)."""
+    found: dict[str, set[str]] = {}
+    if not offer_ids:
+        return found
+    rows = session.execute(
+        select(Entitlement.offer_id, Entitlement.org_id).where(
+            Entitlement.offer_id.in_(offer_ids), Entitlement.status == APPROVED
+        )
+    )
+    for offer_id, org_id in rows:
+        found.setdefault(offer_id, set()).add(org_id)
+    return found
 
 
 def _api_offer(session: Session, offer_id: str, principal: Principal, action: Action) -> OfferRecord:
     """The ``api`` offer, once ``principal`` may do ``action`` to it (another org's answers as absent)."""
     offer = offer_record(session, offer_id)
-    if offer is None or offer.channel != "api":
+    if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
     authorize(principal, action, Resource("api offer", offer_id, offer.by_org_id))
     return offer
@@ -85,8 +118,10 @@ def request_access(
     authorize(principal, Action.entitlement_request)
     get_offer(session, offer_id, principal=principal)  # 404 unless the caller may see the offer
     offer = offer_record(session, offer_id)
-    if offer is None or offer.channel != "api":
+    if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
+    if offer.channel == "white_label":  # the reseller adds its customers, within its agreement's cap
+        raise ForbiddenError(f"offer {offer_id} is a white-label offer: its reseller adds its customers")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
     ).scalar_one_or_none()

@@ -105,6 +105,9 @@ class ApiTerms(InputModel):
 
 
 def parse_terms(raw: dict[str, object] | None) -> ApiTerms:
-    """Terms of an offer; the ``api`` key of ``Offer.terms`` (other channels keep their own keys)."""
+    """Terms of an offer; the ``api`` key of ``Offer.terms`` (other channels keep their own keys), or the
+    customer terms a ``white_label`` offer holds under ``white_label.api`` (issue 11)."""
     data = (raw or {}).get("api") if raw else None
+    if data is None and raw and isinstance(raw.get("white_label"), dict):
+        data = raw["white_label"].get("api")  # type: ignore[union-attr]
     return ApiTerms.model_validate(data or {})

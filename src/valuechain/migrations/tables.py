@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import valuechain.accounts.models  # noqa: F401
+import valuechain.channels.models  # noqa: F401
+import valuechain.compliance.models  # noqa: F401
 import valuechain.core.audit  # noqa: F401
 import valuechain.finetune.models  # noqa: F401
 import valuechain.gateway.models  # noqa: F401
@@ -17,6 +19,6 @@ metadata = Base.metadata
 
 
 def is_ours(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic's ``include_name``: procrastinate's tables (migration 0011) are the library's, not in our
+    """Alembic's ``include_name``: procrastinate's tables (migration 0015) are the library's, not in our
     metadata, so autogenerate and the migration test leave them alone."""
     return not (type_ == "table" and (name or "").startswith("procrastinate_"))

@@ -145,6 +145,9 @@ class VersionInfo:
     label: str
     notes: str | None
     created_at: datetime
+    stage: str = "active"  # the lifecycle (issue 11)
+    sunset_at: datetime | None = None
+    successor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +249,10 @@ def model_page(session: Session, slug: str, *, principal: Principal) -> ModelPag
         output_modalities=tuple(model.output_modalities or ()),
         parameters=model.parameters,
         training_compute_flop=model.training_compute_flop,
-        versions=[VersionInfo(v.label, v.notes, v.created_at) for v in versions],
+        versions=[
+            VersionInfo(v.label, v.notes, v.created_at, v.stage or "active", v.sunset_at, v.successor)
+            for v in versions
+        ],
         files=files,
         parents=parents,
         children=children,

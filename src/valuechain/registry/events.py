@@ -19,6 +19,12 @@ class VersionPayload(Payload):
     label: str
 
 
+class LifecyclePayload(Payload):
+    """A version's lifecycle stage and its dates (issue 11)."""
+
+    stage: str
+
+
 class DerivationPayload(Payload):
     relation: str
 
@@ -41,6 +47,12 @@ model_create = EventType("model.create", "model", "A model was registered.", Mod
 model_update = EventType("model.update", "model", "A model's facts or visibility changed.", ModelPayload)
 version_create = EventType(
     "version.create", "version", "An immutable model version was added.", VersionPayload
+)
+version_lifecycle = EventType(
+    "version.lifecycle",
+    "version",
+    "A model version moved along preview → active → legacy → deprecated → retired.",
+    LifecyclePayload,
 )
 derivation_create = EventType(
     "derivation.create",
@@ -71,6 +83,7 @@ declare(
     model_create,
     model_update,
     version_create,
+    version_lifecycle,
     version_artifacts_add,
     derivation_create,
     derivation_update,

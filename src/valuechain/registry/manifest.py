@@ -1,4 +1,8 @@
-"""Chain manifest format v1: a YAML description of a whole value chain (see README, "Chain manifests")."""
+"""Chain manifest format 2 (format 1 still read): a YAML description of a value chain (see README).
+
+Format 2 only adds optional fields (issue 13): Annex XI/XII and training-content fields on models, Art. 25
+facts on systems, Art. 27 facts on actors. A v1 document is a valid v2 document with ``valuechain: 1``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from valuechain.core.ids import SLUG
 from valuechain.core.schema import InputModel
@@ -123,6 +127,14 @@ class AnnexIII(StrEnum):
     justice_democracy = "justice_democracy"
 
 
+class SystemChange(StrEnum):
+    """How a system differs from the one it was made from (Art. 25(1)(a)-(c))."""
+
+    rebrand = "rebrand"
+    substantial_modification = "substantial_modification"
+    intended_purpose = "intended_purpose"
+
+
 class _Strict(InputModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
@@ -135,6 +147,13 @@ class ManifestActor(_Strict):
     country: str = Field(description="ISO 3166-1 alpha-2 country of establishment, e.g. US, FR.")
     sme: bool = False
     microenterprise: bool = False
+    public_body: bool | None = Field(
+        default=None, description="Body governed by public law (Art. 27(1)); null = not recorded (format 2)."
+    )
+    public_service: bool | None = Field(
+        default=None,
+        description="Private entity providing public services (Art. 27(1)); null = not recorded (format 2).",
+    )
 
     @field_validator("country")
     @classmethod
@@ -176,7 +195,97 @@ class ModelFacts(_Strict):
         return None, None
 
 
-class ManifestModel(ModelFacts):
+class ModelDocumentation(_Strict):
+    """Format 2: Annex XI/XII and training-content fields (issue 13); null = not recorded."""
+
+    acceptable_use_policy: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Acceptable use policies (Annex XI 1(b), XII 1(b)).",
+    )
+    architecture: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Architecture (Annex XI 1(d), XII 1(f)).",
+    )
+    input_modalities: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Input modalities and format (Annex XI 1(e), XII 1(g)).",
+    )
+    interaction: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Interaction with hardware or software not part of the model (Annex XII 1(d)).",
+    )
+    software_versions: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Versions of relevant software (Annex XII 1(e)).",
+    )
+    integration_means: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Technical means for integration (Annex XI 2(a), XII 2(a)).",
+    )
+    design_specification: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Design specifications of the model and training process (Annex XI 2(b)).",
+    )
+    context_window: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Maximum input and output size, e.g. context window (Annex XII 2(b)).",
+    )
+    training_time: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Training time (Annex XI 2(d)).",
+    )
+    energy: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Known or estimated energy consumption (Annex XI 2(e)).",
+    )
+    evaluation_results: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Evaluation strategies and results (Annex XI section 2 point 1).",
+    )
+    adversarial_testing: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Adversarial testing and model adaptations (Annex XI section 2 point 2).",
+    )
+    system_architecture: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="System architecture (Annex XI section 2 point 3).",
+    )
+    knowledge_cutoff: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Knowledge cut-off (training-content summary template section 1).",
+    )
+    crawled_domains: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Top domain names crawled (training-content summary template section 2).",
+    )
+    tdm_reservations: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="How text-and-data-mining reservations were respected (Art. 4(3) Directive 2019/790).",
+    )
+    illegal_content_removal: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Measures to remove illegal content (training-content summary template section 3).",
+    )
+
+
+class ManifestModel(ModelFacts, ModelDocumentation):
     """A model of the manifest: its id, who releases it, and its facts."""
 
     id: ModelId
@@ -215,6 +324,12 @@ class ManifestOffer(_Strict):
     channel: Channel
     brand: str | None = Field(default=None, max_length=200, description="Brand; default the offering actor.")
     eu: bool = True
+    marketed_as: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The model name a white-label reseller markets it under (issue 11); exported from the "
+        "reseller's offer terms, informative on import.",
+    )
 
 
 class ManifestSystem(_Strict):
@@ -231,18 +346,54 @@ class ManifestSystem(_Strict):
     public_interest_text: bool = False
     annex_iii: list[AnnexIII] = Field(default_factory=list)
     eu_market: date | None = None
+    # Format 2: Art. 25 facts (issue 13).
+    modified_from: ModelId | None = Field(
+        default=None, description="The system this one was made from (Art. 25(1))."
+    )
+    changes: list[SystemChange] = Field(
+        default_factory=list, description="rebrand, substantial_modification, intended_purpose (Art. 25(1))."
+    )
+    excludes_high_risk_use: bool = Field(
+        default=False,
+        description="The initial provider said it must not become high-risk (Art. 25(2) last sentence).",
+    )
 
 
 class ChainManifest(_Strict):
-    """The whole manifest document (format v1)."""
+    """The whole manifest document (format 2; format 1 documents are read unchanged)."""
 
-    valuechain: Literal[1]
+    valuechain: Literal[1, 2]
     as_of: date | None = None
     actors: list[ManifestActor] = Field(default_factory=list)
     models: list[ManifestModel] = Field(default_factory=list)
     derivations: list[ManifestDerivation] = Field(default_factory=list)
     offers: list[ManifestOffer] = Field(default_factory=list)
     systems: list[ManifestSystem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _format_fields(self) -> ChainManifest:
+        if self.valuechain == 1:
+            used = v2_fields_used(self)
+            if used:
+                raise ValueError(f"{used[0]} needs `valuechain: 2` (a format-2 field)")
+        return self
+
+
+# Fields that only format 2 may carry: a format-1 document that sets one is refused (not silently read).
+V2_FIELDS = {
+    "actors": ("public_body", "public_service"),
+    "models": tuple(ModelDocumentation.model_fields),
+    "systems": ("modified_from", "changes", "excludes_high_risk_use"),
+}
+
+
+def v2_fields_used(manifest: ChainManifest) -> list[str]:
+    """``section[id].field`` for every format-2 field a document sets."""
+    used = []
+    for section, names in V2_FIELDS.items():
+        for record in getattr(manifest, section):
+            used += [f"{section}[{record.id}].{n}" for n in names if n in record.model_fields_set]
+    return used
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:

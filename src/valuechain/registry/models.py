@@ -65,6 +65,12 @@ class ModelVersion(Base):
     label: Mapped[str] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # lifecycle (issue 11): preview → active → legacy → deprecated → retired, with the dates that matter
+    stage: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deprecated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sunset_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    successor: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class Artifact(Base):

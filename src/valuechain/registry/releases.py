@@ -97,15 +97,33 @@ def rename_channel_model(session: Session, *, model_id: str, slug: str, actor: s
 
 
 def apply_card_facts(
-    session: Session, *, model_id: str, licence: str | None, training_data_summary: str | None, actor: str
+    session: Session,
+    *,
+    model_id: str,
+    licence: str | None,
+    training_data_summary: str | None,
+    actor: str,
+    architecture_public: bool = False,
+    usage_info_public: bool = False,
+    output_modalities: tuple[str, ...] = (),
 ) -> None:
-    """Facts a model card declares (licence, datasets) replace the model's."""
+    """Facts a model card declares (licence, datasets, what it makes public) replace or add to the model's.
+
+    Issue 13: a public repo with a ``config.json`` publishes the architecture, and its model card the usage
+    information (GL §4.2.3); the card's pipeline tag says what it outputs (GL para 17).
+    """
     model = _model(session, model_id)
     before = views.model_snapshot(model)
     if licence:
         model.licence = licence
     if training_data_summary:
         model.training_data_summary = training_data_summary
+    if architecture_public:
+        model.architecture_public = True
+    if usage_info_public:
+        model.usage_info_public = True
+    if output_modalities and not model.output_modalities:
+        model.output_modalities = list(output_modalities)
     if views.model_snapshot(model) != before:
         _updated(session, model, before=before, actor=actor)
 
@@ -248,6 +266,10 @@ def open_weights_offer(
         version = session.get(ModelVersion, version_id)
         assert version is not None
         model = _model(session, version.model_id)
+        if eu and model.eu_market is None:  # issue 13: the first EU offer is the Union placing date
+            before = views.model_snapshot(model)
+            model.eu_market = utcnow().date()
+            _updated(session, model, before=before, actor=actor)
         after = {
             "model": f"{model.slug}@{version.label}",
             "channel": "open_weights",

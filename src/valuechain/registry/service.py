@@ -589,7 +589,16 @@ class ApiOfferRoute:
     model_slug: str
     model_visibility: str
     model_owner_org_id: str
+    # issue 11: the channel (``api`` or ``white_label``), the brand and the version's lifecycle
+    channel: str = "api"
+    brand: str = ""
+    stage: str = "active"
+    deprecated_at: datetime | None = None
+    sunset_at: datetime | None = None
+    successor: str | None = None
 
+
+ROUTED_CHANNELS = ("api", "white_label")
 
 _OFFER_COLUMNS = (
     Offer.id,
@@ -604,7 +613,8 @@ _OFFER_COLUMNS = (
 
 
 def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
-    """Every ``api`` offer with its version and model, oldest version first, in one query."""
+    """Every ``api`` and ``white_label`` offer with its version and model, oldest version first, in one
+    query."""
     rows = session.execute(
         select(
             Offer.id,
@@ -616,10 +626,16 @@ def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
             Model.slug,
             Model.visibility,
             Model.owner_org_id,
+            Offer.channel,
+            Offer.brand,
+            ModelVersion.stage,
+            ModelVersion.deprecated_at,
+            ModelVersion.sunset_at,
+            ModelVersion.successor,
         )
         .join(ModelVersion, Offer.version_id == ModelVersion.id)
         .join(Model, ModelVersion.model_id == Model.id)
-        .where(Offer.channel == "api")
+        .where(Offer.channel.in_(ROUTED_CHANNELS))
         .order_by(ModelVersion.created_at)
     )
     return [ApiOfferRoute(*row) for row in rows]
@@ -656,18 +672,26 @@ def offer_ids_by(org_id: str) -> Select[tuple[str]]:
 
 
 def set_offer_terms(
-    session: Session, offer_id: str, channel: str, terms: dict[str, Any], *, principal: Principal
+    session: Session,
+    offer_id: str,
+    channel: str,
+    terms: dict[str, Any],
+    *,
+    principal: Principal,
+    section: str | None = None,
 ) -> OfferRecord:
     """Set the ``channel`` section of an offer's terms (the market's API terms); audited as ``offer.terms``.
 
-    An offer of another channel, or one the caller may not manage, answers as absent.
+    ``section`` names another section of an offer of ``channel`` (issue 11: ``support`` terms of a
+    maintained ``api`` offer). An offer of another channel, or one the caller may not manage, answers as
+    absent.
     """
     offer = session.get(Offer, offer_id)
     if offer is None or offer.channel != channel:
         raise NotFoundError(f"{channel} offer {offer_id} not found")
     authorize(principal, Action.terms_write, Resource(f"{channel} offer", offer_id, offer.by_org_id))
     before = dict(offer.terms or {})
-    offer.terms = {**before, channel: terms}
+    offer.terms = {**before, section or channel: terms}
     record_event(
         session,
         actor=principal.actor,

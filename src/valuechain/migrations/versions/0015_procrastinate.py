@@ -4,8 +4,8 @@ On SQLite nothing: the embedded worker polls ``finetune_jobs``. The schema is pr
 (``procrastinate.schema.SchemaManager.get_schema``) for the exact version in constraints.txt; a later
 version of the library comes with a migration here applying its ``sql/migrations`` files.
 
-Revision ID: 0011_procrastinate
-Revises: 0010_finetune
+Revision ID: 0015_procrastinate
+Revises: 0014_channels
 Create Date: 2026-11-29 20:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011_procrastinate"
-down_revision = "0010_finetune"
+revision = "0015_procrastinate"
+down_revision = "0014_channels"
 branch_labels = None
 depends_on = None
 

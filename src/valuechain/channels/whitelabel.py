@@ -1,0 +1,406 @@
+"""White label (issue 11): a provider's reseller agreement, the reseller's branded offer, its customers.
+
+The consent is a registry agreement for the ``white_label`` channel; its commercial terms (wholesale
+price, allowed markup, brand rules, cap on customers, expiry) are ``channel_reseller_terms``. The
+reseller's offer is a registry ``white_label`` offer of the upstream version: the gateway routes it by
+the reseller's model name to the upstream backend, and each request's ledger transaction carries the
+customer price (customer → reseller), the wholesale price (reseller → provider) and the platform fee
+(reseller → ``fees:platform``) as separate lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from valuechain.accounts.authz import Action, Resource, authorize
+from valuechain.accounts.directory import org_id_for_slug, slugs_for_ids
+from valuechain.accounts.principal import Principal
+from valuechain.accounts.roles import Role, Scope
+from valuechain.accounts.schemas import KeyCreate
+from valuechain.accounts.service import create_key
+from valuechain.channels import events
+from valuechain.channels.models import Brand, ResellerTerms
+from valuechain.core.audit import record_event
+from valuechain.core.clock import utcnow
+from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from valuechain.core.schema import InputModel
+from valuechain.market import ledger
+from valuechain.market import service as market
+from valuechain.market.terms import ApiTerms, PricePlan
+from valuechain.registry import claims
+from valuechain.registry.lifecycle import lifecycles
+from valuechain.registry.manifest import Channel
+from valuechain.registry.schemas import AgreementCreate, OfferCreate
+from valuechain.registry.service import create_offer, get_offer, set_offer_terms
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,119}$"
+
+
+class BrandRules(InputModel):
+    """What a reseller's brand and model name must respect."""
+
+    forbidden_terms: list[str] = Field(
+        default_factory=list, description="Words the brand and model name may not contain (any case)."
+    )
+    may_use_upstream_name: bool = Field(
+        default=False, description="Whether the reseller's model name may contain the upstream model's name."
+    )
+
+
+class ResellerGrant(InputModel):
+    """A provider's white-label agreement with a reseller for one model."""
+
+    reseller: str = Field(pattern=SLUG, description="The reseller organisation (slug).")
+    model: str = Field(description="The provider's model, <org>/<name>.")
+    wholesale_input_per_mtok: int = Field(
+        ge=0, description="Wholesale price per million input tokens (micro)."
+    )
+    wholesale_output_per_mtok: int = Field(
+        ge=0, description="Wholesale price per million output tokens (micro)."
+    )
+    max_markup_pct: int = Field(ge=0, le=10_000, description="Largest markup over wholesale, in percent.")
+    max_customers: int = Field(ge=1, le=1_000_000, description="Cap on the reseller's customers.")
+    brand_rules: BrandRules = Field(default_factory=BrandRules)
+    expires_at: AwareDatetime | None = Field(default=None, description="End of the agreement.")
+
+
+class WhiteLabelCreate(InputModel):
+    """A reseller's listing of the upstream model under its own brand and name."""
+
+    agreement: str = Field(description="The reseller agreement (agr_…).")
+    model_name: str = Field(pattern=NAME, description="The name the reseller's customers call on /v1.")
+    brand: str = Field(min_length=1, max_length=200, description="The brand it is marketed under.")
+    markup_pct: int = Field(ge=0, description="Markup over the wholesale prices, in percent.")
+    version: str | None = Field(default=None, description="Upstream version label; default the latest.")
+    max_output_tokens: int = Field(default=1024, ge=1)
+
+
+class BrandSet(InputModel):
+    """How visitors of the reseller's host name see the console."""
+
+    host: str = Field(pattern=r"^[a-z0-9.-]{1,253}(:[0-9]{1,5})?$", description="Host name, lower case.")
+    display_name: str = Field(min_length=1, max_length=200)
+    accent: str = Field(default="#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ResellerRecord:
+    """A reseller agreement with its commercial terms."""
+
+    agreement_id: str
+    provider: str
+    reseller: str
+    model: str
+    wholesale_input_per_mtok: int
+    wholesale_output_per_mtok: int
+    max_markup_pct: int
+    max_customers: int
+    brand_rules: dict[str, Any]
+    expires_at: datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WhiteLabelRecord:
+    """A reseller's white-label offer and its customer prices."""
+
+    offer_id: str
+    model_name: str
+    brand: str
+    upstream: str
+    input_per_mtok: int
+    output_per_mtok: int
+    markup_pct: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A reseller's customer; ``secret`` only when a key was issued, in that answer only."""
+
+    offer_id: str
+    customer: str
+    key_id: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BrandRecord:
+    """An organisation's branding for its host name."""
+
+    org_id: str
+    org_slug: str
+    host: str
+    display_name: str
+    accent: str
+
+
+def grant_reseller(session: Session, data: ResellerGrant, *, principal: Principal) -> ResellerRecord:
+    """The model's owner grants a reseller agreement (a registry agreement for ``white_label`` + terms)."""
+    if data.expires_at is not None and data.expires_at <= utcnow():
+        raise ValidationError("expires_at is in the past")
+    agreement = claims.create_agreement(
+        session,
+        AgreementCreate(agent=data.reseller, model=data.model, channels=[Channel.white_label]),
+        principal=principal,
+    )
+    assert agreement.model_id is not None  # a named model
+    terms = ResellerTerms(
+        agreement_id=agreement.id,
+        provider_org_id=agreement.owner_org_id,
+        reseller_org_id=agreement.agent_org_id,
+        model_id=agreement.model_id,
+        wholesale_input_per_mtok=data.wholesale_input_per_mtok,
+        wholesale_output_per_mtok=data.wholesale_output_per_mtok,
+        max_markup_pct=data.max_markup_pct,
+        max_customers=data.max_customers,
+        brand_rules=data.brand_rules.model_dump(mode="json"),
+        expires_at=data.expires_at,
+        created_at=utcnow(),
+    )
+    session.add(terms)
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=agreement.owner_org_id,
+        action=events.reseller_grant,
+        subject_type="agreement",
+        subject_id=agreement.id,
+        after=data.model_dump(mode="json"),
+    )
+    return _reseller_record(session, terms, revoked=False)
+
+
+def list_resellers(session: Session, *, principal: Principal) -> list[ResellerRecord]:
+    """Reseller agreements the caller's organisation gave or holds."""
+    agreements = {a.id: a for a in claims.list_agreements(session, principal=principal)}
+    rows = session.scalars(
+        select(ResellerTerms)
+        .where(ResellerTerms.agreement_id.in_(list(agreements)))
+        .order_by(ResellerTerms.created_at)
+    )
+    return [
+        _reseller_record(session, t, revoked=agreements[t.agreement_id].revoked_at is not None) for t in rows
+    ]
+
+
+def _reseller_record(session: Session, t: ResellerTerms, *, revoked: bool) -> ResellerRecord:
+    slugs = slugs_for_ids(session, [t.provider_org_id, t.reseller_org_id])
+    model = next((v.model for v in lifecycles(session, [t.model_id])), t.model_id)
+    return ResellerRecord(
+        agreement_id=t.agreement_id,
+        provider=slugs.get(t.provider_org_id, ""),
+        reseller=slugs.get(t.reseller_org_id, ""),
+        model=model,
+        wholesale_input_per_mtok=t.wholesale_input_per_mtok,
+        wholesale_output_per_mtok=t.wholesale_output_per_mtok,
+        max_markup_pct=t.max_markup_pct,
+        max_customers=t.max_customers,
+        brand_rules=dict(t.brand_rules or {}),
+        expires_at=t.expires_at,
+        revoked=revoked,
+    )
+
+
+def _usable_terms(
+    session: Session, agreement_id: str, *, principal: Principal, lock: bool = False
+) -> ResellerTerms:
+    """The reseller's own live agreement: another's answers as missing; revoked or expired is a 403.
+
+    ``lock`` holds the row until the commit (PostgreSQL), so concurrent customer additions count in turn.
+    """
+    terms = session.get(ResellerTerms, agreement_id, with_for_update=lock or None)
+    if terms is None or (terms.reseller_org_id != principal.org_id and not principal.is_operator):
+        raise NotFoundError(f"reseller agreement {agreement_id} not found")
+    agreement = next(
+        (a for a in claims.list_agreements(session, principal=principal) if a.id == agreement_id), None
+    )
+    if agreement is None or agreement.revoked_at is not None:
+        raise ForbiddenError(f"reseller agreement {agreement_id} was revoked by the provider")
+    if terms.expires_at is not None and terms.expires_at <= utcnow():
+        raise ForbiddenError(f"reseller agreement {agreement_id} expired at {terms.expires_at.isoformat()}")
+    return terms
+
+
+def _check_brand(terms: ResellerTerms, data: WhiteLabelCreate, upstream: str) -> None:
+    rules = BrandRules.model_validate(terms.brand_rules or {})
+    text = f"{data.brand} {data.model_name}".lower()
+    for word in rules.forbidden_terms:
+        if word.strip() and word.lower() in text:
+            raise ValidationError(f"the agreement's brand rules forbid `{word}` in the brand or model name")
+    if not rules.may_use_upstream_name and upstream.split("/")[-1].lower() in data.model_name.lower():
+        raise ValidationError("the agreement's brand rules forbid the upstream model's name in yours")
+
+
+def _marked_up(price: int, pct: int) -> int:
+    return -(-price * (100 + pct) // 100)
+
+
+def create_white_label(
+    session: Session, data: WhiteLabelCreate, *, principal: Principal, fee_bps: int
+) -> WhiteLabelRecord:
+    """The reseller lists the upstream model under its brand and name, at wholesale plus its markup."""
+    authorize(principal, Action.offer_write)
+    terms = _usable_terms(session, data.agreement, principal=principal)
+    if data.markup_pct > terms.max_markup_pct:
+        raise ValidationError(
+            f"markup {data.markup_pct}% is outside the agreement, "
+            f"which allows at most {terms.max_markup_pct}%"
+        )
+    versions = [v for v in lifecycles(session, [terms.model_id]) if v.stage != "retired"]
+    if data.version is not None:
+        versions = [v for v in versions if v.label == data.version]
+    if not versions:
+        raise ValidationError("the upstream model has no version that can be resold")
+    upstream = versions[-1]
+    _check_brand(terms, data, upstream.model)
+    offer = create_offer(
+        session,
+        OfferCreate(model=upstream.ref, channel=Channel.white_label, brand=data.brand),  # type: ignore[call-arg]
+        principal=principal,
+    )
+    price_in = _marked_up(terms.wholesale_input_per_mtok, data.markup_pct)
+    price_out = _marked_up(terms.wholesale_output_per_mtok, data.markup_pct)
+    customer = ApiTerms(
+        access="approval",
+        plan=PricePlan(input_per_mtok=price_in, output_per_mtok=price_out),
+        max_output_tokens=data.max_output_tokens,
+    )
+    section = {
+        "model_name": data.model_name,
+        "agreement_id": terms.agreement_id,
+        "upstream": upstream.ref,
+        "upstream_org_id": terms.provider_org_id,
+        "wholesale_input_per_mtok": terms.wholesale_input_per_mtok,
+        "wholesale_output_per_mtok": terms.wholesale_output_per_mtok,
+        "markup_pct": data.markup_pct,
+        "fee_bps": fee_bps,
+        "expires_at": terms.expires_at.isoformat() if terms.expires_at else None,
+        "api": customer.model_dump(mode="json"),
+    }
+    set_offer_terms(session, offer.id, "white_label", section, principal=principal)
+    for code, org_id in (
+        (ledger.revenue_code(principal.org_id), principal.org_id),
+        (ledger.revenue_code(terms.provider_org_id), terms.provider_org_id),
+        (ledger.FEES_CODE, None),
+    ):
+        ledger.ensure_account(session, code, org_id=org_id)
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action=events.white_label_create,
+        subject_type="offer",
+        subject_id=offer.id,
+        after={"model_name": data.model_name, "brand": data.brand, "markup_pct": data.markup_pct},
+    )
+    return WhiteLabelRecord(
+        offer.id, data.model_name, data.brand, upstream.ref, price_in, price_out, data.markup_pct
+    )
+
+
+def _own_white_label(
+    session: Session, offer_id: str, *, principal: Principal, lock: bool = False
+) -> tuple[Any, ResellerTerms]:
+    authorize(principal, Action.entitlement_manage)  # scope and role first, whatever the offer
+    offer = get_offer(session, offer_id, principal=principal)
+    if offer.channel != "white_label":
+        raise NotFoundError(f"white-label offer {offer_id} not found")
+    authorize(principal, Action.entitlement_manage, Resource("white-label offer", offer_id, offer.by_org_id))
+    agreement_id = str(((offer.terms or {}).get("white_label") or {}).get("agreement_id", ""))
+    return offer, _usable_terms(session, agreement_id, principal=principal, lock=lock)
+
+
+def add_customer(
+    session: Session, offer_id: str, customer: str, *, principal: Principal, issue_key: bool = False
+) -> CustomerRecord:
+    """The reseller entitles a customer organisation, within the agreement's cap, and may issue it a key."""
+    offer, terms = _own_white_label(session, offer_id, principal=principal, lock=True)
+    customer_id = org_id_for_slug(session, customer)
+    if customer_id is None:
+        raise NotFoundError(f"organisation {customer} not found")
+    current = market.entitled_org_ids(session, [offer_id]).get(offer_id, set())
+    if customer_id not in current and len(current) >= terms.max_customers:
+        raise ConflictError(
+            f"the reseller agreement caps customers at {terms.max_customers}; this offer has {len(current)}"
+        )
+    market.grant(session, offer_id, customer, principal=principal)
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action=events.customer_add,
+        subject_type="offer",
+        subject_id=offer_id,
+        after={"customer": customer, "key": issue_key},
+    )
+    if not issue_key:
+        return CustomerRecord(offer_id, customer)
+    key_id, secret = _issue_key(session, offer.brand, customer_id, customer, principal=principal)
+    return CustomerRecord(offer_id, customer, key_id, secret)
+
+
+def _issue_key(
+    session: Session, brand: str, customer_id: str, customer: str, *, principal: Principal
+) -> tuple[str, str]:
+    """An inference-only key for the reseller's customer; returns (key id, secret).
+
+    The authority is the customer's entitlement to the reseller's offer, checked by the caller: the key is
+    minted for the customer's organisation on the reseller's word (the reseller's actor is audited), with
+    the ``inference`` scope only.
+    """
+    delegate = Principal(
+        org_id=customer_id,
+        org_slug=customer,
+        key_id=principal.key_id,  # the audit names the reseller's key as the actor
+        user_id="cli",  # no user of the customer's organisation owns the key
+        role=Role.admin,
+        scopes=frozenset({Scope.keys_manage}),
+    )
+    data = KeyCreate(
+        name=f"{brand} key (issued by {principal.org_slug})"[:200], role=Role.member, scopes=[Scope.inference]
+    )
+    key, secret = create_key(session, customer, data, principal=delegate)
+    return key.id, secret
+
+
+def set_brand(session: Session, data: BrandSet, *, principal: Principal) -> BrandRecord:
+    """An organisation brands the console for visitors of its host name (admins)."""
+    authorize(principal, Action.org_update, Resource("organization", principal.org_slug, principal.org_id))
+    taken = session.scalar(select(Brand).where(Brand.host == data.host))
+    if taken is not None and taken.org_id != principal.org_id:
+        raise ConflictError(f"host {data.host} is branded by another organisation")
+    brand = session.get(Brand, principal.org_id)
+    if brand is None:
+        brand = Brand(org_id=principal.org_id, created_at=utcnow())
+        session.add(brand)
+    brand.host, brand.display_name, brand.accent = data.host, data.display_name, data.accent
+    session.flush()
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=principal.org_id,
+        action=events.brand_set,
+        subject_type="brand",
+        subject_id=data.host,
+        after=data.model_dump(mode="json"),
+    )
+    return BrandRecord(principal.org_id, principal.org_slug, data.host, data.display_name, data.accent)
+
+
+def brand_for_host(session: Session, host: str) -> BrandRecord | None:
+    """The branding of ``host`` (a request's Host header, port dropped), or None (public: it is shown to
+    every visitor of that host)."""
+    name = host.split(":", 1)[0].lower()
+    brand = session.scalar(select(Brand).where(Brand.host == name))
+    if brand is None:
+        return None
+    slug = slugs_for_ids(session, [brand.org_id]).get(brand.org_id, "")
+    return BrandRecord(brand.org_id, slug, brand.host, brand.display_name, brand.accent)

@@ -1,0 +1,44 @@
+"""The accountability records from the command line (issue 13): evidence fields, incidents, complaints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+CHAIN = str(Path(__file__).parent / "data" / "readme_chain.yaml")
+
+
+def test_record_fields_open_an_incident_and_list_reminders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Annex XI fields through the CLI; Art. 73(2) 15-day initial report listed as a reminder."""
+    from valuechain.cli.main import app as root
+
+    monkeypatch.setenv("VALUECHAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VALUECHAIN_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(root, ["chain", "import", CHAIN]).exit_code == 0
+    result = runner.invoke(
+        root,
+        ["evidence", "set-field", "openlab/ol-7b", "architecture=decoder-only transformer", "-f", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"architecture": "decoder-only transformer"}
+    result = runner.invoke(root, ["docs", "openlab/ol-7b", "--kind", "annex-xi", "--format", "json"])
+    assert "decoder-only transformer" in result.stdout
+    result = runner.invoke(root, ["evidence", "set-field", "openlab/ol-7b", "colour=blue"])
+    assert result.exit_code == 1 and "FIELD one of" in result.output
+    result = runner.invoke(
+        root,
+        ["incident", "open", "shop/assistant", "--category", "health", "--aware-on", "2030-01-01",
+         "--description", "harm", "--as", "shop", "-f", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["due"] == "2030-01-16"
+    result = runner.invoke(root, ["incident", "list", "--as", "shop", "-f", "json"])
+    assert [i["category"] for i in json.loads(result.stdout)] == ["health"]
+    result = runner.invoke(root, ["incident", "list", "--as", "tuner", "-f", "json"])
+    assert json.loads(result.stdout) == []
