@@ -192,26 +192,53 @@ def create_key(
         raise ValidationError(f"role {data.role.value} does not allow the scopes: {extra}")
     if data.expires_at is not None and data.expires_at <= utcnow():
         raise ValidationError("expires_at is in the past")
-    prefix, secret = generate_secret()
-    key = ApiKey(
-        id=new_id("key"),
+    return issue_key(
+        session,
+        principal=principal,
         org_id=org.id,
         user_id=principal.user_id if principal.user_id != "cli" else None,
         name=data.name,
-        prefix=prefix,
-        secret_hash=hash_secret(secret),
-        role=data.role.value,
+        role=data.role,
         scopes=sorted(s.value for s in scopes),
         is_operator=is_operator,
-        created_at=utcnow(),
         expires_at=data.expires_at,
+    )
+
+
+def issue_key(
+    session: Session,
+    *,
+    principal: Principal,
+    org_id: str,
+    user_id: str | None,
+    name: str,
+    role: Role,
+    scopes: list[str],
+    is_operator: bool = False,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Write a key whose issue the caller has authorized, audited as ``key.create``; the secret is returned,
+    only its hash stored. The one place a key row is made (``create_key``, the console's playground key)."""
+    prefix, secret = generate_secret()
+    key = ApiKey(
+        id=new_id("key"),
+        org_id=org_id,
+        user_id=user_id,
+        name=name,
+        prefix=prefix,
+        secret_hash=hash_secret(secret),
+        role=role.value,
+        scopes=scopes,
+        is_operator=is_operator,
+        created_at=utcnow(),
+        expires_at=expires_at,
     )
     session.add(key)
     session.flush()
     record_event(
         session,
         actor=principal.actor,
-        org_id=org.id,
+        org_id=org_id,
         action=events.key_create,
         subject_type="key",
         subject_id=key.id,

@@ -28,12 +28,12 @@ from valuechain.accounts.authz import Action, authorize, not_found
 from valuechain.accounts.models import ApiKey, Membership, Organization, User, UserSession
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import ROLE_RANK, ROLE_SCOPES, Role, Scope
-from valuechain.accounts.service import org_resource
+from valuechain.accounts.service import issue_key, org_resource
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import AuthenticationError, ForbiddenError, ValidationError
 from valuechain.core.ids import new_id
-from valuechain.core.security import generate_secret, hash_secret
+from valuechain.core.security import hash_secret
 
 SESSION_TTL = timedelta(hours=12)
 MIN_PASSWORD = 12
@@ -252,38 +252,16 @@ def playground_secret(session: Session, session_id: str, *, principal: Principal
         key = session.get(ApiKey, row.playground_key_id)
         if key is not None and key.revoked_at is None:
             return _open(session_id, row.playground_sealed)
-    prefix, secret = generate_secret()
     role = principal.role if ROLE_RANK[principal.role] <= ROLE_RANK[Role.member] else Role.member
-    key = ApiKey(
-        id=new_id("key"),
+    key, secret = issue_key(
+        session,
+        principal=principal,
         org_id=principal.org_id,
         user_id=principal.user_id,
         name=PLAYGROUND_KEY_NAME,
-        prefix=prefix,
-        secret_hash=hash_secret(secret),
-        role=role.value,
+        role=role,
         scopes=[Scope.inference.value],
-        is_operator=False,
-        created_at=utcnow(),
         expires_at=row.expires_at,
-    )
-    session.add(key)
-    session.flush()
-    record_event(
-        session,
-        actor=principal.actor,
-        org_id=principal.org_id,
-        action=events.key_create,
-        subject_type="key",
-        subject_id=key.id,
-        after={
-            "name": key.name,
-            "prefix": key.prefix,
-            "role": key.role,
-            "scopes": key.scopes,
-            "expires_at": key.expires_at,
-            "revoked_at": None,
-        },
     )
     row.playground_key_id, row.playground_sealed = key.id, _seal(session_id, secret)
     return secret
