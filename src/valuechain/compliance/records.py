@@ -10,7 +10,8 @@ changed compute) it is stale and the obligation is open again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,8 +22,16 @@ from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.principal import Principal
 from valuechain.compliance import events, incidents
 from valuechain.compliance.documentation import Document
+from valuechain.compliance.evaluation import RunResult
 from valuechain.compliance.facts import ChainFacts
-from valuechain.compliance.models import Complaint, DocumentationField, Evidence, Incident, InspectorGrant
+from valuechain.compliance.models import (
+    Complaint,
+    DocumentationField,
+    EvaluationRun,
+    Evidence,
+    Incident,
+    InspectorGrant,
+)
 from valuechain.compliance.rendering import render
 from valuechain.compliance.results import EvidenceKey
 from valuechain.core.audit import record_event
@@ -542,4 +551,119 @@ def audit_inspection(session: Session, *, principal: Principal, org_id: str, org
         subject_type="organization",
         subject_id=org_id,
         after={"inspector": principal.org_slug, "what": what},
+    )
+
+
+# -- evaluation runs (issue 13 point 6) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationRecord:
+    """One stored evaluation run, as shown to the organisation that ran it and to the model's provider."""
+
+    id: str
+    model: str
+    channel: str
+    role: str
+    suite: str
+    suite_sha256: str
+    score: float
+    correct: int
+    total: int
+    sha256: str
+    run_by: str
+    created_at: str
+    items: list[dict[str, Any]]
+
+
+def result_sha256(result: RunResult) -> str:
+    """The hash of the canonical result (suite hash, channel, per-item picks): what evidence refers to."""
+    canonical = json.dumps(
+        {
+            "suite": result.suite,
+            "suite_sha256": result.suite_sha256,
+            "channel": result.channel,
+            "items": [asdict(i) for i in result.items],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_evaluation(
+    session: Session,
+    *,
+    principal: Principal,
+    model: str,
+    model_org_id: str,
+    role: str,
+    result: RunResult,
+) -> EvaluationRecord:
+    """Store a run (the caller checked who may run it) and audit it under the model's organisation."""
+    row = EvaluationRun(
+        id=new_id("evl"),
+        org_id=principal.org_id or "",
+        model_org_id=model_org_id,
+        model=model,
+        channel=result.channel,
+        role=role,
+        suite=result.suite,
+        suite_sha256=result.suite_sha256,
+        score=result.score,
+        correct=result.correct,
+        total=result.total,
+        sha256=result_sha256(result),
+        items=[asdict(i) for i in result.items],
+        run_by=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=model_org_id,
+        action=events.evaluation_run,
+        subject_type="model",
+        subject_id=model,
+        after={"model": model, "channel": result.channel, "suite": result.suite, "score": result.score,
+               "role": role},
+    )  # fmt: skip
+    return _evaluation_record(row)
+
+
+def list_evaluations(
+    session: Session, *, principal: Principal, model: str | None = None, inspected: set[str] | None = None
+) -> list[EvaluationRecord]:
+    """Runs the caller's organisation made, and runs of its own models (an inspector's too), newest first.
+
+    ``inspected``: models an inspector may read today (its grants); their runs by others are shown too.
+    """
+    authorize(principal, Action.compliance_read)
+    query = select(EvaluationRun).order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())
+    if not principal.is_operator:
+        mine = (EvaluationRun.org_id == principal.org_id) | (EvaluationRun.model_org_id == principal.org_id)
+        if inspected:
+            mine = mine | EvaluationRun.model.in_(sorted(inspected))
+        query = query.where(mine)
+    if model is not None:
+        query = query.where(EvaluationRun.model == model)
+    return [_evaluation_record(r) for r in session.scalars(query)]
+
+
+def _evaluation_record(row: EvaluationRun) -> EvaluationRecord:
+    return EvaluationRecord(
+        id=row.id,
+        model=row.model,
+        channel=row.channel,
+        role=row.role,
+        suite=row.suite,
+        suite_sha256=row.suite_sha256,
+        score=row.score,
+        correct=row.correct,
+        total=row.total,
+        sha256=row.sha256,
+        run_by=row.run_by,
+        created_at=row.created_at.isoformat(),
+        items=list(row.items),
     )

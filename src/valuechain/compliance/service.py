@@ -13,6 +13,8 @@ evaluated directly is taken as given.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -25,6 +27,7 @@ from valuechain.compliance import events, records
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
+from valuechain.compliance.evaluation import RunResult, compare, load_suite, run_suite
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
 from valuechain.compliance.results import ClaimNote
@@ -37,6 +40,7 @@ from valuechain.registry.claims import Consent, consent
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
 from valuechain.registry.service import ModelRef, model_ref, offer_ids_of_model
+from valuechain.runtime.base import Backend
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
 
@@ -425,3 +429,79 @@ def inspect_obligations(
     )
     records.audit_inspection(session, principal=principal, org_id=org_id, org=org, what=what)
     return result
+
+
+# -- evaluation runs (issue 13 point 6) ------------------------------------------------------------------
+
+
+def evaluation_access(session: Session, model_id: str, *, principal: Principal) -> tuple[str, str]:
+    """Who may run an evaluation of ``model_id``: its provider, or an inspector with an active grant
+    covering the model or its organisation. Returns (role, the model organisation's id); anyone else is
+    answered as if the model did not exist (no oracles)."""
+    authorize(principal, Action.evaluation_run)
+    manifest = registry_manifest(session)
+    model = next((m for m in manifest.models if m.id == model_id), None)
+    if model is None:
+        raise not_found("model", model_id)
+    org_id = directory.org_id_for_slug(session, model.owner)
+    if org_id is None:
+        raise not_found("model", model_id)
+    if principal.org_slug in (model.owner, model.releaser):
+        return "provider", org_id
+    orgs, models = records.inspection_scope(session, principal)
+    if model.owner in orgs or model_id in models:
+        return "inspector", org_id
+    raise not_found("model", model_id)
+
+
+def run_evaluation(
+    session: Session,
+    model_id: str,
+    *,
+    principal: Principal,
+    suite: str,
+    channel: str,
+    open_backend: Callable[[], Backend],
+) -> records.EvaluationRecord:
+    """Run a suite over one channel of a model and store the result (Annex XI §2, Art. 55(1)(a)).
+
+    The permission is checked before the backend is opened: an uncovered caller loads no weights and
+    spends no tokens."""
+    role, model_org_id = evaluation_access(session, model_id, principal=principal)
+    loaded = load_suite(suite)
+    backend = open_backend()
+
+    async def _run() -> RunResult:
+        try:
+            return await run_suite(backend, loaded, channel=channel)
+        finally:
+            await backend.close()
+
+    result = asyncio.run(_run())
+    return records.record_evaluation(
+        session, principal=principal, model=model_id, model_org_id=model_org_id, role=role, result=result
+    )
+
+
+def list_evaluations(
+    session: Session, *, principal: Principal, model: str | None = None
+) -> list[records.EvaluationRecord]:
+    """Your runs and the runs of your models; an inspector also sees runs of the models it may inspect."""
+    orgs, models = records.inspection_scope(session, principal)
+    inspected = set(models)
+    if orgs:
+        manifest = registry_manifest(session)
+        inspected |= {m.id for m in manifest.models if m.owner in orgs}
+    return records.list_evaluations(session, principal=principal, model=model, inspected=inspected)
+
+
+def channel_neutrality(
+    session: Session, model_id: str, *, principal: Principal, suite: str = "builtin-mc"
+) -> dict[str, object]:
+    """The same suite's latest score per channel: the channel-neutrality evidence of a model."""
+    runs = [r for r in list_evaluations(session, principal=principal, model=model_id) if r.suite == suite]
+    latest: dict[str, float] = {}
+    for run in runs:  # newest first
+        latest.setdefault(run.channel, run.score)
+    suite_sha = load_suite(suite).sha256
+    return {"model": model_id, "suite": suite, "suite_sha256": suite_sha, **compare(latest)}
