@@ -146,6 +146,12 @@ def list_evidence(session: Session, *, principal: Principal, facts: ChainFacts) 
     return [_evidence_record(r, facts) for r in session.scalars(query)]
 
 
+def evidence_of_org(session: Session, *, org_id: str, facts: ChainFacts) -> list[EvidenceRecord]:
+    """An organisation's evidence for an inspector (the caller checked the grant and audits the read)."""
+    query = select(Evidence).where(Evidence.org_id == org_id).order_by(Evidence.signed_at.desc())
+    return [_evidence_record(r, facts) for r in session.scalars(query)]
+
+
 def _evidence_record(row: Evidence, facts: ChainFacts) -> EvidenceRecord:
     return EvidenceRecord(
         id=row.id,
@@ -633,21 +639,26 @@ def record_evaluation(
 
 
 def list_evaluations(
-    session: Session, *, principal: Principal, model: str | None = None, inspected: set[str] | None = None
+    session: Session, *, principal: Principal, model: str | None = None
 ) -> list[EvaluationRecord]:
-    """Runs the caller's organisation made, and runs of its own models (an inspector's too), newest first.
-
-    ``inspected``: models an inspector may read today (its grants); their runs by others are shown too.
-    """
+    """Runs the caller's organisation made, and runs of its own models (an inspector's too), newest first."""
     authorize(principal, Action.compliance_read)
     query = select(EvaluationRun).order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())
     if not principal.is_operator:
         mine = (EvaluationRun.org_id == principal.org_id) | (EvaluationRun.model_org_id == principal.org_id)
-        if inspected:
-            mine = mine | EvaluationRun.model.in_(sorted(inspected))
         query = query.where(mine)
     if model is not None:
         query = query.where(EvaluationRun.model == model)
+    return [_evaluation_record(r) for r in session.scalars(query)]
+
+
+def evaluations_of_org(session: Session, *, org_id: str) -> list[EvaluationRecord]:
+    """Runs of an organisation's models for an inspector (the caller checked the grant and audits it)."""
+    query = (
+        select(EvaluationRun)
+        .where(EvaluationRun.model_org_id == org_id)
+        .order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())
+    )
     return [_evaluation_record(r) for r in session.scalars(query)]
 
 

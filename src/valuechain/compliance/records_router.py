@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from valuechain.accounts.deps import CurrentPrincipal
 from valuechain.compliance import channels, records, service
+from valuechain.compliance.rendering import MEDIA_TYPES, render
 from valuechain.compliance.schemas import (
     ComplaintAnswer,
     ComplaintCreate,
@@ -159,6 +162,45 @@ def inspect_obligations(org: str, session: WriteSession, principal: CurrentPrinc
     """An inspector reads an organisation's obligations; the read is audited under that organisation."""
     result = service.inspect_obligations(session, org, principal=principal)
     return ObligationsPublic.model_validate(result.as_dict())
+
+
+@router.get("/inspections/{org}/evidence")
+def inspect_evidence(org: str, session: WriteSession, principal: CurrentPrincipal) -> list[EvidencePublic]:
+    """An inspector reads an organisation's evidence (sign-offs with sha256); audited under it."""
+    return [EvidencePublic(**asdict(e)) for e in service.inspect_evidence(session, org, principal=principal)]
+
+
+@router.get("/inspections/{org}/evaluations")
+def inspect_evaluations(
+    org: str, session: WriteSession, principal: CurrentPrincipal
+) -> list[EvaluationPublic]:
+    """An inspector reads the evaluation results of an organisation's models; audited under it."""
+    rows = service.inspect_evaluations(session, org, principal=principal)
+    return [EvaluationPublic.model_validate(asdict(r)) for r in rows]
+
+
+@router.get("/inspections/{org}/models/{name}")
+def inspect_model(org: str, name: str, session: WriteSession, principal: CurrentPrincipal) -> dict[str, Any]:
+    """An inspector reads a model's recorded facts (manifest entry); audited under its organisation."""
+    return service.inspect_model(session, f"{org}/{name}", principal=principal)
+
+
+@router.get("/inspections/{org}/models/{name}/docs/{kind}")
+def inspect_document(
+    org: str,
+    name: str,
+    kind: str,
+    session: WriteSession,
+    principal: CurrentPrincipal,
+    format: str = Query("md", pattern="^(md|json|pdf)$", description="md, json or pdf."),
+) -> Response:
+    """An inspector reads a model's Annex XI/XII or training-content summary; audited under its org."""
+    doc = service.inspect_document(session, f"{org}/{name}", kind, principal=principal)
+    return Response(
+        render(doc, format),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'inline; filename="{org}-{name}-{kind}.{format}"'},
+    )
 
 
 @router.post("/models/{org}/{name}/evaluations", status_code=201)

@@ -411,24 +411,103 @@ def grant_inspector(
     )
 
 
+def _inspected(
+    session: Session, org: str, principal: Principal, *, model_id: str | None = None
+) -> tuple[str, bool, set[str]]:
+    """What an inspector may read of ``org`` today: (org id, the whole organisation?, granted models).
+
+    No grant, outside its period, or a model outside it: the same 404 as a missing organisation or model."""
+    orgs, models = records.inspection_scope(session, principal)
+    org_id = directory.org_id_for_slug(session, org)
+    whole = org in orgs
+    granted = {m for m in models if m.split("/", 1)[0] == org}
+    if org_id is None or not (whole or granted):
+        raise not_found("organisation", org)  # no grant answers as no organisation
+    if model_id is not None and (model_id.split("/", 1)[0] != org or not (whole or model_id in granted)):
+        raise not_found("model", model_id)
+    return org_id, whole, granted
+
+
+def _what(kind: str, org: str, whole: bool, granted: set[str]) -> str:
+    return kind + ("" if whole else f" of {', '.join(sorted(granted))}")
+
+
 def inspect_obligations(
     session: Session, org: str, *, principal: Principal, as_of: date | None = None
 ) -> Evaluation:
     """An inspector reads an organisation's obligations (whole, or limited to granted models); audited."""
-    orgs, models = records.inspection_scope(session, principal)
-    org_id = directory.org_id_for_slug(session, org)
-    if org_id is None or not (org in orgs or any(m.split("/", 1)[0] == org for m in models)):
-        raise not_found("organisation", org)  # no grant answers as no organisation
+    org_id, whole, models = _inspected(session, org, principal)
     facts = registry_facts(session)
     result = evaluate(facts, as_of=as_of, evidence=evidence(session, facts))
-    whole = org in orgs
     result.obligations = [o for o in result.obligations if o.actor == org and (whole or o.subject in models)]
     result.models = [v for v in result.models if v.fact.owner == org and (whole or v.fact.id in models)]
-    what = "obligations" + (
-        "" if whole else f" of {', '.join(sorted(m for m in models if m.startswith(org + '/')))}"
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=_what("obligations", org, whole, models)
     )
-    records.audit_inspection(session, principal=principal, org_id=org_id, org=org, what=what)
     return result
+
+
+def inspect_model(session: Session, model_id: str, *, principal: Principal) -> dict[str, Any]:
+    """An inspector reads a model's recorded facts (the manifest entry, documentation fields included)."""
+    org = model_id.split("/", 1)[0]
+    org_id, _, _ = _inspected(session, org, principal, model_id=model_id)
+    manifest = registry_manifest(session)
+    model = next((m for m in manifest.models if m.id == model_id), None)
+    if model is None:
+        raise not_found("model", model_id)
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=f"facts of {model_id}"
+    )
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def inspect_document(
+    session: Session, model_id: str, kind: str, *, principal: Principal, as_of: date | None = None
+) -> Document:
+    """An inspector reads a model's document (Annex XI, Annex XII, summary) as its provider would draw it."""
+    if kind not in KINDS or kind == "bom":
+        raise ValidationError(f"unknown document kind `{kind}` (known: annex-xi, annex-xii, summary)")
+    org = model_id.split("/", 1)[0]
+    org_id, _, _ = _inspected(session, org, principal, model_id=model_id)
+    facts = registry_facts(session)
+    if model_id not in facts.models:
+        raise not_found("model", model_id)
+    doc = build_document(facts, model_id, kind, as_of=as_of)
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=f"{kind} of {model_id}"
+    )
+    return doc
+
+
+def inspect_evidence(session: Session, org: str, *, principal: Principal) -> list[records.EvidenceRecord]:
+    """An inspector reads the evidence an organisation recorded (granted models only when so limited)."""
+    org_id, whole, models = _inspected(session, org, principal)
+    facts = registry_facts(session)
+    rows = [
+        e
+        for e in records.evidence_of_org(session, org_id=org_id, facts=facts)
+        if whole or e.subject in models
+    ]
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=_what("evidence", org, whole, models)
+    )
+    return rows
+
+
+def inspect_evaluations(
+    session: Session, org: str, *, principal: Principal
+) -> list[records.EvaluationRecord]:
+    """An inspector reads the evaluation runs of an organisation's models (whoever ran them)."""
+    org_id, whole, models = _inspected(session, org, principal)
+    rows = [r for r in records.evaluations_of_org(session, org_id=org_id) if whole or r.model in models]
+    records.audit_inspection(
+        session,
+        principal=principal,
+        org_id=org_id,
+        org=org,
+        what=_what("evaluation results", org, whole, models),
+    )
+    return rows
 
 
 # -- evaluation runs (issue 13 point 6) ------------------------------------------------------------------
@@ -486,13 +565,9 @@ def run_evaluation(
 def list_evaluations(
     session: Session, *, principal: Principal, model: str | None = None
 ) -> list[records.EvaluationRecord]:
-    """Your runs and the runs of your models; an inspector also sees runs of the models it may inspect."""
-    orgs, models = records.inspection_scope(session, principal)
-    inspected = set(models)
-    if orgs:
-        manifest = registry_manifest(session)
-        inspected |= {m.id for m in manifest.models if m.owner in orgs}
-    return records.list_evaluations(session, principal=principal, model=model, inspected=inspected)
+    """Your runs and the runs of your models (an inspector's included); an inspector reads other
+    organisations' runs through ``inspect_evaluations``, which is audited."""
+    return records.list_evaluations(session, principal=principal, model=model)
 
 
 def channel_neutrality(
