@@ -32,7 +32,7 @@ from valuechain.compliance.models import (
     Incident,
     InspectorGrant,
 )
-from valuechain.compliance.rendering import render
+from valuechain.compliance.rendering import Approval, document_hash
 from valuechain.compliance.results import EvidenceKey
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
@@ -56,7 +56,23 @@ def fingerprint(facts: ChainFacts, subject: str) -> str:
 
 def document_sha256(doc: Document) -> str:
     """The hash of the exact document signed (its Markdown rendering)."""
-    return hashlib.sha256(render(doc, "md")).hexdigest()
+    return document_hash(doc)
+
+
+def document_approval(session: Session, doc: Document, rule: str) -> Approval | None:
+    """The latest sign-off of ``doc``'s kind by its provider, marked current when it covers this document."""
+    if doc.provider is None:
+        return None
+    row = session.scalars(
+        select(Evidence)
+        .where(Evidence.actor == doc.provider, Evidence.subject == doc.model, Evidence.rule == rule)
+        .where(Evidence.kind.in_(("document", "summary")))
+        .order_by(Evidence.signed_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Approval(row.signed_by, row.signed_at.isoformat(), row.sha256, row.sha256 == document_hash(doc))
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,7 +197,7 @@ def inspect_document(
     """An inspector reads a model's Annex XI/XII or training-content summary; audited under its org."""
     doc = service.inspect_document(session, f"{org}/{name}", kind, principal=principal)
     return Response(
-        render(doc, format),
+        render(doc, format, approval=service.document_approval(session, doc)),
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'inline; filename="{org}-{name}-{kind}.{format}"'},
     )

@@ -30,6 +30,7 @@ from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
 from valuechain.compliance.evaluation import RunResult, compare, load_suite, run_suite
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
+from valuechain.compliance.rendering import Approval
 from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import record_event
@@ -319,6 +320,12 @@ def sign_document(
         note=note,
         details={"document": kind},
     )
+
+
+def document_approval(session: Session, doc: Document) -> Approval | None:
+    """The approval block's sign-off of ``doc`` (its provider's latest; ``current`` if it covers this
+    exact document), for the PDF."""
+    return records.document_approval(session, doc, DOC_RULES[doc.kind]) if doc.kind in DOC_RULES else None
 
 
 def record_evidence(
