@@ -48,6 +48,15 @@ MATRIX = {
         404,
     ),
     ("GET", "/market/charges/{charge_id}/invoice"): ("/market/charges/chg_x/invoice", 303, 404),
+    ("GET", "/complain"): ("/complain?subject=dev/secret", 200, 200),
+    ("POST", "/complain"): ("/complain", 403, 403),
+    ("GET", "/complaints/{complaint_id}"): ("/complaints/cmp_x", 404, 404),
+    ("GET", "/compliance/complaints"): ("/compliance/complaints", 303, 200),
+    ("POST", "/compliance/complaints/{complaint_id}/answer"): (
+        "/compliance/complaints/cmp_x/answer",
+        403,
+        403,
+    ),
 }
 
 

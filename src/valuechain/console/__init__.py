@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from valuechain.console import audit, auth, compliance, market, models, org, playground, provider
+from valuechain.console import audit, auth, complaints, compliance, market, models, org, playground, provider
 from valuechain.console.auth import LoginThrottle
 from valuechain.console.web import STATIC_DIR, build_templates
 
@@ -20,6 +20,7 @@ ROUTERS = (
     org.router,
     provider.router,
     compliance.router,
+    complaints.router,
     audit.router,
     playground.router,
     market.router,
