@@ -10,7 +10,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from valuechain.console import audit, auth, complaints, compliance, market, models, org, playground, provider
+from valuechain.console import (
+    audit,
+    auth,
+    complaints,
+    compliance,
+    incidents,
+    market,
+    models,
+    org,
+    playground,
+    provider,
+)
 from valuechain.console.auth import LoginThrottle
 from valuechain.console.web import STATIC_DIR, build_templates
 
@@ -21,6 +32,7 @@ ROUTERS = (
     provider.router,
     compliance.router,
     complaints.router,
+    incidents.router,
     audit.router,
     playground.router,
     market.router,
