@@ -520,11 +520,13 @@ def inspect_evaluations(
 # -- evaluation runs (issue 13 point 6) ------------------------------------------------------------------
 
 
-def evaluation_access(session: Session, model_id: str, *, principal: Principal) -> tuple[str, str]:
-    """Who may run an evaluation of ``model_id``: its provider, or an inspector with an active grant
-    covering the model or its organisation. Returns (role, the model organisation's id); anyone else is
-    answered as if the model did not exist (no oracles)."""
-    authorize(principal, Action.evaluation_run)
+def evaluation_access(
+    session: Session, model_id: str, *, principal: Principal, action: Action = Action.evaluation_run
+) -> tuple[str, str]:
+    """Who may run (or read the runs of) an evaluation of ``model_id``: its provider, or an inspector with an
+    active grant covering the model or its organisation. Returns (role, the model organisation's id); anyone
+    else is answered as if the model did not exist (no oracles)."""
+    authorize(principal, action)
     manifest = registry_manifest(session)
     model = next((m for m in manifest.models if m.id == model_id), None)
     if model is None:
@@ -581,6 +583,7 @@ def channel_neutrality(
     session: Session, model_id: str, *, principal: Principal, suite: str = "builtin-mc"
 ) -> dict[str, object]:
     """The same suite's latest score per channel: the channel-neutrality evidence of a model."""
+    evaluation_access(session, model_id, principal=principal, action=Action.compliance_read)
     runs = [r for r in list_evaluations(session, principal=principal, model=model_id) if r.suite == suite]
     latest: dict[str, float] = {}
     for run in runs:  # newest first
