@@ -453,6 +453,9 @@ def _normalise(method: str, path: str) -> tuple[str, str]:
         ("{complaint_id}", "{complaint}"),
         ("{kind}", "annex-xi"),
         ("{org}/obligations", "alpha/obligations"),
+        ("{org}/evidence", "alpha/evidence"),
+        ("{org}/evaluations", "alpha/evaluations"),
+        ("{org}/models/{name}", "alpha/models/private"),
         ("alpha/open", "alpha/private"),
         ("alpha/bot", "alpha/private"),
     ):

@@ -120,4 +120,19 @@ COMPLIANCE_CASES = [
     ),
     # Only an inspector with a current grant reads; without one the organisation answers as missing.
     MatrixCase("GET", "/api/v1/inspections/alpha/obligations", _expect(404)),
+    MatrixCase("GET", "/api/v1/inspections/alpha/evidence", _expect(404)),
+    MatrixCase("GET", "/api/v1/inspections/alpha/evaluations", _expect(404)),
+    MatrixCase("GET", "/api/v1/inspections/alpha/models/private", _expect(404)),
+    MatrixCase("GET", "/api/v1/inspections/alpha/models/private/docs/annex-xi", _expect(404)),
+    # Evaluation runs (issue 13 point 6): the provider or a granted inspector; alpha/private has no hub
+    # weights, so the provider's run stops at the hub (404) after the permission check passed.
+    MatrixCase("GET", "/api/v1/evaluations", _expect(200)),
+    MatrixCase(
+        "POST",
+        "/api/v1/models/alpha/private/evaluations",
+        _expect(404, viewer=403),
+        body={"channel": "weights"},
+        scope=Scope.inference,
+    ),
+    MatrixCase("GET", "/api/v1/models/alpha/private/evaluations/neutrality", OWN_READ | {"operator": 404}),
 ]

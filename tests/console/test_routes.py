@@ -53,6 +53,27 @@ MATRIX = {
     ("GET", "/fine-tuning"): ("/fine-tuning", 303, 200),
     ("GET", "/fine-tuning/{job_id}"): ("/fine-tuning/ftjob_x", 303, 404),
     ("POST", "/fine-tuning/{job_id}/cancel"): ("/fine-tuning/ftjob_x/cancel", 403, 403),
+    ("GET", "/complain"): ("/complain?subject=dev/secret", 200, 200),
+    ("GET", "/compliance/incidents"): ("/compliance/incidents", 303, 200),
+    ("POST", "/compliance/incidents"): ("/compliance/incidents", 403, 403),
+    ("POST", "/compliance/incidents/{incident_id}/reports"): (
+        "/compliance/incidents/inc_x/reports",
+        403,
+        403,
+    ),
+    ("POST", "/models/{org}/{name}/docs/{kind}/sign-off"): (
+        "/models/dev/secret/docs/annex-xi/sign-off",
+        403,
+        403,
+    ),
+    ("POST", "/complain"): ("/complain", 403, 403),
+    ("GET", "/complaints/{complaint_id}"): ("/complaints/cmp_x", 404, 404),
+    ("GET", "/compliance/complaints"): ("/compliance/complaints", 303, 200),
+    ("POST", "/compliance/complaints/{complaint_id}/answer"): (
+        "/compliance/complaints/cmp_x/answer",
+        403,
+        403,
+    ),
 }
 
 

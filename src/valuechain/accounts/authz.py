@@ -69,6 +69,7 @@ class Action(StrEnum):
     complaint_answer = "compliance.complaint.answer"
     inspector_grant = "compliance.inspector.grant"
     inspect = "compliance.inspect"
+    evaluation_run = "compliance.evaluation.run"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,9 @@ RULES: dict[Action, Rule] = {
     Action.complaint_answer: Rule(_W, Role.member, writes=True),
     Action.inspector_grant: Rule(Scope.org_manage, Role.admin, writes=True, operator_only=True),
     Action.inspect: Rule(_R),  # and an active grant covering what is read (compliance.records)
+    # an evaluation run calls the model like any use of it: the inference scope; the provider of the model
+    # or an inspector with an active grant (compliance.service.run_evaluation)
+    Action.evaluation_run: Rule(Scope.inference, Role.member, writes=True),
 }
 
 

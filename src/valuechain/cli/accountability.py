@@ -13,6 +13,7 @@ from valuechain.cli.render import plural, say, table
 from valuechain.compliance import records, service
 from valuechain.core.errors import ValidationError
 from valuechain.registry.manifest import ModelDocumentation
+from valuechain.runtime.base import Backend
 
 evidence_app = typer.Typer(help="Evidence that meets obligations: sign-offs, evaluations, notifications.")
 incident_app = typer.Typer(help="Serious incidents: register, report, reminders, export for the authority.")
@@ -171,3 +172,77 @@ def complaint_answer(
         rec = records.answer_complaint(session, principal=acting(session, as_org), complaint_id=complaint_id,
                                        text=text, close=close)  # fmt: skip
     emit(asdict(rec), fmt, lambda r: say(err, f"{r['id']}: {r['status']}"))
+
+
+eval_app = typer.Typer(help="Evaluation runs over a model's channels (API, open weights): evidence.")
+
+
+@eval_app.command("run")
+def eval_run(
+    model: str = typer.Argument(..., help="<org>/<name> of the model."),
+    suite: str = typer.Option("builtin-mc", "--suite", help="A shipped suite: builtin-mc."),
+    channel: str = typer.Option("weights", "--channel", help="api (a served /v1) or weights (hub GGUF)."),
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8000/v1", "--base-url", help="api: the served /v1 (the run is metered there)."
+    ),
+    api_key: str = typer.Option(
+        "", "--api-key", envvar="VALUECHAIN_API_KEY", help="api: a key of your organisation."
+    ),
+    served_name: str = typer.Option("", "--served-name", help="api: the model name on /v1 (default MODEL)."),
+    repo: str = typer.Option("", "--repo", help="weights: the hub repo with the GGUF (default MODEL)."),
+    as_org: str = AsOrgOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Run a suite over one channel of a model (as its provider, or as an inspector with a grant)."""
+    from valuechain.compliance import channels
+    from valuechain.core.settings import Settings
+
+    settings = Settings()
+    with database(settings) as db, db.unit_of_work() as session:
+        principal = acting(session, as_org)
+
+        def open_backend() -> Backend:
+            if channel == "api":
+                return channels.api_backend(
+                    base_url=base_url, api_key=api_key, served_name=served_name or model
+                )
+            return channels.weights_backend(db, settings, principal=principal, repo_id=repo or model)
+
+        rec = service.run_evaluation(
+            session, model, principal=principal, suite=suite, channel=channel, open_backend=open_backend
+        )
+    emit(
+        asdict(rec),
+        fmt,
+        lambda r: say(err, f"{r['id']}: {model} over {channel}: {r['correct']}/{r['total']} "
+                           f"(suite sha256 {r['suite_sha256'][:12]}, result sha256 {r['sha256'][:12]})"),
+    )  # fmt: skip
+
+
+@eval_app.command("list")
+def eval_list(
+    model: str = typer.Option("", "--model", help="Only this model's runs."),
+    as_org: str = AsOrgOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Your runs and the runs of your models (an inspector's included), newest first."""
+    with database() as db, db.session() as session:
+        rows = service.list_evaluations(session, principal=acting(session, as_org), model=model or None)
+    emit(
+        [asdict(r) for r in rows],
+        fmt,
+        lambda _: _rows(rows, ("id", "model", "channel", "role", "suite", "correct", "total"), "run"),
+    )
+
+
+@eval_app.command("neutrality")
+def eval_neutrality(
+    model: str = typer.Argument(..., help="<org>/<name> of the model."),
+    suite: str = typer.Option("builtin-mc", "--suite"),
+    as_org: str = AsOrgOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """The same suite's latest score per channel: equal scores are the channel-neutrality evidence."""
+    with database() as db, db.session() as session:
+        report = service.channel_neutrality(session, model, principal=acting(session, as_org), suite=suite)
+    emit(report, fmt, lambda r: say(err, f"{model}: {r['channels']} neutral={r['neutral']}"))

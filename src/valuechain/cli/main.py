@@ -142,6 +142,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "evidence_app",
         "Evidence that meets obligations: sign-offs, evaluations, notifications.",
     ),
+    "eval": (
+        "accountability",
+        "eval_app",
+        "Evaluation runs over a model's channels (API, open weights): evidence.",
+    ),
     "incident": (
         "accountability",
         "incident_app",

@@ -298,14 +298,16 @@ def docs(
 ) -> None:
     """Generate the Annex XI, Annex XII or training-content summary document, listing unfilled fields."""
     day = _as_of(as_of)
+    approval = None
     if chain is None:
-        from valuechain.compliance.service import model_document
+        from valuechain.compliance.service import document_approval, model_document
 
         with database() as db, db.unit_of_work() as session:
             doc = model_document(session, model, kind, principal=None, as_of=day)
+            approval = document_approval(session, doc)
     else:
         doc = build_document(_facts(chain), model, kind, as_of=day)
-    data = render(doc, doc_format)
+    data = render(doc, doc_format, approval=approval)
     if doc_format == "json":
         data = json_safe(data.decode()).encode()
     elif doc_format == "md":  # names from the registry: escapes made visible, the document's lines kept

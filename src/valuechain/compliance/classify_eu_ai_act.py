@@ -31,9 +31,10 @@ def classify_model(
     if gpai is False:  # the exemption is from GPAI duties; a model that is not GPAI has none to lift
         exempt, exempt_reason = False, ""
     roles, eu_reasons = _eu_exclusion(fact, roles, offers, systems)
+    roles, brand_reasons = _brand_roles(fact, roles, offers, edges, actors)
     placed, placing_date, placing_reason = _placing(fact, roles, offers, systems)
     because = [r for r in (compute_reason, gpai_reason, systemic_reason) if r]
-    because += lineage_reasons + eu_reasons + [exempt_reason, placing_reason]
+    because += lineage_reasons + eu_reasons + brand_reasons + [exempt_reason, placing_reason]
     if fact.eu_business_users >= pack.value("reach_business_users"):
         because.append(
             f"made available to {fact.eu_business_users} EU business users: reach presumed under "
@@ -105,11 +106,66 @@ def _lineage_roles(
     return tuple(roles.values()), reasons, new_from
 
 
+def _brand_holder(offer: OfferFact, actors: Mapping[str, ActorFact]) -> str:
+    """The actor whose name or trademark an offer's brand is: an actor so named, else the offering actor."""
+    brand = (offer.brand or offer.by).strip().lower()
+    for actor in actors.values():
+        if brand in (actor.id.lower(), actor.name.strip().lower()):
+            return actor.id
+    return offer.by
+
+
+def _brand_roles(
+    fact: ModelFact,
+    roles: tuple[ProviderRole, ...],
+    offers: Sequence[OfferFact],
+    edges: Sequence[Edge],
+    actors: Mapping[str, ActorFact],
+) -> tuple[tuple[ProviderRole, ...], list[str]]:
+    """Art. 3(3): the provider develops a model **or has it developed** and places it on the market **under
+    its own name or trademark**. An offer under another actor's brand is read against both limbs:
+
+    - commissioned (a derivation made ``on_behalf_of`` the brand, or a ``customer_specific`` offer under the
+      customer's brand): the brand had it developed and places it under its own name, so it is a provider;
+    - white-labelled or resold under a brand that neither developed nor commissioned it: the name limb is met,
+      the development limb is not, and no text read addresses white-labelled models (Art. 25(1)(a) covers
+      high-risk AI *systems* only; GL section 3.1 does not treat resale), so whether the brand is a provider
+      cannot be decided from the facts; the actors who released it stay providers either way.
+    """
+    known = {r.actor for r in roles} | {fact.releaser, fact.owner}
+    commissioners = {d.on_behalf_of for d, _ in edges if d.on_behalf_of}
+    added: dict[str, ProviderRole] = {}
+    for offer in offers:
+        holder = _brand_holder(offer, actors)
+        if holder in known or (holder in added and added[holder].decided is True):
+            continue
+        brand = offer.brand or holder
+        if holder in commissioners or offer.channel == "customer_specific":
+            how = "commissioned it" if holder in commissioners else "it is made for it (customer_specific)"
+            reason = (
+                f"{offer.by} offers {fact.id} under the name {brand} of {holder}, which {how}: "
+                f"{holder} is a provider (Art. 3(3): has it developed, places it under its own name)"
+            )
+            added[holder] = ProviderRole(holder, "full", True, reason)
+        else:
+            reason = (
+                f"{offer.by} offers {fact.id} under its brand {brand} ({offer.channel}) without developing "
+                "or commissioning it: unsettled under Art. 3(3) (GL section 3.1 is silent): "
+                f"{holder} may be a provider"
+            )
+            added[holder] = ProviderRole(holder, "full", None, reason)
+    return roles + tuple(added.values()), [r.reason for r in added.values()]
+
+
 def _edge_role(
     fact: ModelFact, drv: DerivationFact, parent: ModelView, pack: Pack
 ) -> tuple[ProviderRole | None, str, Tri]:
     modifier = drv.modifier
-    parent_providers = {r.actor for r in parent.roles} | {parent.fact.releaser, parent.fact.owner}
+    # an actor that only may be the parent's provider (decided None) is not its provider for the lifecycle
+    parent_providers = {r.actor for r in parent.roles if r.decided is not None} | {
+        parent.fact.releaser,
+        parent.fact.owner,
+    }
     if modifier in parent_providers:
         note = (
             f"{drv.relation} of {drv.parent} by or on behalf of its provider {modifier}: "

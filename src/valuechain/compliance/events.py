@@ -78,8 +78,26 @@ inspector_read = EventType(
     InspectionPayload,
 )
 
+
+class EvaluationPayload(Payload):
+    model: str
+    channel: str
+    suite: str
+    score: float
+    role: str
+
+
+evaluation_run = EventType(
+    "compliance.evaluation_run",
+    "model",
+    "A provider or an inspector ran an evaluation suite over one channel of a model; recorded under the"
+    " model's organisation.",
+    EvaluationPayload,
+)
+
 declare(
     "compliance",
+    evaluation_run,
     inspector_granted,
     inspector_read,
     evidence_recorded,

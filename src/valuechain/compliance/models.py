@@ -91,3 +91,29 @@ class InspectorGrant(Base):
     valid_until: Mapped[date] = mapped_column(Date)
     granted_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvaluationRun(Base):
+    """One evaluation suite run over one channel of a model (Annex XI §2, Art. 55(1)(a); issue 13 point 6).
+
+    ``org_id`` is the organisation that ran it (the provider, or an inspector); ``model_org_id`` the
+    provider's, which sees every run of its models, an inspector's included.
+    """
+
+    __tablename__ = "compliance_evaluations"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    model_org_id: Mapped[str] = mapped_column(String(40), index=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # api | weights
+    role: Mapped[str] = mapped_column(String(16))  # provider | inspector
+    suite: Mapped[str] = mapped_column(String(64))
+    suite_sha256: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column()
+    correct: Mapped[int] = mapped_column()
+    total: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))  # of the canonical result (suite hash, items)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    run_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

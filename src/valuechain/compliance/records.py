@@ -10,7 +10,8 @@ changed compute) it is stale and the obligation is open again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,9 +22,17 @@ from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.principal import Principal
 from valuechain.compliance import events, incidents
 from valuechain.compliance.documentation import Document
+from valuechain.compliance.evaluation import RunResult
 from valuechain.compliance.facts import ChainFacts
-from valuechain.compliance.models import Complaint, DocumentationField, Evidence, Incident, InspectorGrant
-from valuechain.compliance.rendering import render
+from valuechain.compliance.models import (
+    Complaint,
+    DocumentationField,
+    EvaluationRun,
+    Evidence,
+    Incident,
+    InspectorGrant,
+)
+from valuechain.compliance.rendering import Approval, document_hash
 from valuechain.compliance.results import EvidenceKey
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
@@ -47,7 +56,23 @@ def fingerprint(facts: ChainFacts, subject: str) -> str:
 
 def document_sha256(doc: Document) -> str:
     """The hash of the exact document signed (its Markdown rendering)."""
-    return hashlib.sha256(render(doc, "md")).hexdigest()
+    return document_hash(doc)
+
+
+def document_approval(session: Session, doc: Document, rule: str) -> Approval | None:
+    """The latest sign-off of ``doc``'s kind by its provider, marked current when it covers this document."""
+    if doc.provider is None:
+        return None
+    row = session.scalars(
+        select(Evidence)
+        .where(Evidence.actor == doc.provider, Evidence.subject == doc.model, Evidence.rule == rule)
+        .where(Evidence.kind.in_(("document", "summary")))
+        .order_by(Evidence.signed_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Approval(row.signed_by, row.signed_at.isoformat(), row.sha256, row.sha256 == document_hash(doc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +159,12 @@ def list_evidence(session: Session, *, principal: Principal, facts: ChainFacts) 
     query = select(Evidence).order_by(Evidence.signed_at.desc())
     if not principal.is_operator:
         query = query.where(Evidence.org_id == principal.org_id)
+    return [_evidence_record(r, facts) for r in session.scalars(query)]
+
+
+def evidence_of_org(session: Session, *, org_id: str, facts: ChainFacts) -> list[EvidenceRecord]:
+    """An organisation's evidence for an inspector (the caller checked the grant and audits the read)."""
+    query = select(Evidence).where(Evidence.org_id == org_id).order_by(Evidence.signed_at.desc())
     return [_evidence_record(r, facts) for r in session.scalars(query)]
 
 
@@ -542,4 +573,124 @@ def audit_inspection(session: Session, *, principal: Principal, org_id: str, org
         subject_type="organization",
         subject_id=org_id,
         after={"inspector": principal.org_slug, "what": what},
+    )
+
+
+# -- evaluation runs (issue 13 point 6) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationRecord:
+    """One stored evaluation run, as shown to the organisation that ran it and to the model's provider."""
+
+    id: str
+    model: str
+    channel: str
+    role: str
+    suite: str
+    suite_sha256: str
+    score: float
+    correct: int
+    total: int
+    sha256: str
+    run_by: str
+    created_at: str
+    items: list[dict[str, Any]]
+
+
+def result_sha256(result: RunResult) -> str:
+    """The hash of the canonical result (suite hash, channel, per-item picks): what evidence refers to."""
+    canonical = json.dumps(
+        {
+            "suite": result.suite,
+            "suite_sha256": result.suite_sha256,
+            "channel": result.channel,
+            "items": [asdict(i) for i in result.items],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_evaluation(
+    session: Session,
+    *,
+    principal: Principal,
+    model: str,
+    model_org_id: str,
+    role: str,
+    result: RunResult,
+) -> EvaluationRecord:
+    """Store a run (the caller checked who may run it) and audit it under the model's organisation."""
+    row = EvaluationRun(
+        id=new_id("evl"),
+        org_id=principal.org_id or "",
+        model_org_id=model_org_id,
+        model=model,
+        channel=result.channel,
+        role=role,
+        suite=result.suite,
+        suite_sha256=result.suite_sha256,
+        score=result.score,
+        correct=result.correct,
+        total=result.total,
+        sha256=result_sha256(result),
+        items=[asdict(i) for i in result.items],
+        run_by=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=principal.actor,
+        org_id=model_org_id,
+        action=events.evaluation_run,
+        subject_type="model",
+        subject_id=model,
+        after={"model": model, "channel": result.channel, "suite": result.suite, "score": result.score,
+               "role": role},
+    )  # fmt: skip
+    return _evaluation_record(row)
+
+
+def list_evaluations(
+    session: Session, *, principal: Principal, model: str | None = None
+) -> list[EvaluationRecord]:
+    """Runs the caller's organisation made, and runs of its own models (an inspector's too), newest first."""
+    authorize(principal, Action.compliance_read)
+    query = select(EvaluationRun).order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())
+    if not principal.is_operator:
+        mine = (EvaluationRun.org_id == principal.org_id) | (EvaluationRun.model_org_id == principal.org_id)
+        query = query.where(mine)
+    if model is not None:
+        query = query.where(EvaluationRun.model == model)
+    return [_evaluation_record(r) for r in session.scalars(query)]
+
+
+def evaluations_of_org(session: Session, *, org_id: str) -> list[EvaluationRecord]:
+    """Runs of an organisation's models for an inspector (the caller checked the grant and audits it)."""
+    query = (
+        select(EvaluationRun)
+        .where(EvaluationRun.model_org_id == org_id)
+        .order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())
+    )
+    return [_evaluation_record(r) for r in session.scalars(query)]
+
+
+def _evaluation_record(row: EvaluationRun) -> EvaluationRecord:
+    return EvaluationRecord(
+        id=row.id,
+        model=row.model,
+        channel=row.channel,
+        role=row.role,
+        suite=row.suite,
+        suite_sha256=row.suite_sha256,
+        score=row.score,
+        correct=row.correct,
+        total=row.total,
+        sha256=row.sha256,
+        run_by=row.run_by,
+        created_at=row.created_at.isoformat(),
+        items=list(row.items),
     )

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from valuechain.accounts.deps import CurrentPrincipal
-from valuechain.compliance import records, service
+from valuechain.compliance import channels, records, service
+from valuechain.compliance.rendering import MEDIA_TYPES, render
 from valuechain.compliance.schemas import (
     ComplaintAnswer,
     ComplaintCreate,
     ComplaintPublic,
+    EvaluationCreate,
+    EvaluationPublic,
     EvidenceCreate,
     EvidencePublic,
     IncidentCreate,
@@ -22,8 +27,9 @@ from valuechain.compliance.schemas import (
     ObligationsPublic,
     SignOff,
 )
-from valuechain.core.http import ReadSession, WriteSession
+from valuechain.core.http import ReadSession, SettingsDep, WriteSession, get_db
 from valuechain.registry.manifest import ModelDocumentation
+from valuechain.runtime.base import Backend
 
 router = APIRouter(prefix="/api/v1", tags=["accountability"])
 
@@ -156,3 +162,94 @@ def inspect_obligations(org: str, session: WriteSession, principal: CurrentPrinc
     """An inspector reads an organisation's obligations; the read is audited under that organisation."""
     result = service.inspect_obligations(session, org, principal=principal)
     return ObligationsPublic.model_validate(result.as_dict())
+
+
+@router.get("/inspections/{org}/evidence")
+def inspect_evidence(org: str, session: WriteSession, principal: CurrentPrincipal) -> list[EvidencePublic]:
+    """An inspector reads an organisation's evidence (sign-offs with sha256); audited under it."""
+    return [EvidencePublic(**asdict(e)) for e in service.inspect_evidence(session, org, principal=principal)]
+
+
+@router.get("/inspections/{org}/evaluations")
+def inspect_evaluations(
+    org: str, session: WriteSession, principal: CurrentPrincipal
+) -> list[EvaluationPublic]:
+    """An inspector reads the evaluation results of an organisation's models; audited under it."""
+    rows = service.inspect_evaluations(session, org, principal=principal)
+    return [EvaluationPublic.model_validate(asdict(r)) for r in rows]
+
+
+@router.get("/inspections/{org}/models/{name}")
+def inspect_model(org: str, name: str, session: WriteSession, principal: CurrentPrincipal) -> dict[str, Any]:
+    """An inspector reads a model's recorded facts (manifest entry); audited under its organisation."""
+    return service.inspect_model(session, f"{org}/{name}", principal=principal)
+
+
+@router.get("/inspections/{org}/models/{name}/docs/{kind}")
+def inspect_document(
+    org: str,
+    name: str,
+    kind: str,
+    session: WriteSession,
+    principal: CurrentPrincipal,
+    format: str = Query("md", pattern="^(md|json|pdf)$", description="md, json or pdf."),
+) -> Response:
+    """An inspector reads a model's Annex XI/XII or training-content summary; audited under its org."""
+    doc = service.inspect_document(session, f"{org}/{name}", kind, principal=principal)
+    return Response(
+        render(doc, format, approval=service.document_approval(session, doc)),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'inline; filename="{org}-{name}-{kind}.{format}"'},
+    )
+
+
+@router.post("/models/{org}/{name}/evaluations", status_code=201)
+def run_evaluation(
+    org: str,
+    name: str,
+    data: EvaluationCreate,
+    request: Request,
+    session: WriteSession,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> EvaluationPublic:
+    """Run a suite over the API channel (this server's /v1, with your key: metered) or the hub weights
+    (loaded into the embedded runtime); by the model's provider or an inspector with an active grant."""
+    model_id = f"{org}/{name}"
+
+    def open_backend() -> Backend:
+        if data.channel == "api":
+            key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            base = str(request.base_url).rstrip("/") + "/v1"
+            return channels.api_backend(base_url=base, api_key=key, served_name=data.served_name or model_id)
+        return channels.weights_backend(
+            get_db(request), settings, principal=principal, repo_id=data.repo or model_id,
+            revision=data.revision,
+        )  # fmt: skip
+
+    rec = service.run_evaluation(
+        session,
+        model_id,
+        principal=principal,
+        suite=data.suite,
+        channel=data.channel,
+        open_backend=open_backend,
+    )
+    return EvaluationPublic.model_validate(asdict(rec))
+
+
+@router.get("/evaluations")
+def list_evaluations(
+    session: ReadSession, principal: CurrentPrincipal, model: str | None = None
+) -> list[EvaluationPublic]:
+    """Your runs and the runs of your models (an inspector's included), newest first."""
+    rows = service.list_evaluations(session, principal=principal, model=model)
+    return [EvaluationPublic.model_validate(asdict(r)) for r in rows]
+
+
+@router.get("/models/{org}/{name}/evaluations/neutrality")
+def evaluation_neutrality(
+    org: str, name: str, session: ReadSession, principal: CurrentPrincipal, suite: str = "builtin-mc"
+) -> dict[str, object]:
+    """The same suite's latest score per channel: equal scores are the channel-neutrality evidence."""
+    return service.channel_neutrality(session, f"{org}/{name}", principal=principal, suite=suite)

@@ -59,7 +59,7 @@ def _document_route(kind: str) -> Any:
         doc = service.model_document(session, f"{org}/{name}", kind, principal=principal)
         filename = f"{org}-{name}-{kind}.{format}"
         return Response(
-            render(doc, format),
+            render(doc, format, approval=service.document_approval(session, doc)),
             media_type=MEDIA_TYPES[format],
             headers={"Content-Disposition": f'inline; filename="{filename}"'},
         )

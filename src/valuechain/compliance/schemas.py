@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -115,6 +116,46 @@ class SignOff(InputModel):
     """Sign off a generated document as evidence."""
 
     note: str = Field(default="", max_length=2_000)
+
+
+class EvaluationCreate(BaseModel):
+    """An evaluation run: a shipped suite over one channel of a model (issue 13 point 6)."""
+
+    suite: Literal["builtin-mc"] = "builtin-mc"
+    channel: Literal["api", "weights"] = "weights"
+    #: api channel: the model name on /v1 (default: the model id); the run is called with your own key
+    served_name: str | None = Field(default=None, max_length=200)
+    #: weights channel: the hub repo holding the GGUF (default: the model id) and its revision
+    repo: str | None = Field(default=None, max_length=200)
+    revision: str = Field(default="main", max_length=200)
+
+
+class EvaluationItemPublic(BaseModel):
+    """One item: the choice picked, the answer, every choice's log-likelihood."""
+
+    index: int
+    picked: int
+    answer: int
+    correct: bool
+    loglikelihoods: list[float]
+
+
+class EvaluationPublic(BaseModel):
+    """A stored evaluation run (evidence for Annex XI §2 and Art. 55(1)(a))."""
+
+    id: str
+    model: str
+    channel: str
+    role: str
+    suite: str
+    suite_sha256: str
+    score: float
+    correct: int
+    total: int
+    sha256: str
+    run_by: str
+    created_at: str
+    items: list[EvaluationItemPublic]
 
 
 class EvidencePublic(BaseModel):

@@ -13,6 +13,8 @@ evaluated directly is taken as given.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -25,8 +27,10 @@ from valuechain.compliance import events, records
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import KINDS, Document, build_document
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
+from valuechain.compliance.evaluation import RunResult, compare, load_suite, run_suite
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
+from valuechain.compliance.rendering import Approval
 from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import record_event
@@ -37,6 +41,7 @@ from valuechain.registry.claims import Consent, consent
 from valuechain.registry.export import export_manifest
 from valuechain.registry.manifest import ChainManifest
 from valuechain.registry.service import ModelRef, model_ref, offer_ids_of_model
+from valuechain.runtime.base import Backend
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
 
@@ -317,6 +322,12 @@ def sign_document(
     )
 
 
+def document_approval(session: Session, doc: Document) -> Approval | None:
+    """The approval block's sign-off of ``doc`` (its provider's latest; ``current`` if it covers this
+    exact document), for the PDF."""
+    return records.document_approval(session, doc, DOC_RULES[doc.kind]) if doc.kind in DOC_RULES else None
+
+
 def record_evidence(
     session: Session,
     *,
@@ -407,21 +418,175 @@ def grant_inspector(
     )
 
 
+def _inspected(
+    session: Session, org: str, principal: Principal, *, model_id: str | None = None
+) -> tuple[str, bool, set[str]]:
+    """What an inspector may read of ``org`` today: (org id, the whole organisation?, granted models).
+
+    No grant, outside its period, or a model outside it: the same 404 as a missing organisation or model."""
+    orgs, models = records.inspection_scope(session, principal)
+    org_id = directory.org_id_for_slug(session, org)
+    whole = org in orgs
+    granted = {m for m in models if m.split("/", 1)[0] == org}
+    if org_id is None or not (whole or granted):
+        raise not_found("organisation", org)  # no grant answers as no organisation
+    if model_id is not None and (model_id.split("/", 1)[0] != org or not (whole or model_id in granted)):
+        raise not_found("model", model_id)
+    return org_id, whole, granted
+
+
+def _what(kind: str, org: str, whole: bool, granted: set[str]) -> str:
+    return kind + ("" if whole else f" of {', '.join(sorted(granted))}")
+
+
 def inspect_obligations(
     session: Session, org: str, *, principal: Principal, as_of: date | None = None
 ) -> Evaluation:
     """An inspector reads an organisation's obligations (whole, or limited to granted models); audited."""
-    orgs, models = records.inspection_scope(session, principal)
-    org_id = directory.org_id_for_slug(session, org)
-    if org_id is None or not (org in orgs or any(m.split("/", 1)[0] == org for m in models)):
-        raise not_found("organisation", org)  # no grant answers as no organisation
+    org_id, whole, models = _inspected(session, org, principal)
     facts = registry_facts(session)
     result = evaluate(facts, as_of=as_of, evidence=evidence(session, facts))
-    whole = org in orgs
     result.obligations = [o for o in result.obligations if o.actor == org and (whole or o.subject in models)]
     result.models = [v for v in result.models if v.fact.owner == org and (whole or v.fact.id in models)]
-    what = "obligations" + (
-        "" if whole else f" of {', '.join(sorted(m for m in models if m.startswith(org + '/')))}"
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=_what("obligations", org, whole, models)
     )
-    records.audit_inspection(session, principal=principal, org_id=org_id, org=org, what=what)
     return result
+
+
+def inspect_model(session: Session, model_id: str, *, principal: Principal) -> dict[str, Any]:
+    """An inspector reads a model's recorded facts (the manifest entry, documentation fields included)."""
+    org = model_id.split("/", 1)[0]
+    org_id, _, _ = _inspected(session, org, principal, model_id=model_id)
+    manifest = registry_manifest(session)
+    model = next((m for m in manifest.models if m.id == model_id), None)
+    if model is None:
+        raise not_found("model", model_id)
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=f"facts of {model_id}"
+    )
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def inspect_document(
+    session: Session, model_id: str, kind: str, *, principal: Principal, as_of: date | None = None
+) -> Document:
+    """An inspector reads a model's document (Annex XI, Annex XII, summary) as its provider would draw it."""
+    if kind not in KINDS or kind == "bom":
+        raise ValidationError(f"unknown document kind `{kind}` (known: annex-xi, annex-xii, summary)")
+    org = model_id.split("/", 1)[0]
+    org_id, _, _ = _inspected(session, org, principal, model_id=model_id)
+    facts = registry_facts(session)
+    if model_id not in facts.models:
+        raise not_found("model", model_id)
+    doc = build_document(facts, model_id, kind, as_of=as_of)
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=f"{kind} of {model_id}"
+    )
+    return doc
+
+
+def inspect_evidence(session: Session, org: str, *, principal: Principal) -> list[records.EvidenceRecord]:
+    """An inspector reads the evidence an organisation recorded (granted models only when so limited)."""
+    org_id, whole, models = _inspected(session, org, principal)
+    facts = registry_facts(session)
+    rows = [
+        e
+        for e in records.evidence_of_org(session, org_id=org_id, facts=facts)
+        if whole or e.subject in models
+    ]
+    records.audit_inspection(
+        session, principal=principal, org_id=org_id, org=org, what=_what("evidence", org, whole, models)
+    )
+    return rows
+
+
+def inspect_evaluations(
+    session: Session, org: str, *, principal: Principal
+) -> list[records.EvaluationRecord]:
+    """An inspector reads the evaluation runs of an organisation's models (whoever ran them)."""
+    org_id, whole, models = _inspected(session, org, principal)
+    rows = [r for r in records.evaluations_of_org(session, org_id=org_id) if whole or r.model in models]
+    records.audit_inspection(
+        session,
+        principal=principal,
+        org_id=org_id,
+        org=org,
+        what=_what("evaluation results", org, whole, models),
+    )
+    return rows
+
+
+# -- evaluation runs (issue 13 point 6) ------------------------------------------------------------------
+
+
+def evaluation_access(
+    session: Session, model_id: str, *, principal: Principal, action: Action = Action.evaluation_run
+) -> tuple[str, str]:
+    """Who may run (or read the runs of) an evaluation of ``model_id``: its provider, or an inspector with an
+    active grant covering the model or its organisation. Returns (role, the model organisation's id); anyone
+    else is answered as if the model did not exist (no oracles)."""
+    authorize(principal, action)
+    manifest = registry_manifest(session)
+    model = next((m for m in manifest.models if m.id == model_id), None)
+    if model is None:
+        raise not_found("model", model_id)
+    org_id = directory.org_id_for_slug(session, model.owner)
+    if org_id is None:
+        raise not_found("model", model_id)
+    if principal.org_slug in (model.owner, model.releaser):
+        return "provider", org_id
+    orgs, models = records.inspection_scope(session, principal)
+    if model.owner in orgs or model_id in models:
+        return "inspector", org_id
+    raise not_found("model", model_id)
+
+
+def run_evaluation(
+    session: Session,
+    model_id: str,
+    *,
+    principal: Principal,
+    suite: str,
+    channel: str,
+    open_backend: Callable[[], Backend],
+) -> records.EvaluationRecord:
+    """Run a suite over one channel of a model and store the result (Annex XI §2, Art. 55(1)(a)).
+
+    The permission is checked before the backend is opened: an uncovered caller loads no weights and
+    spends no tokens."""
+    role, model_org_id = evaluation_access(session, model_id, principal=principal)
+    loaded = load_suite(suite)
+    backend = open_backend()
+
+    async def _run() -> RunResult:
+        try:
+            return await run_suite(backend, loaded, channel=channel)
+        finally:
+            await backend.close()
+
+    result = asyncio.run(_run())
+    return records.record_evaluation(
+        session, principal=principal, model=model_id, model_org_id=model_org_id, role=role, result=result
+    )
+
+
+def list_evaluations(
+    session: Session, *, principal: Principal, model: str | None = None
+) -> list[records.EvaluationRecord]:
+    """Your runs and the runs of your models (an inspector's included); an inspector reads other
+    organisations' runs through ``inspect_evaluations``, which is audited."""
+    return records.list_evaluations(session, principal=principal, model=model)
+
+
+def channel_neutrality(
+    session: Session, model_id: str, *, principal: Principal, suite: str = "builtin-mc"
+) -> dict[str, object]:
+    """The same suite's latest score per channel: the channel-neutrality evidence of a model."""
+    evaluation_access(session, model_id, principal=principal, action=Action.compliance_read)
+    runs = [r for r in list_evaluations(session, principal=principal, model=model_id) if r.suite == suite]
+    latest: dict[str, float] = {}
+    for run in runs:  # newest first
+        latest.setdefault(run.channel, run.score)
+    suite_sha = load_suite(suite).sha256
+    return {"model": model_id, "suite": suite, "suite_sha256": suite_sha, **compare(latest)}

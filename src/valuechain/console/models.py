@@ -220,8 +220,11 @@ def model_document(request: Request, org: str, name: str, kind: str, fmt: str, v
         raise ValidationError(f"unknown document {kind}.{fmt}")
     with get_db(request).unit_of_work() as session:
         doc = compliance.model_document(session, f"{org}/{name}", kind, principal=visitor.principal)
+        approval = compliance.document_approval(session, doc)
     headers = {"content-disposition": f'inline; filename="{org}-{name}-{kind}.{fmt}"'}
-    return Response(render_document(doc, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+    return Response(
+        render_document(doc, fmt, approval=approval), media_type=MEDIA_TYPES[fmt], headers=headers
+    )
 
 
 @router.get("/models/{org}/{name}/bom.json")

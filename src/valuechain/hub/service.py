@@ -307,6 +307,20 @@ def open_file(
         )
 
 
+def weights_file(
+    db: Database, *, principal: Principal | None, repo_id: str, revision: str = "main"
+) -> ServedFile:
+    """The GGUF weights of a repo revision the caller may download (an evaluation run loads them)."""
+    with db.session() as session:
+        repo = find_repo(session, repo_id, principal=principal)
+        access.check_download(session, repo, principal)
+        commit = resolve_revision(session, repo, revision)
+        ggufs = sorted(f.path for f in list_files(session, commit) if f.path.endswith(".gguf"))
+    if not ggufs:
+        raise ValidationError(f"{repo_id}@{revision} has no .gguf weights to load")
+    return open_file(db, principal=principal, repo_id=repo_id, revision=revision, path=ggufs[0])
+
+
 def record_download(
     db: Database, *, principal: Principal | None, repo_id: str, commit_id: str, day: date
 ) -> None:
