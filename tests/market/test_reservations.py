@@ -113,7 +113,12 @@ async def test_redis_holds_live_under_their_keys_with_their_ttls(redis_url: str)
         assert await raw.exists(f"{prefix}org:balance") == 0
         assert await raw.exists(f"{prefix}org:holds") == 1  # holds in flight survive a reload
         # the default key space
-        assert default._keys("org") == ["vc:res:org:balance", "vc:res:org:hold_expiry", "vc:res:org:holds"]
+        assert default._keys("org") == [
+            "vc:res:org:balance",
+            "vc:res:org:hold_expiry",
+            "vc:res:org:holds",
+            f"vc:res:replica:{default.replica}:holds",  # this replica's list, for release when it dies
+        ]
     finally:
         await raw.delete(*[k async for k in raw.scan_iter(f"{prefix}*")])
         await raw.aclose()
