@@ -191,7 +191,7 @@ def test_sale_pays_seller_fee_and_shares_and_gives_each_buyer_a_traceable_copy(
             )
         )
         fee = session.scalar(
-            ledger.select(ledger.LedgerAccount.balance).where(ledger.LedgerAccount.code == ledger.fee_code())
+            ledger.select(ledger.LedgerAccount.balance).where(ledger.LedgerAccount.code == ledger.FEES_CODE)
         )
     assert devco == 10 * EUR
     assert (revenue, share, fee) == (2 * 8_500_000, 2 * 500_000, 2 * EUR)  # 10 % fee, 5 % share

@@ -33,7 +33,7 @@ def promotions_code(org_id: str) -> str:
 
 
 CASH_CODE = "cash:platform"
-FEES_CODE = "fees:platform"  # the platform's fee on resold (white-label) usage, issue 11
+FEES_CODE = "fees:platform"  # the platform's fee income: its cut of sales and of resold (white-label) usage
 
 
 def ensure_account(
@@ -332,11 +332,6 @@ class InsufficientCreditError(AppError):
 
     status_code = 402
     code = "insufficient_credit"
-
-
-def fee_code() -> str:
-    """The platform's fee income (the marketplace's cut of each sale)."""
-    return "fees:platform"
 
 
 def spend(

@@ -179,7 +179,7 @@ def _pay(session: Session, listing: Listing, charge: Charge, *, fee_bps: int, no
             session, ledger.revenue_code(share["org_id"]), org_id=share["org_id"], currency=cur
         )
         payees.append((account, part))
-    fee_account = ledger.ensure_account(session, ledger.fee_code(), org_id=None, currency=cur)
+    fee_account = ledger.ensure_account(session, ledger.FEES_CODE, org_id=None, currency=cur)
     seller = ledger.ensure_account(
         session, ledger.revenue_code(listing.seller_org_id), org_id=listing.seller_org_id, currency=cur
     )
