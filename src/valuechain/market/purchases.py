@@ -19,11 +19,12 @@ from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
-from valuechain.core.errors import ConflictError, NotFoundError, ValidationError
+from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from valuechain.core.ids import new_id
 from valuechain.market import ledger
 from valuechain.market.listings import BPS, TIMED_KINDS, get_listing
 from valuechain.market.models import Charge, Entitlement, Licence, Listing
+from valuechain.registry.claims import is_revoked
 from valuechain.registry.service import offer_record
 
 BUYABLE = ("sale", "subscription", "hire")
@@ -65,12 +66,13 @@ def buy(
     key = f"buy:{principal.org_id}:{idempotency_key}"
     done = _charged(session, key)
     if done is not None:
-        return done
+        return _same_purchase(done, listing_id)
     listing = get_listing(session, listing_id, principal=principal)
     if listing.kind not in BUYABLE:
         raise ConflictError(f"a {listing.kind} listing is not bought here; see its channel")
     if listing.status != "active":
         raise ConflictError(f"listing {listing.id} is withdrawn")
+    _check_agreement(session, listing)
     if listing.seller_org_id == principal.org_id:
         raise ConflictError("an organisation cannot buy its own listing")
     if expected_price is not None and expected_price != listing.price:
@@ -99,7 +101,7 @@ def buy(
         done = _charged(session, key)
         if done is None:
             raise ConflictError("this purchase is already in progress; retry with the same key") from None
-        return done
+        return _same_purchase(done, listing.id)
     _take_stock(session, listing)
     session.add(licence)
     session.flush()
@@ -116,6 +118,26 @@ def buy(
         after={"listing": listing.id, "kind": listing.kind, "charge": charge.id, "amount": charge.amount},
     )
     return _record(session, licence, charge)
+
+
+def _same_purchase(done: LicenceRecord, listing_id: str) -> LicenceRecord:
+    """A retry answers the first purchase; a key already spent on another listing is refused (as Stripe
+    refuses a reused idempotency key with other parameters), so a typo never hands back the wrong licence."""
+    if done.listing != listing_id:
+        raise ConflictError(
+            f"idempotency key already used to buy listing {done.listing}; "
+            f"use a new key to buy {listing_id} (nothing was charged)"
+        )
+    return done
+
+
+def _check_agreement(session: Session, listing: Listing) -> None:
+    """A listing of another owner's model sells only while the owner's agreement stands."""
+    if listing.agreement_id is not None and is_revoked(session, listing.agreement_id):
+        raise ForbiddenError(
+            f"the model's owner revoked agreement {listing.agreement_id}, under which listing "
+            f"{listing.id} was made; it can no longer be bought or renewed (nothing was charged)"
+        )
 
 
 def _required_key(key: str | None) -> str:
@@ -241,6 +263,7 @@ def renew(
     listing = session.get(Listing, licence.listing_id)
     if listing is None or listing.status != "active":
         raise ConflictError(f"listing {licence.listing_id} is withdrawn; the licence cannot be renewed")
+    _check_agreement(session, listing)
     now = now or utcnow()
     try:
         with session.begin_nested():
@@ -310,7 +333,7 @@ def renew_due(session: Session, *, fee_bps: int, now: datetime | None = None) ->
                     idempotency_key=_period_key(licence),
                 )
                 count += 1
-        except (ledger.InsufficientCreditError, ConflictError):
+        except (ledger.InsufficientCreditError, ConflictError, ForbiddenError):
             continue  # lapses: access stops at expiry until the buyer renews
     return count
 

@@ -515,6 +515,12 @@ def revoke_agreement(session: Session, agreement_id: str, *, principal: Principa
     return agreement
 
 
+def is_revoked(session: Session, agreement_id: str) -> bool:
+    """Whether the owner has revoked this agreement (what was offered under it may not be sold anew)."""
+    agreement = session.get(Agreement, agreement_id)
+    return agreement is None or agreement.revoked_at is not None
+
+
 def offer_agreement(
     session: Session, model: Model, channel: str, *, principal: Principal
 ) -> Agreement | None:
