@@ -20,6 +20,7 @@ import pytest
 from tests.channels.test_lifecycle import owner_of
 from tests.conftest import auth
 from tests.gateway.conftest import MODEL, World
+from tests.ledger import assert_ledger_balances, money_snapshot
 from valuechain.channels.kits import build_kit, kit_spec
 from valuechain.core.errors import NotFoundError, ValidationError
 from valuechain.registry.schemas import ModelCreate, OfferCreate, VersionCreate
@@ -137,3 +138,8 @@ def test_generated_kit_passes_its_own_test_against_a_served_app(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
     assert world.backend.calls == 1  # the kit's chat completion reached the backend
+    deadline = time.monotonic() + 20  # metered after the answer, by the recorder's thread
+    while money_snapshot(world.db).counts["gateway_usage"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert money_snapshot(world.db).counts["gateway_usage"] >= 1
+    assert_ledger_balances(world.db)

@@ -17,6 +17,7 @@ from sqlalchemy import update
 
 from tests.conftest import auth
 from tests.gateway.conftest import MODEL, World, _org_id
+from tests.ledger import assert_ledger_balances
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role, Scope
 from valuechain.channels import lifecycle, notices
@@ -151,6 +152,8 @@ async def test_deprecation_notifies_sets_headers_and_retirement_names_successor(
         )
     error = caught.value.body
     assert error["code"] == "model_not_found" and f"{MODEL}@2" in error["message"]  # type: ignore[index]
+    await world.gateway.admission.recorder.flush()
+    assert assert_ledger_balances(world.db).transactions > 0  # the deprecated version's answer was charged
 
 
 async def test_lifecycle_rules_and_tenancy(world: World) -> None:
@@ -206,6 +209,7 @@ async def test_service_level_measured_from_usage(world: World) -> None:
             headers=auth(world.outsider_key),
         )
         assert r.status_code in (403, 404)
+    assert assert_ledger_balances(world.db).transactions > 0  # the three requests were charged
 
 
 def test_signature_scheme() -> None:

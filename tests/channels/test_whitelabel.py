@@ -203,6 +203,7 @@ async def test_rest_surface_and_tenancy(resold: tuple[World, str, str]) -> None:
     offers = [o for o in facts_from_manifest(manifest).offers if o.channel == "white_label"]
     assert [(o.by, o.brand, o.marketed_as) for o in offers] == [("resell", "Nimbus AI", "nimbus-chat")]
     del system_principal
+    _ledger_ok(world)
 
 
 async def test_an_expired_agreement_stops_the_customers_requests(world: World) -> None:

@@ -140,6 +140,7 @@ def test_sell_hire_trace_and_invoice_through_the_cli(runner: CliRunner, tmp_path
     assert {r["kind"] for r in charge} == {"sale", "hire"}
     csv = run(runner, "invoice", "devco", "--charge", _first_charge(), "--format", "csv")
     assert "12.50" in csv and "INV-" in csv
+    _ledger_ok(runner)
 
 
 def _first_charge() -> str:

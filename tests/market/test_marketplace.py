@@ -195,6 +195,7 @@ def test_sale_pays_seller_fee_and_shares_and_gives_each_buyer_a_traceable_copy(
         )
     assert devco == 10 * EUR
     assert (revenue, share, fee) == (2 * 8_500_000, 2 * 500_000, 2 * EUR)  # 10 % fee, 5 % share
+    m.check_ledger()
 
 
 def test_bad_purchases_charge_nothing(market: Market) -> None:
@@ -241,6 +242,7 @@ def test_listing_needs_ownership_or_the_owners_agreement(market: Market, db: Dat
     rows = m.client.get("/api/v1/market/listings", params={"kind": "kit"}, headers=m.h("outco")).json()
     assert [r["kind"] for r in rows] == ["kit"]
     assert devco.org_slug == "devco"
+    m.check_ledger()
 
 
 def _agree(db: Database, channels: list[str]) -> None:
@@ -295,6 +297,7 @@ def test_hired_weights_stop_downloading_at_expiry(market: Market) -> None:
     time.sleep(1.2)
     r = m.client.get(f"/api/v1/licences/{lic['id']}/files/tiny.gguf", headers=m.h("devco"))
     assert r.status_code == 403 and lic["id"] in r.json()["error"]["message"]
+    m.check_ledger()
 
 
 def test_hundred_concurrent_purchases_of_a_limited_listing(
@@ -377,6 +380,7 @@ def test_invoices_are_numbered_per_seller_and_immutable(market: Market) -> None:
     )
     assert xml.status_code == 200 and b"urn:cen.eu:en16931:2017" in xml.content
     assert m.client.get(f"/api/v1/charges/{first['charge']}/invoice", headers=m.h("outco")).status_code == 404
+    m.check_ledger()
 
 
 def test_subscriptions_renew_each_period_until_the_wallet_runs_dry(market: Market, db: Database) -> None:

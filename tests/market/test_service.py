@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.gateway.conftest import _org_id, default_terms, setup_world
+from tests.ledger import assert_ledger_balances
 from valuechain.accounts.principal import Principal, system_principal
 from valuechain.accounts.roles import Role, Scope
 from valuechain.core.db import Database
@@ -33,6 +34,7 @@ async def test_waitlist_then_approval_grants_credits_once(db: Database, settings
         market.grant(session, world.offer_id, "outco", principal=_as(db, "acme"))
     with db.session() as session:
         assert ledger.wallet_balance(session, _org_id(db, "outco")) == 1_000_000
+    assert_ledger_balances(db)
     await world.gateway.close()
 
 
@@ -47,4 +49,5 @@ async def test_open_access_is_immediate_and_members_cannot_set_terms(
     with db.unit_of_work() as session, pytest.raises(NotFoundError):  # another org's offer is absent to it
         market.set_api_terms(session, world.offer_id, default_terms(), principal=_as(db, "devco"))
     assert system_principal().is_operator
+    assert_ledger_balances(db)
     await world.gateway.close()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.gateway.conftest import MODEL, World, _org_id, default_terms, setup_world
 from tests.gateway.helpers import set_wallet
+from tests.ledger import assert_ledger_balances
 from valuechain.core.db import Database
 from valuechain.core.settings import Settings
 from valuechain.gateway.models import UsageRecord
@@ -54,6 +55,7 @@ async def test_included_tokens_then_prices(db: Database, settings: Settings) -> 
         assert ledger.verify(session).problems == []
     assert costs[:3] == [0, 0, 0] and all(c > 0 for c in costs[3:])
     assert _balance(db, ledger.wallet_code(dev)) == 1_000 - sum(costs)
+    assert_ledger_balances(db)
     await world.gateway.close()
 
 
@@ -68,4 +70,5 @@ async def test_renewal_is_monthly_and_idempotent(db: Database, settings: Setting
         assert renew_all(session, now=next_month) == 0
     assert _balance(db, ledger.wallet_code(dev)) == -4_000_000
     assert _balance(db, ledger.allowance_code(dev, world.offer_id)) == 100
+    assert_ledger_balances(db)
     await world.gateway.close()
