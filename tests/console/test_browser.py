@@ -1,6 +1,7 @@
 """The console in a real browser: Debian's chromium driven by Playwright against a served `valuechain`
-(demo seeded), as an anonymous visitor, an outsider, the provider and the developer. No request may leave
-127.0.0.1 and no page may log an error (a CSP violation is one).
+(demo seeded), as an anonymous visitor, an outsider, the provider and the developer, last through the
+commercial channels of issue 11 (sell, buy, resell, deprecate). No request may leave 127.0.0.1 and no page
+may log an error (a CSP violation is one).
 
 ``CI=true`` turns a missing browser into a failure instead of a skip. ``CONSOLE_SCREENSHOTS=DIR`` saves the
 main pages as PNG (how docs/console/*.png are made).
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -277,4 +279,81 @@ def test_outsider_sees_the_rejection(browser: Browser, served: tuple[str, dict[s
     assert page.request.get(browser.base + f"/models/{BUNDLED}/resolve/README.md").status == 403
     page.goto(browser.base + "/playground")  # entitled since the provider approved: the model is offered
     assert page.locator("#chat-model option", has_text=BUNDLED).count() == 1
+    assert browser.outside == [] and browser.errors == []
+
+
+def _cli(*args: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-m", "valuechain", *args, "--format", "json"],
+                          env=served_env, capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_sell_buy_resell_and_deprecate(browser: Browser, served: tuple[str, dict[str, str]]) -> None:
+    """Issue 11 end to end (last here: it deprecates the bundled version): the provider lists a hire, the
+    developer buys it, the provider grants it a reseller agreement, the developer resells the model under its
+    brand and issues its customer a key, the provider deprecates the version; the ledger balances."""
+    users = served[1]
+    provider = sign_in(browser, "demo-provider@example.com", users["demo-provider@example.com"])
+
+    # the provider lists its API offer as a one-hour hire
+    provider.click("nav >> text=Selling")
+    option = provider.locator("#create-listing select[name=offer] option", has_text=" · api · ").first
+    provider.select_option("#create-listing select[name=offer]", option.get_attribute("value"))
+    provider.select_option("#create-listing select[name=kind]", "hire")
+    provider.fill("#create-listing input[name=title]", "Browser hire")
+    provider.fill("#create-listing input[name=price]", "1.50")
+    provider.fill("#create-listing input[name=period]", "1")
+    provider.select_option("#create-listing select[name=unit]", "hours")
+    provider.fill("#create-listing input[name=licence]", "apache-2.0")
+    with provider.expect_navigation():
+        provider.click("#create-listing button[type=submit]")
+    row = provider.locator("#listings tr", has_text="Browser hire")
+    listing = row.get_attribute("data-listing")
+    assert listing and "active" in row.inner_text()
+    browser.shot(provider, "selling")
+
+    # the developer, given credits by the operator, buys it
+    _cli("credits", "grant", "demo-developer", "10", "--key", "browser-channels")
+    developer = sign_in(browser, "demo-developer@example.com", users["demo-developer@example.com"])
+    developer.click("nav >> text=Market")
+    with developer.expect_navigation():
+        developer.click(f"tr[data-listing='{listing}'] button.buy")
+    assert "demo-provider" in developer.locator("#licences").inner_text()
+    assert "-1.50 EUR" in (developer.locator("#wallet").text_content() or "")  # folded: not rendered
+
+    # the provider grants the developer a reseller agreement for the bundled model
+    provider.click("nav >> text=White label")
+    provider.click("#grant-reseller summary")
+    provider.fill("#grant-form input[name=reseller]", "demo-developer")
+    provider.select_option("#grant-form select[name=model]", BUNDLED)
+    provider.fill("#grant-form input[name=wholesale_input]", "1")
+    provider.fill("#grant-form input[name=wholesale_output]", "2")
+    with provider.expect_navigation():
+        provider.click("#grant-form button[type=submit]")
+    assert "demo-developer" in provider.locator("#granted-table").inner_text()
+
+    # the developer resells it under its brand and issues its customer a key, shown once
+    developer.click("nav >> text=White label")
+    developer.fill("#create-white-label input[name=model_name]", "helpdesk-chat")
+    developer.fill("#create-white-label input[name=brand]", "Helpdesk AI")
+    with developer.expect_navigation():
+        developer.click("#create-white-label button[type=submit]")
+    offer_row = developer.locator("#white-label-table tr[data-offer]", has_text="helpdesk-chat")
+    assert "1.20 EUR" in offer_row.inner_text()
+    browser.shot(developer, "white-label")
+    form = f"#add-customer-{offer_row.get_attribute('data-offer')}"
+    developer.fill(f"{form} input[name=customer]", "demo-outsider")
+    with developer.expect_navigation():
+        developer.click(f"{form} button[type=submit]")
+    assert developer.locator("#new-secret").inner_text().startswith("vc_")
+
+    # the provider deprecates the version from the model page
+    provider.goto(browser.base + f"/models/{BUNDLED}")
+    provider.select_option("#lifecycle-1 select[name=stage]", "deprecated")
+    provider.fill("#lifecycle-1 input[name=sunset]", (date.today() + timedelta(days=60)).isoformat())
+    with provider.expect_navigation():
+        provider.click("#lifecycle-1 button[type=submit]")
+    assert "deprecated" in provider.locator("#versions tr[data-version='1']").inner_text()
+
+    assert _cli("usage", "ledger-check")["ok"] is True
     assert browser.outside == [] and browser.errors == []

@@ -50,6 +50,22 @@ MATRIX = {
         404,
     ),
     ("GET", "/market/charges/{charge_id}/invoice"): ("/market/charges/chg_x/invoice", 303, 404),
+    ("GET", "/market/sell"): ("/market/sell", 303, 200),
+    ("POST", "/market/sell"): ("/market/sell", 403, 403),
+    ("POST", "/market/listings/{listing_id}/withdraw"): ("/market/listings/lst_x/withdraw", 403, 403),
+    ("POST", "/models/{org}/{name}/versions/{label}/lifecycle"): (
+        "/models/dev/secret/versions/1/lifecycle",
+        403,
+        403,
+    ),
+    ("GET", "/offers/{offer_id}/service-level"): ("/offers/off_missing/service-level", 303, 404),
+    ("POST", "/offers/{offer_id}/support"): ("/offers/off_missing/support", 403, 403),
+    ("GET", "/resellers"): ("/resellers", 303, 200),
+    ("POST", "/resellers"): ("/resellers", 403, 403),
+    ("POST", "/resellers/{agreement_id}/revoke"): ("/resellers/agr_x/revoke", 403, 403),
+    ("POST", "/white-label"): ("/white-label", 403, 403),
+    ("POST", "/white-label/{offer_id}/customers"): ("/white-label/off_x/customers", 403, 403),
+    ("POST", "/brand"): ("/brand", 403, 403),
     ("GET", "/fine-tuning"): ("/fine-tuning", 303, 200),
     ("GET", "/fine-tuning/{job_id}"): ("/fine-tuning/ftjob_x", 303, 404),
     ("POST", "/fine-tuning/{job_id}/cancel"): ("/fine-tuning/ftjob_x/cancel", 403, 403),
@@ -97,6 +113,13 @@ def test_console_route_matrix(client: TestClient, world: World) -> None:
         "/models/dev/secret/request-access",
         "/models/dev/secret/accept-licence",
         "/provider/access/dev/secret",
+        "/models/dev/secret/versions/1/lifecycle",
     ):
-        data = {"csrf": token, "offer": "off_x", "request_id": "ar_x", "status": "accepted"}
+        data = {
+            "csrf": token,
+            "offer": "off_x",
+            "request_id": "ar_x",
+            "status": "accepted",
+            "stage": "retired",
+        }
         assert client.post(path, data=data, follow_redirects=False).status_code == 404, path

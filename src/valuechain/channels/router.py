@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from valuechain.accounts.deps import CurrentPrincipal
-from valuechain.channels import kits, lifecycle, notices, views, whitelabel
+from valuechain.channels import brands, kits, lifecycle, notices, views, whitelabel
 from valuechain.channels import schemas as s
 from valuechain.channels.webhooks import Dispatcher, server_key
 from valuechain.core.http import ReadSession, SettingsDep, WriteSession
@@ -139,6 +139,6 @@ def add_customer(
 
 
 @router.put("/brand")
-def set_brand(data: whitelabel.BrandSet, session: WriteSession, principal: CurrentPrincipal) -> s.BrandPublic:
+def set_brand(data: brands.BrandSet, session: WriteSession, principal: CurrentPrincipal) -> s.BrandPublic:
     """Brand the console for visitors of your host name."""
-    return views.brand(whitelabel.set_brand(session, data, principal=principal))
+    return views.brand(brands.set_brand(session, data, principal=principal))

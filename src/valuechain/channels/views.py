@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from valuechain.channels import schemas as s
+from valuechain.channels.brands import BrandRecord
 from valuechain.channels.lifecycle import ServiceLevel, StageChange
 from valuechain.channels.notices import NotificationRecord, WebhookRecord
-from valuechain.channels.whitelabel import BrandRecord, CustomerRecord, ResellerRecord, WhiteLabelRecord
+from valuechain.channels.whitelabel import CustomerRecord, ResellerRecord, WhiteLabelRecord
 from valuechain.registry.lifecycle import VersionLifecycle
 
 

@@ -25,7 +25,7 @@ from valuechain.accounts.roles import Role, Scope
 from valuechain.accounts.schemas import KeyCreate
 from valuechain.accounts.service import create_key
 from valuechain.channels import events
-from valuechain.channels.models import Brand, ResellerTerms
+from valuechain.channels.models import ResellerTerms
 from valuechain.core.audit import record_event
 from valuechain.core.clock import utcnow
 from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -37,7 +37,7 @@ from valuechain.registry import claims
 from valuechain.registry.lifecycle import lifecycles
 from valuechain.registry.manifest import Channel
 from valuechain.registry.schemas import AgreementCreate, OfferCreate
-from valuechain.registry.service import create_offer, get_offer, set_offer_terms
+from valuechain.registry.service import create_offer, get_offer, list_offers, set_offer_terms
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,119}$"
@@ -82,14 +82,6 @@ class WhiteLabelCreate(InputModel):
     max_output_tokens: int = Field(default=1024, ge=1)
 
 
-class BrandSet(InputModel):
-    """How visitors of the reseller's host name see the console."""
-
-    host: str = Field(pattern=r"^[a-z0-9.-]{1,253}(:[0-9]{1,5})?$", description="Host name, lower case.")
-    display_name: str = Field(min_length=1, max_length=200)
-    accent: str = Field(default="#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$")
-
-
 @dataclass(frozen=True, slots=True)
 class ResellerRecord:
     """A reseller agreement with its commercial terms."""
@@ -118,6 +110,7 @@ class WhiteLabelRecord:
     input_per_mtok: int
     output_per_mtok: int
     markup_pct: int
+    customers: tuple[str, ...] = ()  # slugs, filled by ``list_white_labels``
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +121,6 @@ class CustomerRecord:
     customer: str
     key_id: str | None = None
     secret: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BrandRecord:
-    """An organisation's branding for its host name."""
-
-    org_id: str
-    org_slug: str
-    host: str
-    display_name: str
-    accent: str
 
 
 def grant_reseller(session: Session, data: ResellerGrant, *, principal: Principal) -> ResellerRecord:
@@ -371,36 +353,30 @@ def _issue_key(
     return key.id, secret
 
 
-def set_brand(session: Session, data: BrandSet, *, principal: Principal) -> BrandRecord:
-    """An organisation brands the console for visitors of its host name (admins)."""
-    authorize(principal, Action.org_update, Resource("organization", principal.org_slug, principal.org_id))
-    taken = session.scalar(select(Brand).where(Brand.host == data.host))
-    if taken is not None and taken.org_id != principal.org_id:
-        raise ConflictError(f"host {data.host} is branded by another organisation")
-    brand = session.get(Brand, principal.org_id)
-    if brand is None:
-        brand = Brand(org_id=principal.org_id, created_at=utcnow())
-        session.add(brand)
-    brand.host, brand.display_name, brand.accent = data.host, data.display_name, data.accent
-    session.flush()
-    record_event(
-        session,
-        actor=principal.actor,
-        org_id=principal.org_id,
-        action=events.brand_set,
-        subject_type="brand",
-        subject_id=data.host,
-        after=data.model_dump(mode="json"),
-    )
-    return BrandRecord(principal.org_id, principal.org_slug, data.host, data.display_name, data.accent)
-
-
-def brand_for_host(session: Session, host: str) -> BrandRecord | None:
-    """The branding of ``host`` (a request's Host header, port dropped), or None (public: it is shown to
-    every visitor of that host)."""
-    name = host.split(":", 1)[0].lower()
-    brand = session.scalar(select(Brand).where(Brand.host == name))
-    if brand is None:
-        return None
-    slug = slugs_for_ids(session, [brand.org_id]).get(brand.org_id, "")
-    return BrandRecord(brand.org_id, slug, brand.host, brand.display_name, brand.accent)
+def list_white_labels(session: Session, *, principal: Principal) -> list[WhiteLabelRecord]:
+    """The caller's organisation's white-label offers with their customers, oldest first."""
+    offers = [
+        o
+        for o in list_offers(session, principal=principal, channel="white_label")
+        if o.by_org_id == principal.org_id
+    ]
+    entitled = market.entitled_org_ids(session, [o.id for o in offers])
+    slugs = slugs_for_ids(session, {org_id for ids in entitled.values() for org_id in ids})
+    found = []
+    for offer in offers:
+        section = (offer.terms or {}).get("white_label") or {}
+        plan = ApiTerms.model_validate(section.get("api") or {}).plan
+        customers = tuple(sorted(slugs.get(i, i) for i in entitled.get(offer.id, set())))
+        found.append(
+            WhiteLabelRecord(
+                offer.id,
+                str(section.get("model_name", "")),
+                offer.brand,
+                str(section.get("upstream", "")),
+                plan.input_per_mtok,
+                plan.output_per_mtok,
+                int(section.get("markup_pct", 0)),
+                customers,
+            )
+        )
+    return found

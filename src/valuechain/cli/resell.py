@@ -121,9 +121,9 @@ def brand(
     fmt: Format = FormatOption,
 ) -> None:
     """Brand the console for visitors of your host name."""
-    from valuechain.channels import views, whitelabel
+    from valuechain.channels import brands, views
 
-    data = whitelabel.BrandSet(host=host, display_name=display_name, accent=accent)
+    data = brands.BrandSet(host=host, display_name=display_name, accent=accent)
     with database() as db, db.unit_of_work() as session:
-        record = views.brand(whitelabel.set_brand(session, data, principal=acting(session, as_org)))
+        record = views.brand(brands.set_brand(session, data, principal=acting(session, as_org)))
     emit(record, fmt, lambda b: say(err, f"{b.host} shows {b.display_name}"))

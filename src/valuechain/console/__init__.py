@@ -18,11 +18,14 @@ from valuechain.console import (
     compliance,
     finetune,
     incidents,
+    lifecycle,
     market,
     models,
     org,
     playground,
     provider,
+    selling,
+    whitelabel,
 )
 from valuechain.console.auth import LoginThrottle
 from valuechain.console.web import STATIC_DIR, build_templates
@@ -39,6 +42,9 @@ ROUTERS = (
     playground.router,
     channels.router,
     market.router,
+    selling.router,
+    lifecycle.router,
+    whitelabel.router,
     finetune.router,
 )
 

@@ -1,5 +1,6 @@
 """The marketplace in the console (``/market``, issue 11): the catalogue with filters and a buy button,
-the organisation's licences (renew, cancel, download its traceable copies) and invoices of its purchases."""
+the organisation's balance and latest ledger lines, its licences (renew, cancel, download its traceable
+copies) and invoices of its purchases. The seller's side is ``selling.py``."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def show_market(
         )
         licences = purchases.list_licences(session, principal=principal)
         charges = purchases.list_charges(session, principal=principal)
-        wallet = wallet_statement(session, principal=principal, limit=1)
+        wallet = wallet_statement(session, principal=principal, limit=5)
     tables = [
         Table(
             "listings",
@@ -83,6 +84,11 @@ def show_market(
             "charges",
             ("id", "licence", "seller", "description", "amount", "currency", "created_at"),
             [(c.id, c.licence, c.seller, c.description, c.amount, c.currency, c.created_at) for c in charges],
+        ),
+        Table(
+            "ledger",
+            ("id", "at", "kind", "memo", "amount"),
+            [(x.id, x.at, x.kind, x.memo, x.amount) for x in wallet.lines],
         ),
     ]
     return twin(request, tables) or render(

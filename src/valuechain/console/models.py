@@ -36,6 +36,7 @@ from valuechain.market import service as market
 from valuechain.market.statements import my_statuses
 from valuechain.market.terms import parse_terms
 from valuechain.registry.catalogue import CatalogueFilters, ModelPage, catalogue, model_page
+from valuechain.registry.lifecycle import STAGES, VersionLifecycle, lifecycles
 from valuechain.registry.manifest import Channel, Modality
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -108,6 +109,7 @@ def show_model(request: Request, org: str, name: str, visitor: CurrentVisitor) -
         repo = hub_summary.repo_summary(session, slug, principal=visitor.hub_principal, today=today)
         series = hub_summary.download_series(session, slug, principal=visitor.hub_principal) if repo else []
         statuses = my_statuses(session, principal=visitor.principal, offer_ids=[o.id for o in model.offers])
+        stages = {v.label: v for v in lifecycles(session, [model.id])}  # the dates of each version's moves
         usage = (
             usage_report(session, principal=visitor.principal, view="provider", group_by=("day", "model"))
             if visitor.signed_in and model.owner_org_id == visitor.principal.org_id
@@ -118,7 +120,7 @@ def show_model(request: Request, org: str, name: str, visitor: CurrentVisitor) -
     offers = [
         (o, parse_terms(o.terms) if o.channel == "api" else None, statuses.get(o.id)) for o in model.offers
     ]
-    tables = _model_tables(model, series, usage)
+    tables = _model_tables(model, stages, series, usage)
     return twin(request, tables) or render(
         request,
         "model.html",
@@ -137,18 +139,37 @@ def show_model(request: Request, org: str, name: str, visitor: CurrentVisitor) -
         if usage
         else None,
         kinds=KINDS,
+        stages=stages,
+        stage_names=STAGES,
+        owns_model=visitor.signed_in and model.owner_org_id == visitor.principal.org_id,
     )
 
 
 def _model_tables(
-    model: ModelPage, series: list[tuple[date, int]], usage: list[dict[str, Any]]
+    model: ModelPage,
+    stages: dict[str, VersionLifecycle],
+    series: list[tuple[date, int]],
+    usage: list[dict[str, Any]],
 ) -> list[Table]:
     """The model page's tables, as its CSV/JSON twins serve them."""
+    none = VersionLifecycle("", "", "", "", "active", None, None, None, None)
     return [
         Table(
             "versions",
-            ("label", "created_at", "stage", "sunset_at", "successor", "notes"),
-            [(v.label, v.created_at, v.stage, v.sunset_at, v.successor, v.notes) for v in model.versions],
+            ("label", "created_at", "stage", "stage_at", "deprecated_at", "sunset_at", "successor", "notes"),
+            [
+                (
+                    v.label,
+                    v.created_at,
+                    v.stage,
+                    stages.get(v.label, none).stage_at,
+                    stages.get(v.label, none).deprecated_at,
+                    v.sunset_at,
+                    v.successor,
+                    v.notes,
+                )
+                for v in model.versions
+            ],  # fmt: skip
         ),
         Table("files", ("path", "sha256", "size"), [(f.path, f.sha256, f.size) for f in model.files]),
         Table(

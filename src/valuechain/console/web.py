@@ -15,22 +15,26 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from datetime import time as day_time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
+import pydantic
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
 from valuechain.accounts import sessions
 from valuechain.accounts.principal import Principal, anonymous_principal
-from valuechain.channels.whitelabel import BrandRecord, brand_for_host
+from valuechain.channels.brands import BrandRecord, brand_for_host
 from valuechain.core.db import Database
-from valuechain.core.errors import AppError, ForbiddenError
+from valuechain.core.errors import AppError, ForbiddenError, ValidationError, format_path
 
 log = logging.getLogger("valuechain.console")
 
@@ -152,6 +156,23 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def micro_units(text: str, *, field: str) -> int:
+    """An amount typed in currency units (``2.50``) as integer micro-units; anything else is a 422 page."""
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    scaled = value * 1_000_000 if value.is_finite() and 0 <= value <= 10**9 else Decimal("NaN")
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise ValidationError(f"{field}: give an amount like 2.50 (at most 6 decimals, not negative)")
+    return int(scaled)
+
+
+def day_start(day: date | None) -> datetime | None:
+    """A date picked in a form as the start of that day in UTC (expiries and sunsets are instants)."""
+    return datetime.combine(day, day_time(), tzinfo=UTC) if day is not None else None
+
+
 def human_size(size: int) -> str:
     units = ("B", "KiB", "MiB", "GiB", "TiB")
     value, unit = float(size), 0
@@ -250,8 +271,8 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class ConsoleRoute(APIRoute):
-    """A console route: errors become HTML pages (404 exactly as for a missing record), and every answer
-    carries the security headers."""
+    """A console route: errors become HTML pages (404 exactly as for a missing record; a form field out of
+    range a 422 page naming it, nothing changed), and every answer carries the security headers."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -263,10 +284,22 @@ class ConsoleRoute(APIRoute):
                 response = Response(status_code=303, headers={"location": "/login?next=" + request.url.path})
             except AppError as exc:
                 response = error_page(request, exc)
+            except (RequestValidationError, pydantic.ValidationError) as exc:
+                response = error_page(request, ValidationError(invalid_fields(exc)))
             response.headers.update(SECURITY_HEADERS)
             return response
 
         return guarded
+
+
+def invalid_fields(exc: RequestValidationError | pydantic.ValidationError) -> str:
+    """A form's invalid fields as one line a person reads: ``price: Input should be …; stock: …``."""
+    errors = exc.errors(include_url=False) if isinstance(exc, pydantic.ValidationError) else exc.errors()
+    parts = []
+    for err in list(errors)[:5]:
+        where = format_path([p for p in err.get("loc", ()) if p not in ("body", "form")])
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
+    return "invalid input: " + "; ".join(parts)
 
 
 def error_page(request: Request, exc: AppError) -> HTMLResponse:
