@@ -216,6 +216,7 @@ class _Importer:
             subject = f"{item.model}:{item.channel.value}:{key[3]}"
             offer_id = row.id if row is not None else new_id("off")
             self.name(ClaimField.offer_upstream, "offer", offer_id, subject, item.by, _owner(item.model))
+            name = item.marketed_as  # issue 11: kept in the white-label terms; left out, it stays as it was
             if row is None:
                 new_rows.append(
                     {
@@ -225,17 +226,26 @@ class _Importer:
                         "channel": key[2],
                         "brand": key[3],
                         "eu": item.eu,
-                        "terms": {},
+                        "terms": views.with_marketed_as({}, name) if name else {},
                         "created_at": self.now,
                     }
                 )
                 after = {"model": item.model, "channel": key[2], "brand": key[3], "eu": item.eu}
-                self.note("offer", "create", key[1], subject, None, after)
-            elif row.eu != item.eu:
-                updates.append({"id": row.id, "eu": item.eu})
-                self.note("offer", "update", key[1], subject, {"eu": row.eu}, {"eu": item.eu})
-            else:
+                self.note(
+                    "offer", "create", key[1], subject, None, after | ({"marketed_as": name} if name else {})
+                )
+                continue
+            before, after = {}, {}
+            if row.eu != item.eu:
+                before["eu"], after["eu"] = row.eu, item.eu
+            if name and name != (named := views.marketed_as(row.channel, row.terms)):
+                before["marketed_as"], after["marketed_as"] = named, name
+            if not after:
                 self.report.unchanged["offer"] += 1
+                continue
+            terms = views.with_marketed_as(row.terms, name) if "marketed_as" in after and name else row.terms
+            updates.append({"id": row.id, "eu": item.eu, "terms": terms})
+            self.note("offer", "update", key[1], subject, before, after)
         self._write(Offer, new_rows, updates)
 
     def systems(self, manifest: ChainManifest) -> None:
