@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from valuechain.accounts.authz import RULES, Action, Resource, authorize, is_allowed, not_found
+from valuechain.accounts.authz import (
+    RULES,
+    Action,
+    Resource,
+    authorize,
+    is_allowed,
+    key_reaches_offer,
+    not_found,
+)
 from valuechain.accounts.principal import Principal, system_principal
 from valuechain.accounts.roles import ROLE_SCOPES, Role, Scope
 from valuechain.core.errors import ForbiddenError, NotFoundError
 
 
 def key(
-    role: Role = Role.owner, *, org: str = "org_a", scopes: set[Scope] | None = None, **kw: bool
+    role: Role = Role.owner, *, org: str = "org_a", scopes: set[Scope] | None = None, **kw: object
 ) -> Principal:
     """A key of ``org`` with ``role`` and (by default) every scope the role allows."""
     granted = ROLE_SCOPES[role] if scopes is None else frozenset(scopes)
-    return Principal(org, org.removeprefix("org_"), "key_x", None, role, frozenset(granted), **kw)
+    return Principal(org, org.removeprefix("org_"), "key_x", None, role, frozenset(granted), **kw)  # type: ignore[arg-type]
+
+
+CUSTOMER = frozenset({"off_wl"})  # a white-label reseller's customer key (issue 11)
 
 
 PRIVATE = Resource("model", "a/private", "org_a")
@@ -74,6 +85,13 @@ def test_every_action_has_a_rule() -> None:
         (system_principal(), Action.chain_import, None, None, ""),
         # A platform-wide record (no owner) is governed by role and scope alone.
         (key(Role.admin), Action.audit_read, PLATFORM, None, ""),
+        # A key restricted to offers calls them and does nothing else, whatever its role and scopes.
+        (key(offer_ids=CUSTOMER), Action.inference, None, None, ""),
+        (key(offer_ids=CUSTOMER), Action.model_read, PRIVATE, ForbiddenError, "issued for offer off_wl only"),
+        (key(offer_ids=CUSTOMER), Action.repo_read, None, ForbiddenError, "issued for offer off_wl only"),
+        (key(offer_ids=CUSTOMER), Action.finetune_write, None, ForbiddenError, "issued for"),
+        (key(offer_ids=CUSTOMER), Action.entitlement_request, None, ForbiddenError, "issued for"),
+        (key(offer_ids=CUSTOMER, org="org_b"), Action.model_read, PRIVATE, NotFoundError, "not found"),
     ],
 )
 def test_authorize(
@@ -157,3 +175,10 @@ def test_an_operator_writes_any_record_and_a_platform_record_is_nobody_elses() -
     authorize(key(org="org_ops", is_operator=True), Action.model_write, PRIVATE)
     authorize(key(Role.admin, org="org_b"), Action.audit_read, PLATFORM)
     authorize(key(Role.member, org="org_b"), Action.model_write, Resource("model", "x", None))
+
+
+def test_a_restricted_key_reaches_only_its_offers() -> None:
+    assert key_reaches_offer(key(offer_ids=CUSTOMER), "off_wl")
+    assert not key_reaches_offer(key(offer_ids=CUSTOMER), "off_other")
+    assert not key_reaches_offer(key(offer_ids=frozenset()), "off_wl")
+    assert key_reaches_offer(key(), "off_other")  # an ordinary key: the market decides

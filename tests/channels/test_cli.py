@@ -104,3 +104,42 @@ def test_channels_through_the_cli(runner: CliRunner, tmp_path: Path) -> None:  #
         r["reseller"] for r in json.loads(run(runner, "reseller", "list", "--as", "resell", "-f", "json"))
     ] == ["resell"]
     run(runner, "usage", "ledger-check")
+
+
+def test_white_label_bad_input_and_revocation_through_the_cli(runner: CliRunner) -> None:  # noqa: F811
+    """Each refusal is a message and exit code 1 that changes nothing; the ledger balances throughout."""
+    run(runner, "init")
+    _seed()
+    grant = ["reseller", "grant", "resell", "acme/tiny", "--wholesale-input", "1000000",
+             "--wholesale-output", "2000000", "--max-markup", "30", "--max-customers", "1", "--as", "acme"]  # fmt: skip
+    assert "wholesale_input_per_mtok" in _fails(runner, *grant[:5], str(10**19), *grant[6:])
+    agreement = json.loads(run(runner, *grant, "-f", "json"))["agreement"]
+
+    def offer(name: str, brand: str) -> str:
+        created = run(runner, "whitelabel", "create", agreement, "--name", name, "--brand", brand,
+                      "--markup", "30", "--as", "resell", "-f", "json")  # fmt: skip
+        return str(json.loads(created)["offer"])
+
+    first, second = offer("nimbus", "Nimbus"), offer("nimbus-lite", "Nimbus Lite")
+    assert "outside the agreement" in _fails(runner, "whitelabel", "create", agreement, "--name", "n3",
+                                             "--brand", "N3", "--markup", "31", "--as", "resell")  # fmt: skip
+    key = json.loads(run(runner, "whitelabel", "customer", first, "shopco", "--issue-key", "--as", "resell",
+                         "-f", "json"))  # fmt: skip
+    # the cap is the agreement's: the second offer does not make room for a second customer
+    assert "caps customers at 1" in _fails(
+        runner, "whitelabel", "customer", second, "devco", "--as", "resell"
+    )
+    keys = json.loads(run(runner, "key", "list", "--org", "shopco", "-f", "json"))
+    assert [k["offers"] for k in keys] == [[first]] and key["key"].startswith("vc_")
+    # revocation: the owner only
+    assert "belongs to another organisation" in _fails(
+        runner, "agreement", "revoke", agreement, "--as", "resell"
+    )
+    assert "not found" in _fails(runner, "agreement", "revoke", agreement, "--as", "devco")
+    run(runner, "agreement", "revoke", agreement, "--as", "acme")
+    assert "revoked" in _fails(runner, "whitelabel", "customer", first, "devco", "--as", "resell")
+    assert "revoked" in _fails(runner, "whitelabel", "create", agreement, "--name", "n4", "--brand", "N4",
+                               "--markup", "0", "--as", "resell")  # fmt: skip
+    rows = json.loads(run(runner, "reseller", "list", "--as", "resell", "-f", "json"))
+    assert [r["revoked"] for r in rows] == [True]
+    run(runner, "usage", "ledger-check")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import httpx
+import openai
 import pytest
 from sqlalchemy import select
 
 from tests.channels.test_lifecycle import owner_of
-from tests.conftest import auth, make_org
+from tests.conftest import auth, make_key, make_org
 from tests.gateway.conftest import MODEL, World, _org_id
 from valuechain.channels import whitelabel
 from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -54,8 +57,10 @@ def _create(world: World, agreement: str, **changes: object) -> whitelabel.White
 
 
 def _balances(world: World) -> dict[str, int]:
+    """Every account's balance (accounts opened at zero left out: opening one moves no money)."""
     with world.db.session() as session:
-        return dict(session.execute(select(LedgerAccount.code, LedgerAccount.balance)).all())
+        rows = session.execute(select(LedgerAccount.code, LedgerAccount.balance)).all()
+    return {code: balance for code, balance in rows if balance}
 
 
 def _ledger_ok(world: World) -> None:
@@ -94,9 +99,8 @@ async def test_customer_sees_reseller_name_and_ledger_splits(resold: tuple[World
         r = await http.post("/v1/chat/completions", json={"model": "nimbus-chat", **CHAT}, headers=auth(key))
         assert r.status_code == 200, r.text
         r = await http.post("/v1/chat/completions", json={"model": MODEL, **CHAT}, headers=auth(key))
-        assert (
-            r.status_code == 403
-        )  # the public upstream is visible, but the customer holds no entitlement to it
+        assert r.status_code == 404  # the key reaches only the offer it was issued for: others are invisible
+        assert r.json()["error"]["code"] == "model_not_found"
     await world.gateway.admission.recorder.flush()
     assert world.backend.calls == 1  # served on the upstream backend
     after = _balances(world)
@@ -206,14 +210,37 @@ async def test_rest_surface_and_tenancy(resold: tuple[World, str, str]) -> None:
     _ledger_ok(world)
 
 
-async def test_an_expired_agreement_stops_the_customers_requests(world: World) -> None:
-    for slug in ("resell", "shopco"):
+def _customers(world: World) -> None:
+    for slug in ("resell", "shopco", "otherco"):
         make_org(world.db, slug)
-        with world.db.unit_of_work() as session:
+        with world.db.unit_of_work() as session:  # a public actor: others may name it (issue 9)
             create_model(
                 session, ModelCreate(name="house", visibility="public"), principal=owner_of(world, slug)
             )
-    agreement = _grant(world, expires_at=(datetime.now(UTC) + timedelta(seconds=3)).isoformat())
+
+
+async def _served_then_stopped(world: World, key: str, agreement: str, stop: object) -> openai.APIError:
+    """One answered request, then ``stop()``; the next request's error, with nothing charged for it."""
+    client = world.client(key)
+    assert [m.id async for m in client.models.list()] == ["nimbus-chat"]
+    await client.chat.completions.create(model="nimbus-chat", **CHAT)  # type: ignore[call-overload]
+    await world.gateway.admission.recorder.flush()
+    before = _balances(world)
+    await stop()  # type: ignore[operator]
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        await client.chat.completions.create(model="nimbus-chat", **CHAT)  # type: ignore[call-overload]
+    assert caught.value.code == "model_access_denied" and agreement in caught.value.message
+    assert [m.id async for m in client.models.list()] == []  # not listed: OpenAI clients pick from the list
+    await world.gateway.admission.recorder.flush()
+    assert _balances(world) == before  # nothing charged
+    assert world.backend.calls == 1
+    _ledger_ok(world)
+    return caught.value
+
+
+async def test_an_expired_agreement_stops_the_customers_requests(world: World) -> None:
+    _customers(world)
+    agreement = _grant(world, expires_at=(datetime.now(UTC) + timedelta(seconds=2)).isoformat())
     offer = _create(world, agreement)
     with world.db.unit_of_work() as session:
         customer = whitelabel.add_customer(
@@ -222,22 +249,133 @@ async def test_an_expired_agreement_stops_the_customers_requests(world: World) -
         ledger.top_up(
             session, org_id=_org_id(world.db, "shopco"), amount=1_000_000, idempotency_key="t:shop2"
         )
-    key = customer.secret or ""
-    async with world.http() as http:
-        r = await http.post("/v1/chat/completions", json={"model": "nimbus-chat", **CHAT}, headers=auth(key))
-        assert r.status_code == 200, r.text
-        await world.gateway.admission.recorder.flush()
-        before = _balances(world)
-        import asyncio
 
-        await asyncio.sleep(3.2)
+    async def expire() -> None:
+        await asyncio.sleep(2.2)
         world.gateway.admission.access.invalidate()  # (the cache would expire within its 2 s TTL anyway)
-        r = await http.post("/v1/chat/completions", json={"model": "nimbus-chat", **CHAT}, headers=auth(key))
-        assert r.status_code == 403 and "expired" in r.json()["error"]["message"]
+
+    error = await _served_then_stopped(world, customer.secret or "", agreement, expire)
+    assert "expired" in error.message
+
+
+async def test_a_revoked_agreement_stops_the_customers_requests(resold: tuple[World, str, str]) -> None:
+    """The owner revokes the reseller agreement: the white-label offer made under it stops at once."""
+    world, offer_id, key = resold
+    agreement = _agreement_of(world)
+    resell_key, other_key = make_key(world.db, "resell", "admin"), make_key(world.db, "otherco", "admin")
+
+    async def revoke() -> None:
+        async with world.http() as http:
+            for refused, status in ((resell_key, 403), (other_key, 404)):  # owner only; hidden: absent
+                r = await http.delete(f"/api/v1/agreements/{agreement}", headers=auth(refused))
+                assert r.status_code == status, r.text
+            r = await http.delete(f"/api/v1/agreements/{agreement}", headers=auth(world.provider_key))
+            assert r.status_code == 200 and r.json()["revoked_at"], r.text
+        # no explicit cache drop: the revocation's commit drops the gateway's access cache
+
+    error = await _served_then_stopped(world, key, agreement, revoke)
+    assert "revoked" in error.message
+    async with world.http() as http:
+        r = await http.post(
+            f"/api/v1/white-label/{offer_id}/customers",
+            json={"customer": "otherco"},
+            headers=auth(resell_key),
+        )
+        assert r.status_code == 403 and "revoked" in r.json()["error"]["message"]
+        r = await http.get("/api/v1/resellers", headers=auth(resell_key))
+        assert [g["revoked"] for g in r.json()] == [True]
+
+
+def _agreement_of(world: World) -> str:
+    with world.db.session() as session:
+        (grant,) = whitelabel.list_resellers(session, principal=owner_of(world, "resell"))
+    return grant.agreement_id
+
+
+async def test_a_customer_key_calls_only_the_offer_it_was_issued_for(world: World) -> None:
+    """devco, entitled to acme/tiny itself, becomes a reseller's customer: the key the reseller issued it
+    calls the white-label model only, not devco's other models, and reaches no REST or hub route."""
+    _customers(world)
+    offer = _create(world, _grant(world, max_customers=3))
+    with world.db.unit_of_work() as session:
+        issued = whitelabel.add_customer(
+            session, offer.offer_id, "devco", principal=owner_of(world, "resell"), issue_key=True
+        )
+        ledger.top_up(session, org_id=_org_id(world.db, "devco"), amount=1_000_000, idempotency_key="t:dev")
+    key = issued.secret or ""
+    await world.client().chat.completions.create(model=MODEL, **CHAT)  # type: ignore[call-overload]
+    await world.gateway.admission.recorder.flush()  # devco's own key still calls acme/tiny
+    before = _balances(world)
+    client = world.client(key)
+    assert [m.id async for m in client.models.list()] == ["nimbus-chat"]
+    with pytest.raises(openai.NotFoundError) as caught:  # as if it did not exist
+        await client.chat.completions.create(model=MODEL, **CHAT)  # type: ignore[call-overload]
+    assert caught.value.code == "model_not_found"
+    await client.chat.completions.create(model="nimbus-chat", **CHAT)  # type: ignore[call-overload]
+    async with world.http() as http:
+        refused = [
+            await http.get("/api/v1/models", headers=auth(key)),
+            await http.get("/api/v1/usage", headers=auth(key)),
+            await http.get("/hub/api/models", headers=auth(key)),
+            await http.get("/v1/files", headers=auth(key)),
+            await http.get("/v1/fine_tuning/jobs", headers=auth(key)),
+            await http.post(
+                "/v1/files",
+                headers=auth(key),
+                files={"file": ("a.jsonl", b'{"messages": []}\n')},
+                data={"purpose": "fine-tune"},
+            ),
+            await http.post(f"/api/v1/offers/{world.offer_id}/entitlements", headers=auth(key)),
+        ]
+        assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
+        assert "issued for" in refused[0].json()["error"]["message"]
+        keys = (await http.get("/api/v1/orgs/devco/keys", headers=auth(make_key(world.db, "devco")))).json()
+    assert [k["offers"] for k in keys if k["id"] == issued.key_id] == [[offer.offer_id]]
     await world.gateway.admission.recorder.flush()
-    assert _balances(world) == before  # nothing charged
-    assert world.backend.calls == 1
+    delta = {c: _balances(world).get(c, 0) - before.get(c, 0) for c in _balances(world)}
+    dev = _org_id(world.db, "devco")
+    assert delta[ledger.wallet_code(dev)] == -20  # the white-label request only
+    assert world.backend.calls == 2
     _ledger_ok(world)
+
+
+async def test_the_cap_counts_customers_across_the_agreements_offers(world: World) -> None:
+    """The cap is the agreement's: a second offer under the same agreement does not reset it."""
+    _customers(world)
+    agreement = _grant(world, max_customers=1)
+    first = _create(world, agreement)
+    second = _create(world, agreement, model_name="nimbus-lite", brand="Nimbus Lite")
+    resell_key = make_key(world.db, "resell", "admin")
+    before = _balances(world)
+    async with world.http() as http:
+
+        async def add(offer: str, customer: str) -> httpx.Response:
+            body = {"customer": customer}
+            return await http.post(
+                f"/api/v1/white-label/{offer}/customers", json=body, headers=auth(resell_key)
+            )
+
+        assert (await add(first.offer_id, "shopco")).status_code == 201
+        r = await add(second.offer_id, "otherco")
+        assert r.status_code == 409 and "caps customers at 1" in r.json()["error"]["message"], r.text
+        assert (await add(second.offer_id, "shopco")).status_code == 201  # the same customer: one of one
+    assert _balances(world) == before
+
+
+async def test_out_of_range_prices_are_refused(world: World) -> None:
+    _customers(world)
+    body = {
+        "reseller": "resell",
+        "model": MODEL,
+        "wholesale_input_per_mtok": 10**19,
+        "wholesale_output_per_mtok": 0,
+        "max_markup_pct": 10,
+        "max_customers": 1,
+    }
+    async with world.http() as http:
+        r = await http.post("/api/v1/resellers", json=body, headers=auth(world.provider_key))
+        assert r.status_code == 422 and "wholesale_input_per_mtok" in r.text, r.text  # not a 500
+        assert (await http.get("/api/v1/resellers", headers=auth(world.provider_key))).json() == []
 
 
 def test_the_customer_cap_holds_under_concurrency(world: World) -> None:

@@ -248,7 +248,6 @@ async def test_an_expired_agreement_charges_nothing_on_rest_and_v1(shop: Shop) -
     assert_ledger_balances(world.db)
 
 
-@pytest.mark.xfail(strict=True, reason="wl11")
 async def test_a_revoked_white_label_agreement_stops_v1_and_charges_nothing(shop: Shop) -> None:
     world = shop.world
     public_actor(world, "custco")

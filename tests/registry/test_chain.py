@@ -89,3 +89,32 @@ def test_versions_other_than_the_latest_round_trip(db: Database) -> None:
     exported = _export(db)
     assert "tuner/ol-7b-legal@0.9" in exported
     assert _import(db, exported)["created"] == {}
+
+
+WHITE_LABEL = "  - {model: tuner/ol-7b-legal, by: shop, channel: white_label, brand: ShopAI, eu: true}\n"
+
+
+def test_the_name_a_white_label_offer_is_marketed_under_round_trips(db: Database) -> None:
+    """``marketed_as`` (issue 11) is kept on import, exported again, and a change of it is an update."""
+    assert WHITE_LABEL in EXAMPLE.read_text()
+    marketed = WHITE_LABEL.replace("eu: true}", "eu: true, marketed_as: shop-legal-chat}")
+    text = EXAMPLE.read_text().replace(WHITE_LABEL, marketed)
+    _import(db, text)
+    first = _export(db)
+    assert "marketed_as: shop-legal-chat" in first
+    assert canonical(parse_manifest(first)) == canonical(parse_manifest(text))
+    again = _import(db, first)
+    assert again["created"] == {} and again["updated"] == {}
+    report = _import(db, text.replace("shop-legal-chat", "shop-legal-pro"))
+    assert report["updated"] == {"offer": 1}
+    with db.session() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+        seen = (event.action, event.before, event.after)
+    assert seen == (
+        "offer.update",
+        {"marketed_as": "shop-legal-chat"},
+        {"marketed_as": "shop-legal-pro"},
+    )
+    assert "marketed_as: shop-legal-pro" in _export(db)
+    _import(db, EXAMPLE.read_text())  # a manifest that leaves it out does not erase it
+    assert "marketed_as: shop-legal-pro" in _export(db)

@@ -39,6 +39,8 @@ def problems_of(text: str) -> list[tuple[int | None, str, str]]:
         ("derivations:\n  - {parent: openlab/x, child: tuner/y, by: tuner, relation: rebrand}\n", 6,
          "derivations[0].relation", "finetune"),
         ("offers:\n  - {model: openlab/x, by: openlab, channel: carrier-pigeon}\n", 6, "offers[0].channel", "api"),
+        ("models:\n  - id: openlab/m\noffers:\n  - {model: openlab/m, by: openlab, channel: api, marketed_as: m2}\n",
+         8, "offers[0].marketed_as", "only a `white_label` offer is marketed under a reseller's name"),
         ("systems:\n  - id: tuner/s\n    provider: tuner\n    annex_iii: [astrology]\n", 8, "systems[0].annex_iii[0]",
          "biometrics"),
         ("systems:\n  - id: tuner/s\n    provider: tuner\n    deployers: [shop]\n", 8, "systems[0].deployers[0]",

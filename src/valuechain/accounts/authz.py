@@ -6,7 +6,8 @@ create, with no resource). The decision combines, in this order:
 1. visibility and ownership — a record the caller may not see answers exactly like a missing one
    (``NotFoundError`` with the same message), so a write never reveals that something exists;
 2. the operator flag for platform-wide actions;
-3. the key's role and scopes (``ForbiddenError`` naming what is missing);
+3. the key's role and scopes (``ForbiddenError`` naming what is missing); a key restricted to some offers
+   (issue 11: a white-label reseller's customer key) may only call them (:func:`key_reaches_offer`);
 4. for writes to a visible record of another organisation, ``ForbiddenError``.
 """
 
@@ -167,6 +168,11 @@ def authorize(principal: Principal, action: Action, resource: Resource | None = 
         raise not_found(resource.kind, resource.label)
     if rule.operator_only and not principal.is_operator:
         raise ForbiddenError("only a platform operator may do this")
+    if principal.offer_ids is not None and action is not Action.inference:
+        only = ", ".join(sorted(principal.offer_ids))
+        raise ForbiddenError(
+            f"this key was issued for offer {only} only: it may call it on /v1 and nothing else"
+        )
     if rule.scope not in principal.scopes or rule.scope not in ROLE_SCOPES[principal.role]:
         raise ForbiddenError(f"this key lacks the scope `{rule.scope.value}`")
     if ROLE_RANK[principal.role] < ROLE_RANK[rule.role]:
@@ -176,6 +182,13 @@ def authorize(principal: Principal, action: Action, resource: Resource | None = 
     if rule.writes and not is_owner:
         assert resource is not None
         raise ForbiddenError(f"{resource.kind} `{resource.label}` belongs to another organisation")
+
+
+def key_reaches_offer(principal: Principal, offer_id: str) -> bool:
+    """Whether the key may call ``offer_id`` at all: a key restricted to some offers (a white-label
+    reseller's customer key) reaches only those; any other is as invisible to it as a missing one. Whether
+    the organisation is entitled is the market's question (``market.service.denial``)."""
+    return principal.offer_ids is None or offer_id in principal.offer_ids
 
 
 def not_found(kind: str, label: str) -> NotFoundError:

@@ -30,6 +30,7 @@ class KeyPayload(Payload):
     scopes: list[str]
     expires_at: datetime | None
     revoked_at: datetime | None
+    offers: list[str] | None = None  # issue 11: the offers a reseller's customer key is restricted to
 
 
 org_create = EventType("org.create", "org", "An organisation was created.", OrgPayload)

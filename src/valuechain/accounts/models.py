@@ -64,6 +64,8 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     scopes: Mapped[list[str]] = mapped_column(JSON)
+    # issue 11: the only offers the key may call (a white-label reseller's customer key); null: no restriction
+    offer_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -19,6 +19,9 @@ class Principal:
     role: Role
     scopes: frozenset[Scope]
     is_operator: bool = False
+    # issue 11: a key restricted to these offers (a reseller's customer key) calls them on /v1 and does
+    # nothing else; None: no restriction (accounts.authz decides both)
+    offer_ids: frozenset[str] | None = None
 
     @property
     def actor(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from valuechain.accounts.roles import Role, Scope
 from valuechain.core.ids import SLUG
@@ -94,6 +94,12 @@ class KeyPublic(BaseModel):
     prefix: str = Field(description="Visible part of the secret, to recognise a key.")
     role: Role
     scopes: list[Scope]
+    offers: list[str] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("offer_ids", "offers"),
+        description="The only offers this key may call on /v1, and it may do nothing else (a key a "
+        "white-label reseller issued to its customer); null: no such restriction.",
+    )
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None

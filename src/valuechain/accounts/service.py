@@ -61,6 +61,7 @@ def key_snapshot(key: ApiKey) -> dict[str, object]:
         "prefix": key.prefix,
         "role": key.role,
         "scopes": key.scopes,
+        "offers": key.offer_ids,
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
     }
@@ -178,9 +179,19 @@ def _check_grantable(principal: Principal, role: Role) -> None:
 
 
 def create_key(
-    session: Session, slug: str, data: KeyCreate, *, principal: Principal, is_operator: bool = False
+    session: Session,
+    slug: str,
+    data: KeyCreate,
+    *,
+    principal: Principal,
+    is_operator: bool = False,
+    offer_ids: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
-    """Issue an API key; returns the record and the secret, which is never stored."""
+    """Issue an API key; returns the record and the secret, which is never stored.
+
+    ``offer_ids`` restricts the key to calling those offers on /v1 and nothing else (issue 11: a
+    white-label reseller's customer key); the caller has checked that the organisation may use them.
+    """
     org = _org(session, slug, principal, Action.key_manage)
     _check_grantable(principal, data.role)
     if is_operator:
@@ -202,6 +213,7 @@ def create_key(
         scopes=sorted(s.value for s in scopes),
         is_operator=is_operator,
         expires_at=data.expires_at,
+        offer_ids=offer_ids,
     )
 
 
@@ -216,6 +228,7 @@ def issue_key(
     scopes: list[str],
     is_operator: bool = False,
     expires_at: datetime | None = None,
+    offer_ids: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
     """Write a key whose issue the caller has authorized, audited as ``key.create``; the secret is returned,
     only its hash stored. The one place a key row is made (``create_key``, the console's playground key)."""
@@ -232,6 +245,7 @@ def issue_key(
         is_operator=is_operator,
         created_at=utcnow(),
         expires_at=expires_at,
+        offer_ids=sorted(offer_ids) if offer_ids is not None else None,
     )
     session.add(key)
     session.flush()
@@ -305,6 +319,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         role=Role(key.role),
         scopes=frozenset(Scope(s) for s in key.scopes),
         is_operator=key.is_operator,
+        offer_ids=frozenset(key.offer_ids) if key.offer_ids is not None else None,
     )
 
 

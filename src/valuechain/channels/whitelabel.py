@@ -37,9 +37,18 @@ from valuechain.registry import claims
 from valuechain.registry.lifecycle import lifecycles
 from valuechain.registry.manifest import Channel
 from valuechain.registry.schemas import AgreementCreate, OfferCreate
-from valuechain.registry.service import create_offer, get_offer, list_offers, set_offer_terms
+from valuechain.registry.service import (
+    create_offer,
+    get_offer,
+    list_offers,
+    set_offer_terms,
+    white_label_offer_ids,
+)
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# A million currency units per million tokens: marked up by the largest markup it still fits the ledger's
+# 64-bit amounts with room for any request (a larger number was a 500 on PostgreSQL, "bigint out of range")
+MAX_PRICE = 10**12
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,119}$"
 
 
@@ -60,10 +69,10 @@ class ResellerGrant(InputModel):
     reseller: str = Field(pattern=SLUG, description="The reseller organisation (slug).")
     model: str = Field(description="The provider's model, <org>/<name>.")
     wholesale_input_per_mtok: int = Field(
-        ge=0, description="Wholesale price per million input tokens (micro)."
+        ge=0, le=MAX_PRICE, description="Wholesale price per million input tokens (micro)."
     )
     wholesale_output_per_mtok: int = Field(
-        ge=0, description="Wholesale price per million output tokens (micro)."
+        ge=0, le=MAX_PRICE, description="Wholesale price per million output tokens (micro)."
     )
     max_markup_pct: int = Field(ge=0, le=10_000, description="Largest markup over wholesale, in percent.")
     max_customers: int = Field(ge=1, le=1_000_000, description="Cap on the reseller's customers.")
@@ -308,10 +317,13 @@ def add_customer(
     customer_id = org_id_for_slug(session, customer)
     if customer_id is None:
         raise NotFoundError(f"organisation {customer} not found")
-    current = market.entitled_org_ids(session, [offer_id]).get(offer_id, set())
+    # the cap is the agreement's: customers of every offer the reseller made under it count once each
+    offers = white_label_offer_ids(session, by_org_id=terms.reseller_org_id, agreement_id=terms.agreement_id)
+    current: set[str] = set().union(*market.entitled_org_ids(session, offers).values())
     if customer_id not in current and len(current) >= terms.max_customers:
         raise ConflictError(
-            f"the reseller agreement caps customers at {terms.max_customers}; this offer has {len(current)}"
+            f"the reseller agreement {terms.agreement_id} caps customers at {terms.max_customers}; "
+            f"its offers have {len(current)}"
         )
     market.grant(session, offer_id, customer, principal=principal)
     record_event(
@@ -325,18 +337,19 @@ def add_customer(
     )
     if not issue_key:
         return CustomerRecord(offer_id, customer)
-    key_id, secret = _issue_key(session, offer.brand, customer_id, customer, principal=principal)
+    key_id, secret = _issue_key(session, offer_id, offer.brand, customer_id, customer, principal=principal)
     return CustomerRecord(offer_id, customer, key_id, secret)
 
 
 def _issue_key(
-    session: Session, brand: str, customer_id: str, customer: str, *, principal: Principal
+    session: Session, offer_id: str, brand: str, customer_id: str, customer: str, *, principal: Principal
 ) -> tuple[str, str]:
-    """An inference-only key for the reseller's customer; returns (key id, secret).
+    """A key for the reseller's customer that calls this white-label offer only; returns (key id, secret).
 
     The authority is the customer's entitlement to the reseller's offer, checked by the caller: the key is
     minted for the customer's organisation on the reseller's word (the reseller's actor is audited), with
-    the ``inference`` scope only.
+    the ``inference`` scope and restricted to the offer, so it reaches none of the customer's other models
+    and no REST or hub route (``accounts.authz``).
     """
     delegate = Principal(
         org_id=customer_id,
@@ -347,9 +360,11 @@ def _issue_key(
         scopes=frozenset({Scope.keys_manage}),
     )
     data = KeyCreate(
-        name=f"{brand} key (issued by {principal.org_slug})"[:200], role=Role.member, scopes=[Scope.inference]
+        name=f"{brand} key (issued by {principal.org_slug})"[:200],
+        role=Role.member,
+        scopes=[Scope.inference],
     )
-    key, secret = create_key(session, customer, data, principal=delegate)
+    key, secret = create_key(session, customer, data, principal=delegate, offer_ids=[offer_id])
     return key.id, secret
 
 

@@ -122,7 +122,7 @@ def list_agreements(as_org: str = AsOption, fmt: Format = FormatOption) -> None:
 
 @agreement_app.command("revoke")
 def revoke(agreement_id: str, as_org: str = OwnerOption, fmt: Format = FormatOption) -> None:
-    """End an agreement: no new offers under it."""
+    """End an agreement (its owner): no new offers under it; white-label offers made under it stop on /v1."""
     with database() as db, db.unit_of_work() as session:
         agreement = claims.revoke_agreement(session, agreement_id, principal=org_principal(session, as_org))
         row = claims.agreement_public(agreement, Names(session))

@@ -25,9 +25,10 @@ def _state(key: KeyPublic) -> str:
 
 def _access(key: KeyPublic) -> str:
     """The role, and the scopes only where the key was narrowed below the role's."""
+    only = f" (only {', '.join(key.offers)})" if key.offers is not None else ""
     if set(key.scopes) == ROLE_SCOPES[key.role]:
-        return key.role.value
-    return f"{key.role.value}: {' '.join(sorted(s.value for s in key.scopes))}"
+        return key.role.value + only
+    return f"{key.role.value}: {' '.join(sorted(s.value for s in key.scopes))}{only}"
 
 
 def _table(keys: list[KeyPublic]) -> None:

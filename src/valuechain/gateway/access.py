@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from valuechain.accounts.authz import key_reaches_offer
 from valuechain.accounts.directory import slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Scope
@@ -131,6 +132,7 @@ ACCESS_TABLES = frozenset(
         "market_entitlements",
         "ledger_accounts",
         "oversight_suspensions",
+        "registry_agreements",  # a revoked reseller agreement stops its white-label offers (issue 11)
     }
 )
 
@@ -219,6 +221,8 @@ def caller_for(session: Session, principal: Principal) -> Caller:
     denied: dict[str, str] = {}
     retired: dict[str, str] = {}
     for offer in offers:
+        if not key_reaches_offer(principal, offer.offer_id):
+            continue  # a reseller's customer key: any other offer is as invisible as a missing one
         names = route_names(offer)
         status = entitlements.get(offer.offer_id)
         suspension = suspensions.get(offer.by_org_id)
@@ -232,12 +236,13 @@ def caller_for(session: Session, principal: Principal) -> Caller:
             if visible:
                 denied.update(dict.fromkeys(names, reason))
             continue
-        if offer.channel == "white_label" and not _white_label(offer).get("agreement_id"):
+        resale = _resale(offer, accounts)
+        if offer.channel == "white_label" and resale is None:
             continue  # served only once the channels domain set its reseller terms (issue 11)
-        expired = _resale_expired(offer)
-        if expired is not None:
+        stopped = _resale_stopped(offer)
+        if stopped is not None:
             if visible:
-                denied.update(dict.fromkeys(names, expired))
+                denied.update(dict.fromkeys(names, stopped))
             continue
         if offer.stage == "retired":
             if visible:
@@ -260,7 +265,7 @@ def caller_for(session: Session, principal: Principal) -> Caller:
             notice_headers=notice_headers(offer),
             deprecated_at=_epoch(offer.deprecated_at if offer.stage == "deprecated" else None),
             sunset_at=_epoch(offer.sunset_at if offer.stage == "deprecated" else None),
-            resale=_resale(offer, accounts),
+            resale=resale,
         )
         routes.update(dict.fromkeys(names, route))
         for name in names:
@@ -283,18 +288,34 @@ def _white_label(offer: ApiOfferRoute) -> dict[str, Any]:
     return section if isinstance(section, dict) else {}
 
 
-def _resale_expired(offer: ApiOfferRoute) -> str | None:
-    """The 403 of a white-label offer whose reseller agreement has expired, else None."""
-    expires = _white_label(offer).get("expires_at") if offer.channel == "white_label" else None
+def _resale_stopped(offer: ApiOfferRoute) -> str | None:
+    """The 403 of a white-label offer whose reseller agreement was revoked or has expired, else None."""
+    if offer.channel != "white_label":
+        return None
+    wl = _white_label(offer)
+    agreement, expires = wl.get("agreement_id"), wl.get("expires_at")
+    if offer.agreement_revoked_at is not None:
+        at = offer.agreement_revoked_at.astimezone(UTC).isoformat()
+        return (
+            f"the reseller agreement {agreement} behind `{wl.get('model_name')}` was revoked by the "
+            f"provider at {at}; this model is no longer offered"
+        )
     if expires and datetime.fromisoformat(str(expires)) <= datetime.now(UTC):
-        return f"the reseller agreement behind offer {offer.offer_id} expired at {expires}"
+        return (
+            f"the reseller agreement {agreement} behind `{wl.get('model_name')}` expired at {expires}; "
+            "this model is no longer offered"
+        )
     return None
 
 
 def _resale(offer: ApiOfferRoute, accounts: dict[str, str]) -> Resale | None:
+    """The wholesale and fee legs of a white-label offer; None for another channel, or for a white-label
+    offer without reseller terms or ledger accounts (then it is not served: never without its legs)."""
     if offer.channel != "white_label":
         return None
     wl = _white_label(offer)
+    if not wl.get("agreement_id"):
+        return None
     upstream = accounts.get(revenue_code(str(wl.get("upstream_org_id", ""))))
     fees = accounts.get(FEES_CODE)
     if upstream is None or fees is None:

@@ -18,7 +18,7 @@ from valuechain.core.clock import utcnow
 from valuechain.core.ids import new_id
 from valuechain.registry import views
 from valuechain.registry.claims import CONFIRMED_BY_OPERATOR_IMPORT, Naming, record_claims
-from valuechain.registry.manifest import ChainManifest, ManifestModel, split_ref
+from valuechain.registry.manifest import ChainManifest, ManifestModel, ManifestOffer, split_ref
 from valuechain.registry.models import (
     Derivation,
     Model,
@@ -216,6 +216,7 @@ class _Importer:
             subject = f"{item.model}:{item.channel.value}:{key[3]}"
             offer_id = row.id if row is not None else new_id("off")
             self.name(ClaimField.offer_upstream, "offer", offer_id, subject, item.by, _owner(item.model))
+            name = item.marketed_as  # issue 11: kept in the white-label terms; left out, it stays as it was
             if row is None:
                 new_rows.append(
                     {
@@ -225,17 +226,21 @@ class _Importer:
                         "channel": key[2],
                         "brand": key[3],
                         "eu": item.eu,
-                        "terms": {},
+                        "terms": views.with_marketed_as({}, name) if name else {},
                         "created_at": self.now,
                     }
                 )
-                after = {"model": item.model, "channel": key[2], "brand": key[3], "eu": item.eu}
-                self.note("offer", "create", key[1], subject, None, after)
-            elif row.eu != item.eu:
-                updates.append({"id": row.id, "eu": item.eu})
-                self.note("offer", "update", key[1], subject, {"eu": row.eu}, {"eu": item.eu})
-            else:
+                created = {"model": item.model, "channel": key[2], "brand": key[3], "eu": item.eu}
+                created |= {"marketed_as": name} if name else {}
+                self.note("offer", "create", key[1], subject, None, created)
+                continue
+            before, after = _offer_change(row, item)
+            if not after:
                 self.report.unchanged["offer"] += 1
+                continue
+            terms = views.with_marketed_as(row.terms, name) if name and "marketed_as" in after else row.terms
+            updates.append({"id": row.id, "eu": item.eu, "terms": terms})
+            self.note("offer", "update", key[1], subject, before, after)
         self._write(Offer, new_rows, updates)
 
     def systems(self, manifest: ChainManifest) -> None:
@@ -320,6 +325,19 @@ def _model_columns(item: ManifestModel, orgs: dict[str, str]) -> dict[str, Any]:
     columns["released_by_org_id"] = orgs[item.released_by] if item.released_by else None
     columns["visibility"] = "public" if item.public else "private"
     return columns
+
+
+def _offer_change(row: Offer, item: ManifestOffer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an import changes in an existing offer (before, after): EU availability, and the name a
+    white-label offer is marketed under when the manifest states one."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if row.eu != item.eu:
+        before["eu"], after["eu"] = row.eu, item.eu
+    named = views.marketed_as(row.channel, row.terms)
+    if item.marketed_as and item.marketed_as != named:
+        before["marketed_as"], after["marketed_as"] = named, item.marketed_as
+    return before, after
 
 
 def _owner(ref: str) -> str:

@@ -14,6 +14,7 @@ import yaml_rs
 from valuechain.core.errors import ValidationError, format_path
 from valuechain.registry.manifest import (
     ChainManifest,
+    Channel,
     ManifestActor,
     ManifestDerivation,
     ManifestModel,
@@ -209,6 +210,11 @@ def check_references(
         model = models.get(split_ref(offer.model)[0])
         if model is not None and offer.eu and model.eu_excluded and offer.by == model.releaser:
             report(("offers", i, "eu"), f"`{model.id}` excludes the EU, but its releaser offers it in the EU")
+        if offer.marketed_as is not None and offer.channel != Channel.white_label:
+            report(
+                ("offers", i, "marketed_as"),
+                "only a `white_label` offer is marketed under a reseller's name; leave `marketed_as` out",
+            )
     for i, system in enumerate(manifest.systems):
         need_actor(("systems", i, "id"), system.id.split("/", 1)[0])
         need_actor(("systems", i, "provider"), system.provider)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select, true, update
@@ -488,7 +489,8 @@ def list_agreements(session: Session, *, principal: Principal) -> list[Agreement
 
 
 def revoke_agreement(session: Session, agreement_id: str, *, principal: Principal) -> Agreement:
-    """The owner ends an agreement: no new offers under it (existing offers keep their confirmed claims)."""
+    """The owner ends an agreement: no new offers under it (existing offers keep their confirmed claims);
+    the white-label offers made under a reseller agreement stop answering on /v1 (issue 11)."""
     agreement = session.get(Agreement, agreement_id)
     if agreement is None:
         raise not_found("agreement", agreement_id)
@@ -519,6 +521,20 @@ def is_revoked(session: Session, agreement_id: str) -> bool:
     """Whether the owner has revoked this agreement (what was offered under it may not be sold anew)."""
     agreement = session.get(Agreement, agreement_id)
     return agreement is None or agreement.revoked_at is not None
+
+
+def revocations(session: Session, agreement_ids: Iterable[str]) -> dict[str, datetime]:
+    """When each of the revoked ones among ``agreement_ids`` was revoked (no authorisation: callers
+    decide; the gateway stops the white-label offers made under them)."""
+    ids = list(set(agreement_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Agreement.id, Agreement.revoked_at).where(
+            Agreement.id.in_(ids), Agreement.revoked_at.is_not(None)
+        )
+    )
+    return {agreement_id: at for agreement_id, at in rows}
 
 
 def offer_agreement(

@@ -81,6 +81,6 @@ def create_agreement(
 def revoke_agreement(
     agreement_id: str, session: WriteSession, principal: CurrentPrincipal
 ) -> AgreementPublic:
-    """End an agreement: no new offers under it."""
+    """End an agreement (its owner): no new offers under it; white-label offers made under it stop on /v1."""
     agreement = claims.revoke_agreement(session, agreement_id, principal=principal)
     return claims.agreement_public(agreement, Names(session))

@@ -40,7 +40,10 @@ class OfferPayload(Payload):
 
 
 class OfferUpdatePayload(Payload):
-    eu: bool
+    """What changed: EU availability, the name a white-label offer is marketed under (issue 11), or both."""
+
+    eu: bool | None = None
+    marketed_as: str | None = None
 
 
 model_create = EventType("model.create", "model", "A model was registered.", ModelPayload)
@@ -76,7 +79,12 @@ version_artifacts_add = EventType(
     "Files were added to an existing labelled version (a hub commit reusing a version label).",
     VersionPayload,
 )
-offer_update = EventType("offer.update", "offer", "An offer's EU availability changed.", OfferUpdatePayload)
+offer_update = EventType(
+    "offer.update",
+    "offer",
+    "An offer's EU availability or the name a white-label offer is marketed under changed.",
+    OfferUpdatePayload,
+)
 
 declare(
     "registry",

@@ -72,7 +72,7 @@ def export_manifest(
                 channel=o.channel,
                 brand=_brand(o, orgs),
                 eu=o.eu,
-                marketed_as=_marketed_as(o),
+                marketed_as=views.marketed_as(o.channel, o.terms),
             )
             for o in session.scalars(select(Offer))
             if o.version_id in refs
@@ -187,14 +187,6 @@ def _systems(
             )
         )
     return out
-
-
-def _marketed_as(offer: Offer) -> str | None:
-    """A white-label offer's own model name (the channels domain sets it in the offer's terms)."""
-    if offer.channel != "white_label":
-        return None
-    name = ((offer.terms or {}).get("white_label") or {}).get("model_name")
-    return str(name) if name else None
 
 
 def _brand(offer: Offer, orgs: dict[str, str]) -> str | None:

@@ -327,8 +327,9 @@ class ManifestOffer(_Strict):
     marketed_as: str | None = Field(
         default=None,
         max_length=200,
-        description="The model name a white-label reseller markets it under (issue 11); exported from the "
-        "reseller's offer terms, informative on import.",
+        description="The model name a white-label reseller markets it under (issue 11; `white_label` offers "
+        "only): exported from and imported into the offer's white-label terms; left out on import, the "
+        "recorded name stays.",
     )
 
 

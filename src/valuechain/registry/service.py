@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -596,6 +596,8 @@ class ApiOfferRoute:
     deprecated_at: datetime | None = None
     sunset_at: datetime | None = None
     successor: str | None = None
+    # a white-label offer's reseller agreement (``terms.white_label.agreement_id``): when it was revoked
+    agreement_revoked_at: datetime | None = None
 
 
 ROUTED_CHANNELS = ("api", "white_label")
@@ -614,7 +616,7 @@ _OFFER_COLUMNS = (
 
 def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
     """Every ``api`` and ``white_label`` offer with its version and model, oldest version first, in one
-    query."""
+    query (and one more for the revocations of the agreements white-label offers are made under)."""
     rows = session.execute(
         select(
             Offer.id,
@@ -638,7 +640,27 @@ def api_offer_routes(session: Session) -> list[ApiOfferRoute]:
         .where(Offer.channel.in_(ROUTED_CHANNELS))
         .order_by(ModelVersion.created_at)
     )
-    return [ApiOfferRoute(*row) for row in rows]
+    routes = [ApiOfferRoute(*row) for row in rows]
+    agreements = {o.offer_id: _reseller_agreement(o.terms) for o in routes if o.channel == "white_label"}
+    if not any(agreements.values()):
+        return routes
+    revoked = claims.revocations(session, {a for a in agreements.values() if a})
+    return [replace(o, agreement_revoked_at=revoked.get(agreements.get(o.offer_id) or "")) for o in routes]
+
+
+def _reseller_agreement(terms: dict[str, Any] | None) -> str | None:
+    """The agreement a white-label offer is made under (the channels domain writes it in its terms)."""
+    section = (terms or {}).get("white_label")
+    found = section.get("agreement_id") if isinstance(section, dict) else None
+    return str(found) if found else None
+
+
+def white_label_offer_ids(session: Session, *, by_org_id: str, agreement_id: str) -> list[str]:
+    """A reseller's white-label offers made under one agreement (no authorisation: callers decide)."""
+    rows = session.execute(
+        select(Offer.id, Offer.terms).where(Offer.by_org_id == by_org_id, Offer.channel == "white_label")
+    )
+    return [offer_id for offer_id, terms in rows if _reseller_agreement(terms) == agreement_id]
 
 
 def offer_records(session: Session, offer_ids: Iterable[str]) -> dict[str, OfferRecord]:

@@ -44,6 +44,25 @@ def columns_to_facts(model: Model) -> dict[str, Any]:
     return {field: getattr(model, _RENAMED.get(field, field)) for field in ModelFacts.model_fields}
 
 
+def marketed_as(channel: str, terms: dict[str, Any] | None) -> str | None:
+    """A white-label offer's own model name, under which its reseller markets it (issue 11): the channels
+    domain sets it in the offer's terms (``white_label.model_name``), a manifest's ``marketed_as`` too."""
+    if channel != "white_label":
+        return None
+    section = (terms or {}).get("white_label")
+    name = section.get("model_name") if isinstance(section, dict) else None
+    return str(name) if name else None
+
+
+def with_marketed_as(terms: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """``terms`` with the white-label model name set (the rest of the reseller's terms kept)."""
+    section = (terms or {}).get("white_label")
+    return {
+        **(terms or {}),
+        "white_label": {**(section if isinstance(section, dict) else {}), "model_name": name},
+    }
+
+
 def model_snapshot(model: Model) -> dict[str, Any]:
     """What the audit log keeps of a model."""
     return {"slug": model.slug, "visibility": model.visibility, **columns_to_facts(model)}
