@@ -38,8 +38,8 @@ from valuechain.core.errors import ValidationError
 from valuechain.hub.access import has_accepted_access
 from valuechain.market.service import is_entitled
 from valuechain.registry.claims import Consent, consent
-from valuechain.registry.export import export_manifest
-from valuechain.registry.manifest import ChainManifest
+from valuechain.registry.export import export_manifest, resale_entries
+from valuechain.registry.manifest import ChainManifest, ManifestResale
 from valuechain.registry.service import ModelRef, model_ref, offer_ids_of_model
 from valuechain.runtime.base import Backend
 
@@ -56,7 +56,14 @@ def _registry_chain(session: Session, principal: Principal | None) -> tuple[Chai
         authorize(principal, Action.compliance_read)
     agreed = consent(session)
     manifest = export_manifest(session, org_id=None, consent=agreed)
+    manifest = with_resale(manifest, resale_entries(session, consent=agreed))
     return with_documentation(manifest, records.documentation_fields(session)), agreed
+
+
+def with_resale(manifest: ChainManifest, resale: list[ManifestResale]) -> ChainManifest:
+    """The manifest with the registry's resale agreements (format 2): every one is recorded there, so a
+    white-label offer none covers is resold without authorisation (issue 13 point 2)."""
+    return manifest.model_copy(update={"valuechain": 2, "resale": resale})
 
 
 def with_documentation(manifest: ChainManifest, recorded: dict[str, dict[str, str]]) -> ChainManifest:
