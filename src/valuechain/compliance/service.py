@@ -600,7 +600,7 @@ def run_evaluation(
         run = records.record_evaluation(
             session, principal=principal, model=model_id, model_org_id=model_org_id, role=role, result=result
         )
-        if role == "provider" and is_complete(result, loaded):
+        if is_complete(result, loaded):
             _run_as_evidence(session, run, principal=principal)
     return run
 
@@ -608,8 +608,9 @@ def run_evaluation(
 def _run_as_evidence(
     session: Session, run: records.EvaluationRecord, *, principal: Principal
 ) -> list[records.EvidenceRecord]:
-    """A provider's completed run is evidence of its model evaluation (Art. 55(1)(a)) where the chain
-    imposes that duty on it; an inspector's run evaluates the provider, it does not discharge its duty."""
+    """A completed run is evidence of the runner's own model evaluation (Art. 55(1)(a)) where the chain
+    imposes that duty on it: only a provider holds it, so an inspector's run (which evaluates the
+    provider) discharges nothing."""
     facts = registry_facts(session)
     key = (principal.org_slug, run.model, EVALUATION_RULE)
     if not any(o.key == key for o in evaluate(facts).obligations):
