@@ -13,6 +13,7 @@ from valuechain.compliance.facts import (
     DerivationFact,
     ModelFact,
     OfferFact,
+    ResaleFact,
     SystemFact,
 )
 
@@ -72,6 +73,7 @@ def chain(
     offers: list[OfferFact] | None = None,
     systems: list[SystemFact] | None = None,
     actors: list[ActorFact] | None = None,
+    resale: list[ResaleFact] | None = None,
 ) -> ChainFacts:
     return ChainFacts.build(
         actors=ACTORS + (actors or []),
@@ -79,6 +81,7 @@ def chain(
         derivations=derivations or [],
         offers=offers or [],
         systems=systems or [],
+        resale=resale,
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valuechain.accounts.authz import Action, Resource, authorize
-from valuechain.accounts.directory import org_id_for_slug, slugs_for_ids
+from valuechain.accounts.directory import org_id_for_slug, orgs_by_ids, slugs_for_ids
 from valuechain.accounts.principal import Principal
 from valuechain.accounts.roles import Role, Scope
 from valuechain.accounts.schemas import KeyCreate
@@ -61,6 +61,17 @@ class BrandRules(InputModel):
     may_use_upstream_name: bool = Field(
         default=False, description="Whether the reseller's model name may contain the upstream model's name."
     )
+    upstream_name_required: bool = Field(
+        default=False,
+        description="The reseller sells under the provider's name (as the brand) and the upstream model's "
+        "name (in its model name): it then puts no name of its own on the model, so it is not its provider "
+        "under Art. 3(3). Otherwise it resells under its own brand.",
+    )
+
+    @property
+    def resale_brand(self) -> str:
+        """What the compliance engine reads (``ResaleFact.brand``): ``upstream`` or ``own``."""
+        return "upstream" if self.upstream_name_required else "own"
 
 
 class ResellerGrant(InputModel):
@@ -220,14 +231,24 @@ def _usable_terms(
     return terms
 
 
-def _check_brand(terms: ResellerTerms, data: WhiteLabelCreate, upstream: str) -> None:
+def _check_brand(session: Session, terms: ResellerTerms, data: WhiteLabelCreate, upstream: str) -> BrandRules:
     rules = BrandRules.model_validate(terms.brand_rules or {})
     text = f"{data.brand} {data.model_name}".lower()
     for word in rules.forbidden_terms:
         if word.strip() and word.lower() in text:
             raise ValidationError(f"the agreement's brand rules forbid `{word}` in the brand or model name")
-    if not rules.may_use_upstream_name and upstream.split("/")[-1].lower() in data.model_name.lower():
+    upstream_name = upstream.split("/")[-1].lower()
+    if rules.upstream_name_required:
+        provider = orgs_by_ids(session, [terms.provider_org_id]).get(terms.provider_org_id)
+        names = {provider.slug.lower(), provider.name.strip().lower()} if provider else set()
+        if data.brand.strip().lower() not in names or upstream_name not in data.model_name.lower():
+            raise ValidationError(
+                "the agreement's brand rules ask for the provider's name as the brand "
+                f"({' or '.join(sorted(names))}) and the upstream model's name in yours"
+            )
+    elif not rules.may_use_upstream_name and upstream_name in data.model_name.lower():
         raise ValidationError("the agreement's brand rules forbid the upstream model's name in yours")
+    return rules
 
 
 def _marked_up(price: int, pct: int) -> int:
@@ -251,7 +272,7 @@ def create_white_label(
     if not versions:
         raise ValidationError("the upstream model has no version that can be resold")
     upstream = versions[-1]
-    _check_brand(terms, data, upstream.model)
+    rules = _check_brand(session, terms, data, upstream.model)
     offer = create_offer(
         session,
         OfferCreate(model=upstream.ref, channel=Channel.white_label, brand=data.brand),  # type: ignore[call-arg]
@@ -274,6 +295,7 @@ def create_white_label(
         "markup_pct": data.markup_pct,
         "fee_bps": fee_bps,
         "expires_at": terms.expires_at.isoformat() if terms.expires_at else None,
+        "resale_brand": rules.resale_brand,  # a fact of the compliance engine (Art. 3(3), issue 13)
         "api": customer.model_dump(mode="json"),
     }
     set_offer_terms(session, offer.id, "white_label", section, principal=principal)

@@ -180,7 +180,11 @@ eval_app = typer.Typer(help="Evaluation runs over a model's channels (API, open 
 @eval_app.command("run")
 def eval_run(
     model: str = typer.Argument(..., help="<org>/<name> of the model."),
-    suite: str = typer.Option("builtin-mc", "--suite", help="A shipped suite: builtin-mc."),
+    suite: str = typer.Option(
+        "builtin-mc",
+        "--suite",
+        help="A shipped suite: builtin-mc, or builtin-mc-short (a quick channel check, not evidence).",
+    ),
     channel: str = typer.Option("weights", "--channel", help="api (a served /v1) or weights (hub GGUF)."),
     base_url: str = typer.Option(
         "http://127.0.0.1:8000/v1", "--base-url", help="api: the served /v1 (the run is metered there)."
@@ -198,8 +202,9 @@ def eval_run(
     from valuechain.core.settings import Settings
 
     settings = Settings()
-    with database(settings) as db, db.unit_of_work() as session:
-        principal = acting(session, as_org)
+    with database(settings) as db:
+        with db.session() as session:
+            principal = acting(session, as_org)
 
         def open_backend() -> Backend:
             if channel == "api":
@@ -209,7 +214,7 @@ def eval_run(
             return channels.weights_backend(db, settings, principal=principal, repo_id=repo or model)
 
         rec = service.run_evaluation(
-            session, model, principal=principal, suite=suite, channel=channel, open_backend=open_backend
+            db, model, principal=principal, suite=suite, channel=channel, open_backend=open_backend
         )
     emit(
         asdict(rec),

@@ -29,6 +29,9 @@ def grant(
     allow_upstream_name: bool = typer.Option(
         False, "--allow-upstream-name", help="May reuse your model's name."
     ),
+    upstream_name: bool = typer.Option(
+        False, "--upstream-name", help="Must resell under your name and your model's name (Art. 3(3))."
+    ),
     expires: datetime = typer.Option(None, "--expires", help="End of the agreement (ISO 8601)."),
     as_org: str = typer.Option(..., "--as", help="Your organisation (slug), the model's owner."),
     fmt: Format = FormatOption,
@@ -43,7 +46,11 @@ def grant(
         wholesale_output_per_mtok=wholesale_output,
         max_markup_pct=max_markup,
         max_customers=max_customers,
-        brand_rules=whitelabel.BrandRules(forbidden_terms=forbid, may_use_upstream_name=allow_upstream_name),
+        brand_rules=whitelabel.BrandRules(
+            forbidden_terms=forbid,
+            may_use_upstream_name=allow_upstream_name or upstream_name,
+            upstream_name_required=upstream_name,
+        ),
         expires_at=expires.astimezone() if expires is not None else None,
     )
     with database() as db, db.unit_of_work() as session:

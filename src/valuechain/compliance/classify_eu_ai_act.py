@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from valuechain.compliance.facts import ActorFact, DerivationFact, ModelFact, OfferFact, SystemFact
+from valuechain.compliance.facts import (
+    ActorFact,
+    DerivationFact,
+    ModelFact,
+    OfferFact,
+    ResaleFact,
+    SystemFact,
+)
 from valuechain.compliance.pack import Pack
 from valuechain.compliance.views import ModelView, ProviderRole, SystemView, Tri, and3, flop, not3, or3
 
@@ -20,8 +27,10 @@ def classify_model(
     systems: Sequence[SystemFact],
     actors: Mapping[str, ActorFact],
     pack: Pack,
+    resale: Sequence[ResaleFact] | None = None,
+    as_of: date | None = None,
 ) -> ModelView:
-    """Classify one model from its facts and its parents' views."""
+    """Classify one model from its facts, its parents' views and its resale agreements (None: unknown)."""
     compute, compute_reason = _compute(fact, edges)
     roles, lineage_reasons, new_from = _lineage_roles(fact, edges, pack)
     gpai, gpai_reason = _gpai(fact, compute, edges, pack)
@@ -31,7 +40,8 @@ def classify_model(
     if gpai is False:  # the exemption is from GPAI duties; a model that is not GPAI has none to lift
         exempt, exempt_reason = False, ""
     roles, eu_reasons = _eu_exclusion(fact, roles, offers, systems)
-    roles, brand_reasons = _brand_roles(fact, roles, offers, edges, actors)
+    resold = _Resale(resale, as_of or date.today())
+    roles, brand_reasons = _brand_roles(fact, roles, offers, edges, actors, resold)
     placed, placing_date, placing_reason = _placing(fact, roles, offers, systems)
     because = [r for r in (compute_reason, gpai_reason, systemic_reason) if r]
     because += lineage_reasons + eu_reasons + brand_reasons + [exempt_reason, placing_reason]
@@ -121,6 +131,7 @@ def _brand_roles(
     offers: Sequence[OfferFact],
     edges: Sequence[Edge],
     actors: Mapping[str, ActorFact],
+    resold: _Resale,
 ) -> tuple[tuple[ProviderRole, ...], list[str]]:
     """Art. 3(3): the provider develops a model **or has it developed** and places it on the market **under
     its own name or trademark**. An offer under another actor's brand is read against both limbs:
@@ -130,14 +141,22 @@ def _brand_roles(
     - white-labelled or resold under a brand that neither developed nor commissioned it: the name limb is met,
       the development limb is not, and no text read addresses white-labelled models (Art. 25(1)(a) covers
       high-risk AI *systems* only; GL section 3.1 does not treat resale), so whether the brand is a provider
-      cannot be decided from the facts; the actors who released it stay providers either way.
+      cannot be decided from the facts; the actors who released it stay providers either way. A reseller
+      agreement decides two cases (issue 13 point 2): one asking for the upstream name leaves the reseller no
+      name of its own on the model (not a provider); with every agreement recorded and none covering a
+      white-label offer, the reseller places the model under its own name without authorisation (provider).
     """
     known = {r.actor for r in roles} | {fact.releaser, fact.owner}
     commissioners = {d.on_behalf_of for d, _ in edges if d.on_behalf_of}
     added: dict[str, ProviderRole] = {}
+    notes: list[str] = []
     for offer in offers:
         holder = _brand_holder(offer, actors)
-        if holder in known or (holder in added and added[holder].decided is True):
+        if holder in known:
+            if offer.by not in known and (note := resold.upstream_name(fact, offer, holder, known)):
+                notes.append(note)
+            continue
+        if holder in added and added[holder].decided is True:
             continue
         brand = offer.brand or holder
         if holder in commissioners or offer.channel == "customer_specific":
@@ -147,6 +166,8 @@ def _brand_roles(
                 f"{holder} is a provider (Art. 3(3): has it developed, places it under its own name)"
             )
             added[holder] = ProviderRole(holder, "full", True, reason)
+        elif offer.channel == "white_label" and resold.known:
+            added[holder] = resold.own_brand(fact, offer, holder, brand, known)
         else:
             reason = (
                 f"{offer.by} offers {fact.id} under its brand {brand} ({offer.channel}) without developing "
@@ -154,7 +175,60 @@ def _brand_roles(
                 f"{holder} may be a provider"
             )
             added[holder] = ProviderRole(holder, "full", None, reason)
-    return roles + tuple(added.values()), [r.reason for r in added.values()]
+    return roles + tuple(added.values()), notes + [r.reason for r in added.values()]
+
+
+class _Resale:
+    """A model's reseller agreements on the evaluation date (``None``: not recorded, so never missing)."""
+
+    def __init__(self, agreements: Sequence[ResaleFact] | None, on: date) -> None:
+        self.known = agreements is not None
+        self.agreements = list(agreements or ())
+        self.on = on
+
+    def _of(self, offer: OfferFact, known: set[str]) -> list[ResaleFact]:
+        """The agreements a provider of the model gave the offering reseller."""
+        return [r for r in self.agreements if r.reseller == offer.by and r.provider in known]
+
+    def upstream_name(self, fact: ModelFact, offer: OfferFact, holder: str, known: set[str]) -> str | None:
+        """The note on a reseller offering the model under its provider's name by an agreement asking so."""
+        agreement = next(
+            (r for r in self._of(offer, known) if r.brand == "upstream" and r.lapse(self.on) is None), None
+        )
+        if agreement is None:
+            return None
+        return (
+            f"{offer.by} resells {fact.id} under {holder}'s name, as {agreement.provider}'s agreement asks: "
+            f"not under its own name, so {offer.by} is not a provider (Art. 3(3)); {holder} stays provider"
+        )
+
+    def own_brand(
+        self, fact: ModelFact, offer: OfferFact, holder: str, brand: str, known: set[str]
+    ) -> ProviderRole:
+        """A white-label offer under the reseller's brand: unsettled with an agreement covering it, a
+        provider without one (placed under its own name without the upstream's authorisation)."""
+        agreements = self._of(offer, known)
+        holding = [r for r in agreements if r.lapse(self.on) is None]
+        cover = next((r for r in holding if r.brand == "own"), None)
+        if cover is not None:
+            until = f" until {cover.valid_until.isoformat()}" if cover.valid_until else ""
+            reason = (
+                f"{offer.by} resells {fact.id} as {brand} by {cover.provider}'s agreement{until}: unsettled "
+                f"under Art. 3(3) (GL §3.1 silent), {holder} may be a provider; {cover.provider} keeps its "
+                f"Art. 53 duties, Annex XII to {offer.by} included"
+            )
+            return ProviderRole(holder, "full", None, reason)
+        if holding:
+            why = "its agreement asks for the upstream name"
+        elif agreements:
+            why = "; ".join(f"agreement {r.lapse(self.on)}" for r in agreements[:2])
+        else:
+            why = "none recorded"
+        reason = (
+            f"{offer.by} offers {fact.id} as {brand} (white_label) and no agreement covers it ({why}): "
+            f"placed under its own name without authorisation, so {holder} is a provider (Art. 3(3))"
+        )
+        return ProviderRole(holder, "full", True, reason)
 
 
 def _edge_role(

@@ -8,6 +8,12 @@ interval between the thresholds that could matter (GL para 17, Art. 51(2), GL pa
 thirds of the known computes of the component, GL Annex A.1), and the Kleene engine evaluates each
 completion. An obligation then applies iff it applies in all of them, "cannot decide" iff in some, and is
 dropped iff in none (issue 13). A "cannot decide" names one completion where it applies and one where not.
+
+Unknown resale agreements (``ChainFacts.resale`` None) need no enumeration: completing them can only turn a
+reseller's own-brand white-label offer into one an agreement covers (its provider role unsettled under
+Art. 3(3), so "cannot decide") or one none covers (a provider, so "applies"); some completion is always
+"cannot decide", which is what the Kleene engine already says for an unknown agreement. Known agreements
+travel with each completion.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from valuechain.compliance.facts import ChainFacts, DerivationFact, ModelFact
+from valuechain.compliance.facts import ChainFacts, DerivationFact, ModelFact, ResaleFact
 from valuechain.compliance.pack import Pack
 from valuechain.compliance.results import EvidenceKey, Obligation
 from valuechain.compliance.views import flop
@@ -120,6 +126,7 @@ def completions(
     offers = [o for o in facts.offers if o.model in models]
     systems = [s for s in facts.systems.values() if set(s.models) & models]
     derivations = [d for d in facts.derivations if d.child in models and d.parent in models]
+    resale = _resale(facts, models)
     for chosen in itertools.product(values, repeat=len(gaps)):
         assignment = {g.key: v for g, v in zip(gaps, chosen, strict=True)}
         ms = [
@@ -138,9 +145,15 @@ def completions(
                 offers=offers,
                 systems=systems,
                 as_of=facts.as_of,
+                resale=resale,
             ),
             labels,
         )
+
+
+def _resale(facts: ChainFacts, models: set[str]) -> tuple[ResaleFact, ...] | None:
+    """The component's resale agreements (None stays None: not recorded)."""
+    return None if facts.resale is None else tuple(r for r in facts.resale if r.model in models)
 
 
 def _with_compute(d: DerivationFact, assignment: Mapping[str, float]) -> DerivationFact:
@@ -198,6 +211,7 @@ def _component_key(
         tuple(o for o in facts.offers if o.model in models),
         tuple(s for s in facts.systems.values() if set(s.models) & models),
         tuple(facts.actors.values()),
+        _resale(facts, models),
     )
 
 

@@ -6,7 +6,7 @@ every field the registry cannot fill yet is listed as missing, never invented.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -16,6 +16,7 @@ from valuechain.compliance.views import ModelView, flop
 from valuechain.core.errors import NotFoundError, ValidationError
 
 KINDS = ("annex-xi", "annex-xii", "summary")
+EVALUATION_REF = "XI §2 point 1"  # evaluation strategies and results (systemic-risk models)
 TITLES = {
     "annex-xi": "Technical documentation (Art. 53(1)(a), Annex XI)",
     "annex-xii": "Information for downstream providers (Art. 53(1)(b), Annex XII)",
@@ -64,6 +65,23 @@ class Document:
             "notes": self.notes,
             "missing": [_field_dict(f) for f in self.missing],
         }
+
+
+def with_value(doc: Document, ref: str, value: str, source: str) -> Document:
+    """``doc`` with the field ``ref`` filled: ``value`` after whatever was recorded (evaluation runs)."""
+    sections = [
+        (
+            heading,
+            [
+                DocField(f.ref, f.label, f"{f.value}\n{value}" if f.value else value, f"{f.source}, {source}")
+                if f.ref == ref
+                else f
+                for f in fields
+            ],
+        )
+        for heading, fields in doc.sections
+    ]
+    return replace(doc, sections=sections)
 
 
 def _field_dict(f: DocField) -> dict[str, Any]:
@@ -226,7 +244,7 @@ class _Context:
 
     def xi_systemic(self) -> list[DocField]:
         return [
-            self._rec("XI §2 point 1", "Evaluation strategies and results", "evaluation_results"),
+            self._rec(EVALUATION_REF, "Evaluation strategies and results", "evaluation_results"),
             self._rec("XI §2 point 2", "Adversarial testing and model adaptations", "adversarial_testing"),
             self._rec("XI §2 point 3", "System architecture", "system_architecture"),
         ]

@@ -17,6 +17,7 @@ from valuechain.compliance.facts import (
     DerivationFact,
     ModelFact,
     OfferFact,
+    ResaleFact,
     SystemFact,
 )
 from valuechain.compliance.pack import Regime, RuleSpec, load_regime
@@ -70,6 +71,7 @@ class Engine:
         self.actors: dict[str, ActorFact] = dict(facts.actors)
         self.models: dict[str, ModelFact] = dict(facts.models)
         self.systems: dict[str, SystemFact] = dict(facts.systems)
+        self.resale: tuple[ResaleFact, ...] | None = facts.resale
         self.parents: dict[str, dict[str, DerivationFact]] = {}
         self.children: dict[str, dict[str, None]] = {}
         self.offers: dict[str, dict[tuple[str, str, str], OfferFact]] = {}
@@ -143,6 +145,7 @@ class Engine:
             offers=[o for offers in self.offers.values() for o in offers.values()],
             systems=list(self.systems.values()),
             as_of=self.as_of,
+            resale=self.resale,
         )
 
     def _kleene(self, facts: ChainFacts) -> list[Obligation]:
@@ -191,6 +194,8 @@ class Engine:
             systems=systems,
             actors=self.actors,
             pack=self.pack,
+            resale=None if self.resale is None else [r for r in self.resale if r.model == model_id],
+            as_of=self.as_of,
         )
         old = self._views.get(model_id)
         if old is not None:

@@ -29,11 +29,13 @@ NEUTRALITY_TOLERANCE = 0.0
 
 @dataclass(frozen=True, slots=True)
 class Suite:
-    """A multiple-choice suite and the sha256 of its exact file."""
+    """A multiple-choice suite and the sha256 of its exact file; ``evidence`` False for a quick check too
+    small to evaluate a model (its runs are stored, they meet no obligation)."""
 
     name: str
     sha256: str
     items: list[dict[str, Any]]
+    evidence: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +62,28 @@ class RunResult:
     items: list[ItemResult]
 
 
+def suite_names() -> list[str]:
+    """The suites shipped in the package."""
+    folder = files("valuechain.compliance").joinpath("suites")
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
 def load_suite(name: str) -> Suite:
     """A suite shipped in the package (``compliance/suites/<name>.json``)."""
     path = files("valuechain.compliance").joinpath("suites", f"{name}.json")
     if not name.replace("-", "").isalnum() or not path.is_file():
-        raise ValidationError(f"unknown suite `{name}` (known: builtin-mc)")
+        raise ValidationError(f"unknown suite `{name}` (known: {', '.join(suite_names())})")
     raw = path.read_bytes()
     data = json.loads(raw)
     for i, item in enumerate(data["items"]):
         if not 0 <= item["answer"] < len(item["choices"]):
             raise ValidationError(f"suite {name} item {i}: answer outside its choices")
-    return Suite(name=data["name"], sha256=hashlib.sha256(raw).hexdigest(), items=data["items"])
+    return Suite(
+        name=data["name"],
+        sha256=hashlib.sha256(raw).hexdigest(),
+        items=data["items"],
+        evidence=bool(data.get("evidence", True)),
+    )
 
 
 def _context(question: str) -> str:
@@ -118,6 +131,13 @@ async def run_suite(backend: Backend, suite: Suite, *, channel: str) -> RunResul
         total=len(results),
         items=results,
     )
+
+
+def is_complete(result: RunResult, suite: Suite) -> bool:
+    """Whether ``result`` scored every item of exactly ``suite``, one that evaluates a model (only then is
+    it evidence)."""
+    complete = 0 < result.total == len(result.items) == len(suite.items)
+    return suite.evidence and result.suite_sha256 == suite.sha256 and complete
 
 
 def compare(runs: dict[str, float]) -> dict[str, Any]:

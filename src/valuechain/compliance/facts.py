@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -12,6 +12,7 @@ from valuechain.registry.manifest import (
     V2_FIELDS,
     ChainManifest,
     ManifestModel,
+    ManifestResale,
     ManifestSystem,
     split_ref,
 )
@@ -101,6 +102,34 @@ class OfferFact:
 
 
 @dataclass(frozen=True, slots=True)
+class ResaleFact:
+    """A provider's agreement that a reseller resells its model (issue 11's white label; Art. 3(3)).
+
+    ``brand`` is what the agreement asks: ``own`` (the reseller's name or trademark) or ``upstream`` (the
+    provider's name and the model's name). The agreement holds from ``valid_from`` through ``valid_until``
+    (both days included) unless it was revoked on or before the day in question."""
+
+    provider: str
+    reseller: str
+    model: str
+    brand: str = "own"
+    valid_from: date | None = None
+    valid_until: date | None = None
+    revoked_on: date | None = None
+    agreement: str | None = None  # the registry agreement (agr_…), when there is one
+
+    def lapse(self, on: date) -> str | None:
+        """Why the agreement does not hold on ``on`` (not yet valid, expired, revoked); None if it holds."""
+        if self.revoked_on is not None and self.revoked_on <= on:
+            return f"revoked on {self.revoked_on.isoformat()}"
+        if self.valid_until is not None and self.valid_until < on:
+            return f"expired after {self.valid_until.isoformat()}"
+        if self.valid_from is not None and on < self.valid_from:
+            return f"valid only from {self.valid_from.isoformat()}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class SystemFact:
     """A downstream AI system integrating models."""
 
@@ -140,6 +169,8 @@ class ChainFacts:
     offers: tuple[OfferFact, ...] = ()
     systems: Mapping[str, SystemFact] = field(default_factory=lambda: MappingProxyType({}))
     as_of: date | None = None
+    # None: resale agreements not recorded (a format-1 manifest), so none can be said to be missing.
+    resale: tuple[ResaleFact, ...] | None = None
 
     @classmethod
     def build(
@@ -151,6 +182,7 @@ class ChainFacts:
         offers: list[OfferFact] | tuple[OfferFact, ...] = (),
         systems: list[SystemFact] | tuple[SystemFact, ...] = (),
         as_of: date | None = None,
+        resale: Sequence[ResaleFact] | None = None,
     ) -> ChainFacts:
         """Index lists of facts by id."""
         return cls(
@@ -160,6 +192,7 @@ class ChainFacts:
             offers=tuple(offers),
             systems=MappingProxyType({s.id: s for s in systems}),
             as_of=as_of,
+            resale=None if resale is None else tuple(resale),
         )
 
 
@@ -209,6 +242,21 @@ def facts_from_manifest(manifest: ChainManifest) -> ChainFacts:
         offers=offers,
         systems=systems,
         as_of=manifest.as_of,
+        resale=None if manifest.resale is None else [resale_fact(r) for r in manifest.resale],
+    )
+
+
+def resale_fact(r: ManifestResale) -> ResaleFact:
+    """One manifest resale agreement → a fact."""
+    return ResaleFact(
+        provider=r.provider,
+        reseller=r.reseller,
+        model=split_ref(r.model)[0],
+        brand=str(r.brand),
+        valid_from=r.valid_from,
+        valid_until=r.valid_until,
+        revoked_on=r.revoked_on,
+        agreement=r.agreement,
     )
 
 

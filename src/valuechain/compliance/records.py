@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -43,11 +43,15 @@ EVIDENCE_KINDS = ("document", "evaluation", "summary", "notification")
 COMPLAINTS_PER_HOUR = 5  # per client; a person needs one, a flood needs many
 
 
-def fingerprint(facts: ChainFacts, subject: str) -> str:
-    """What evidence about ``subject`` covers: its facts and its lineage edges (changed → stale)."""
+def fingerprint(facts: ChainFacts, subject: str, *, documentation: bool = True) -> str:
+    """What evidence about ``subject`` covers: its facts and its lineage edges (changed → stale).
+
+    Without ``documentation``, the recorded Annex XI/XII texts are left out: an evaluation is about the
+    model (its version, compute and lineage), not about how it is documented."""
     parts: list[object] = []
     if subject in facts.models:
-        parts.append(facts.models[subject])
+        model = facts.models[subject]
+        parts.append(model if documentation else replace(model, documentation=()))
         parts += sorted((repr(d) for d in facts.derivations if d.child == subject), key=str)
     if subject in facts.systems:
         parts.append(facts.systems[subject])
@@ -91,6 +95,11 @@ class EvidenceRecord:
     note: str
 
 
+def covers(facts: ChainFacts, subject: str, kind: str) -> str:
+    """The fingerprint evidence of ``kind`` about ``subject`` is checked against."""
+    return fingerprint(facts, subject, documentation=kind != "evaluation")
+
+
 def evidence_statuses(session: Session, facts: ChainFacts) -> dict[EvidenceKey, str]:
     """Obligation statuses from evidence: met while the facts it covers are unchanged, else stale."""
     found: dict[EvidenceKey, str] = {}
@@ -99,11 +108,24 @@ def evidence_statuses(session: Session, facts: ChainFacts) -> dict[EvidenceKey, 
         if key in found:
             continue
         when = f"{row.signed_at:%Y-%m-%d}"
-        if fingerprint(facts, row.subject) == row.covers:
-            found[key] = f"met: {row.kind} signed off by {row.signed_by} on {when} (sha256 {row.sha256[:12]})"
-        else:
+        if covers(facts, row.subject, row.kind) != row.covers:
             found[key] = f"open: evidence of {when} is stale (the facts it covers changed)"
+        elif "run" in (row.details or {}):
+            found[key] = f"met: {run_text(row.details)}; by {row.signed_by} on {when}"
+        else:
+            found[key] = f"met: {row.kind} signed off by {row.signed_by} on {when} (sha256 {row.sha256[:12]})"
+            if row.details and row.details.get("evaluations"):
+                found[key] += f"; Annex XI §2 from run {', '.join(row.details['evaluations'])}"
     return found
+
+
+def run_text(details: dict[str, Any]) -> str:
+    """An evaluation run as evidence names it: run, suite, result sha256, score and the score per channel."""
+    channels = ", ".join(f"{c} {v:.2f}" for c, v in sorted(details["channels"].items()))
+    return (
+        f"evaluation run {details['run']} of {details['suite']} (result sha256 {details['sha256'][:12]}), "
+        f"score {details['score']:.2f} ({details['correct']}/{details['total']}); channels {channels}"
+    )
 
 
 def record_evidence(
@@ -136,7 +158,7 @@ def record_evidence(
         sha256=sha256,
         signed_by=principal.actor,
         signed_at=utcnow(),
-        covers=fingerprint(facts, subject),
+        covers=covers(facts, subject, kind),
         note=note,
         details=details or {},
     )
@@ -178,7 +200,7 @@ def _evidence_record(row: Evidence, facts: ChainFacts) -> EvidenceRecord:
         sha256=row.sha256,
         signed_by=row.signed_by,
         signed_at=row.signed_at.isoformat(),
-        stale=fingerprint(facts, row.subject) != row.covers,
+        stale=covers(facts, row.subject, row.kind) != row.covers,
         note=row.note,
     )
 
@@ -652,6 +674,81 @@ def record_evaluation(
                "role": role},
     )  # fmt: skip
     return _evaluation_record(row)
+
+
+def record_run_evidence(
+    session: Session, *, facts: ChainFacts, obligation: EvidenceKey, run: EvaluationRecord, org_id: str
+) -> EvidenceRecord:
+    """A provider's completed run as evidence for one of its obligations (the caller checked both): no
+    sign-off, the stored result is the evidence. It names the latest score over each channel of the same
+    suite while the facts are unchanged (the channel-neutrality evidence)."""
+    actor, subject, rule = obligation
+    fingerprint_now = covers(facts, subject, "evaluation")
+    channels: dict[str, float] = {}
+    for row in session.scalars(
+        select(Evidence)
+        .where(Evidence.actor == actor, Evidence.subject == subject, Evidence.rule == rule)
+        .where(Evidence.kind == "evaluation", Evidence.covers == fingerprint_now)
+        .order_by(Evidence.signed_at)
+    ):
+        if (row.details or {}).get("suite_sha256") == run.suite_sha256:
+            channels[row.details["channel"]] = row.details["score"]
+    channels[run.channel] = run.score
+    details = {
+        "run": run.id,
+        "suite": run.suite,
+        "suite_sha256": run.suite_sha256,
+        "sha256": run.sha256,
+        "channel": run.channel,
+        "score": run.score,
+        "correct": run.correct,
+        "total": run.total,
+        "channels": channels,
+    }
+    row = Evidence(
+        id=new_id("evd"),
+        org_id=org_id,
+        actor=actor,
+        subject=subject,
+        rule=rule,
+        kind="evaluation",
+        sha256=run.sha256,
+        signed_by=run.run_by,
+        signed_at=utcnow(),
+        covers=fingerprint_now,
+        note=f"evaluation run {run.id}",
+        details=details,
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=run.run_by,
+        org_id=org_id or None,
+        action=events.evidence_recorded,
+        subject_type="obligation",
+        subject_id=f"{actor}:{subject}:{rule}",
+        after={"rule": rule, "kind": "evaluation", "sha256": run.sha256, "signed_by": run.run_by,
+               "run": run.id},
+    )  # fmt: skip
+    return _evidence_record(row, facts)
+
+
+def current_runs(session: Session, facts: ChainFacts, model: str, rule: str) -> list[dict[str, Any]]:
+    """The run evidence of ``model``'s ``rule`` still current (facts unchanged), latest per suite and channel:
+    what fills Annex XI §2 point 1 (evaluation results) of its technical documentation."""
+    now = covers(facts, model, "evaluation")
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in session.scalars(
+        select(Evidence)
+        .where(Evidence.subject == model, Evidence.rule == rule, Evidence.kind == "evaluation")
+        .where(Evidence.covers == now)
+        .order_by(Evidence.signed_at.desc())
+    ):
+        details = row.details or {}
+        if "run" in details:
+            on = f"{row.signed_at:%Y-%m-%d}"
+            latest.setdefault((details["suite"], details["channel"]), details | {"on": on})
+    return [latest[k] for k in sorted(latest)]
 
 
 def list_evaluations(

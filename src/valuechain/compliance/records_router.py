@@ -209,13 +209,13 @@ def run_evaluation(
     name: str,
     data: EvaluationCreate,
     request: Request,
-    session: WriteSession,
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> EvaluationPublic:
     """Run a suite over the API channel (this server's /v1, with your key: metered) or the hub weights
     (loaded into the embedded runtime); by the model's provider or an inspector with an active grant."""
     model_id = f"{org}/{name}"
+    db = get_db(request)  # the service holds no transaction while the suite runs
 
     def open_backend() -> Backend:
         if data.channel == "api":
@@ -223,12 +223,11 @@ def run_evaluation(
             base = str(request.base_url).rstrip("/") + "/v1"
             return channels.api_backend(base_url=base, api_key=key, served_name=data.served_name or model_id)
         return channels.weights_backend(
-            get_db(request), settings, principal=principal, repo_id=data.repo or model_id,
-            revision=data.revision,
-        )  # fmt: skip
+            db, settings, principal=principal, repo_id=data.repo or model_id, revision=data.revision
+        )
 
     rec = service.run_evaluation(
-        session,
+        db,
         model_id,
         principal=principal,
         suite=data.suite,

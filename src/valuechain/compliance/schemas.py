@@ -121,7 +121,10 @@ class SignOff(InputModel):
 class EvaluationCreate(BaseModel):
     """An evaluation run: a shipped suite over one channel of a model (issue 13 point 6)."""
 
-    suite: Literal["builtin-mc"] = "builtin-mc"
+    suite: Literal["builtin-mc", "builtin-mc-short"] = Field(
+        default="builtin-mc",
+        description="A shipped suite; `builtin-mc-short` (3 items) is a quick channel check, not evidence.",
+    )
     channel: Literal["api", "weights"] = "weights"
     #: api channel: the model name on /v1 (default: the model id); the run is called with your own key
     served_name: str | None = Field(default=None, max_length=200)

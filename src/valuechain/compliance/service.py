@@ -25,25 +25,29 @@ from valuechain.accounts.authz import Action, Resource, authorize, not_found
 from valuechain.accounts.principal import Principal
 from valuechain.compliance import events, records
 from valuechain.compliance.bom import build_bom
-from valuechain.compliance.documentation import KINDS, Document, build_document
+from valuechain.compliance.documentation import EVALUATION_REF, KINDS, Document, build_document, with_value
 from valuechain.compliance.engine import Diff, Evaluation, EvidenceKey, evaluate
-from valuechain.compliance.evaluation import RunResult, compare, load_suite, run_suite
+from valuechain.compliance.evaluation import RunResult, compare, is_complete, load_suite, run_suite
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
 from valuechain.compliance.rendering import Approval
 from valuechain.compliance.results import ClaimNote
 from valuechain.compliance.whatif import Edit, parse_edit, whatif
 from valuechain.core.audit import record_event
+from valuechain.core.db import Database
 from valuechain.core.errors import ValidationError
 from valuechain.hub.access import has_accepted_access
 from valuechain.market.service import is_entitled
 from valuechain.registry.claims import Consent, consent
-from valuechain.registry.export import export_manifest
-from valuechain.registry.manifest import ChainManifest
+from valuechain.registry.export import export_manifest, resale_entries
+from valuechain.registry.manifest import ChainManifest, ManifestResale
 from valuechain.registry.service import ModelRef, model_ref, offer_ids_of_model
 from valuechain.runtime.base import Backend
 
 DOC_RULES = {"annex-xi": "A53.1.a", "annex-xii": "A53.1.b", "summary": "A53.1.d"}
+#: the obligation a provider's completed evaluation run meets (Art. 55(1)(a)); its current runs also fill
+#: Annex XI §2 point 1 of the technical documentation (A53.1.a)
+EVALUATION_RULE = "A55.1.a"
 
 
 def registry_manifest(session: Session, *, principal: Principal | None = None) -> ChainManifest:
@@ -56,7 +60,14 @@ def _registry_chain(session: Session, principal: Principal | None) -> tuple[Chai
         authorize(principal, Action.compliance_read)
     agreed = consent(session)
     manifest = export_manifest(session, org_id=None, consent=agreed)
+    manifest = with_resale(manifest, resale_entries(session, consent=agreed))
     return with_documentation(manifest, records.documentation_fields(session)), agreed
+
+
+def with_resale(manifest: ChainManifest, resale: list[ManifestResale]) -> ChainManifest:
+    """The manifest with the registry's resale agreements (format 2): every one is recorded there, so a
+    white-label offer none covers is resold without authorisation (issue 13 point 2)."""
+    return manifest.model_copy(update={"valuechain": 2, "resale": resale})
 
 
 def with_documentation(manifest: ChainManifest, recorded: dict[str, dict[str, str]]) -> ChainManifest:
@@ -254,7 +265,7 @@ def model_document(
         manifest = registry_manifest(session, principal=None)
     facts = facts_from_manifest(manifest)
     _check_access(manifest, facts, model_id, kind, principal, session)
-    doc = build_document(facts, model_id, kind, as_of=as_of)
+    doc = _document(session, facts, model_id, kind, as_of=as_of)
     # Evidence only when the provider itself draws it up (the local CLI acts for the installation's owner).
     if doc.provider is not None and (principal is None or principal.org_slug == doc.provider):
         record_event(
@@ -267,6 +278,18 @@ def model_document(
             after={"kind": kind, "provider": doc.provider, "missing": len(doc.missing)},
         )
     return doc
+
+
+def _document(
+    session: Session, facts: ChainFacts, model_id: str, kind: str, *, as_of: date | None
+) -> Document:
+    """A document, its Annex XI §2 point 1 (evaluation results) filled from the model's current runs."""
+    doc = build_document(facts, model_id, kind, as_of=as_of)
+    runs = records.current_runs(session, facts, model_id, EVALUATION_RULE) if kind == "annex-xi" else []
+    if not runs:
+        return doc
+    text = "; ".join(f"{records.run_text(r)}, on {r['on']}" for r in runs)
+    return with_value(doc, EVALUATION_REF, text, "evaluation runs")
 
 
 def model_bom(
@@ -310,6 +333,8 @@ def sign_document(
         fields = "; ".join(f"{f.ref} {f.label}" for f in doc.missing[:6])
         raise ValidationError(f"{len(doc.missing)} field(s) not recorded, record them first: {fields}")
     facts = registry_facts(session)
+    runs = [r["run"] for r in records.current_runs(session, facts, model_id, EVALUATION_RULE)]
+    runs = runs if kind == "annex-xi" else []
     return records.record_evidence(
         session,
         principal=principal,
@@ -318,7 +343,7 @@ def sign_document(
         kind="summary" if kind == "summary" else "document",
         sha256=records.document_sha256(doc),
         note=note,
-        details={"document": kind},
+        details={"document": kind, **({"evaluations": runs} if runs else {})},
     )
 
 
@@ -479,7 +504,7 @@ def inspect_document(
     facts = registry_facts(session)
     if model_id not in facts.models:
         raise not_found("model", model_id)
-    doc = build_document(facts, model_id, kind, as_of=as_of)
+    doc = _document(session, facts, model_id, kind, as_of=as_of)
     records.audit_inspection(
         session, principal=principal, org_id=org_id, org=org, what=f"{kind} of {model_id}"
     )
@@ -543,7 +568,7 @@ def evaluation_access(
 
 
 def run_evaluation(
-    session: Session,
+    db: Database,
     model_id: str,
     *,
     principal: Principal,
@@ -554,8 +579,12 @@ def run_evaluation(
     """Run a suite over one channel of a model and store the result (Annex XI §2, Art. 55(1)(a)).
 
     The permission is checked before the backend is opened: an uncovered caller loads no weights and
-    spends no tokens."""
-    role, model_org_id = evaluation_access(session, model_id, principal=principal)
+    spends no tokens. No transaction is held while the suite runs: over the API channel every item is a
+    call to ``/v1``, whose admission and metering write to the same database (on SQLite a write
+    transaction held for the run would lock them out); the result is stored in its own unit of work,
+    after the permission is checked again."""
+    with db.session() as session:
+        evaluation_access(session, model_id, principal=principal)
     loaded = load_suite(suite)
     backend = open_backend()
 
@@ -566,9 +595,31 @@ def run_evaluation(
             await backend.close()
 
     result = asyncio.run(_run())
-    return records.record_evaluation(
-        session, principal=principal, model=model_id, model_org_id=model_org_id, role=role, result=result
-    )
+    with db.unit_of_work() as session:
+        role, model_org_id = evaluation_access(session, model_id, principal=principal)
+        run = records.record_evaluation(
+            session, principal=principal, model=model_id, model_org_id=model_org_id, role=role, result=result
+        )
+        if is_complete(result, loaded):
+            _run_as_evidence(session, run, principal=principal)
+    return run
+
+
+def _run_as_evidence(
+    session: Session, run: records.EvaluationRecord, *, principal: Principal
+) -> list[records.EvidenceRecord]:
+    """A completed run is evidence of the runner's own model evaluation (Art. 55(1)(a)) where the chain
+    imposes that duty on it: only a provider holds it, so an inspector's run (which evaluates the
+    provider) discharges nothing."""
+    facts = registry_facts(session)
+    key = (principal.org_slug, run.model, EVALUATION_RULE)
+    if not any(o.key == key for o in evaluate(facts).obligations):
+        return []
+    return [
+        records.record_run_evidence(
+            session, facts=facts, obligation=key, run=run, org_id=principal.org_id or ""
+        )
+    ]
 
 
 def list_evaluations(

@@ -19,6 +19,7 @@ from valuechain.registry.manifest import (
     ManifestDerivation,
     ManifestModel,
     ManifestOffer,
+    ManifestResale,
     ManifestSystem,
     split_ref,
 )
@@ -222,6 +223,15 @@ def check_references(
             need_actor(("systems", i, "deployers", j), deployer)
         for j, ref in enumerate(system.models):
             need_model(("systems", i, "models", j), ref)
+    for i, resale in enumerate(manifest.resale or ()):
+        need_actor(("resale", i, "provider"), resale.provider)
+        need_actor(("resale", i, "reseller"), resale.reseller)
+        need_model(("resale", i, "model"), resale.model)
+        model = models.get(split_ref(resale.model)[0])
+        if model is not None and resale.provider not in (model.owner, model.releaser):
+            report(("resale", i, "provider"), f"`{resale.provider}` neither owns nor releases `{model.id}`")
+        if resale.reseller == resale.provider:
+            report(("resale", i, "reseller"), "a provider does not resell its own model")
     for loc, message in _cycles(manifest):
         report(loc, message)
     return problems
@@ -233,6 +243,7 @@ _SECTIONS: dict[str, type[pydantic.BaseModel]] = {
     "derivations": ManifestDerivation,
     "offers": ManifestOffer,
     "systems": ManifestSystem,
+    "resale": ManifestResale,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -21,9 +22,12 @@ from valuechain.registry.manifest import (
     ManifestDerivation,
     ManifestModel,
     ManifestOffer,
+    ManifestResale,
     ManifestSystem,
 )
 from valuechain.registry.models import (
+    Agreement,
+    Claim,
     Derivation,
     Model,
     ModelVersion,
@@ -187,6 +191,90 @@ def _systems(
             )
         )
     return out
+
+
+def resale_entries(session: Session, *, consent: Consent) -> list[ManifestResale]:
+    """What lets each counted white-label offer of another's model be resold (manifest format 2 ``resale``).
+
+    Its registry agreement (named in the offer's ``white_label`` terms, which the channels domain fills
+    from the reseller terms: the brand they ask for and the expiry; or in the claim it confirmed), else the
+    confirmation of the offer's claim by the model's owner or an operator's import (an agreement with no
+    terms). Offers whose claim does not count are not in the chain, so they need none.
+    """
+    rows = [
+        (offer, slug, owner)
+        for offer, slug, owner in session.execute(
+            select(Offer, Model.slug, Model.owner_org_id)
+            .join(ModelVersion, ModelVersion.id == Offer.version_id)
+            .join(Model, Model.id == ModelVersion.model_id)
+            .where(Offer.channel == "white_label", Offer.by_org_id != Model.owner_org_id)
+        )
+        if consent.counts(ClaimField.offer_upstream, offer.id)
+    ]
+    if not rows:
+        return []
+    claims = {
+        c.subject_id: c
+        for c in session.scalars(
+            select(Claim).where(
+                Claim.field == ClaimField.offer_upstream.value,
+                Claim.subject_id.in_([o.id for o, _, _ in rows]),
+            )
+        )
+    }
+    named = {o.id: _agreement_id(o, claims.get(o.id)) for o, _, _ in rows}
+    agreements = {
+        a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(set(named.values()))))
+    }
+    orgs = directory.all_org_slugs(session)
+    out: dict[tuple[str, ...], ManifestResale] = {}
+    for offer, slug, owner in rows:
+        terms, agreement, claim = (
+            _white_label(offer),
+            agreements.get(named[offer.id] or ""),
+            claims.get(offer.id),
+        )
+        if agreement is not None:
+            entry = ManifestResale(
+                provider=orgs[agreement.owner_org_id],
+                reseller=orgs[agreement.agent_org_id],
+                model=slug,
+                brand=terms.get("resale_brand") or "own",
+                valid_from=agreement.created_at.date(),
+                valid_until=_last_day(terms.get("expires_at")),
+                revoked_on=agreement.revoked_at.date() if agreement.revoked_at else None,
+                agreement=agreement.id,
+            )
+        else:
+            decided = claim.decided_at if claim is not None else None
+            entry = ManifestResale(
+                provider=orgs[owner],
+                reseller=orgs[offer.by_org_id],
+                model=slug,
+                valid_from=decided.date() if decided else None,
+            )
+        out[(entry.provider, entry.reseller, slug, entry.agreement or "")] = entry
+    return [out[k] for k in sorted(out)]
+
+
+def _white_label(offer: Offer) -> dict[str, Any]:
+    section = (offer.terms or {}).get("white_label")
+    return section if isinstance(section, dict) else {}
+
+
+def _agreement_id(offer: Offer, claim: Claim | None) -> str | None:
+    named = _white_label(offer).get("agreement_id")
+    if named:
+        return str(named)
+    decided = claim.decided_by if claim is not None else None
+    return decided.removeprefix("agreement:") if decided and decided.startswith("agreement:") else None
+
+
+def _last_day(expires_at: object) -> date | None:
+    """The last day an agreement ending at ``expires_at`` (an ISO instant) holds."""
+    if not expires_at:
+        return None
+    return (datetime.fromisoformat(str(expires_at)) - timedelta(microseconds=1)).date()
 
 
 def _brand(offer: Offer, orgs: dict[str, str]) -> str | None:

@@ -1,7 +1,8 @@
 """Chain manifest format 2 (format 1 still read): a YAML description of a value chain (see README).
 
 Format 2 only adds optional fields (issue 13): Annex XI/XII and training-content fields on models, Art. 25
-facts on systems, Art. 27 facts on actors. A v1 document is a valid v2 document with ``valuechain: 1``.
+facts on systems, Art. 27 facts on actors, and a ``resale`` section of reseller agreements. A v1 document is
+a valid v2 document with ``valuechain: 1``.
 """
 
 from __future__ import annotations
@@ -133,6 +134,13 @@ class SystemChange(StrEnum):
     rebrand = "rebrand"
     substantial_modification = "substantial_modification"
     intended_purpose = "intended_purpose"
+
+
+class ResaleBrand(StrEnum):
+    """Under whose name a reseller agreement lets the model be resold (Art. 3(3) "own name or trademark")."""
+
+    own = "own"
+    upstream = "upstream"
 
 
 class _Strict(InputModel):
@@ -360,6 +368,34 @@ class ManifestSystem(_Strict):
     )
 
 
+class ManifestResale(_Strict):
+    """Format 2: a provider's agreement that a reseller resells its model (issue 11's white label).
+
+    Listing the section (even empty) says the chain's agreements are all recorded, so a white-label offer
+    no agreement covers is resold without authorisation; without it, agreements are unknown."""
+
+    provider: Slug
+    reseller: Slug
+    model: ModelRef
+    brand: ResaleBrand = Field(
+        default=ResaleBrand.own,
+        description="`own`: under the reseller's name or trademark; `upstream`: under the provider's name "
+        "and the model's name.",
+    )
+    valid_from: date | None = Field(default=None, description="First day the agreement holds.")
+    valid_until: date | None = Field(default=None, description="Last day the agreement holds.")
+    revoked_on: date | None = Field(default=None, description="Day the provider revoked it.")
+    agreement: str | None = Field(
+        default=None, max_length=64, description="The registry agreement's id (agr_…); informative."
+    )
+
+    @model_validator(mode="after")
+    def _period(self) -> ManifestResale:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
 class ChainManifest(_Strict):
     """The whole manifest document (format 2; format 1 documents are read unchanged)."""
 
@@ -370,6 +406,11 @@ class ChainManifest(_Strict):
     derivations: list[ManifestDerivation] = Field(default_factory=list)
     offers: list[ManifestOffer] = Field(default_factory=list)
     systems: list[ManifestSystem] = Field(default_factory=list)
+    resale: list[ManifestResale] | None = Field(
+        default=None,
+        description="Format 2: reseller agreements (null: not recorded). Read by the engine; agreements in "
+        "the registry are made with `valuechain reseller grant`, so an import leaves them out.",
+    )
 
     @model_validator(mode="after")
     def _format_fields(self) -> ChainManifest:
@@ -390,7 +431,7 @@ V2_FIELDS = {
 
 def v2_fields_used(manifest: ChainManifest) -> list[str]:
     """``section[id].field`` for every format-2 field a document sets."""
-    used = []
+    used = ["resale"] if manifest.resale is not None else []
     for section, names in V2_FIELDS.items():
         for record in getattr(manifest, section):
             used += [f"{section}[{record.id}].{n}" for n in names if n in record.model_fields_set]
