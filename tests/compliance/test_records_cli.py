@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,20 @@ def test_record_fields_open_an_incident_and_list_reminders(
     assert "decoder-only transformer" in result.stdout
     result = runner.invoke(root, ["evidence", "set-field", "openlab/ol-7b", "colour=blue"])
     assert result.exit_code == 1 and "FIELD one of" in result.output
+    aware = date.today() - timedelta(days=3)
     result = runner.invoke(
         root,
-        ["incident", "open", "shop/assistant", "--category", "health", "--aware-on", "2030-01-01",
+        ["incident", "open", "shop/assistant", "--category", "health", "--aware-on", aware.isoformat(),
          "--description", "harm", "--as", "shop", "-f", "json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["due"] == "2030-01-16"
+    assert json.loads(result.stdout)["due"] == (aware + timedelta(days=15)).isoformat()  # Art. 73(2)
+    result = runner.invoke(
+        root,
+        ["incident", "open", "shop/assistant", "--category", "health", "--aware-on", "2999-01-01",
+         "--description", "harm", "--as", "shop"],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "in the future" in result.output
     result = runner.invoke(root, ["incident", "list", "--as", "shop", "-f", "json"])
     assert [i["category"] for i in json.loads(result.stdout)] == ["health"]
     result = runner.invoke(root, ["incident", "list", "--as", "tuner", "-f", "json"])

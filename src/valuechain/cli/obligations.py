@@ -86,6 +86,27 @@ def short(text: str, limit: int = SHORT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def short_change(text: str, others: list[str], limit: int = SHORT) -> str:
+    """``text`` cut to ``limit`` around where it first differs from the closest of ``others``, so a change
+    past the cut still shows (issue 13: `whatif` printed the same shortened line as removed and added)."""
+    if len(text) <= limit:
+        return text
+    same = max((_common_prefix(text, o) for o in others), default=0)
+    if same < limit - 40:
+        return short(text, limit)
+    start = text.rfind(" ", 0, same - 30) + 1  # a few words before the change
+    return "…" + short(text[start:], limit - 1)
+
+
 def evidence_hint(ob: Obligation) -> str | None:
     """What evidence would meet an open obligation, and the command that records it."""
     if ob.status not in ("open", "overdue") and not ob.status.startswith("open:"):
@@ -171,14 +192,7 @@ def obligations(
     else:
         result = evaluate(_facts(chain), regime=regime, as_of=day, rules=rule or None)
     if actor:
-        result.obligations = [o for o in result.obligations if o.actor == actor]
-        result.notes = [n for n in result.notes if actor in (n.actor, n.claimed_by)]
-        mine = {o.subject for o in result.obligations}
-        result.models = [
-            v
-            for v in result.models
-            if v.fact.id in mine or actor in (v.fact.owner, v.fact.releaser, *(r.actor for r in v.roles))
-        ]
+        result = result.for_actor(actor)
     emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime, details=details))
 
 
@@ -207,10 +221,12 @@ def _human_diff(diff: Diff, regime: str) -> None:
             f"{escape(', '.join(fields) or 'reasons changed')}",
             highlight=False,
         )
-        for reason in [b for b in old.because if b not in new.because]:  # issue 13: show the change
-            out.print(f"     [red]- {escape(short(reason))}[/red]", highlight=False)
-        for reason in [b for b in new.because if b not in old.because]:
-            out.print(f"     [green]+ {escape(short(reason))}[/green]", highlight=False)
+        gone = [b for b in old.because if b not in new.because]  # issue 13: show the change itself
+        came = [b for b in new.because if b not in old.because]
+        for reason in gone:
+            out.print(f"     [red]- {escape(short_change(reason, came))}[/red]", highlight=False)
+        for reason in came:
+            out.print(f"     [green]+ {escape(short_change(reason, gone))}[/green]", highlight=False)
     if not (diff.added or diff.removed or diff.changed):
         out.print("no change in obligations")
     models, systems = plural(diff.recomputed_models, "model"), plural(diff.recomputed_systems, "system")
@@ -230,6 +246,7 @@ def whatif_command(
     fmt: Format = FormatOption,
     as_of: str = AsOfOption,
     regime: str = RegimeOption,
+    actor: str = typer.Option(None, "--actor", help="Only this actor's obligations."),
 ) -> None:
     """Re-evaluate with changed facts (nothing is written) and print the difference in obligations."""
     day = _as_of(as_of)
@@ -240,6 +257,17 @@ def whatif_command(
             diff = whatif_obligations(session, changes, principal=None, as_of=day, regime=regime)
     else:
         diff = whatif(_facts(chain), changes, regime=regime, as_of=day)
+    if actor:
+        diff.added = [o for o in diff.added if o.actor == actor]
+        diff.removed = [o for o in diff.removed if o.actor == actor]
+        diff.changed = [(a, b) for a, b in diff.changed if b.actor == actor]
+        mine = {o.subject for o in diff.added + diff.removed} | {b.subject for _, b in diff.changed}
+        diff.models = [
+            (a, b)
+            for a, b in diff.models
+            if (b or a or {}).get("id") in mine
+            or actor in ((a or {}).get("provider"), (b or {}).get("provider"))
+        ]
     emit(diff.as_dict(), fmt, lambda _: _human_diff(diff, regime))
 
 
