@@ -80,6 +80,18 @@ CASES = [
         mentions={M: "6·parameters·tokens"},
     ),
     Case(
+        "a fine-tune's own tokens count the modification, not the cumulative compute",
+        "GL Annex A.1 (cumulative compute), Annex A.2.2",
+        chain(
+            model("lab/base", training_compute_flop=1.26e23),
+            model("tuner/ft", training_compute_flop=None, parameters=7e9, training_tokens=1e9),
+            derivations=[DerivationFact("lab/base", "tuner/ft", "tuner", "finetune", 5e22)],
+        ),
+        present={("tuner", "tuner/ft", "A53.1.a"): {"scope": "modification"}},
+        models={"tuner/ft": {"gpai": True}},
+        mentions={"tuner/ft": "cumulative training compute 1.76e23 FLOP"},
+    ),
+    Case(
         "compute unknown, gpai override",
         "GL §2.1 (rebuttable); issue: decided by the `gpai` override",
         chain(model(training_compute_flop=None, gpai=True)),

@@ -21,7 +21,7 @@ from valuechain.cli.render import clean, json_safe, plural, say, table
 from valuechain.cli.render import markup_safe as escape
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import build_document
-from valuechain.compliance.engine import Diff, Evaluation, Obligation, evaluate, model_entry
+from valuechain.compliance.engine import Diff, Engine, Evaluation, Obligation, evaluate, model_entry
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
 from valuechain.compliance.pack import DEFAULT_REGIME, load_regime
@@ -107,20 +107,50 @@ def short_change(text: str, others: list[str], limit: int = SHORT) -> str:
     return "…" + short(text[start:], limit - 1)
 
 
-def evidence_hint(ob: Obligation) -> str | None:
-    """What evidence would meet an open obligation, and the command that records it."""
+def evidence_hint(ob: Obligation, unfilled: int = 0) -> str | None:
+    """What evidence would meet an open obligation, and the command that records it (``unfilled``: the
+    fields its document still lacks, which must be recorded before the sign-off)."""
     if ob.status not in ("open", "overdue") and not ob.status.startswith("open:"):
         return None
     if ob.rule in _SIGN_OFF:
-        return f"missing evidence: valuechain evidence sign-off {ob.subject} --kind {_SIGN_OFF[ob.rule]}"
+        kind = _SIGN_OFF[ob.rule]
+        if unfilled:
+            return (
+                f"missing evidence: a signed-off {kind}; first record its {plural(unfilled, 'missing field')} "
+                f"(valuechain docs {ob.subject} --kind {kind} lists them)"
+            )
+        return f"missing evidence: valuechain evidence sign-off {ob.subject} --kind {kind}"
     return f"missing evidence: valuechain evidence record {ob.subject} {ob.rule} --kind … --sha256 …"
 
 
-def _print_obligation(ob: Obligation, regime: str, marker: str = " ", *, details: bool = False) -> None:
+def unfilled_fields(facts: ChainFacts, result: Evaluation, regime: str) -> dict[tuple[str, str], int]:
+    """How many fields each open document obligation's document still lacks, by (subject, rule)."""
+    wanted = {(o.subject, o.rule) for o in result.obligations if o.rule in _SIGN_OFF and evidence_hint(o)}
+    if not wanted:
+        return {}
+    engine = Engine(facts, regime=regime, as_of=result.as_of)
+    engine.evaluate()
+    return {
+        (subject, rule): len(build_document(facts, subject, _SIGN_OFF[rule], engine=engine).missing)
+        for subject, rule in wanted
+        if subject in facts.models
+    }
+
+
+def _print_obligation(
+    ob: Obligation,
+    regime: str,
+    marker: str = " ",
+    *,
+    details: bool = False,
+    as_of: date | None = None,
+    unfilled: int = 0,
+) -> None:
     due = f", due {ob.due.isoformat()}" if ob.due else ""
     scope = " (limited to the modification)" if ob.scope == "modification" else ""
+    since = "applies since" if as_of is not None and ob.applies_from <= as_of else "from"
     out.print(
-        f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, from "
+        f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, {since} "
         f"{ob.applies_from.isoformat()}{due}{scope}",
         highlight=False,
     )
@@ -130,7 +160,7 @@ def _print_obligation(ob: Obligation, regime: str, marker: str = " ", *, details
         out.print(f"     [dim]because: {escape(reason)}[/dim]", highlight=False)
     if not details and len(ob.because) > 3:
         out.print(f"     [dim](+{len(ob.because) - 3} more: --details)[/dim]", highlight=False)
-    hint = evidence_hint(ob)
+    hint = evidence_hint(ob, unfilled)
     if hint:
         out.print(f"     [yellow]{escape(hint)}[/yellow]", highlight=False)
 
@@ -145,7 +175,13 @@ def _provider(view: Any) -> str:
     return "none: " + short(view.placing_reason or "no provider for the Union market", 60)
 
 
-def _human_evaluation(result: Evaluation, regime: str, *, details: bool = False) -> None:
+def _human_evaluation(
+    result: Evaluation,
+    regime: str,
+    *,
+    details: bool = False,
+    unfilled: dict[tuple[str, str], int] | None = None,
+) -> None:
     words = {True: "yes", False: "no", None: "cannot decide"}
     rows = []
     for view in result.models:
@@ -164,7 +200,8 @@ def _human_evaluation(result: Evaluation, regime: str, *, details: bool = False)
             f"\n[bold underline]{escape(actor)}[/bold underline] - {plural(len(obligations), 'obligation')}"
         )
         for ob in obligations:
-            _print_obligation(ob, regime, details=details)
+            missing = (unfilled or {}).get((ob.subject, ob.rule), 0)
+            _print_obligation(ob, regime, details=details, as_of=result.as_of, unfilled=missing)
     if not result.obligations:
         out.print("no obligations")
     for note in result.notes:  # claims the named organisation has not confirmed (issue 9)
@@ -185,15 +222,21 @@ def obligations(
     """Derive every actor's obligations from the chain, each with its citation, dates and reasons."""
     day = _as_of(as_of)
     if chain is None:
-        from valuechain.compliance.service import list_obligations
+        from valuechain.compliance.service import list_obligations, registry_facts
 
         with database() as db, db.session() as session:
             result = list_obligations(session, principal=None, as_of=day, regime=regime, rules=rule or None)
+            facts = registry_facts(session)
     else:
-        result = evaluate(_facts(chain), regime=regime, as_of=day, rules=rule or None)
+        facts = _facts(chain)
+        result = evaluate(facts, regime=regime, as_of=day, rules=rule or None)
     if actor:
         result = result.for_actor(actor)
-    emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime, details=details))
+
+    def human(_: Any) -> None:
+        _human_evaluation(result, regime, details=details, unfilled=unfilled_fields(facts, result, regime))
+
+    emit(result.as_dict(), fmt, human)
 
 
 def _human_diff(diff: Diff, regime: str) -> None:

@@ -71,15 +71,23 @@ def _field_dict(f: DocField) -> dict[str, Any]:
 
 
 def build_document(
-    facts: ChainFacts, model_id: str, kind: str, *, regime: str = "eu-ai-act", as_of: date | None = None
+    facts: ChainFacts,
+    model_id: str,
+    kind: str,
+    *,
+    regime: str = "eu-ai-act",
+    as_of: date | None = None,
+    engine: Engine | None = None,
 ) -> Document:
-    """Build one document kind (``annex-xi``, ``annex-xii``, ``summary``) for a model."""
+    """Build one document kind (``annex-xi``, ``annex-xii``, ``summary``) for a model (``engine``: one
+    already evaluated over ``facts``, reused when building many documents)."""
     if kind not in KINDS:
         raise ValidationError(f"unknown document kind `{kind}` (known: {', '.join(KINDS)})")
     if model_id not in facts.models:
         raise NotFoundError(f"unknown model `{model_id}`")
-    engine = Engine(facts, regime=regime, as_of=as_of)
-    engine.evaluate()
+    if engine is None:
+        engine = Engine(facts, regime=regime, as_of=as_of)
+        engine.evaluate()
     view = engine.view(model_id)
     role = next((r for r in view.roles if r.decided is not False), None)
     scope = role.scope if role else "full"
