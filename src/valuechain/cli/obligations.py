@@ -115,8 +115,9 @@ def evidence_hint(ob: Obligation, unfilled: int = 0) -> str | None:
     if ob.rule in _SIGN_OFF:
         kind = _SIGN_OFF[ob.rule]
         if unfilled:
+            fields = plural(unfilled, "missing field")
             return (
-                f"missing evidence: a signed-off {kind}; first record its {plural(unfilled, 'missing field')} "
+                f"missing evidence: a signed-off {kind}; first record its {fields} "
                 f"(valuechain docs {ob.subject} --kind {kind} lists them)"
             )
         return f"missing evidence: valuechain evidence sign-off {ob.subject} --kind {kind}"
