@@ -155,20 +155,21 @@ def test_registry_backed_commands_through_the_root_cli(
 
 
 def test_output_people_act_on(app: typer.Typer) -> None:
-    """Issue 13 point 5: per actor what, by when, short reasons (details on demand), missing evidence."""
+    """Issue 13 point 5 (Art. 53(1)(a)-(d), GL para 60 for the modifier): per actor what, by when, short
+    reasons (details on demand), missing evidence."""
     result = invoke(app, "obligations", "--chain", CHAIN, "--actor", "tuner")
     assert result.exit_code == 0, result.output
     data = json.loads(invoke(app, "obligations", "--chain", CHAIN, "--actor", "tuner", "-f", "json").stdout)
     assert [m["id"] for m in data["models"]] == ["tuner/ol-7b-legal"]  # --actor filters the models too
     reasons = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("because:")]
     assert reasons and all(len(r) <= len("because: ") + 120 for r in reasons)
-    assert "missing evidence: valuechain evidence sign-off tuner/ol-7b-legal --kind annex-xi" in result.stdout
+    assert "missing evidence: a signed-off annex-xi;" in result.stdout
     full = invoke(app, "obligations", "--chain", CHAIN, "--actor", "tuner", "--details")
     assert len(full.stdout) >= len(result.stdout)
 
 
 def test_whatif_shows_the_changed_reasons(app: typer.Typer) -> None:
-    """Issue 13 point 5: a changed obligation lists the reasons removed (-) and added (+)."""
+    """Issue 13 point 5 (GL paras 60-61): a changed obligation lists the reasons removed (-) and added (+)."""
     result = invoke(
         app,
         "whatif",
@@ -181,3 +182,50 @@ def test_whatif_shows_the_changed_reasons(app: typer.Typer) -> None:
     assert "reasons changed" in result.stdout
     assert "- tuner modified openlab/ol-7b (finetune) with 5e22 FLOP" in result.stdout
     assert "+ tuner modified openlab/ol-7b (finetune) with 6e22 FLOP" in result.stdout
+
+
+def test_missing_evidence_names_the_fields_still_to_record(app: typer.Typer) -> None:
+    """Art. 53(1)(a)-(b), (d): a document obligation needs every field before its sign-off; the hint says how
+    many are missing and where to see them, and an obligation already in force says so."""
+    result = invoke(app, "obligations", "--chain", CHAIN, "--actor", "tuner")
+    assert "A53.1.a Art. 53(1)(a), Annex XI - open, applies since 2026-03-01" in result.stdout
+    hint = next(line.strip() for line in result.stdout.splitlines() if "a signed-off annex-xi" in line)
+    assert hint.startswith("missing evidence: a signed-off annex-xi; first record its ")
+    assert hint.endswith("(valuechain docs tuner/ol-7b-legal --kind annex-xi lists them)")
+    assert "missing evidence: valuechain evidence record tuner/ol-7b-legal A53.1.c" in result.stdout
+
+
+def test_whatif_shows_a_change_past_the_shortened_reason(app: typer.Typer) -> None:
+    """Art. 53(2), GL §4.2.3: publishing the weights changes the end of a long open-source reason; the
+    shortened - and + lines still differ, around the change, instead of repeating the same first words."""
+    result = invoke(
+        app,
+        "whatif",
+        "--chain",
+        CHAIN,
+        "--set",
+        "models[tuner/ol-7b-legal].weights_public=true",
+        "--actor",
+        "tuner",
+    )
+    assert result.exit_code == 0, result.output
+    gone = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("- ")]
+    came = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("+ ")]
+    assert gone and came and set(gone).isdisjoint(came)
+    assert any("weights, architecture, usage information not public" in line for line in gone)
+    assert any(
+        "architecture, usage information not public" in line and "weights" not in line for line in came
+    )
+    assert all(len(line) <= 2 + 120 for line in gone + came)
+    assert " shop " not in result.stdout  # --actor keeps tuner's duties only
+
+
+def test_short_change_keeps_the_difference_in_view() -> None:
+    from valuechain.cli.obligations import short, short_change
+
+    head = "open-source exemption not available: " + "a condition that is long enough to fill the line; " * 3
+    old, new = head + "weights not public", head + "architecture not public"
+    assert short(old) == short(new)  # what `whatif` printed before issue 13's fix
+    assert short_change(old, [new]) != short_change(new, [old])
+    assert short_change(old, [new]).endswith("weights not public")
+    assert short_change("short", ["other"]) == "short"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -74,26 +76,68 @@ def small_chains(draw: st.DrawFn) -> ChainFacts:
     return chain(*models, derivations=derivations)
 
 
+def disagreements(facts: ChainFacts, obligations: dict[tuple[str, str, str], Any]) -> list[str]:
+    """Where the engine's model obligations differ from the brute-force enumeration of completions."""
+    truth = brute_force(facts)
+    found = []
+    for key, outcomes in truth.items():
+        listed = obligations.get(key)
+        if outcomes == {"absent"} and listed is not None:
+            found.append(f"{key} imposed by no completion yet listed")
+        elif outcomes == {"applies"} and (listed is None or listed.status == "cannot decide"):
+            found.append(f"{key} applies in every completion but is {listed.status if listed else 'dropped'}")
+        elif len(outcomes) > 1 and listed is None:
+            found.append(f"{key} imposed by some completions was dropped")
+        elif len(outcomes) > 1 and listed.status != "cannot decide":
+            found.append(f"{key} differs between completions but reads {listed.status}")
+    found += [
+        f"{k} listed but imposed by no completion"
+        for k in obligations
+        if k[1] in facts.models and k not in truth
+    ]
+    return found
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_chains())
 def test_engine_agrees_with_every_completion(facts: ChainFacts) -> None:
-    """Issue 13: applies iff all completions apply; cannot decide iff some; nothing iff none."""
-    result, obligations, _ = run(facts)
-    truth = brute_force(facts)
+    """Issue 13 point 3 (GL para 17, paras 60-61, Annex A.1; Art. 51(2)): applies iff all completions apply;
+    cannot decide iff some; nothing iff none."""
+    _, obligations, _ = run(facts)
     shown = [(m.id, m.training_compute_flop) for m in facts.models.values()]
     shown += [(d.parent, d.child, d.by, d.relation, d.compute_flop) for d in facts.derivations]
     note(repr(shown))
-    for key, outcomes in truth.items():
-        if outcomes == {"absent"}:
-            assert key not in obligations, f"{key} imposed by no completion yet listed"
-        elif outcomes == {"applies"}:
-            assert key in obligations and obligations[key].status != "cannot decide", f"{key} always applies"
-        else:
-            assert key in obligations, f"{key} imposed by some completions was dropped"
-            assert obligations[key].status == "cannot decide", f"{key} differs between completions"
-    for key in obligations:
-        if key[1] in facts.models:
-            assert key in truth, f"{key} listed but imposed by no completion"
+    assert disagreements(facts, obligations) == []
+
+
+# The three held-out kinds of issue 13 on which Kleene logic alone is unsound; the check must catch each.
+HELD_OUT = {
+    "distillation": chain(  # GL Annex A.1: the teacher's (unknown) compute is left out of the student's
+        model("lab/teacher", training_compute_flop=None, gpai=True),
+        model("tuner/student", training_compute_flop=None),
+        derivations=[DerivationFact("lab/teacher", "tuner/student", "tuner", "distilled", 2e24)],
+    ),
+    "own continued pretraining": chain(  # GL §2.2: the provider's own; may cross 10^25 FLOP
+        model("lab/m", training_compute_flop=9e24),
+        model("lab/m2", training_compute_flop=None),
+        derivations=[DerivationFact("lab/m", "lab/m2", "lab", "continued_pretraining", None)],
+    ),
+    "unknown modification compute": chain(  # GL paras 60-61: the modifier may or may not become provider
+        model("lab/m", training_compute_flop=3e24),
+        model("tuner/m2", training_compute_flop=None),
+        derivations=[DerivationFact("lab/m", "tuner/m2", "tuner", "finetune", None)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_the_check_catches_kleene_logic_and_passes_the_engine(name: str) -> None:
+    """The property above can fail: Kleene logic alone (the engine before issue 13) disagrees with the
+    enumeration on each held-out kind, the sound engine does not."""
+    facts = HELD_OUT[name]
+    kleene_only = {o.key: o for o in Engine(facts, as_of=AS_OF, sound=False).evaluate().obligations}
+    assert disagreements(facts, kleene_only), f"{name}: the check would not notice unsound results"
+    assert disagreements(facts, run(facts)[1]) == []
 
 
 def test_distillation_leaves_the_teacher_compute_out() -> None:

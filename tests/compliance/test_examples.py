@@ -17,13 +17,13 @@ FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
 
 
 def examples(path: Path) -> list[tuple[str, str | None]]:
-    """(manifest, documented output or None) for each ``valuechain: 1`` YAML block of a Markdown file."""
+    """(manifest, documented output or None) for each ``valuechain: 1|2`` YAML block of a Markdown file."""
     if not path.is_file():
         return []
     blocks = [(lang, body) for lang, body in FENCE.findall(path.read_text(encoding="utf-8"))]
     found = []
     for i, (lang, body) in enumerate(blocks):
-        if lang in ("yaml", "yml") and re.search(r"^valuechain: 1\b", body, re.M):
+        if lang in ("yaml", "yml") and re.search(r"^valuechain: [12]\b", body, re.M):
             nxt = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
             found.append((body, nxt[1] if nxt[0] == "json" and '"regime"' in nxt[1] else None))
     return found
@@ -65,3 +65,17 @@ def test_the_readme_complete_example_is_documented() -> None:
 def test_evaluated_file_matches_documented_output(path: str, output: str) -> None:
     result = evaluate(facts_from_manifest(load_manifest(ROOT / path))).as_dict()
     assert result == json.loads(output)
+
+
+def test_the_format_2_example_gives_the_duties_it_names() -> None:
+    """Art. 25(1)(a), 25(2), Art. 27(1) with Annex III point 5(b): docs/compliance.md's format-2 example."""
+    [manifest] = [m for name, m, _ in DOCUMENTED if name.startswith("compliance.md") and "valuechain: 2" in m]
+    result = evaluate(facts_from_manifest(parse_manifest(manifest)))
+    assert {o.key for o in result.obligations} == {
+        ("bank", "bank/scoring", "A25.1.a"),
+        ("bank", "bank/scoring", "A16"),
+        ("bank", "bank/scoring", "A26"),
+        ("bank", "bank/scoring", "A27"),
+        ("vendor", "vendor/scoring", "A16"),
+        ("vendor", "bank/scoring", "A25.2"),
+    }

@@ -72,6 +72,14 @@ def test_modification_document_shows_the_modifications_compute() -> None:
     flat = _flat(_text(render(doc, "pdf"))[0])
     assert "Compute used for the modification" in flat
     assert "5e22" in flat or "5.0e22" in flat or "5e+22" in flat, flat[-1500:]
+    # Annex XI 2(d) "computational resources used for training": the modification's, not the cumulative
+    xi = build_document(facts, "tuner/ol-7b-legal", "annex-xi", as_of=AS_OF)
+    [compute] = [
+        f for _, fields in xi.sections for f in fields if f.ref == "XI 2(d)" and "resources" in f.label
+    ]
+    assert (
+        compute.value == "5e22 FLOP for the modification (cumulative with the modified model: 1.76e23 FLOP)"
+    )
 
 
 @pytest.fixture

@@ -80,6 +80,18 @@ CASES = [
         mentions={M: "6·parameters·tokens"},
     ),
     Case(
+        "a fine-tune's own tokens count the modification, not the cumulative compute",
+        "GL Annex A.1 (cumulative compute), Annex A.2.2",
+        chain(
+            model("lab/base", training_compute_flop=1.26e23),
+            model("tuner/ft", training_compute_flop=None, parameters=7e9, training_tokens=1e9),
+            derivations=[DerivationFact("lab/base", "tuner/ft", "tuner", "finetune", 5e22)],
+        ),
+        present={("tuner", "tuner/ft", "A53.1.a"): {"scope": "modification"}},
+        models={"tuner/ft": {"gpai": True}},
+        mentions={"tuner/ft": "cumulative training compute 1.76e23 FLOP"},
+    ),
+    Case(
         "compute unknown, gpai override",
         "GL §2.1 (rebuttable); issue: decided by the `gpai` override",
         chain(model(training_compute_flop=None, gpai=True)),
@@ -512,8 +524,44 @@ CASES = [
                 "bank",
                 "shop/bot",
                 "A27",
-            ): "5(c) life/health insurance; the point is not recorded: cannot decide"
+            ): "5(c) life/health insurance; the point is not recorded (`annex_iii_points`): cannot decide"
         },
+    ),
+    Case(
+        "FRIA by a private deployer of a credit-scoring system",
+        "Art. 27(1), Annex III point 5(b)",
+        chain(systems=[system(annex_iii_points=frozenset({"5(b)"}), deployers=("bank",))]),
+        present={("bank", "shop/bot", "A27"): {"status": "open"}, ("shop", "shop/bot", "A16"): {}},
+        mentions={("bank", "shop/bot", "A27"): "Annex III point 5(b) creditworthiness or credit scoring"},
+    ),
+    Case(
+        "FRIA by any deployer of a life and health insurance pricing system",
+        "Art. 27(1), Annex III point 5(c)",
+        chain(
+            systems=[
+                system(
+                    annex_iii=frozenset({"essential_services"}),
+                    annex_iii_points=frozenset({"5(c)"}),
+                    deployers=("agency",),
+                )
+            ]
+        ),
+        present={("agency", "shop/bot", "A27"): {"status": "open"}},
+        mentions={("agency", "shop/bot", "A27"): "5(c) risk assessment and pricing in life and health"},
+    ),
+    Case(
+        "no FRIA for a private deployer of another essential-services point",
+        "Art. 27(1), Annex III point 5(d)",
+        chain(systems=[system(annex_iii_points=frozenset({"5(d)"}), deployers=("bank",))]),
+        present={("bank", "shop/bot", "A26"): {"status": "open"}},
+        absent=[("bank", "shop/bot", "A27")],
+    ),
+    Case(
+        "FRIA undecided for a deployer whose public status is unknown, point 5(a)",
+        "Art. 27(1), Annex III point 5(a)",
+        chain(systems=[system(annex_iii_points=frozenset({"5(a)"}), deployers=("agency",))]),
+        present={("agency", "shop/bot", "A27"): {"status": "cannot decide"}},
+        mentions={("agency", "shop/bot", "A27"): "whether agency is a public body"},
     ),
     Case(
         "no FRIA for critical infrastructure",
@@ -663,6 +711,27 @@ CASES = [
                 "A25.1.c",
             )
         ],
+    ),
+    Case(
+        "changing the purpose of a high-risk system is a substantial modification",
+        "Art. 25(1)(b), Art. 3(23) (not 25(1)(c): the system was already high-risk)",
+        chain(
+            systems=[
+                system("vendor/hr", provider="vendor", annex_iii=frozenset({"employment"})),
+                system(
+                    "shop/hr",
+                    annex_iii=frozenset({"education"}),
+                    modified_from="vendor/hr",
+                    changes=frozenset({"intended_purpose"}),
+                ),
+            ]
+        ),
+        present={
+            ("shop", "shop/hr", "A25.1.b"): {"status": "open"},
+            ("vendor", "shop/hr", "A25.2"): {"status": "open"},
+        },
+        absent=[("shop", "shop/hr", "A25.1.c")],
+        mentions={("shop", "shop/hr", "A25.1.b"): "a substantial modification (Art. 3(23))"},
     ),
     Case(
         "repurposing without a high-risk purpose",
@@ -832,6 +901,8 @@ def test_high_risk_duties_cite_the_classification_and_the_legacy_note() -> None:
 
 
 def test_a_fria_by_public_bodies_and_for_credit_and_insurance() -> None:
+    """Art. 27(1): public-law bodies and public-service providers, and every deployer of Annex III points
+    5(b)-(c); never a system of Annex III point 2 alone."""
     deployers = ("city", "bank", "agency", "nobody")  # public, not public, not recorded, unknown actor
     employment = _system_view(annex_iii=frozenset({"employment"}), deployers=deployers)
     assert _hits("A27", employment) == [
@@ -849,14 +920,24 @@ def test_a_fria_by_public_bodies_and_for_credit_and_insurance() -> None:
     ]
     point = (
         "Annex III area essential_services: a FRIA is required for points 5(b) credit scoring and "
-        "5(c) life/health insurance; the point is not recorded: cannot decide"
+        "5(c) life/health insurance; the point is not recorded (`annex_iii_points`)"
     )
+    agency = "whether agency is a public body or provides public services is not recorded"
     credit = _system_view(annex_iii=frozenset({"essential_services"}), deployers=("bank", "city", "agency"))
     assert _hits("A27", credit) == [
-        ("bank", None, (point,)),
+        ("bank", None, (point + ": cannot decide",)),
         ("city", True, ("city is a body governed by public law (Art. 27(1))",)),
-        ("agency", None, (point,)),
+        ("agency", None, (f"{point}; {agency}: cannot decide",)),
     ]
+    # Annex III point 5(b) recorded: every deployer assesses; another point of area 5: only public ones.
+    scoring = _system_view(annex_iii_points=frozenset({"5(b)"}), deployers=("bank", "agency"))
+    why = "Annex III point 5(b) creditworthiness or credit scoring: its deployers assess fundamental-rights impact"
+    assert _hits("A27", scoring) == [
+        ("bank", True, (why + " (Art. 27(1))",)),
+        ("agency", True, (why + " (Art. 27(1))",)),
+    ]
+    triage = _system_view(annex_iii_points=frozenset({"5(d)"}), deployers=("bank", "agency"))
+    assert _hits("A27", triage) == [("agency", None, (agency + ": cannot decide",))]
     assert _hits("A27", _system_view(annex_iii=frozenset({"critical_infrastructure"}))) == []
     both = _system_view(annex_iii=frozenset({"critical_infrastructure", "employment"}), deployers=("city",))
     assert _hits("A27", both) == [("city", True, ("city is a body governed by public law (Art. 27(1))",))]

@@ -100,3 +100,18 @@ def test_edit_syntax() -> None:
         "compute_flop",
         1e23,
     )
+
+
+def test_format_2_facts_can_be_tried(facts) -> None:  # type: ignore[no-untyped-def]
+    """Art. 25(1)(a) and Art. 27(1), Annex III 5(b): what-if adds records with format-2 facts (a rebranded
+    high-risk system; a credit-scoring point) and sets them on existing ones."""
+    rebrand = (
+        "+systems={id: tuner/hr, provider: tuner, deployers: [shop], annex_iii: [employment], "
+        "eu_market: 2026-09-01, modified_from: shop/assistant, changes: [rebrand]}"
+    )
+    diff = whatif(facts, [rebrand], as_of=AS_OF)
+    assert ("tuner", "tuner/hr", "A25.1.a") in keys(diff.added)
+    diff = whatif(facts, ["systems[shop/assistant].annex_iii_points=[5(b)]"], as_of=AS_OF)
+    assert ("shop", "shop/assistant", "A27") in keys(diff.added)
+    with pytest.raises(ValidationError, match="5\\(z\\) not one of"):
+        whatif(facts, ["systems[shop/assistant].annex_iii_points=[5(z)]"], as_of=AS_OF)

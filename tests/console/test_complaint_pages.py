@@ -19,7 +19,8 @@ def _file(client: TestClient, subject: str) -> str:
 
 
 def test_anonymous_complaint_is_tracked_and_answered(client: TestClient, world: World) -> None:
-    """No account: the form's token is a double-submit cookie; a forged post without it is refused."""
+    """Issue 13 point 8 (Art. 85 complaints, Art. 86 explanation, Art. 72 post-market monitoring): no account;
+    the form's token is a double-submit cookie and a forged post without it is refused."""
     r = client.post("/complain", data={"subject": "prov/open", "text": "x" * 20}, follow_redirects=False)
     assert r.status_code == 403
     tracking = _file(client, "prov/open")
@@ -61,7 +62,8 @@ def test_anonymous_complaint_is_tracked_and_answered(client: TestClient, world: 
 
 
 def test_public_form_is_rate_limited(client: TestClient, world: World) -> None:
-    """At most 5 complaints an hour per client, as on the API (a person needs one, a flood needs many)."""
+    """Art. 85: anyone may complain; at most 5 complaints an hour per client, as on the API (a person needs
+    one, a flood needs many)."""
     for _ in range(5):
         _file(client, "prov/open")
     token = csrf_of(client.get("/complain").text)

@@ -77,6 +77,8 @@ MATRIX = {
         403,
         403,
     ),
+    ("GET", "/models/{org}/{name}/documentation"): ("/models/dev/secret/documentation", 303, 404),
+    ("POST", "/models/{org}/{name}/documentation"): ("/models/dev/secret/documentation", 403, 403),
     ("POST", "/models/{org}/{name}/docs/{kind}/sign-off"): (
         "/models/dev/secret/docs/annex-xi/sign-off",
         403,

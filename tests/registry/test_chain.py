@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from valuechain.accounts.principal import system_principal
 from valuechain.core.audit import AuditEvent, verify_chain
 from valuechain.core.db import Database
+from valuechain.core.errors import ValidationError
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import parse_manifest
 from valuechain.registry.export import export_manifest, manifest_to_yaml
@@ -118,3 +119,18 @@ def test_the_name_a_white_label_offer_is_marketed_under_round_trips(db: Database
     assert "marketed_as: shop-legal-pro" in _export(db)
     _import(db, EXAMPLE.read_text())  # a manifest that leaves it out does not erase it
     assert "marketed_as: shop-legal-pro" in _export(db)
+
+
+def test_format_2_facts_the_registry_cannot_hold_are_refused(db: Database) -> None:
+    """Issue 13: the registry stores no Art. 25/27 facts yet; importing them is refused with what to do
+    instead, never dropped silently, and nothing is written."""
+    text = (
+        "valuechain: 2\nactors:\n  - {id: city, name: City, country: NL, public_body: true}\n"
+        "systems:\n  - {id: city/hr, provider: city, changes: [rebrand], modified_from: vendor/hr}\n"
+    )
+    with pytest.raises(ValidationError) as info:
+        _import(db, text)
+    message = str(info.value)
+    assert "actors[city].public_body" in message and "systems[city/hr].modified_from" in message
+    assert "valuechain obligations --chain FILE" in message
+    assert "city" not in _export(db)

@@ -137,3 +137,17 @@ def test_format_2_fields_need_format_2() -> None:
         parse_manifest("valuechain: 1\n" + v2)
     assert "needs `valuechain: 2`" in str(info.value)
     assert parse_manifest("valuechain: 2\n" + v2).actors[0].public_body is True
+
+
+def test_annex_iii_points_are_format_2_and_known() -> None:
+    """Art. 27(1) turns on Annex III points 5(b)-(c): format 2 records them; an unknown point is refused."""
+    v2 = (
+        "actors:\n  - {id: bank, name: Bank, country: IT}\n"
+        "systems:\n  - {id: bank/score, provider: bank, annex_iii_points: [5(b)], eu_market: 2026-09-01}\n"
+    )
+    with pytest.raises(ManifestError) as info:
+        parse_manifest("valuechain: 1\n" + v2)
+    assert "systems[bank/score].annex_iii_points needs `valuechain: 2`" in str(info.value)
+    assert [str(p) for p in parse_manifest("valuechain: 2\n" + v2).systems[0].annex_iii_points] == ["5(b)"]
+    with pytest.raises(ManifestError):
+        parse_manifest("valuechain: 2\n" + v2.replace("5(b)", "5(e)"))

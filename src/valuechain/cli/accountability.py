@@ -61,12 +61,20 @@ def evidence_sign_off(
     model: str = typer.Argument(..., help="<org>/<name>"),
     kind: str = typer.Option(..., "--kind", help="annex-xi, annex-xii or summary."),
     note: str = typer.Option("", "--note"),
+    signer: str = typer.Option(
+        "", "--signer", help="Who signs off, e.g. 'Jane Roe, Head of Compliance' (default: your login name)."
+    ),
     as_org: str = AsOrgOption,
     fmt: Format = FormatOption,
 ) -> None:
-    """Sign off a document whose fields are all recorded; its sha256 is kept."""
+    """Sign off a document whose fields are all recorded; its sha256 and who signed are kept."""
+    import getpass
+
+    who = signer or f"{getpass.getuser()} (local CLI)"
     with database() as db, db.unit_of_work() as session:
-        rec = service.sign_document(session, model, kind, principal=acting(session, as_org), note=note)
+        rec = service.sign_document(
+            session, model, kind, principal=acting(session, as_org), note=note, signer=who
+        )
     emit(asdict(rec), fmt, lambda r: say(err, f"signed off {kind} of {model}: sha256 {r['sha256']}"))
 
 
@@ -122,7 +130,7 @@ def incident_report(
     """File a report on an incident."""
     resolved = date.fromisoformat(resolved_on) if resolved_on else None
     with database() as db, db.unit_of_work() as session:
-        rec = records.report_incident(session, principal=acting(session, as_org), incident_id=incident_id,
+        rec = service.report_incident(session, principal=acting(session, as_org), incident_id=incident_id,
                                       kind=kind, text=text, resolved_on=resolved)  # fmt: skip
     emit(asdict(rec), fmt, lambda r: say(err, f"next: {r['next_report']} report due {r['due']}"))
 
@@ -135,7 +143,7 @@ def incident_list(
 ) -> None:
     """List incidents with the next report owed."""
     with database() as db, db.session() as session:
-        rows = records.list_incidents(session, principal=acting(session, as_org), due_within=due_within)
+        rows = service.list_incidents(session, principal=acting(session, as_org), due_within=due_within)
     emit([asdict(r) for r in rows], fmt, lambda _: _rows(rows, _INCIDENT_COLUMNS, "incident"))
 
 
@@ -143,7 +151,7 @@ def incident_list(
 def incident_export(incident_id: str = typer.Argument(...), as_org: str = AsOrgOption) -> None:
     """The incident as a JSON report for the authority."""
     with database() as db, db.session() as session:
-        data = records.export_incident(session, principal=acting(session, as_org), incident_id=incident_id)
+        data = service.export_incident(session, principal=acting(session, as_org), incident_id=incident_id)
     emit(data, Format.json)
 
 

@@ -13,6 +13,7 @@ from valuechain.cli.render import plural, say
 from valuechain.registry.chain import import_manifest
 from valuechain.registry.check import ManifestError, load_manifest
 from valuechain.registry.export import export_manifest, manifest_to_yaml
+from valuechain.registry.manifest import V2_FIELDS, ChainManifest
 
 app = typer.Typer(help="Chain manifests: a whole value chain as a YAML file.", no_args_is_help=True)
 
@@ -46,12 +47,38 @@ def _report_problems(file: Path, exc: ManifestError, fmt: Format) -> None:
     emit(result, fmt, human)
 
 
+def split_documentation(manifest: ChainManifest) -> tuple[dict[str, dict[str, str]], ChainManifest]:
+    """The Annex XI/XII and training-content fields by model, and the manifest without them."""
+    names = set(V2_FIELDS["models"])
+    found = {
+        m.id: {n: v for n in names if (v := getattr(m, n)) is not None}
+        for m in manifest.models
+        if names & m.model_fields_set
+    }
+    if not found:
+        return {}, manifest
+    data = manifest.model_dump(exclude_unset=True, exclude={"models": {"__all__": names}})
+    return found, ChainManifest.model_validate(data)
+
+
 @app.command("import")
 def import_(file: Path, fmt: Format = FormatOption) -> None:
     """Load a manifest into the registry: all or nothing, and again changes nothing."""
+    from valuechain.compliance.records import documentation_fields
+    from valuechain.compliance.service import record_documentation
+
     manifest = load_manifest(file)
+    documentation, manifest = split_documentation(manifest)
     with database() as db, db.unit_of_work() as session:
         report = import_manifest(session, manifest, principal=system_principal()).as_dict()
+        before = documentation_fields(session)
+        for model_id, values in documentation.items():  # format 2: the accountability records hold them
+            had = before.get(model_id, {})
+            same = all(had.get(k) == v for k, v in values.items())
+            if not same:
+                record_documentation(session, model_id, dict(values), principal=system_principal())
+            kind = "unchanged" if same else "updated"
+            report[kind]["documentation"] = report[kind].get("documentation", 0) + 1
 
     def human(r: dict[str, dict[str, int]]) -> None:
         for what in ("created", "updated", "unchanged"):

@@ -21,7 +21,7 @@ from valuechain.cli.render import clean, json_safe, plural, say, table
 from valuechain.cli.render import markup_safe as escape
 from valuechain.compliance.bom import build_bom
 from valuechain.compliance.documentation import build_document
-from valuechain.compliance.engine import Diff, Evaluation, Obligation, evaluate, model_entry
+from valuechain.compliance.engine import Diff, Engine, Evaluation, Obligation, evaluate, model_entry
 from valuechain.compliance.facts import ChainFacts, facts_from_manifest
 from valuechain.compliance.neutrality import NeutralityReport, neutrality
 from valuechain.compliance.pack import DEFAULT_REGIME, load_regime
@@ -86,20 +86,72 @@ def short(text: str, limit: int = SHORT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def evidence_hint(ob: Obligation) -> str | None:
-    """What evidence would meet an open obligation, and the command that records it."""
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def short_change(text: str, others: list[str], limit: int = SHORT) -> str:
+    """``text`` cut to ``limit`` around where it first differs from the closest of ``others``, so a change
+    past the cut still shows (issue 13: `whatif` printed the same shortened line as removed and added)."""
+    if len(text) <= limit:
+        return text
+    same = max((_common_prefix(text, o) for o in others), default=0)
+    if same < limit - 40:
+        return short(text, limit)
+    start = text.rfind(" ", 0, same - 30) + 1  # a few words before the change
+    return "…" + short(text[start:], limit - 1)
+
+
+def evidence_hint(ob: Obligation, unfilled: int = 0) -> str | None:
+    """What evidence would meet an open obligation, and the command that records it (``unfilled``: the
+    fields its document still lacks, which must be recorded before the sign-off)."""
     if ob.status not in ("open", "overdue") and not ob.status.startswith("open:"):
         return None
     if ob.rule in _SIGN_OFF:
-        return f"missing evidence: valuechain evidence sign-off {ob.subject} --kind {_SIGN_OFF[ob.rule]}"
+        kind = _SIGN_OFF[ob.rule]
+        if unfilled:
+            fields = plural(unfilled, "missing field")
+            return (
+                f"missing evidence: a signed-off {kind}; first record its {fields} "
+                f"(valuechain docs {ob.subject} --kind {kind} lists them)"
+            )
+        return f"missing evidence: valuechain evidence sign-off {ob.subject} --kind {kind}"
     return f"missing evidence: valuechain evidence record {ob.subject} {ob.rule} --kind … --sha256 …"
 
 
-def _print_obligation(ob: Obligation, regime: str, marker: str = " ", *, details: bool = False) -> None:
+def unfilled_fields(facts: ChainFacts, result: Evaluation, regime: str) -> dict[tuple[str, str], int]:
+    """How many fields each open document obligation's document still lacks, by (subject, rule)."""
+    wanted = {(o.subject, o.rule) for o in result.obligations if o.rule in _SIGN_OFF and evidence_hint(o)}
+    if not wanted:
+        return {}
+    engine = Engine(facts, regime=regime, as_of=result.as_of)
+    engine.evaluate()
+    return {
+        (subject, rule): len(build_document(facts, subject, _SIGN_OFF[rule], engine=engine).missing)
+        for subject, rule in wanted
+        if subject in facts.models
+    }
+
+
+def _print_obligation(
+    ob: Obligation,
+    regime: str,
+    marker: str = " ",
+    *,
+    details: bool = False,
+    as_of: date | None = None,
+    unfilled: int = 0,
+) -> None:
     due = f", due {ob.due.isoformat()}" if ob.due else ""
     scope = " (limited to the modification)" if ob.scope == "modification" else ""
+    since = "applies since" if as_of is not None and ob.applies_from <= as_of else "from"
     out.print(
-        f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, from "
+        f" {marker} [bold]{ob.rule}[/bold] {escape(ob.citation)} - {escape(ob.status)}, {since} "
         f"{ob.applies_from.isoformat()}{due}{scope}",
         highlight=False,
     )
@@ -109,7 +161,7 @@ def _print_obligation(ob: Obligation, regime: str, marker: str = " ", *, details
         out.print(f"     [dim]because: {escape(reason)}[/dim]", highlight=False)
     if not details and len(ob.because) > 3:
         out.print(f"     [dim](+{len(ob.because) - 3} more: --details)[/dim]", highlight=False)
-    hint = evidence_hint(ob)
+    hint = evidence_hint(ob, unfilled)
     if hint:
         out.print(f"     [yellow]{escape(hint)}[/yellow]", highlight=False)
 
@@ -124,7 +176,13 @@ def _provider(view: Any) -> str:
     return "none: " + short(view.placing_reason or "no provider for the Union market", 60)
 
 
-def _human_evaluation(result: Evaluation, regime: str, *, details: bool = False) -> None:
+def _human_evaluation(
+    result: Evaluation,
+    regime: str,
+    *,
+    details: bool = False,
+    unfilled: dict[tuple[str, str], int] | None = None,
+) -> None:
     words = {True: "yes", False: "no", None: "cannot decide"}
     rows = []
     for view in result.models:
@@ -143,7 +201,8 @@ def _human_evaluation(result: Evaluation, regime: str, *, details: bool = False)
             f"\n[bold underline]{escape(actor)}[/bold underline] - {plural(len(obligations), 'obligation')}"
         )
         for ob in obligations:
-            _print_obligation(ob, regime, details=details)
+            missing = (unfilled or {}).get((ob.subject, ob.rule), 0)
+            _print_obligation(ob, regime, details=details, as_of=result.as_of, unfilled=missing)
     if not result.obligations:
         out.print("no obligations")
     for note in result.notes:  # claims the named organisation has not confirmed (issue 9)
@@ -164,22 +223,21 @@ def obligations(
     """Derive every actor's obligations from the chain, each with its citation, dates and reasons."""
     day = _as_of(as_of)
     if chain is None:
-        from valuechain.compliance.service import list_obligations
+        from valuechain.compliance.service import list_obligations, registry_facts
 
         with database() as db, db.session() as session:
             result = list_obligations(session, principal=None, as_of=day, regime=regime, rules=rule or None)
+            facts = registry_facts(session)
     else:
-        result = evaluate(_facts(chain), regime=regime, as_of=day, rules=rule or None)
+        facts = _facts(chain)
+        result = evaluate(facts, regime=regime, as_of=day, rules=rule or None)
     if actor:
-        result.obligations = [o for o in result.obligations if o.actor == actor]
-        result.notes = [n for n in result.notes if actor in (n.actor, n.claimed_by)]
-        mine = {o.subject for o in result.obligations}
-        result.models = [
-            v
-            for v in result.models
-            if v.fact.id in mine or actor in (v.fact.owner, v.fact.releaser, *(r.actor for r in v.roles))
-        ]
-    emit(result.as_dict(), fmt, lambda _: _human_evaluation(result, regime, details=details))
+        result = result.for_actor(actor)
+
+    def human(_: Any) -> None:
+        _human_evaluation(result, regime, details=details, unfilled=unfilled_fields(facts, result, regime))
+
+    emit(result.as_dict(), fmt, human)
 
 
 def _human_diff(diff: Diff, regime: str) -> None:
@@ -207,10 +265,12 @@ def _human_diff(diff: Diff, regime: str) -> None:
             f"{escape(', '.join(fields) or 'reasons changed')}",
             highlight=False,
         )
-        for reason in [b for b in old.because if b not in new.because]:  # issue 13: show the change
-            out.print(f"     [red]- {escape(short(reason))}[/red]", highlight=False)
-        for reason in [b for b in new.because if b not in old.because]:
-            out.print(f"     [green]+ {escape(short(reason))}[/green]", highlight=False)
+        gone = [b for b in old.because if b not in new.because]  # issue 13: show the change itself
+        came = [b for b in new.because if b not in old.because]
+        for reason in gone:
+            out.print(f"     [red]- {escape(short_change(reason, came))}[/red]", highlight=False)
+        for reason in came:
+            out.print(f"     [green]+ {escape(short_change(reason, gone))}[/green]", highlight=False)
     if not (diff.added or diff.removed or diff.changed):
         out.print("no change in obligations")
     models, systems = plural(diff.recomputed_models, "model"), plural(diff.recomputed_systems, "system")
@@ -230,6 +290,7 @@ def whatif_command(
     fmt: Format = FormatOption,
     as_of: str = AsOfOption,
     regime: str = RegimeOption,
+    actor: str = typer.Option(None, "--actor", help="Only this actor's obligations."),
 ) -> None:
     """Re-evaluate with changed facts (nothing is written) and print the difference in obligations."""
     day = _as_of(as_of)
@@ -240,6 +301,17 @@ def whatif_command(
             diff = whatif_obligations(session, changes, principal=None, as_of=day, regime=regime)
     else:
         diff = whatif(_facts(chain), changes, regime=regime, as_of=day)
+    if actor:
+        diff.added = [o for o in diff.added if o.actor == actor]
+        diff.removed = [o for o in diff.removed if o.actor == actor]
+        diff.changed = [(a, b) for a, b in diff.changed if b.actor == actor]
+        mine = {o.subject for o in diff.added + diff.removed} | {b.subject for _, b in diff.changed}
+        diff.models = [
+            (a, b)
+            for a, b in diff.models
+            if (b or a or {}).get("id") in mine
+            or actor in ((a or {}).get("provider"), (b or {}).get("provider"))
+        ]
     emit(diff.as_dict(), fmt, lambda _: _human_diff(diff, regime))
 
 

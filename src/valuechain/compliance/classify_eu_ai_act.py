@@ -72,12 +72,18 @@ def classify_model(
 def _compute(fact: ModelFact, edges: Sequence[Edge]) -> tuple[float | None, str]:
     if fact.training_compute_flop is not None:
         return fact.training_compute_flop, f"training compute {flop(fact.training_compute_flop)} FLOP (given)"
+    estimate = None
     if fact.parameters is not None and fact.training_tokens is not None:
         value = 6 * fact.parameters * fact.training_tokens
-        return value, (
-            f"training compute estimated as 6·parameters·tokens = 6 × {flop(fact.parameters)} × "
-            f"{flop(fact.training_tokens)} = {flop(value)} FLOP (GL Annex A.2.2)"
+        estimate = (
+            value,
+            (
+                f"training compute estimated as 6·parameters·tokens = 6 × {flop(fact.parameters)} × "
+                f"{flop(fact.training_tokens)} = {flop(value)} FLOP (GL Annex A.2.2)"
+            ),
         )
+    if estimate is not None and (not edges or all(d.relation == "distilled" for d, _ in edges)):
+        return estimate  # the model's own training: a root model, or a student (teacher left out)
     distilled = [d for d, _ in edges if d.relation == "distilled"]
     if distilled and len(distilled) == len(edges) and all(d.compute_flop is not None for d in distilled):
         # GL Annex A.1: the compute of training the parent (teacher) model in distillation may be left out.
@@ -94,7 +100,9 @@ def _compute(fact: ModelFact, edges: Sequence[Edge]) -> tuple[float | None, str]
             f"cumulative training compute {flop(value)} FLOP = {d.parent} {flop(p.compute or 0.0)} + "
             f"{d.relation} {flop(d.compute_flop or 0.0)} (GL Annex A.1)"
         )
-    return None, ""
+    # A modified model's own tokens count the modification only (GL Annex A.1): used when the cumulative
+    # compute is unknown, as before issue 13; recorded Annex XI "data points" no longer hide the parent's.
+    return estimate if estimate is not None else (None, "")
 
 
 def _lineage_roles(
@@ -504,9 +512,10 @@ def _placing(
 
 def classify_system(fact: SystemFact, pack: Pack, *, source: SystemFact | None = None) -> SystemView:
     """High risk by Annex III area (Art. 6(2)); legacy note (Art. 111(2)); the Art. 25 initial provider."""
-    if fact.annex_iii:
-        areas = ", ".join(sorted(fact.annex_iii))
-        reason = f"Annex III area {areas}: high-risk (Art. 6(2)); no Art. 6(3) derogation recorded"
+    if fact.areas:
+        areas = ", ".join(sorted(fact.areas))
+        points = f" (point {', '.join(sorted(fact.annex_iii_points))})" if fact.annex_iii_points else ""
+        reason = f"Annex III area {areas}{points}: high-risk (Art. 6(2)); no Art. 6(3) derogation recorded"
     else:
         reason = "no Annex III area recorded: not high-risk under Art. 6(2)"
     legacy = None
@@ -519,11 +528,12 @@ def classify_system(fact: SystemFact, pack: Pack, *, source: SystemFact | None =
     return SystemView(
         fact=fact,
         placed=fact.eu_market is not None,
-        high_risk=bool(fact.annex_iii),
+        high_risk=bool(fact.areas),
         high_risk_reason=reason,
         legacy_note=legacy,
         initial_provider=_initial_provider(fact, source),
         initial_excludes_high_risk=source.excludes_high_risk_use if source is not None else False,
+        source_high_risk=bool(source.areas) if source is not None else None,
     )
 
 

@@ -89,15 +89,23 @@ def _field_dict(f: DocField) -> dict[str, Any]:
 
 
 def build_document(
-    facts: ChainFacts, model_id: str, kind: str, *, regime: str = "eu-ai-act", as_of: date | None = None
+    facts: ChainFacts,
+    model_id: str,
+    kind: str,
+    *,
+    regime: str = "eu-ai-act",
+    as_of: date | None = None,
+    engine: Engine | None = None,
 ) -> Document:
-    """Build one document kind (``annex-xi``, ``annex-xii``, ``summary``) for a model."""
+    """Build one document kind (``annex-xi``, ``annex-xii``, ``summary``) for a model (``engine``: one
+    already evaluated over ``facts``, reused when building many documents)."""
     if kind not in KINDS:
         raise ValidationError(f"unknown document kind `{kind}` (known: {', '.join(KINDS)})")
     if model_id not in facts.models:
         raise NotFoundError(f"unknown model `{model_id}`")
-    engine = Engine(facts, regime=regime, as_of=as_of)
-    engine.evaluate()
+    if engine is None:
+        engine = Engine(facts, regime=regime, as_of=as_of)
+        engine.evaluate()
     view = engine.view(model_id)
     role = next((r for r in view.roles if r.decided is not False), None)
     scope = role.scope if role else "full"
@@ -110,7 +118,7 @@ def build_document(
         as_of=engine.as_of,
         regime_version=engine.pack.version,
     )
-    ctx = _Context(facts, view, [d for d in facts.derivations if d.child == model_id])
+    ctx = _Context(facts, view, [d for d in facts.derivations if d.child == model_id], scope)
     doc.sections.append(("General information", ctx.general()))
     if kind == "annex-xi":
         doc.sections += [
@@ -142,11 +150,27 @@ def build_document(
 class _Context:
     """Field builders over one model's facts."""
 
-    def __init__(self, facts: ChainFacts, view: ModelView, parents: list[DerivationFact]) -> None:
+    def __init__(
+        self, facts: ChainFacts, view: ModelView, parents: list[DerivationFact], scope: str = "full"
+    ) -> None:
         self.facts = facts
         self.view = view
         self.m: ModelFact = view.fact
         self.parents = parents
+        self.scope = scope
+
+    def _training_compute(self) -> DocField:
+        """XI 2(d): the model's compute; limited to the modification, the modification's (GL para 60)."""
+        label = "Computational resources used for training"
+        total = f"{flop(self.view.compute)} FLOP" if self.view.compute is not None else None
+        if self.scope != "modification":
+            return DocField("XI 2(d)", label, total, "models.training_compute_flop or 6·parameters·tokens")
+        spent = [d.compute_flop for d in self.parents]
+        value = None
+        if spent and None not in spent:
+            value = f"{flop(sum(s for s in spent if s is not None))} FLOP for the modification"
+            value += f" (cumulative with the modified model: {total})" if total else ""
+        return DocField("XI 2(d)", label + " (the modification)", value, "derivations.compute_flop")
 
     def _rec(self, ref: str, label: str, name: str) -> DocField:
         """A field recorded as such (manifest format 2, ``valuechain compliance record``)."""
@@ -224,7 +248,6 @@ class _Context:
 
     def xi_section2(self) -> list[DocField]:
         tokens = f"{flop(self.m.training_tokens)} tokens" if self.m.training_tokens is not None else None
-        compute = f"{flop(self.view.compute)} FLOP" if self.view.compute is not None else None
         return [
             self._rec("XI 2(a)", "Technical means for integration", "integration_means"),
             self._rec(
@@ -232,12 +255,7 @@ class _Context:
             ),
             self._data("XI 2(c)"),
             DocField("XI 2(c)", "Number of data points", tokens, "models.training_tokens"),
-            DocField(
-                "XI 2(d)",
-                "Computational resources used for training",
-                compute,
-                "models.training_compute_flop or 6·parameters·tokens",
-            ),
+            self._training_compute(),
             self._rec("XI 2(d)", "Training time", "training_time"),
             self._rec("XI 2(e)", "Known or estimated energy consumption", "energy"),
         ]
@@ -322,8 +340,8 @@ class _Context:
                 DocField(
                     "recital 109",
                     "Data used for the modification",
-                    d.data_summary,
-                    "derivations.data_summary",
+                    d.data_summary or dict(self.m.documentation).get("modification_data"),
+                    "derivations.data_summary or models.modification_data",
                 ),
             ]
         return out

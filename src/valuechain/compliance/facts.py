@@ -8,6 +8,7 @@ from datetime import date
 from types import MappingProxyType
 
 from valuechain.registry.manifest import (
+    ANNEX_III_AREA,
     EU_COUNTRIES,
     V2_FIELDS,
     ChainManifest,
@@ -144,10 +145,16 @@ class SystemFact:
     public_interest_text: bool = False
     annex_iii: frozenset[str] = frozenset()
     eu_market: date | None = None
+    annex_iii_points: frozenset[str] = frozenset()  # e.g. "5(b)" (Art. 27(1)); their areas are in annex_iii
     # Art. 25 facts (manifest format 2).
     modified_from: str | None = None
     changes: frozenset[str] = frozenset()  # "rebrand", "substantial_modification", "intended_purpose"
     excludes_high_risk_use: bool = False  # Art. 25(2) last sentence
+
+    @property
+    def areas(self) -> frozenset[str]:
+        """The Annex III areas recorded, and those of the recorded points (5(b) is in area 5)."""
+        return self.annex_iii | {ANNEX_III_AREA[p] for p in self.annex_iii_points if p in ANNEX_III_AREA}
 
     @property
     def origin(self) -> str:
@@ -273,6 +280,7 @@ def system_fact(s: ManifestSystem) -> SystemFact:
         deep_fake=s.deep_fake,
         public_interest_text=s.public_interest_text,
         annex_iii=frozenset(str(x) for x in s.annex_iii),
+        annex_iii_points=frozenset(str(p) for p in s.annex_iii_points),
         eu_market=s.eu_market,
         modified_from=s.modified_from,
         changes=frozenset(str(x) for x in s.changes),

@@ -46,17 +46,19 @@ def next_deadline(
     reports: list[tuple[str, date]],
     resolved: date | None,
 ) -> Deadline:
-    """The next report owed: initial; then (models) every 4 weeks while open; final within 60 days after."""
+    """The next report owed: initial; then a complete report (Art. 73(5)) or, for a systemic-risk model,
+    intermediate reports every 4 weeks while open and a final one within 60 days of resolution (CoP 9.3)."""
     kinds = {kind for kind, _ in reports}
-    if "initial" not in kinds:
+    if not kinds & {"initial", "complete", "final"}:  # a complete first report is also the initial one
         return initial_deadline(category, aware, systemic_model=systemic_model)
-    if resolved is not None:
-        if "final" in kinds or "complete" in kinds:
-            return Deadline("none", None, "")
-        return Deadline(
-            "final", resolved + FINAL_WITHIN, "Art. 73(5); CoP Measure 9.3 (final within 60 days)"
-        )
     if not systemic_model:
+        # Art. 73(5) sets no period for the complete report; the CoP's 60 days bind GPAISR providers only.
+        if kinds & {"complete", "final"}:
+            return Deadline("none", None, "")
         return Deadline("complete", None, "Art. 73(5): a complete report follows the initial one")
+    if "final" in kinds:
+        return Deadline("none", None, "")
+    if resolved is not None:
+        return Deadline("final", resolved + FINAL_WITHIN, "CoP Measure 9.3 (final report within 60 days)")
     last = max(at for _, at in reports)
     return Deadline("intermediate", last + INTERMEDIATE_EVERY, "CoP Measure 9.3 (at least every 4 weeks)")

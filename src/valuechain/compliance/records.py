@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -43,6 +43,19 @@ EVIDENCE_KINDS = ("document", "evaluation", "summary", "notification")
 COMPLAINTS_PER_HOUR = 5  # per client; a person needs one, a flood needs many
 
 
+def _canonical(record: Any) -> dict[str, Any]:
+    """A fact's recorded values, defaults left out: a field added to the facts later changes no
+    fingerprint (only a changed fact does)."""
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        if value == default:
+            continue
+        out[f.name] = sorted(value) if isinstance(value, frozenset) else value
+    return out
+
+
 def fingerprint(facts: ChainFacts, subject: str, *, documentation: bool = True) -> str:
     """What evidence about ``subject`` covers: its facts and its lineage edges (changed → stale).
 
@@ -51,11 +64,14 @@ def fingerprint(facts: ChainFacts, subject: str, *, documentation: bool = True) 
     parts: list[object] = []
     if subject in facts.models:
         model = facts.models[subject]
-        parts.append(model if documentation else replace(model, documentation=()))
-        parts += sorted((repr(d) for d in facts.derivations if d.child == subject), key=str)
+        parts.append(_canonical(model if documentation else replace(model, documentation=())))
+        parts += sorted(
+            (_canonical(d) for d in facts.derivations if d.child == subject),
+            key=lambda d: json.dumps(d, default=str),
+        )
     if subject in facts.systems:
-        parts.append(facts.systems[subject])
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        parts.append(_canonical(facts.systems[subject]))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def document_sha256(doc: Document) -> str:
@@ -63,20 +79,39 @@ def document_sha256(doc: Document) -> str:
     return document_hash(doc)
 
 
-def document_approval(session: Session, doc: Document, rule: str) -> Approval | None:
-    """The latest sign-off of ``doc``'s kind by its provider, marked current when it covers this document."""
-    if doc.provider is None:
-        return None
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """The latest sign-off of a document kind: who, when, the sha256 signed and the document's date."""
+
+    signed_by: str
+    signed_at: str
+    sha256: str
+    as_of: date
+
+
+def latest_sign_off(session: Session, *, actor: str, model: str, rule: str) -> SignOff | None:
+    """The provider's latest sign-off of the document that meets ``rule`` for ``model``."""
     row = session.scalars(
         select(Evidence)
-        .where(Evidence.actor == doc.provider, Evidence.subject == doc.model, Evidence.rule == rule)
+        .where(Evidence.actor == actor, Evidence.subject == model, Evidence.rule == rule)
         .where(Evidence.kind.in_(("document", "summary")))
         .order_by(Evidence.signed_at.desc())
         .limit(1)
     ).first()
     if row is None:
         return None
-    return Approval(row.signed_by, row.signed_at.isoformat(), row.sha256, row.sha256 == document_hash(doc))
+    signed_on = (row.details or {}).get("as_of") or row.signed_at.date().isoformat()
+    return SignOff(row.signed_by, row.signed_at.isoformat(), row.sha256, date.fromisoformat(signed_on))
+
+
+def document_approval(session: Session, doc: Document, rule: str) -> Approval | None:
+    """The latest sign-off of ``doc``'s kind by its provider, marked current when it covers this document."""
+    if doc.provider is None:
+        return None
+    signed = latest_sign_off(session, actor=doc.provider, model=doc.model, rule=rule)
+    if signed is None:
+        return None
+    return Approval(signed.signed_by, signed.signed_at, signed.sha256, signed.sha256 == document_hash(doc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +173,7 @@ def record_evidence(
     sha256: str,
     note: str = "",
     details: dict[str, Any] | None = None,
+    signer: str = "",
 ) -> EvidenceRecord:
     """Sign off evidence for one of the caller's organisation's obligations (an admin answers for it)."""
     actor, subject, rule = obligation
@@ -156,7 +192,7 @@ def record_evidence(
         rule=rule,
         kind=kind,
         sha256=sha256,
-        signed_by=principal.actor,
+        signed_by=f"{signer.strip()[:120]} ({principal.actor})" if signer.strip() else principal.actor,
         signed_at=utcnow(),
         covers=covers(facts, subject, kind),
         note=note,
@@ -170,7 +206,7 @@ def record_evidence(
         action=events.evidence_recorded,
         subject_type="obligation",
         subject_id=f"{actor}:{subject}:{rule}",
-        after={"rule": rule, "kind": kind, "sha256": sha256, "signed_by": principal.actor},
+        after={"rule": rule, "kind": kind, "sha256": sha256, "signed_by": row.signed_by},
     )
     return _evidence_record(row, facts)
 
@@ -284,6 +320,8 @@ def open_incident(
         raise not_found("model or system", subject)
     if category not in incidents.CATEGORIES:
         raise ValidationError(f"unknown category `{category}` (known: {', '.join(incidents.CATEGORIES)})")
+    if aware_on > utcnow().date():  # deadlines run from awareness (Art. 73(2)): it cannot lie ahead
+        raise ValidationError(f"aware_on {aware_on.isoformat()} is in the future")
     row = Incident(
         id=new_id("inc"),
         org_id=principal.org_id or "",
@@ -308,13 +346,21 @@ def open_incident(
     return incident_record(row)
 
 
-def _own_incident(session: Session, principal: Principal, incident_id: str) -> Incident:
+def _own_incident(
+    session: Session, principal: Principal, incident_id: str, *, subjects: frozenset[str] = frozenset()
+) -> Incident:
+    """The incident, for the organisation that registered it or one answering for its subject (``subjects``:
+    the provider a deployer informed reports it, Art. 26(5), 73(1))."""
     row = session.get(Incident, incident_id)
-    owner = row.org_id if row is not None else None
     if row is None:
         raise not_found("incident", incident_id)
-    authorize(principal, Action.incident_read, Resource("incident", incident_id, owner))
+    authorize(principal, Action.incident_read, _incident_resource(row, principal, subjects))
     return row
+
+
+def _incident_resource(row: Incident, principal: Principal, subjects: frozenset[str]) -> Resource:
+    owner = principal.org_id if row.subject in subjects else row.org_id
+    return Resource("incident", row.id, owner)
 
 
 def report_incident(
@@ -325,12 +371,15 @@ def report_incident(
     kind: str,
     text: str,
     resolved_on: date | None = None,
+    subjects: frozenset[str] = frozenset(),
 ) -> IncidentRecord:
     """File a report (initial, intermediate, complete, final); ``resolved_on`` closes the incident."""
-    row = _own_incident(session, principal, incident_id)
-    authorize(principal, Action.incident_write, Resource("incident", incident_id, row.org_id))
+    row = _own_incident(session, principal, incident_id, subjects=subjects)
+    authorize(principal, Action.incident_write, _incident_resource(row, principal, subjects))
     if kind not in ("initial", "intermediate", "complete", "final"):
         raise ValidationError("report kind is initial, intermediate, complete or final")
+    if resolved_on is not None and not row.aware_on <= resolved_on <= utcnow().date():
+        raise ValidationError("resolved_on lies between the day you became aware and today")
     row.reports = [*row.reports, {"kind": kind, "on": utcnow().date().isoformat(), "text": text}]
     if resolved_on is not None:
         row.resolved_on = resolved_on
@@ -347,13 +396,19 @@ def report_incident(
 
 
 def list_incidents(
-    session: Session, *, principal: Principal, due_within: int | None = None
+    session: Session,
+    *,
+    principal: Principal,
+    due_within: int | None = None,
+    subjects: frozenset[str] = frozenset(),
 ) -> list[IncidentRecord]:
-    """The caller's incidents; with ``due_within`` days, only those with a report due by then (reminders)."""
+    """The caller's incidents and those of the models and systems it answers for (``subjects``: a
+    deployer's registration reaches the provider, Art. 26(5)); with ``due_within`` days, only those with a
+    report due by then (reminders)."""
     authorize(principal, Action.incident_read)
     query = select(Incident).order_by(Incident.aware_on)
     if not principal.is_operator:
-        query = query.where(Incident.org_id == principal.org_id)
+        query = query.where((Incident.org_id == principal.org_id) | Incident.subject.in_(sorted(subjects)))
     rows = [incident_record(r) for r in session.scalars(query)]
     if due_within is None:
         return rows
@@ -387,9 +442,11 @@ def incident_record(row: Incident, *, today: date | None = None) -> IncidentReco
     )
 
 
-def export_incident(session: Session, *, principal: Principal, incident_id: str) -> dict[str, Any]:
+def export_incident(
+    session: Session, *, principal: Principal, incident_id: str, subjects: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The incident as a report for the market surveillance authority or the AI Office (CoP Measure 9.2)."""
-    rec = incident_record(_own_incident(session, principal, incident_id))
+    rec = incident_record(_own_incident(session, principal, incident_id, subjects=subjects))
     return {
         "incident": rec.id,
         "model_or_system": rec.subject,
@@ -420,10 +477,17 @@ class ComplaintRecord:
 
 
 def submit_complaint(
-    session: Session, *, facts: ChainFacts, subject: str, text: str, client: str
+    session: Session,
+    *,
+    facts: ChainFacts,
+    subject: str,
+    text: str,
+    client: str,
+    providers: dict[str, set[str]] | None = None,
 ) -> ComplaintRecord:
-    """A complaint without an account: routed to whoever answers for the model or system (rate limited)."""
-    routed = _route(facts, subject)
+    """A complaint without an account: routed to whoever answers for the model or system (rate limited);
+    ``providers`` are the models' providers as the engine decides them."""
+    routed = _route(facts, subject, providers or {})
     if not routed:
         raise not_found("model or system", subject)
     client_hash = hashlib.sha256(f"complaint:{client}".encode()).hexdigest()
@@ -447,15 +511,16 @@ def submit_complaint(
     return _complaint(row, full=False)
 
 
-def _route(facts: ChainFacts, subject: str) -> set[str]:
-    """System provider and deployers and the providers of its models; a model's owner and releaser."""
+def _route(facts: ChainFacts, subject: str, providers: dict[str, set[str]]) -> set[str]:
+    """System provider and deployers and the providers of its models; a model's owner, releaser and
+    providers."""
     if subject in facts.systems:
         s = facts.systems[subject]
         out = {s.provider, *s.deployers}
         for m in s.models:
-            out |= responsible_for(facts, m)
+            out |= responsible_for(facts, m) | providers.get(m, set())
         return out
-    return responsible_for(facts, subject)
+    return responsible_for(facts, subject) | providers.get(subject, set())
 
 
 def complaint_status(session: Session, complaint_id: str) -> ComplaintRecord:

@@ -57,7 +57,9 @@ def sign_off_document(
     org: str, name: str, kind: str, data: SignOff, session: WriteSession, principal: CurrentPrincipal
 ) -> EvidencePublic:
     """Sign off the document (every field filled) as evidence; its sha256 is recorded."""
-    rec = service.sign_document(session, f"{org}/{name}", kind, principal=principal, note=data.note)
+    rec = service.sign_document(
+        session, f"{org}/{name}", kind, principal=principal, note=data.note, signer=data.signer
+    )
     return EvidencePublic(**asdict(rec))
 
 
@@ -75,7 +77,7 @@ def list_incidents(
     session: ReadSession, principal: CurrentPrincipal, due_within: int | None = None
 ) -> list[IncidentPublic]:
     """Your serious incidents with the next report owed; ``due_within`` days lists reminders."""
-    rows = records.list_incidents(session, principal=principal, due_within=due_within)
+    rows = service.list_incidents(session, principal=principal, due_within=due_within)
     return [IncidentPublic(**asdict(r)) for r in rows]
 
 
@@ -100,7 +102,7 @@ def create_incident_report(
     incident_id: str, data: IncidentReportCreate, session: WriteSession, principal: CurrentPrincipal
 ) -> IncidentPublic:
     """File an initial, intermediate, complete or final report."""
-    rec = records.report_incident(
+    rec = service.report_incident(
         session,
         principal=principal,
         incident_id=incident_id,
@@ -114,7 +116,7 @@ def create_incident_report(
 @router.get("/incidents/{incident_id}/export")
 def export_incident(incident_id: str, session: ReadSession, principal: CurrentPrincipal) -> dict[str, object]:
     """The incident as a report for the authority (JSON)."""
-    return records.export_incident(session, principal=principal, incident_id=incident_id)
+    return service.export_incident(session, principal=principal, incident_id=incident_id)
 
 
 @router.post("/complaints", status_code=201)

@@ -109,7 +109,9 @@ def to_markdown(doc: Document) -> str:
         lines += [f"| {f.ref} | {f.label} | {_cell(f.value)} |" for f in fields]
         lines.append("")
     lines += ["## Fields the registry cannot fill yet", ""]
-    lines += [f"- {f.ref}: {f.label}" for f in doc.missing] or ["- none"]
+    lines += [f"- {f.ref}: {f.label}" + (f" (`{f.source}`)" if f.source else "") for f in doc.missing] or [
+        "- none"
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -89,6 +89,18 @@ class Evaluation:
     obligations: list[Obligation]
     notes: list[ClaimNote] = field(default_factory=list)  # registry-backed only: unconfirmed claims
 
+    def for_actor(self, actor: str) -> Evaluation:
+        """Only ``actor``'s obligations and claim notes, and the models it holds a duty for or a role in."""
+        obligations = [o for o in self.obligations if o.actor == actor]
+        subjects = {o.subject for o in obligations}
+        models = [
+            v
+            for v in self.models
+            if v.fact.id in subjects or actor in (v.fact.owner, v.fact.releaser, *(r.actor for r in v.roles))
+        ]
+        notes = [n for n in self.notes if actor in (n.actor, n.claimed_by)]
+        return Evaluation(self.regime, self.regime_version, self.as_of, models, obligations, notes)
+
     def as_dict(self) -> dict[str, Any]:
         out = {
             "regime": self.regime,

@@ -25,9 +25,14 @@ def list_obligations(
     as_of: date | None = None,
     regime: str = "eu-ai-act",
     rule: list[str] | None = Query(None, description="Only these rule ids."),
+    actor: str | None = Query(
+        None, max_length=64, description="Only this actor's obligations and the models it has a role in."
+    ),
 ) -> ObligationsPublic:
     """Your organisation's obligations, with the classification of the models you may see."""
-    result = service.list_obligations(session, principal=principal, as_of=as_of, regime=regime, rules=rule)
+    result = service.list_obligations(
+        session, principal=principal, as_of=as_of, regime=regime, rules=rule, actor=actor
+    )
     return ObligationsPublic.model_validate(result.as_dict())
 
 

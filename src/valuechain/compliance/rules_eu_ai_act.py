@@ -143,10 +143,33 @@ def a26(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     return [Hit(d, True, _high_risk_because(s)) for d in s.fact.deployers]
 
 
+_FRIA_POINTS = {
+    "5(b)": "creditworthiness or credit scoring",
+    "5(c)": "risk assessment and pricing in life and health insurance",
+}
+
+
+def _fria_point(s: SystemView) -> tuple[Tri, str]:
+    """Whether the system falls under Annex III point 5(b) or 5(c), which makes every deployer assess."""
+    named = sorted(s.fact.annex_iii_points & _FRIA_POINTS.keys())
+    if named:
+        what = " and ".join(f"{p} {_FRIA_POINTS[p]}" for p in named)
+        return True, f"Annex III point {what}: its deployers assess fundamental-rights impact (Art. 27(1))"
+    if "essential_services" not in s.fact.areas:
+        return False, ""
+    if any(p.startswith("5") for p in s.fact.annex_iii_points):
+        return False, ""  # another point of area 5 is recorded: not 5(b)/(c)
+    return None, (
+        "Annex III area essential_services: a FRIA is required for points 5(b) credit scoring and "
+        "5(c) life/health insurance; the point is not recorded (`annex_iii_points`)"
+    )
+
+
 def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     """Art. 27(1): FRIA by public-law or public-service deployers, Annex III 5(b)-(c); never point 2."""
-    if not (s.placed and s.high_risk) or s.fact.annex_iii <= {"critical_infrastructure"}:
+    if not (s.placed and s.high_risk) or s.fact.areas <= {"critical_infrastructure"}:
         return []
+    point, point_why = _fria_point(s)
     hits = []
     for deployer in s.fact.deployers:
         actor = actors.get(deployer)
@@ -158,17 +181,15 @@ def a27(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
                 else "a public-service provider"
             )
             hits.append(Hit(deployer, True, (f"{deployer} is {kind} (Art. 27(1))",)))
-            continue
-        if "essential_services" in s.fact.annex_iii:
-            why = (
-                "Annex III area essential_services: a FRIA is required for points 5(b) credit scoring and "
-                "5(c) life/health insurance; the point is not recorded"
-            )
-        else:
-            why = f"whether {deployer} is a public body or provides public services is not recorded"
-        if public is False and "essential_services" not in s.fact.annex_iii:
-            continue
-        hits.append(Hit(deployer, None, (why + ": cannot decide",)))
+        elif point is True:
+            hits.append(Hit(deployer, True, (point_why,)))
+        elif public is None or point is None:
+            unknown = [point_why] if point is None else []
+            if public is None:
+                unknown.append(
+                    f"whether {deployer} is a public body or provides public services is not recorded"
+                )
+            hits.append(Hit(deployer, None, ("; ".join(unknown) + ": cannot decide",)))
     return hits
 
 
@@ -190,15 +211,26 @@ def a25_1_a(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
 
 def a25_1_b(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     """Art. 25(1)(b): substantially modifying a high-risk system (still high-risk) makes one its provider."""
-    if not (s.placed and s.high_risk and "substantial_modification" in s.fact.changes):
+    if not (s.placed and s.high_risk):
         return []
-    why = f"{s.fact.provider} substantially modified {s.fact.modified_from or 'a high-risk system'}"
+    source = s.fact.modified_from or "a high-risk system"
+    if "substantial_modification" in s.fact.changes:
+        why = f"{s.fact.provider} substantially modified {source}"
+    elif "intended_purpose" in s.fact.changes and s.source_high_risk:
+        why = (
+            f"{s.fact.provider} changed the intended purpose of the high-risk system {source}: a substantial "
+            "modification (Art. 3(23))"
+        )
+    else:
+        return []
     return [Hit(s.fact.provider, True, (why, s.high_risk_reason))]
 
 
 def a25_1_c(s: SystemView, actors: Actors, pack: Pack) -> list[Hit]:
     """Art. 25(1)(c): changing the intended purpose of a (GPAI) system so that it becomes high-risk."""
     if not (s.placed and s.high_risk and "intended_purpose" in s.fact.changes):
+        return []
+    if s.source_high_risk:  # 25(1)(c) is about a system *not* classified high-risk; else see 25(1)(b)
         return []
     source = s.fact.modified_from or "a system that was not high-risk"
     purpose = s.fact.intended_purpose or "(not recorded)"

@@ -116,6 +116,12 @@ class SignOff(InputModel):
     """Sign off a generated document as evidence."""
 
     note: str = Field(default="", max_length=2_000)
+    signer: str = Field(
+        default="",
+        max_length=120,
+        description="The person who signs off, e.g. 'Jane Roe, Head of Compliance' (an API key names no "
+        "person); kept with the key or user that made the call.",
+    )
 
 
 class EvaluationCreate(BaseModel):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -90,6 +91,37 @@ def record_documentation(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentationStatus:
+    """A model's recorded documentation fields and, per document, what is missing and who signed it."""
+
+    model: str
+    recorded: dict[str, str]  # documentation fields (records), then two of the model's facts (registry)
+    facts: dict[str, str | None]
+    documents: dict[str, Document]
+    approvals: dict[str, Approval | None]
+
+
+def documentation_status(session: Session, model_id: str, *, principal: Principal) -> DocumentationStatus:
+    """What the provider has recorded for its documents and what each still lacks (provider only)."""
+    manifest = registry_manifest(session, principal=principal)
+    facts = facts_from_manifest(manifest)
+    _check_access(manifest, facts, model_id, "annex-xi", principal, session)  # the provider's own
+    docs = {
+        kind: _signed_version(session, facts, build_document(facts, model_id, kind)) for kind in DOC_RULES
+    }
+    return DocumentationStatus(
+        model=model_id,
+        recorded=dict(facts.models[model_id].documentation),
+        facts={
+            "description": facts.models[model_id].description,
+            "training_data_summary": facts.models[model_id].training_data_summary,
+        },
+        documents=docs,
+        approvals={kind: document_approval(session, doc) for kind, doc in docs.items()},
+    )
+
+
 def claim_notes(agreed: Consent, principal: Principal | None) -> list[ClaimNote]:
     """Unconfirmed claims as notes; an organisation sees those it made and those naming it."""
     me = None if principal is None or principal.is_operator else principal.org_slug
@@ -142,13 +174,17 @@ def list_obligations(
     as_of: date | None = None,
     regime: str = "eu-ai-act",
     rules: list[str] | None = None,
+    actor: str | None = None,
 ) -> Evaluation:
-    """Evaluate the registry; a non-operator sees its own obligations, the models it may see, its claims."""
+    """Evaluate the registry; a non-operator sees its own obligations, the models it may see, its claims.
+
+    ``actor`` keeps one actor's obligations and the models it has a duty for or a role in."""
     manifest, agreed = _registry_chain(session, principal)
     facts = facts_from_manifest(manifest)
     result = evaluate(facts, regime=regime, as_of=as_of, evidence=evidence(session, facts), rules=rules)
     result.notes = claim_notes(agreed, principal)
-    return restrict(result, manifest, principal)
+    result = restrict(result, manifest, principal)
+    return result.for_actor(actor) if actor else result
 
 
 def whatif_obligations(
@@ -266,6 +302,8 @@ def model_document(
     facts = facts_from_manifest(manifest)
     _check_access(manifest, facts, model_id, kind, principal, session)
     doc = _document(session, facts, model_id, kind, as_of=as_of)
+    if as_of is None:
+        doc = _signed_version(session, facts, doc)
     # Evidence only when the provider itself draws it up (the local CLI acts for the installation's owner).
     if doc.provider is not None and (principal is None or principal.org_slug == doc.provider):
         record_event(
@@ -290,6 +328,20 @@ def _document(
         return doc
     text = "; ".join(f"{records.run_text(r)}, on {r['on']}" for r in runs)
     return with_value(doc, EVALUATION_REF, text, "evaluation runs")
+
+
+def _signed_version(session: Session, facts: ChainFacts, doc: Document) -> Document:
+    """The signed-off document itself while the facts it shows are unchanged.
+
+    A document states the day it was drawn up ("As of"), so today's rendering of unchanged facts differs
+    from the one signed last week by that line alone; the signed one is served (its sha256 still verifies)."""
+    if doc.provider is None or doc.kind not in DOC_RULES:
+        return doc
+    signed = records.latest_sign_off(session, actor=doc.provider, model=doc.model, rule=DOC_RULES[doc.kind])
+    if signed is None or signed.as_of == doc.as_of:
+        return doc
+    earlier = _document(session, facts, doc.model, doc.kind, as_of=signed.as_of)
+    return earlier if records.document_sha256(earlier) == signed.sha256 else doc
 
 
 def model_bom(
@@ -322,16 +374,23 @@ def model_neutrality(
 
 
 def sign_document(
-    session: Session, model_id: str, kind: str, *, principal: Principal, note: str = ""
+    session: Session, model_id: str, kind: str, *, principal: Principal, note: str = "", signer: str = ""
 ) -> records.EvidenceRecord:
-    """Sign off a document as evidence: only when every field is filled, with the exact document's hash."""
+    """Sign off a document as evidence: only when every field is filled, with the exact document's hash.
+
+    ``signer`` names the person (a key or the local CLI is not one); the caller's key or user is kept."""
     authorize(principal, Action.evidence_write)
     doc = model_document(session, model_id, kind, principal=principal)
     if doc.provider != principal.org_slug:
         raise not_found("obligation", f"{principal.org_slug} {model_id} {DOC_RULES[kind]}")
     if doc.missing:
-        fields = "; ".join(f"{f.ref} {f.label}" for f in doc.missing[:6])
-        raise ValidationError(f"{len(doc.missing)} field(s) not recorded, record them first: {fields}")
+        fields = "; ".join(f"{f.ref} {f.label} ({f.source})" for f in doc.missing[:6])
+        more = f"; and {len(doc.missing) - 6} more" if len(doc.missing) > 6 else ""
+        raise ValidationError(
+            f"{len(doc.missing)} field(s) not recorded, record them first: {fields}{more} "
+            f"(`valuechain docs {model_id} --kind {kind}` lists them; documentation fields with "
+            "`valuechain evidence set-field`, model facts with `valuechain model update`)"
+        )
     facts = registry_facts(session)
     runs = [r["run"] for r in records.current_runs(session, facts, model_id, EVALUATION_RULE)]
     runs = runs if kind == "annex-xi" else []
@@ -343,7 +402,8 @@ def sign_document(
         kind="summary" if kind == "summary" else "document",
         sha256=records.document_sha256(doc),
         note=note,
-        details={"document": kind, **({"evaluations": runs} if runs else {})},
+        details={"document": kind, "as_of": doc.as_of.isoformat(), **({"evaluations": runs} if runs else {})},
+        signer=signer,
     )
 
 
@@ -362,8 +422,19 @@ def record_evidence(
     sha256: str,
     note: str = "",
 ) -> records.EvidenceRecord:
-    """Record evidence (an evaluation, a notification sent, ...) for one of the caller's obligations."""
+    """Record evidence (an evaluation, a notification sent, ...) for one of the caller's obligations.
+
+    Annex XI, Annex XII and the training-content summary are met only by signing off the generated
+    document (every field filled, its exact sha256): a hash alone cannot show the fields are filled."""
     authorize(principal, Action.evidence_write)
+    signed = {rule: kind for kind, rule in DOC_RULES.items()}
+    if obligation[2] in signed:
+        model, kind = obligation[1], signed[obligation[2]]
+        raise ValidationError(
+            f"{obligation[2]} is met by signing off the {kind} document once every field is recorded: "
+            f"`valuechain evidence sign-off {model} --kind {kind}` "
+            f"(POST /api/v1/models/{model}/docs/{kind}/sign-off)"
+        )
     facts = registry_facts(session, principal=principal)
     held = evaluate(facts).obligations
     if not any(o.key == obligation for o in held):
@@ -406,6 +477,50 @@ def open_incident(
     )
 
 
+def answered_for(session: Session, principal: Principal) -> frozenset[str]:
+    """The models and systems the caller's organisation answers for (owner, releaser, provider, deployer)."""
+    facts = registry_facts(session)
+    me = principal.org_slug
+    return frozenset(s for s in [*facts.models, *facts.systems] if me in records.responsible_for(facts, s))
+
+
+def list_incidents(
+    session: Session, *, principal: Principal, due_within: int | None = None
+) -> list[records.IncidentRecord]:
+    """Incidents the caller registered and those of its models and systems (a deployer's reaches the
+    provider, who reports under Art. 73; Art. 26(5))."""
+    subjects = answered_for(session, principal)
+    return records.list_incidents(session, principal=principal, due_within=due_within, subjects=subjects)
+
+
+def report_incident(
+    session: Session,
+    *,
+    principal: Principal,
+    incident_id: str,
+    kind: str,
+    text: str,
+    resolved_on: date | None = None,
+) -> records.IncidentRecord:
+    """File a report on an incident the caller registered or answers for (a deployer informed provider)."""
+    subjects = answered_for(session, principal)
+    return records.report_incident(
+        session,
+        principal=principal,
+        incident_id=incident_id,
+        kind=kind,
+        text=text,
+        resolved_on=resolved_on,
+        subjects=subjects,
+    )
+
+
+def export_incident(session: Session, *, principal: Principal, incident_id: str) -> dict[str, Any]:
+    """An incident as the report for the authority, for its registrant or an organisation answering for it."""
+    subjects = answered_for(session, principal)
+    return records.export_incident(session, principal=principal, incident_id=incident_id, subjects=subjects)
+
+
 def submit_complaint(session: Session, *, subject: str, text: str, client: str) -> records.ComplaintRecord:
     """An affected person's complaint (no account) about a public model or a system placed in the Union."""
     facts = registry_facts(session)
@@ -413,7 +528,27 @@ def submit_complaint(session: Session, *, subject: str, text: str, client: str) 
     placed = {s.id for s in facts.systems.values() if s.eu_market is not None}
     if subject not in public | placed:
         raise not_found("model or system", subject)  # a private model answers as a missing one
-    return records.submit_complaint(session, facts=facts, subject=subject, text=text, client=client)
+    return records.submit_complaint(
+        session, facts=facts, subject=subject, text=text, client=client, providers=model_providers(facts)
+    )
+
+
+def model_providers(facts: ChainFacts) -> dict[str, set[str]]:
+    """Who the chain makes provider of each model (decided or possibly); a modifier that did not become
+    provider leaves the duties with the provider upstream (GL paras 60-61), so the nearest one answers."""
+    views = {v.fact.id: v for v in evaluate(facts).models}
+    parents: dict[str, list[str]] = {}
+    for d in facts.derivations:
+        parents.setdefault(d.child, []).append(d.parent)
+
+    def providers(model: str, seen: frozenset[str]) -> set[str]:
+        view = views.get(model)
+        found = {r.actor for r in view.roles if r.decided is not False} if view is not None else set()
+        if found or model in seen:
+            return found
+        return set().union(*(providers(p, seen | {model}) for p in parents.get(model, [])))
+
+    return {m: providers(m, frozenset()) for m in facts.models}
 
 
 def grant_inspector(
@@ -505,6 +640,8 @@ def inspect_document(
     if model_id not in facts.models:
         raise not_found("model", model_id)
     doc = _document(session, facts, model_id, kind, as_of=as_of)
+    if as_of is None:
+        doc = _signed_version(session, facts, doc)
     records.audit_inspection(
         session, principal=principal, org_id=org_id, org=org, what=f"{kind} of {model_id}"
     )

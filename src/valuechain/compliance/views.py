@@ -101,6 +101,7 @@ class SystemView:
     legacy_note: str | None
     initial_provider: str | None = None  # Art. 25(2): who provided the system it was made from
     initial_excludes_high_risk: bool = False  # Art. 25(2) last sentence
+    source_high_risk: bool | None = None  # the system it was made from was high-risk (None: not in the chain)
 
 
 @dataclass(frozen=True, slots=True)

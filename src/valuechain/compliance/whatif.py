@@ -46,6 +46,7 @@ _ENUMS: dict[str, type[StrEnum] | frozenset[str]] = {
     "monetised": mf.Monetisation,
     "synthetic_output": mf.SyntheticOutput,
     "annex_iii": mf.AnnexIII,
+    "annex_iii_points": mf.AnnexIIIPoint,
     "relation": mf.Relation,
     "channel": mf.Channel,
     "changes": mf.SystemChange,
@@ -185,7 +186,7 @@ def _check_enum(name: str, items: list[str]) -> None:
 def _new_record(section: str, data: dict[str, Any]) -> Any:
     """Validate an added record with the manifest schema, then turn it into a fact."""
     try:
-        doc = mf.ChainManifest.model_validate({"valuechain": 1, section: [data]})
+        doc = mf.ChainManifest.model_validate({"valuechain": 2, section: [data]})  # format-2 facts too
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"][2:]) or section

@@ -1,5 +1,5 @@
-"""Serious incidents and document sign-off in the console (issue 13 points 1 and 7): the register with the
-next report owed, registering an incident and filing its reports; signing off a model's document."""
+"""Serious incidents in the console (issue 13 point 7): the register with the next report owed, registering
+an incident and filing its reports (Art. 73; Code of Practice Measure 9.3 for systemic-risk models)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from valuechain.compliance import records
 from valuechain.compliance import service as compliance
 from valuechain.compliance.incidents import CATEGORIES
 from valuechain.console.web import ConsoleRoute, SignedIn, check_csrf, get_db, render
@@ -21,7 +20,7 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 def incident_register(request: Request, visitor: SignedIn) -> Response:
     """The organisation's serious incidents, each with the report owed next and by when."""
     with get_db(request).session() as session:
-        rows = records.list_incidents(session, principal=visitor.principal)
+        rows = compliance.list_incidents(session, principal=visitor.principal)
     return render(request, "incidents.html", visitor, incidents=rows, categories=sorted(CATEGORIES))
 
 
@@ -58,7 +57,7 @@ def file_report(
 ) -> Response:
     """File an initial, intermediate, complete or final report."""
     with get_db(request).unit_of_work() as session:
-        records.report_incident(
+        compliance.report_incident(
             session,
             principal=visitor.principal,
             incident_id=incident_id[:40],
@@ -67,18 +66,3 @@ def file_report(
             resolved_on=resolved_on,
         )
     return RedirectResponse("/compliance/incidents", status_code=303)
-
-
-@router.post("/models/{org}/{name}/docs/{kind}/sign-off", dependencies=[Depends(check_csrf)])
-def sign_off(
-    request: Request,
-    org: str,
-    name: str,
-    kind: str,
-    visitor: SignedIn,
-    note: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
-    """Sign off a model's document (every field filled; an admin of its provider): the sha256 is recorded."""
-    with get_db(request).unit_of_work() as session:
-        rec = compliance.sign_document(session, f"{org}/{name}", kind, principal=visitor.principal, note=note)
-    return render(request, "signed_off.html", visitor, evidence=rec, model=f"{org}/{name}", kind=kind)

@@ -15,10 +15,17 @@ from valuechain.accounts.principal import Principal
 from valuechain.accounts.service import OrgProfile, import_orgs
 from valuechain.core.audit import Change, jsonable, record_changes
 from valuechain.core.clock import utcnow
+from valuechain.core.errors import ValidationError
 from valuechain.core.ids import new_id
 from valuechain.registry import views
 from valuechain.registry.claims import CONFIRMED_BY_OPERATOR_IMPORT, Naming, record_claims
-from valuechain.registry.manifest import ChainManifest, ManifestModel, ManifestOffer, split_ref
+from valuechain.registry.manifest import (
+    ChainManifest,
+    ManifestModel,
+    ManifestOffer,
+    split_ref,
+    v2_fields_used,
+)
 from valuechain.registry.models import (
     Derivation,
     Model,
@@ -351,9 +358,23 @@ def _system_links(session: Session, system_id: str) -> tuple[list[str], list[str
     return sorted(deployers), sorted(versions)
 
 
+def refuse_unstored(manifest: ChainManifest) -> None:
+    """Format-2 facts have no registry column yet: refuse them rather than drop them silently (issue 13)."""
+    used = v2_fields_used(manifest)
+    if used:
+        more = f" and {len(used) - 3} more" if len(used) > 3 else ""
+        raise ValidationError(
+            f"the registry does not store format-2 facts ({', '.join(used[:3])}{more}): record documentation "
+            "fields with PATCH /api/v1/models/{org}/{name}/documentation or `valuechain evidence set-field` "
+            "(`valuechain chain import` records them itself); evaluate the Art. 25 and Art. 27 facts "
+            "from the file with `valuechain obligations --chain FILE`"
+        )
+
+
 def import_manifest(session: Session, manifest: ChainManifest, *, principal: Principal) -> ImportReport:
     """Load a checked manifest into the registry in the caller's transaction (all or nothing)."""
     authorize(principal, Action.chain_import)  # a whole chain names every organisation: operators only
+    refuse_unstored(manifest)
     importer = _Importer(session, principal)
     importer.actors(manifest)
     importer.models_(manifest)

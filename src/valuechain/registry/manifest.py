@@ -128,6 +128,24 @@ class AnnexIII(StrEnum):
     justice_democracy = "justice_democracy"
 
 
+# Annex III points by area (the number of each area, then its lettered points; area 2 has none).
+ANNEX_III_POINTS: dict[str, tuple[str, ...]] = {
+    "biometrics": ("1(a)", "1(b)", "1(c)"),
+    "critical_infrastructure": ("2",),
+    "education": ("3(a)", "3(b)", "3(c)", "3(d)"),
+    "employment": ("4(a)", "4(b)"),
+    "essential_services": ("5(a)", "5(b)", "5(c)", "5(d)"),
+    "law_enforcement": ("6(a)", "6(b)", "6(c)", "6(d)", "6(e)"),
+    "migration": ("7(a)", "7(b)", "7(c)", "7(d)"),
+    "justice_democracy": ("8(a)", "8(b)"),
+}
+ANNEX_III_AREA = {point: area for area, points in ANNEX_III_POINTS.items() for point in points}
+AnnexIIIPoint = StrEnum(  # type: ignore[misc]
+    "AnnexIIIPoint", {f"p{p.replace('(', '_').rstrip(')')}": p for p in ANNEX_III_AREA}
+)
+AnnexIIIPoint.__doc__ = "A point of Annex III, e.g. 5(b) creditworthiness (Art. 27(1)); it implies its area."
+
+
 class SystemChange(StrEnum):
     """How a system differs from the one it was made from (Art. 25(1)(a)-(c))."""
 
@@ -291,6 +309,12 @@ class ModelDocumentation(_Strict):
         max_length=20_000,
         description="Measures to remove illegal content (training-content summary template section 3).",
     )
+    modification_data: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="Data used to modify another provider's model, where the derivation records no "
+        "data_summary (recital 109, GL §3.2.1).",
+    )
 
 
 class ManifestModel(ModelFacts, ModelDocumentation):
@@ -355,6 +379,12 @@ class ManifestSystem(_Strict):
     public_interest_text: bool = False
     annex_iii: list[AnnexIII] = Field(default_factory=list)
     eu_market: date | None = None
+    # Format 2: the Annex III point where a rule turns on it (Art. 27(1): 5(b), 5(c)); issue 13.
+    annex_iii_points: list[AnnexIIIPoint] = Field(
+        default_factory=list,
+        description="Annex III points, e.g. 5(b) creditworthiness or 5(c) life and health insurance "
+        "pricing (Art. 27(1)); each implies its area (format 2).",
+    )
     # Format 2: Art. 25 facts (issue 13).
     modified_from: ModelId | None = Field(
         default=None, description="The system this one was made from (Art. 25(1))."
@@ -425,7 +455,7 @@ class ChainManifest(_Strict):
 V2_FIELDS = {
     "actors": ("public_body", "public_service"),
     "models": tuple(ModelDocumentation.model_fields),
-    "systems": ("modified_from", "changes", "excludes_high_risk_use"),
+    "systems": ("modified_from", "changes", "excludes_high_risk_use", "annex_iii_points"),
 }
 
 
