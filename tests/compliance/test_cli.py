@@ -13,6 +13,7 @@ from valuechain.cli.obligations import register
 from valuechain.compliance.bom import validate_bom
 
 CHAIN = str(Path(__file__).parent / "data" / "readme_chain.yaml")
+EXAMPLE = str(Path(__file__).parents[2] / "docs" / "examples" / "chain.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +230,11 @@ def test_short_change_keeps_the_difference_in_view() -> None:
     assert short_change(old, [new]) != short_change(new, [old])
     assert short_change(old, [new]).endswith("weights not public")
     assert short_change("short", ["other"]) == "short"
+
+
+def test_a_model_without_a_provider_says_why_in_the_table(app: typer.Typer) -> None:
+    """GL paras 60-61: a modification below one third makes no new provider; the table says so (issue 13:
+    the reason was only in the JSON), not the placing date."""
+    result = CliRunner().invoke(app, ["obligations", "--chain", EXAMPLE], env={"COLUMNS": "200"})
+    row = next(line for line in result.stdout.splitlines() if line.startswith("shop/helper"))
+    assert "none: does not become a provider; the original provider's obligations stay" in row, row

@@ -173,7 +173,12 @@ def _provider(view: Any) -> str:
     maybe = [r.actor for r in view.roles if r.decided is None]
     if maybe:
         return "cannot decide: " + ", ".join(maybe)
-    return "none: " + short(view.placing_reason or "no provider for the Union market", 60)
+    if not view.placed:
+        return "none: " + short(view.placing_reason or "not placed on the Union market", 60)
+    # e.g. a modifier below one third of the original compute: "…: does not become a provider; the
+    # original provider's obligations stay (GL paras 60-61)" — the conclusion is what the reader needs.
+    why = next((b for b in view.because if "provider" in b), "no actor places it under its own name")
+    return "none: " + short(why.rsplit(": ", 1)[-1], 90)
 
 
 def _human_evaluation(
