@@ -151,3 +151,6 @@ def test_annex_iii_points_are_format_2_and_known() -> None:
     assert [str(p) for p in parse_manifest("valuechain: 2\n" + v2).systems[0].annex_iii_points] == ["5(b)"]
     with pytest.raises(ManifestError):
         parse_manifest("valuechain: 2\n" + v2.replace("5(b)", "5(e)"))
+    from valuechain.registry.manifest import ANNEX_III_AREA, AnnexIIIPoint
+
+    assert {p.value for p in AnnexIIIPoint} == set(ANNEX_III_AREA)  # the enum and the area map agree

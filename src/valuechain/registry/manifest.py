@@ -140,10 +140,36 @@ ANNEX_III_POINTS: dict[str, tuple[str, ...]] = {
     "justice_democracy": ("8(a)", "8(b)"),
 }
 ANNEX_III_AREA = {point: area for area, points in ANNEX_III_POINTS.items() for point in points}
-AnnexIIIPoint = StrEnum(  # type: ignore[misc]
-    "AnnexIIIPoint", {f"p{p.replace('(', '_').rstrip(')')}": p for p in ANNEX_III_AREA}
-)
-AnnexIIIPoint.__doc__ = "A point of Annex III, e.g. 5(b) creditworthiness (Art. 27(1)); it implies its area."
+
+
+class AnnexIIIPoint(StrEnum):
+    """A point of Annex III, e.g. 5(b) creditworthiness (Art. 27(1)); it implies its area."""
+
+    p1_a = "1(a)"
+    p1_b = "1(b)"
+    p1_c = "1(c)"
+    p2 = "2"
+    p3_a = "3(a)"
+    p3_b = "3(b)"
+    p3_c = "3(c)"
+    p3_d = "3(d)"
+    p4_a = "4(a)"
+    p4_b = "4(b)"
+    p5_a = "5(a)"
+    p5_b = "5(b)"
+    p5_c = "5(c)"
+    p5_d = "5(d)"
+    p6_a = "6(a)"
+    p6_b = "6(b)"
+    p6_c = "6(c)"
+    p6_d = "6(d)"
+    p6_e = "6(e)"
+    p7_a = "7(a)"
+    p7_b = "7(b)"
+    p7_c = "7(c)"
+    p7_d = "7(d)"
+    p8_a = "8(a)"
+    p8_b = "8(b)"
 
 
 class SystemChange(StrEnum):
