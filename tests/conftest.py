@@ -85,9 +85,14 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) ->
         yield database
         database.dispose()
     else:
-        database = request.getfixturevalue("pg_migrated")
-        _reset_postgres(database)
+        migrated = request.getfixturevalue("pg_migrated")
+        _reset_postgres(migrated)
+        # A Database of its own per test: the apps of earlier tests registered after-commit hooks (access
+        # caches, a webhook dispatcher) on theirs, which would otherwise still fire on this test's commits
+        # (a previous test's dispatcher delivering this test's webhooks with its own key).
+        database = Database(migrated.url)
         yield database
+        database.dispose()
 
 
 @pytest.fixture

@@ -38,3 +38,21 @@ def test_hooks_see_committed_tables_only(db: Database) -> None:
     with db.unit_of_work() as session:
         session.execute(update(ApiKey).values(name="again"))
     assert len(seen) == 2
+
+
+_LEFT_BEHIND: list[frozenset[str]] = []
+
+
+def test_a_hook_left_registered_by_one_test(db: Database) -> None:
+    """The first half of a pair: an app of this test leaves its hook on the database (as apps do)."""
+    db.on_commit(_LEFT_BEHIND.append)
+    make_org(db, "acme")
+    assert _LEFT_BEHIND
+
+
+def test_does_not_fire_on_the_next_tests_commits(db: Database) -> None:
+    """Each test's database is its own (PostgreSQL included, whose schema the session shares): a hook an
+    earlier test left (a webhook dispatcher, an access cache) never sees this test's commits."""
+    _LEFT_BEHIND.clear()
+    make_org(db, "acme")
+    assert _LEFT_BEHIND == []
