@@ -126,6 +126,22 @@ def make_key(
         return create_key(session, org, data, principal=system_principal(), is_operator=operator)[1]
 
 
+def ask_for_offer(db: Database, offer_id: str, org: str) -> str:
+    """A member of ``org`` asks for the offer (the consent a white-label reseller needs, issue 11); the status."""
+    from valuechain.accounts.directory import org_id_for_slug
+    from valuechain.accounts.principal import Principal
+    from valuechain.accounts.roles import Role, Scope
+    from valuechain.market.service import request_access
+
+    with db.unit_of_work() as session:
+        org_id = org_id_for_slug(session, org)
+        assert org_id is not None, org
+        member = Principal(
+            org_id=org_id, org_slug=org, key_id=None, user_id="cli", role=Role.member, scopes=frozenset(Scope)
+        )
+        return request_access(session, offer_id, principal=member).status
+
+
 def auth(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 

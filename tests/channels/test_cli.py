@@ -94,6 +94,15 @@ def test_channels_through_the_cli(runner: CliRunner, tmp_path: Path) -> None:  #
     created = json.loads(run(runner, "whitelabel", "create", agreement, "--name", "nimbus", "--brand", "Nimbus",
                              "--markup", "30", "--version", "2", "--as", "resell", "-f", "json"))  # fmt: skip
     assert created["upstream"] == "acme/tiny@2" and created["input_per_mtok"] == 1_300_000
+    # consent: shopco never asked, so the reseller cannot bill its wallet; the refusal names the command
+    refusal = _fails(
+        runner, "whitelabel", "customer", created["offer"], "shopco", "--issue-key", "--as", "resell"
+    )
+    assert f"valuechain access request {created['offer']} --as shopco" in " ".join(refusal.split())
+    assert json.loads(run(runner, "key", "list", "--org", "shopco", "-f", "json")) == []
+    asked = json.loads(run(runner, "access", "request", created["offer"], "--as", "shopco", "-f", "json"))
+    assert asked["status"] == "pending"
+    run(runner, "access", "request", created["offer"], "--as", "devco")
     customer = json.loads(run(runner, "whitelabel", "customer", created["offer"], "shopco", "--issue-key",
                               "--as", "resell", "-f", "json"))  # fmt: skip
     assert customer["key"].startswith("vc_")
@@ -123,6 +132,8 @@ def test_white_label_bad_input_and_revocation_through_the_cli(runner: CliRunner)
     first, second = offer("nimbus", "Nimbus"), offer("nimbus-lite", "Nimbus Lite")
     assert "outside the agreement" in _fails(runner, "whitelabel", "create", agreement, "--name", "n3",
                                              "--brand", "N3", "--markup", "31", "--as", "resell")  # fmt: skip
+    for offer_id, slug in ((first, "shopco"), (second, "devco"), (first, "devco")):
+        run(runner, "access", "request", offer_id, "--as", slug)
     key = json.loads(run(runner, "whitelabel", "customer", first, "shopco", "--issue-key", "--as", "resell",
                          "-f", "json"))  # fmt: skip
     # the cap is the agreement's: the second offer does not make room for a second customer

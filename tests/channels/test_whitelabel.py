@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.channels.test_lifecycle import owner_of
-from tests.conftest import auth, make_key, make_org
+from tests.conftest import ask_for_offer, auth, make_key, make_org
 from tests.gateway.conftest import MODEL, World, _org_id
 from valuechain.channels import whitelabel
 from valuechain.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -80,6 +80,7 @@ def resold(world: World) -> tuple[World, str, str]:
             )
     agreement = _grant(world)
     offer = _create(world, agreement)
+    assert ask_for_offer(world.db, offer.offer_id, "shopco") == "pending"  # the customer's consent
     with world.db.unit_of_work() as session:
         customer = whitelabel.add_customer(
             session, offer.offer_id, "shopco", principal=owner_of(world, "resell"), issue_key=True
@@ -129,6 +130,7 @@ async def test_bad_input_charges_nothing(resold: tuple[World, str, str]) -> None
         _create(world, agreement, brand="OpenAI Nimbus", model_name="nimbus-3")
     with pytest.raises(ValidationError, match="upstream model"):
         _create(world, agreement, model_name="tiny-by-nimbus")
+    ask_for_offer(world.db, offer_id, "otherco")  # it asked: the cap is what refuses
     with world.db.unit_of_work() as session, pytest.raises(ConflictError, match="caps customers at 1"):
         whitelabel.add_customer(session, offer_id, "otherco", principal=owner_of(world, "resell"))
     expired = _grant(world, expires_at=(datetime.now(UTC) + timedelta(seconds=1)).isoformat())
@@ -183,12 +185,23 @@ async def test_rest_surface_and_tenancy(resold: tuple[World, str, str]) -> None:
             headers=auth(resell_key),
         )
         assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+        assert "has not requested" in r.json()["error"]["message"]
         r = await http.post(
             f"/api/v1/white-label/{offer_id}/customers", json={"customer": "otherco"}, headers=auth(other_key)
         )
         assert r.status_code in (403, 404)
         r = await http.post(f"/api/v1/offers/{offer_id}/entitlements", headers=auth(other_key))
-        assert r.status_code == 403 and "reseller adds its customers" in r.json()["error"]["message"]
+        assert r.status_code == 201 and r.json()["status"] == "pending", r.text  # waits for the reseller
+        (asked,) = [e for e in (await http.get("/api/v1/entitlements", headers=auth(resell_key))).json()
+                    if e["status"] == "pending"]  # fmt: skip
+        r = await http.post(f"/api/v1/entitlements/{asked['id']}/approve", headers=auth(resell_key))
+        assert r.status_code == 403 and "reseller adds the customers" in r.json()["error"]["message"]
+        r = await http.post(
+            f"/api/v1/white-label/{offer_id}/customers",
+            json={"customer": "otherco"},
+            headers=auth(resell_key),
+        )
+        assert r.status_code == 409 and "caps customers at 1" in r.json()["error"]["message"]
         # branding: the reseller's host shows its name in the console
         brand = {"host": "ai.nimbus.test", "display_name": "Nimbus AI", "accent": "#112233"}
         assert (await http.put("/api/v1/brand", json=brand, headers=auth(resell_key))).status_code == 200
@@ -207,6 +220,55 @@ async def test_rest_surface_and_tenancy(resold: tuple[World, str, str]) -> None:
     offers = [o for o in facts_from_manifest(manifest).offers if o.channel == "white_label"]
     assert [(o.by, o.brand, o.marketed_as) for o in offers] == [("resell", "Nimbus AI", "nimbus-chat")]
     del system_principal
+    _ledger_ok(world)
+
+
+async def test_a_customer_that_never_asked_cannot_be_added(world: World) -> None:
+    """Consent (issue 11): the reseller's key bills the customer's wallet, so an organisation that never
+    asked for the offer is refused (409, nothing created, no key); once it asks, the reseller adds it."""
+    from valuechain.accounts.models import ApiKey
+    from valuechain.market.models import Entitlement
+
+    _customers(world)
+    offer = _create(world, _grant(world, max_customers=3))
+    shop = _org_id(world.db, "shopco")
+    with world.db.unit_of_work() as session:
+        ledger.top_up(session, org_id=shop, amount=1_000_000, idempotency_key="t:victim")
+    before = _balances(world)
+
+    def rows() -> tuple[int, int]:
+        with world.db.session() as session:
+            keys = session.scalars(select(ApiKey.id).where(ApiKey.org_id == shop)).all()
+            ents = session.scalars(select(Entitlement.id).where(Entitlement.org_id == shop)).all()
+        return len(keys), len(ents)
+
+    assert rows() == (0, 0)
+    resell_key = make_key(world.db, "resell", "admin")
+    add = f"/api/v1/white-label/{offer.offer_id}/customers"
+    async with world.http() as http:
+        r = await http.post(add, json={"customer": "shopco", "issue_key": True}, headers=auth(resell_key))
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert error["code"] == "conflict" and "key" not in r.json()
+        assert f"valuechain access request {offer.offer_id} --as shopco" in error["message"]
+        assert rows() == (0, 0)  # no key, no customer row
+        # shopco asks through its own key: pending, then the reseller's addition approves that very request
+        shop_key = make_key(world.db, "shopco", "member")
+        r = await http.post(f"/api/v1/offers/{offer.offer_id}/entitlements", headers=auth(shop_key))
+        assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+        asked = r.json()["id"]
+        assert _balances(world) == before  # wallet untouched by the refusal
+        r = await http.post(add, json={"customer": "shopco", "issue_key": True}, headers=auth(resell_key))
+        assert r.status_code == 201 and r.json()["key"], r.text
+        key = r.json()["key"]
+        (ent,) = [e for e in (await http.get("/api/v1/entitlements", headers=auth(shop_key))).json()
+                  if e["offer"] == offer.offer_id]  # fmt: skip
+        assert (ent["id"], ent["status"]) == (asked, "approved")  # one entitlement: the request, approved
+        r = await http.post("/v1/chat/completions", json={"model": "nimbus-chat", **CHAT}, headers=auth(key))
+        assert r.status_code == 200, r.text
+    await world.gateway.admission.recorder.flush()
+    after = _balances(world)
+    assert after[ledger.wallet_code(shop)] - before[ledger.wallet_code(shop)] == -20
     _ledger_ok(world)
 
 
@@ -242,6 +304,7 @@ async def test_an_expired_agreement_stops_the_customers_requests(world: World) -
     _customers(world)
     agreement = _grant(world, expires_at=(datetime.now(UTC) + timedelta(seconds=2)).isoformat())
     offer = _create(world, agreement)
+    ask_for_offer(world.db, offer.offer_id, "shopco")
     with world.db.unit_of_work() as session:
         customer = whitelabel.add_customer(
             session, offer.offer_id, "shopco", principal=owner_of(world, "resell"), issue_key=True
@@ -297,6 +360,7 @@ async def test_a_customer_key_calls_only_the_offer_it_was_issued_for(world: Worl
     calls the white-label model only, not devco's other models, and reaches no REST or hub route."""
     _customers(world)
     offer = _create(world, _grant(world, max_customers=3))
+    ask_for_offer(world.db, offer.offer_id, "devco")
     with world.db.unit_of_work() as session:
         issued = whitelabel.add_customer(
             session, offer.offer_id, "devco", principal=owner_of(world, "resell"), issue_key=True
@@ -345,6 +409,12 @@ async def test_the_cap_counts_customers_across_the_agreements_offers(world: Worl
     agreement = _grant(world, max_customers=1)
     first = _create(world, agreement)
     second = _create(world, agreement, model_name="nimbus-lite", brand="Nimbus Lite")
+    for offer_id, slug in (
+        (first.offer_id, "shopco"),
+        (second.offer_id, "otherco"),
+        (second.offer_id, "shopco"),
+    ):
+        ask_for_offer(world.db, offer_id, slug)
     resell_key = make_key(world.db, "resell", "admin")
     before = _balances(world)
     async with world.http() as http:
@@ -390,6 +460,8 @@ def test_the_customer_cap_holds_under_concurrency(world: World) -> None:
         )
     offer = _create(world, _grant(world, max_customers=2))
     reseller = owner_of(world, "resell")
+    for slug in customers:
+        ask_for_offer(world.db, offer.offer_id, slug)
 
     def add(slug: str) -> str:
         try:

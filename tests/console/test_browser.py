@@ -341,7 +341,15 @@ def test_sell_buy_resell_and_deprecate(browser: Browser, served: tuple[str, dict
     offer_row = developer.locator("#white-label-table tr[data-offer]", has_text="helpdesk-chat")
     assert "1.20 EUR" in offer_row.inner_text()
     browser.shot(developer, "white-label")
-    form = f"#add-customer-{offer_row.get_attribute('data-offer')}"
+    white_label = offer_row.get_attribute("data-offer") or ""
+    form = f"#add-customer-{white_label}"
+    developer.fill(f"{form} input[name=customer]", "demo-outsider")
+    with developer.expect_navigation():  # demo-outsider never asked: its wallet is not the reseller's
+        developer.click(f"{form} button[type=submit]")
+    assert f"valuechain access request {white_label} --as demo-outsider" in developer.content()
+    browser.errors = [e for e in browser.errors if "status of 409" not in e]  # the browser's own line
+    _cli("access", "request", white_label, "--as", "demo-outsider")  # the customer asks
+    developer.click("nav >> text=White label")
     developer.fill(f"{form} input[name=customer]", "demo-outsider")
     with developer.expect_navigation():
         developer.click(f"{form} button[type=submit]")

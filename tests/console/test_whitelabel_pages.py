@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import auth, make_org
+from tests.conftest import ask_for_offer, auth, make_org
 from tests.console.conftest import World, _as, csrf_of, sign_in
 from valuechain.accounts.principal import system_principal
 from valuechain.channels import whitelabel
@@ -115,6 +115,15 @@ def test_reseller_agreement_white_label_and_customer_key(
 
     # a customer with a key: the secret on that answer only; the cap refuses a second customer
     add = f"/white-label/{resold.offer_id}/customers"
+    # consent: `out` never asked for the offer, so its wallet is not the reseller's to bill
+    answer = client.post(
+        add, data={"csrf": csrf, "customer": "out", "issue_key": "true"}, follow_redirects=False
+    )
+    assert answer.status_code == 409 and "has not requested" in answer.text, answer.text
+    assert f"valuechain access request {resold.offer_id} --as out" in answer.text
+    assert 'id="new-secret"' not in answer.text and _white_labels(db, "dev")[0].customers == ()
+    ask_for_offer(db, resold.offer_id, "out")
+    ask_for_offer(db, resold.offer_id, "shop")  # it asked too: the cap is what refuses it
     answer = client.post(
         add, data={"csrf": csrf, "customer": "out", "issue_key": "true"}, follow_redirects=False
     )

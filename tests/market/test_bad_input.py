@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.channels.test_lifecycle import owner_of
-from tests.conftest import auth, make_key, make_org
+from tests.conftest import ask_for_offer, auth, make_key, make_org
 from tests.console.conftest import PASSWORD, csrf_of, login_csrf_of
 from tests.gateway.conftest import MODEL, World, _org_id
 from tests.ledger import MoneySnapshot, assert_ledger_balances, money_snapshot
@@ -86,7 +86,8 @@ def reseller_grant(world: World, **changes: object) -> str:
 
 
 def white_label_with_customer(world: World, agreement: str, name: str, customer: str) -> tuple[str, str]:
-    """resell's white-label offer ``name`` under ``agreement``, ``customer`` entitled with 1 EUR and a key."""
+    """resell's white-label offer ``name`` under ``agreement``, ``customer`` (which asked for it) entitled
+    with 1 EUR and a key."""
     data = whitelabel.WhiteLabelCreate(
         agreement=agreement, model_name=name, brand=f"Nimbus ({name})", markup_pct=50
     )
@@ -94,6 +95,8 @@ def white_label_with_customer(world: World, agreement: str, name: str, customer:
         offer = whitelabel.create_white_label(
             session, data, principal=owner_of(world, "resell"), fee_bps=1000
         )
+    ask_for_offer(world.db, offer.offer_id, customer)  # the customer's consent (issue 11)
+    with world.db.unit_of_work() as session:
         added = whitelabel.add_customer(
             session, offer.offer_id, customer, principal=owner_of(world, "resell"), issue_key=True
         )

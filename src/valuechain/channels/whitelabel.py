@@ -334,11 +334,20 @@ def _own_white_label(
 def add_customer(
     session: Session, offer_id: str, customer: str, *, principal: Principal, issue_key: bool = False
 ) -> CustomerRecord:
-    """The reseller entitles a customer organisation, within the agreement's cap, and may issue it a key."""
+    """The reseller approves a customer organisation's request for its offer, within the agreement's cap,
+    and may issue it a key; an organisation that never asked is a 409 and nothing changes."""
     offer, terms = _own_white_label(session, offer_id, principal=principal, lock=True)
     customer_id = org_id_for_slug(session, customer)
     if customer_id is None:
         raise NotFoundError(f"organisation {customer} not found")
+    # consent (issue 11): the customer's key bills the customer's wallet, so its own organisation must
+    # have asked for this offer; the reseller's word alone would let it spend another organisation's money
+    if market.entitlement_statuses(session, customer_id).get(offer_id) not in ("pending", market.APPROVED):
+        raise ConflictError(
+            f"organisation {customer} has not requested offer {offer_id}; a member of {customer} asks first "
+            f"with `valuechain access request {offer_id} --as {customer}` "
+            f"or POST /api/v1/offers/{offer_id}/entitlements"
+        )
     # the cap is the agreement's: customers of every offer the reseller made under it count once each
     offers = white_label_offer_ids(session, by_org_id=terms.reseller_org_id, agreement_id=terms.agreement_id)
     current: set[str] = set().union(*market.entitled_org_ids(session, offers).values())
@@ -347,7 +356,7 @@ def add_customer(
             f"the reseller agreement {terms.agreement_id} caps customers at {terms.max_customers}; "
             f"its offers have {len(current)}"
         )
-    market.grant(session, offer_id, customer, principal=principal)
+    market.approve_request(session, offer_id, customer_id, principal=principal)
     record_event(
         session,
         actor=principal.actor,

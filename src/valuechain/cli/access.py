@@ -1,4 +1,5 @@
-"""``valuechain access``: a provider's levers on its API offers — terms, grants, backends, suspensions."""
+"""``valuechain access``: ask for an API offer; a provider's levers on its offers — terms, grants, backends,
+suspensions."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from valuechain.registry import views
 from valuechain.runtime.service import bind_backend
 
 app = typer.Typer(
-    help="Provider actions on API offers: terms, grants, backends, suspensions.", no_args_is_help=True
+    help="API offers: ask for access; provider terms, grants, backends, suspensions.", no_args_is_help=True
 )
 AsOrg = typer.Option(..., "--as", help="The providing organisation (slug) acting.")
 
@@ -36,6 +37,19 @@ def set_terms(
         row = market.set_api_terms(session, offer, terms, principal=org_principal(session, as_org))
         data = {"offer": row.id, "api": row.terms["api"]}
     emit(data, fmt, lambda d: out.print(f"terms of {d['offer']} set"))
+
+
+@app.command("request")
+def request(
+    offer: str,
+    as_org: str = typer.Option(..., "--as", help="Your organisation (slug), asking."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Ask for an api or white-label offer: approved at once if open, else waiting for the provider."""
+    with database() as db, db.unit_of_work() as session:
+        ent = market.request_access(session, offer, principal=org_principal(session, as_org))
+        data = {"id": ent.id, "offer": ent.offer_id, "org": as_org, "status": ent.status}
+    emit(data, fmt, lambda d: say(out, f"{as_org} asked for offer {d['offer']} ({d['status']})"))
 
 
 @app.command("grant")

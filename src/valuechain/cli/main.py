@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Usage of the release channels: API reports, downloads, ledger check, log retention.",
     ),
-    "access": ("access", "app", "Provider actions on API offers: terms, grants, backends, suspensions."),
+    "access": ("access", "app", "API offers: ask for access; provider terms, grants, backends, suspensions."),
     "obligations": (
         "obligations",
         "obligations",

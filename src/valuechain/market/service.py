@@ -32,6 +32,10 @@ from valuechain.registry.service import (
 )
 
 APPROVED = "approved"
+_RESELLER_ADDS = (
+    "offer {offer} is a white-label offer: its reseller adds the customers that asked for it "
+    "with `valuechain whitelabel customer {offer} ORG` or POST /api/v1/white-label/{offer}/customers"
+)
 EXPIRED = "expired:"  # status prefix of an entitlement whose hire ran out, followed by the licence id
 
 
@@ -120,8 +124,6 @@ def request_access(
     offer = offer_record(session, offer_id)
     if offer is None or offer.channel not in ROUTED_CHANNELS:  # white-label offers are served too
         raise NotFoundError(f"api offer {offer_id} not found")
-    if offer.channel == "white_label":  # the reseller adds its customers, within its agreement's cap
-        raise ForbiddenError(f"offer {offer_id} is a white-label offer: its reseller adds its customers")
     existing = session.execute(
         select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == principal.org_id)
     ).scalar_one_or_none()
@@ -142,7 +144,8 @@ def request_access(
         subject_id=ent.id,
         after={"offer": offer_id},
     )
-    if parse_terms(offer.terms).access == "open":
+    # a white-label request waits for its reseller, who adds the customer within its agreement's cap
+    if offer.channel != "white_label" and parse_terms(offer.terms).access == "open":
         _approve(session, ent, offer, actor="system:open-access", now=now)
     return ent
 
@@ -159,6 +162,8 @@ def decide(
     ent, offer = _managed_entitlement(session, entitlement_id, principal)
     if ent.status != "pending":
         raise ConflictError(f"entitlement {entitlement_id} is already {ent.status}")
+    if approve and offer.channel == "white_label":
+        raise ForbiddenError(_RESELLER_ADDS.format(offer=offer.id))
     if approve:
         _approve(session, ent, offer, actor=principal.actor, note=note)
     else:
@@ -178,6 +183,8 @@ def decide(
 def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principal) -> Entitlement:
     """The provider entitles an organisation directly (approved, credits granted)."""
     offer = _api_offer(session, offer_id, principal, Action.entitlement_manage)
+    if offer.channel == "white_label":  # a customer must have asked: see channels.whitelabel.add_customer
+        raise ForbiddenError(_RESELLER_ADDS.format(offer=offer.id))
     org_id = org_id_for_slug(session, org_slug)
     if org_id is None:
         raise NotFoundError(f"organisation {org_slug} not found")
@@ -191,6 +198,20 @@ def grant(session: Session, offer_id: str, org_slug: str, *, principal: Principa
         session.add(ent)
         session.flush()
     if ent.status != "approved":
+        _approve(session, ent, offer, actor=principal.actor)
+    return ent
+
+
+def approve_request(session: Session, offer_id: str, org_id: str, *, principal: Principal) -> Entitlement:
+    """Approve the organisation's own request for an offer (a white-label reseller adding a customer that
+    asked, issue 11: the caller has checked the request is pending or approved)."""
+    offer = _api_offer(session, offer_id, principal, Action.entitlement_manage)
+    ent = session.execute(
+        select(Entitlement).where(Entitlement.offer_id == offer_id, Entitlement.org_id == org_id)
+    ).scalar_one_or_none()
+    if ent is None or ent.status not in ("pending", APPROVED):
+        raise ConflictError(f"organisation {org_id} has not requested offer {offer_id}")
+    if ent.status != APPROVED:
         _approve(session, ent, offer, actor=principal.actor)
     return ent
 
